@@ -1,0 +1,198 @@
+package io.sparkprop.core;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * An immutable, validated multilayer perceptron topology: layer sizes, the activation of each
+ * layer and the loss at the output. It fixes the flat parameter layout shared by parameters,
+ * gradients and optimizer state: layer {@code k}'s weights start at {@link #weightOffset(int)},
+ * its biases at {@link #biasOffset(int)}, layers in order, nothing in between.
+ *
+ * <p>This is a description, not a runtime: {@link Network} computes with it.
+ */
+public final class NetworkSpec {
+
+    private final List<LayerSpec> layers;
+    private final Loss loss;
+    private final int[] offsets;
+    private final int paramCount;
+
+    /**
+     * @param layers the layers in order; each layer's {@code numIn} must equal the previous
+     *               layer's {@code numOut}
+     * @param loss   the loss; it must {@linkplain Loss#accepts accept} the last layer's activation
+     */
+    public NetworkSpec(List<LayerSpec> layers, Loss loss) {
+        if (layers == null || layers.isEmpty()) {
+            throw new IllegalArgumentException("A network needs at least one layer but got "
+                    + (layers == null ? "null" : "0"));
+        }
+        if (loss == null) {
+            throw new IllegalArgumentException("A network needs a loss but got null");
+        }
+        for (int k = 0; k < layers.size(); k++) {
+            LayerSpec layer = layers.get(k);
+            if (layer == null) {
+                throw new IllegalArgumentException("Layer " + k + " is null");
+            }
+            if (k > 0 && layer.numIn() != layers.get(k - 1).numOut()) {
+                throw new IllegalArgumentException("Layer " + k + " expects " + layer.numIn()
+                        + " inputs but layer " + (k - 1) + " has " + layers.get(k - 1).numOut() + " outputs");
+            }
+            if (k < layers.size() - 1 && layer.activation() == Activation.SOFTMAX) {
+                throw new IllegalArgumentException("Softmax is only supported on the output layer, but layer "
+                        + k + " of " + layers.size() + " uses it");
+            }
+        }
+        Activation output = layers.get(layers.size() - 1).activation();
+        if (!loss.accepts(output)) {
+            throw new IllegalArgumentException("Loss " + loss + " expects a "
+                    + (loss == Loss.SOFTMAX_CROSS_ENTROPY ? "SOFTMAX" : "SIGMOID")
+                    + " output activation but got " + output);
+        }
+        this.layers = Collections.unmodifiableList(new ArrayList<>(layers));
+        this.loss = loss;
+        this.offsets = new int[layers.size() + 1];
+        long total = 0;
+        for (int k = 0; k < layers.size(); k++) {
+            offsets[k] = (int) total;
+            total += layers.get(k).paramCount();
+            if (total > Integer.MAX_VALUE - 8) {
+                throw new IllegalArgumentException("Network has " + total
+                        + "+ parameters, more than a Java array can hold");
+            }
+        }
+        offsets[layers.size()] = (int) total;
+        this.paramCount = (int) total;
+    }
+
+    /**
+     * The usual way to write a topology: {@code sizes = [784, 256, 128, 10]} with one activation per
+     * layer ({@code sizes.length - 1} of them).
+     */
+    public static NetworkSpec of(int[] sizes, List<Activation> activations, Loss loss) {
+        if (sizes == null || sizes.length < 2) {
+            throw new IllegalArgumentException("Layer sizes need an input and at least one layer size but got "
+                    + Arrays.toString(sizes));
+        }
+        if (activations == null || activations.size() != sizes.length - 1) {
+            throw new IllegalArgumentException("Expected " + (sizes.length - 1) + " activations for sizes "
+                    + Arrays.toString(sizes) + " but got " + (activations == null ? "null" : activations.size()));
+        }
+        List<LayerSpec> layers = new ArrayList<>();
+        for (int k = 0; k < activations.size(); k++) {
+            layers.add(new LayerSpec(sizes[k], sizes[k + 1], activations.get(k)));
+        }
+        return new NetworkSpec(layers, loss);
+    }
+
+    /** A network with one activation for every hidden layer and another for the output layer. */
+    public static NetworkSpec of(int[] sizes, Activation hidden, Activation output, Loss loss) {
+        if (sizes == null || sizes.length < 2) {
+            throw new IllegalArgumentException("Layer sizes need an input and at least one layer size but got "
+                    + Arrays.toString(sizes));
+        }
+        List<Activation> activations = new ArrayList<>();
+        for (int k = 0; k < sizes.length - 2; k++) {
+            activations.add(hidden);
+        }
+        activations.add(output);
+        return of(sizes, activations, loss);
+    }
+
+    public List<LayerSpec> layers() {
+        return layers;
+    }
+
+    public LayerSpec layer(int k) {
+        return layers.get(k);
+    }
+
+    public int numLayers() {
+        return layers.size();
+    }
+
+    public Loss loss() {
+        return loss;
+    }
+
+    /** Width of the input: the first layer's {@code numIn}. */
+    public int inputSize() {
+        return layers.get(0).numIn();
+    }
+
+    /** Width of the output: the last layer's {@code numOut}. */
+    public int outputSize() {
+        return layers.get(layers.size() - 1).numOut();
+    }
+
+    /** Total number of parameters, the length of the flat parameter array. */
+    public int paramCount() {
+        return paramCount;
+    }
+
+    /** Offset of layer {@code k}'s weight matrix in the flat parameter array. */
+    public int weightOffset(int k) {
+        return offsets[k];
+    }
+
+    /** Offset of layer {@code k}'s bias vector in the flat parameter array. */
+    public int biasOffset(int k) {
+        return offsets[k] + layers.get(k).weightCount();
+    }
+
+    /** Largest layer width, input included: the size of one row of a scratch buffer. */
+    public int maxWidth() {
+        int max = inputSize();
+        for (LayerSpec layer : layers) {
+            max = Math.max(max, layer.numOut());
+        }
+        return max;
+    }
+
+    /** The layer sizes, input first: {@code [numIn(0), numOut(0), numOut(1), ...]}. */
+    public int[] sizes() {
+        int[] sizes = new int[layers.size() + 1];
+        sizes[0] = inputSize();
+        for (int k = 0; k < layers.size(); k++) {
+            sizes[k + 1] = layers.get(k).numOut();
+        }
+        return sizes;
+    }
+
+    /**
+     * Which parameter ranges are weights (subject to L2 and decoupled weight decay) as
+     * {@code [start0, end0, start1, end1, ...]}, half-open; biases are never regularized.
+     */
+    public int[] weightRanges() {
+        int[] ranges = new int[2 * layers.size()];
+        for (int k = 0; k < layers.size(); k++) {
+            ranges[2 * k] = weightOffset(k);
+            ranges[2 * k + 1] = biasOffset(k);
+        }
+        return ranges;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof NetworkSpec other && layers.equals(other.layers) && loss == other.loss;
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * layers.hashCode() + loss.hashCode();
+    }
+
+    /** For example {@code 784-256(RELU)-128(RELU)-10(SOFTMAX) SOFTMAX_CROSS_ENTROPY}. */
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder().append(inputSize());
+        for (LayerSpec layer : layers) {
+            sb.append('-').append(layer.numOut()).append('(').append(layer.activation()).append(')');
+        }
+        return sb.append(' ').append(loss).toString();
+    }
+}

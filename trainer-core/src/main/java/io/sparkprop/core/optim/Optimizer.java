@@ -1,0 +1,32 @@
+package io.sparkprop.core.optim;
+
+/**
+ * A first-order update rule that changes a flat parameter array in place from a gradient of the
+ * same layout. The driver owns the optimizer and its state; executors never see it.
+ *
+ * <p>Lifecycle: construct (hyperparameters are final; state arrays are allocated for
+ * {@code paramCount} and zeroed) -> {@link #step} once per mini-batch -> {@link #state()} to
+ * checkpoint, {@link #restore} to continue bit-exactly from a checkpoint.
+ *
+ * <p>The learning rate is passed to every step rather than held, so a schedule lives outside the
+ * optimizer and the optimizer state stays independent of it.
+ */
+public interface Optimizer {
+
+    /**
+     * Applies one update. {@code params (paramCount)} is OVERWRITTEN; {@code grad (paramCount)} is
+     * read (it is the mean gradient of the mini-batch, L2 included, already clipped).
+     *
+     * @param learningRate the step size {@code η} for this step; must be finite and {@code >= 0}
+     */
+    void step(double[] params, double[] grad, double learningRate);
+
+    /** A deep copy of everything the next {@link #step} depends on besides its arguments. */
+    OptimizerState state();
+
+    /**
+     * Replaces this optimizer's state with {@code state}, which must come from an optimizer of the
+     * same kind and parameter count; throws {@code IllegalArgumentException} naming the mismatch.
+     */
+    void restore(OptimizerState state);
+}
