@@ -1,0 +1,114 @@
+package io.sparkprop.core;
+
+/**
+ * The only thing that crosses from workers to the driver: {@code (gradient sum, loss sum, example
+ * count, weight sum)} over any number of rows. Workers {@link #add} batches and {@link #merge}
+ * partial results; the driver divides once in {@link #mean}, so every example counts with its
+ * weight no matter how the rows were split (a short last batch or a small partition is not
+ * over-weighted, unlike a mean of per-block means).
+ *
+ * <p>{@code add} and {@code merge} mutate and return {@code this}, the shape Spark's
+ * {@code treeAggregate} expects of its seqOp and combOp. Floating-point sums depend on their order:
+ * callers that need bit-identical results must merge in a fixed order.
+ */
+public final class GradientAccumulator {
+
+    private final double[] gradSum;
+    private double lossSum;
+    private long count;
+    private double weightSum;
+
+    /** An empty accumulator for {@code paramCount} parameters. */
+    public GradientAccumulator(int paramCount) {
+        if (paramCount <= 0) {
+            throw new IllegalArgumentException("Parameter count must be positive but got " + paramCount);
+        }
+        this.gradSum = new double[paramCount];
+    }
+
+    /**
+     * Adds the rows loaded in {@code ws}: their summed loss and gradient under {@code params}, their
+     * count and their weight sum. Workspace buffers are OVERWRITTEN.
+     */
+    public GradientAccumulator add(Network network, double[] params, Workspace ws) {
+        lossSum += network.lossAndGradient(params, ws, gradSum);
+        count += ws.rows;
+        if (ws.weighted) {
+            for (int i = 0; i < ws.rows; i++) {
+                weightSum += ws.w[i];
+            }
+        } else {
+            weightSum += ws.rows;
+        }
+        return this;
+    }
+
+    /** Adds another accumulator's sums to this one; {@code other} is unchanged. */
+    public GradientAccumulator merge(GradientAccumulator other) {
+        if (other.gradSum.length != gradSum.length) {
+            throw new IllegalArgumentException("Cannot merge a gradient of " + other.gradSum.length
+                    + " parameters into one of " + gradSum.length);
+        }
+        double[] theirs = other.gradSum;
+        for (int i = 0; i < gradSum.length; i++) {
+            gradSum[i] += theirs[i];
+        }
+        lossSum += other.lossSum;
+        count += other.count;
+        weightSum += other.weightSum;
+        return this;
+    }
+
+    /** Empties this accumulator for reuse. */
+    public GradientAccumulator reset() {
+        java.util.Arrays.fill(gradSum, 0.0);
+        lossSum = 0.0;
+        count = 0;
+        weightSum = 0.0;
+        return this;
+    }
+
+    /**
+     * The objective and its gradient for the accumulated rows:
+     * {@code J = (Σ w_i L_i + λ/2 Σ W²) / m} with {@code m = Σ w_i}, and
+     * {@code ∇J = (Σ w_i ∇L_i + λ W) / m} written into {@code gradOut (paramCount)}, which is
+     * OVERWRITTEN. The accumulator is unchanged. Throws {@code IllegalStateException} when the
+     * weight sum is not positive (no rows, or all weights zero).
+     */
+    public double mean(Network network, double[] params, double l2, double[] gradOut) {
+        if (!(weightSum > 0.0)) {
+            throw new IllegalStateException("Cannot average a gradient over " + count + " rows with total weight "
+                    + weightSum + "; the batch must have positive total weight");
+        }
+        if (gradOut.length != gradSum.length) {
+            throw new IllegalArgumentException("Expected a gradient buffer of " + gradSum.length + " values but got "
+                    + gradOut.length);
+        }
+        System.arraycopy(gradSum, 0, gradOut, 0, gradSum.length);
+        double penalty = network.addL2(params, l2, gradOut);
+        double inv = 1.0 / weightSum;
+        for (int i = 0; i < gradOut.length; i++) {
+            gradOut[i] *= inv;
+        }
+        return (lossSum + penalty) * inv;
+    }
+
+    /** The summed gradient; live, not a copy. */
+    public double[] gradSum() {
+        return gradSum;
+    }
+
+    public double lossSum() {
+        return lossSum;
+    }
+
+    /** Number of rows added. */
+    public long count() {
+        return count;
+    }
+
+    /** Sum of the rows' weights (equal to {@link #count()} for unweighted rows). */
+    public double weightSum() {
+        return weightSum;
+    }
+}

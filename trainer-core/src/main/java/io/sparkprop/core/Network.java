@@ -1,0 +1,213 @@
+package io.sparkprop.core;
+
+import dev.ludovic.netlib.blas.BLAS;
+
+/**
+ * The computing side of a {@link NetworkSpec}: batched forward and backward passes over the rows
+ * loaded in a {@link Workspace}, with parameters passed in as one flat array (so a broadcast array
+ * can be used as is). Stateless and thread-safe; all state lives in the workspace and the arrays
+ * the caller passes.
+ *
+ * <p>The maths, per layer {@code k} with samples as rows ({@code H_{k-1} (n, numIn)}):
+ * <pre>
+ *   forward:   A_k = H_{k-1} W_kᵀ + 1 b_kᵀ ;  H_k = f_k(A_k)
+ *   backward:  G  <- G ⊙ f_k'(A_k)            (G = ∂J/∂H_k on entry, ∂J/∂A_k after)
+ *              ∇W_k += Gᵀ H_{k-1} ;  ∇b_k += Gᵀ 1 ;  G <- G W_k   (∂J/∂H_{k-1})
+ * </pre>
+ * which is the seeds' {@code g <- g ⊙ f'(a); ∇W = g hᵀ; ∇b = g; g <- Wᵀ g} for all rows at once.
+ * The three matrix products go to BLAS {@code dgemm}.
+ */
+public final class Network {
+
+    private final NetworkSpec spec;
+
+    public Network(NetworkSpec spec) {
+        if (spec == null) {
+            throw new IllegalArgumentException("Network spec must be given but got null");
+        }
+        this.spec = spec;
+    }
+
+    public NetworkSpec spec() {
+        return spec;
+    }
+
+    /**
+     * Runs the forward pass over the workspace's current rows. {@code params (paramCount)} is read;
+     * the workspace's {@code a} and {@code h} buffers are OVERWRITTEN; the output is
+     * {@link Workspace#output()}.
+     */
+    public void forward(double[] params, Workspace ws) {
+        checkParams(params);
+        checkWorkspace(ws);
+        int n = ws.rows;
+        if (n == 0) {
+            return;
+        }
+        BLAS blas = Blas.get();
+        double[] hPrev = ws.x;
+        for (int k = 0; k < spec.numLayers(); k++) {
+            LayerSpec layer = spec.layer(k);
+            int numIn = layer.numIn();
+            int numOut = layer.numOut();
+            int bOff = spec.biasOffset(k);
+            double[] a = ws.a[k];
+            for (int r = 0; r < n; r++) {
+                System.arraycopy(params, bOff, a, r * numOut, numOut);
+            }
+            // hPrev (n, numIn), w (numOut, numIn), a (n, numOut): a += hPrev wᵀ.
+            // Column-major: aᵀ (numOut, n) = op_T(w as (numIn, numOut)) · hPrevᵀ (numIn, n).
+            blas.dgemm("T", "N", numOut, n, numIn, 1.0, params, spec.weightOffset(k), numIn,
+                    hPrev, 0, numIn, 1.0, a, 0, numOut);
+            layer.activation().forward(a, ws.h[k], n, numOut);
+            hPrev = ws.h[k];
+        }
+    }
+
+    /**
+     * Forward and backward pass with the spec's loss over the workspace's current rows.
+     *
+     * <p>{@code gradSum (paramCount)} ACCUMULATES {@code Σ_i w_i ∇_θ L_i} (no division, no L2: the
+     * driver divides once after summing every partition). Returns the loss sum
+     * {@code Σ_i w_i L_i}. Workspace buffers are OVERWRITTEN.
+     */
+    public double lossAndGradient(double[] params, Workspace ws, double[] gradSum) {
+        forward(params, ws);
+        int n = ws.rows;
+        if (n == 0) {
+            return 0.0;
+        }
+        int last = spec.numLayers() - 1;
+        int width = spec.outputSize();
+        double loss = spec.loss().forwardBackward(spec.layer(last).activation(), ws.a[last], ws.h[last], ws.y,
+                ws.weighted ? ws.w : null, ws.gradA, n, width);
+        backpropagate(params, ws, ws.gradA, gradSum, null);
+        return loss;
+    }
+
+    /**
+     * The summed loss {@code Σ_i w_i L_i} of the workspace's current rows, forward pass only (no
+     * gradient). Workspace buffers are OVERWRITTEN.
+     */
+    public double loss(double[] params, Workspace ws) {
+        forward(params, ws);
+        int n = ws.rows;
+        if (n == 0) {
+            return 0.0;
+        }
+        int last = spec.numLayers() - 1;
+        return spec.loss().forwardBackward(spec.layer(last).activation(), ws.a[last], ws.h[last], ws.y,
+                ws.weighted ? ws.w : null, ws.gradA, n, spec.outputSize());
+    }
+
+    /**
+     * The general backward pass from an arbitrary upstream gradient {@code gradOutput = ∂J/∂ŷ}
+     * {@code (rows, outputSize)} of the output {@code ŷ = H_l}, after {@link #forward}: the seeds'
+     * backward pass starting from {@code g = ∇_ŷ J}. {@code gradSum} ACCUMULATES {@code ∂J/∂θ};
+     * {@code gradInput (rows, inputSize)}, if not null, is OVERWRITTEN with {@code ∂J/∂x}.
+     * {@code gradOutput} is read only.
+     */
+    public void backward(double[] params, Workspace ws, double[] gradOutput, double[] gradSum, double[] gradInput) {
+        checkParams(params);
+        checkWorkspace(ws);
+        int n = ws.rows;
+        int last = spec.numLayers() - 1;
+        int width = spec.outputSize();
+        if (gradOutput.length < n * width) {
+            throw new IllegalArgumentException("Expected at least " + (n * width) + " output gradients but got "
+                    + gradOutput.length);
+        }
+        System.arraycopy(gradOutput, 0, ws.gradA, 0, n * width);
+        spec.layer(last).activation().backward(ws.a[last], ws.h[last], ws.gradA, n, width);
+        backpropagate(params, ws, ws.gradA, gradSum, gradInput);
+    }
+
+    /**
+     * Propagates {@code delta = ∂J/∂A_l} (in {@code ws.gradA}) down the layers, accumulating
+     * parameter gradients into {@code gradSum} and, if asked, writing {@code ∂J/∂x}.
+     */
+    private void backpropagate(double[] params, Workspace ws, double[] deltaTop, double[] gradSum, double[] gradInput) {
+        if (gradSum.length != spec.paramCount()) {
+            throw new IllegalArgumentException("Expected a gradient of " + spec.paramCount() + " values but got "
+                    + gradSum.length);
+        }
+        if (gradInput != null && gradInput.length < ws.rows * spec.inputSize()) {
+            throw new IllegalArgumentException("Expected room for " + (ws.rows * spec.inputSize())
+                    + " input gradients but got " + gradInput.length);
+        }
+        int n = ws.rows;
+        if (n == 0) {
+            return;
+        }
+        BLAS blas = Blas.get();
+        double[] delta = deltaTop;
+        double[] spare = delta == ws.gradA ? ws.gradB : ws.gradA;
+        for (int k = spec.numLayers() - 1; k >= 0; k--) {
+            LayerSpec layer = spec.layer(k);
+            int numIn = layer.numIn();
+            int numOut = layer.numOut();
+            double[] hPrev = k == 0 ? ws.x : ws.h[k - 1];
+            // delta (n, numOut), hPrev (n, numIn), ∇W (numOut, numIn): ∇W += deltaᵀ hPrev.
+            // Column-major: ∇Wᵀ (numIn, numOut) += hPrevᵀ (numIn, n) · op_T(deltaᵀ as (numOut, n)).
+            blas.dgemm("N", "T", numIn, numOut, n, 1.0, hPrev, 0, numIn, delta, 0, numOut,
+                    1.0, gradSum, spec.weightOffset(k), numIn);
+            // ∇b (numOut) += column sums of delta (n, numOut), rows in order.
+            int bOff = spec.biasOffset(k);
+            for (int r = 0; r < n; r++) {
+                int off = r * numOut;
+                for (int j = 0; j < numOut; j++) {
+                    gradSum[bOff + j] += delta[off + j];
+                }
+            }
+            if (k == 0 && gradInput == null) {
+                break;
+            }
+            double[] gradIn = k == 0 ? gradInput : spare;
+            // delta (n, numOut), w (numOut, numIn), gradIn (n, numIn): gradIn = delta w.
+            // Column-major: gradInᵀ (numIn, n) = (w as (numIn, numOut)) · deltaᵀ (numOut, n).
+            blas.dgemm("N", "N", numIn, n, numOut, 1.0, params, spec.weightOffset(k), numIn,
+                    delta, 0, numOut, 0.0, gradIn, 0, numIn);
+            if (k > 0) {
+                spec.layer(k - 1).activation().backward(ws.a[k - 1], ws.h[k - 1], gradIn, n, numIn);
+                spare = delta;
+                delta = gradIn;
+            }
+        }
+    }
+
+    /**
+     * Adds the L2 penalty's contribution to summed loss and gradient: returns {@code λ/2 Σ W²} over
+     * weights (not biases), and {@code gradSum} ACCUMULATES {@code λ W}. Divided by the example
+     * count {@code m} with the rest, this is the seeds' {@code λ/(2m) Σ θ²} with gradient
+     * {@code λ/m · W}.
+     */
+    public double addL2(double[] params, double lambda, double[] gradSum) {
+        if (lambda == 0.0) {
+            return 0.0;
+        }
+        double sumSquares = 0.0;
+        for (int k = 0; k < spec.numLayers(); k++) {
+            int from = spec.weightOffset(k);
+            int to = spec.biasOffset(k);
+            for (int i = from; i < to; i++) {
+                double v = params[i];
+                sumSquares += v * v;
+                gradSum[i] += lambda * v;
+            }
+        }
+        return 0.5 * lambda * sumSquares;
+    }
+
+    private void checkParams(double[] params) {
+        if (params == null || params.length != spec.paramCount()) {
+            throw new IllegalArgumentException("Network " + spec + " expects " + spec.paramCount()
+                    + " parameters but got " + (params == null ? "null" : params.length));
+        }
+    }
+
+    private void checkWorkspace(Workspace ws) {
+        if (!ws.spec().equals(spec)) {
+            throw new IllegalArgumentException("Workspace was built for " + ws.spec() + " but the network is " + spec);
+        }
+    }
+}

@@ -1,0 +1,71 @@
+package io.sparkprop.core;
+
+/**
+ * A tiny, fully specified pseudo-random generator (Steele, Lea and Flood's SplitMix64, the
+ * generator behind {@code java.util.SplittableRandom}), written out here so that initial weights
+ * and shuffles are bit-identical on every JVM and every release, independent of the JDK's own
+ * algorithms. Not thread-safe; not for cryptography.
+ *
+ * <p>Streams: {@link #derive} hashes a seed and any number of keys (a stream id, an epoch, a
+ * partition) into an independent seed, so every (seed, epoch, partition) has its own stream that
+ * can be recreated on any executor without coordination, and a retried task draws the same numbers.
+ */
+public final class SplitMix64 {
+
+    private static final long GOLDEN_GAMMA = 0x9E3779B97F4A7C15L;
+
+    /** Stream id for initial weights. */
+    public static final long STREAM_INIT = 1;
+    /** Stream id for the per-epoch, per-partition shuffles. */
+    public static final long STREAM_SHUFFLE = 2;
+    /** Stream id for sampling (validation splits, synthetic data). */
+    public static final long STREAM_SAMPLE = 3;
+
+    private long state;
+
+    public SplitMix64(long seed) {
+        this.state = seed;
+    }
+
+    /** The next 64 random bits. */
+    public long nextLong() {
+        state += GOLDEN_GAMMA;
+        return mix(state);
+    }
+
+    /** A double uniform in {@code [0, 1)} with 53 random bits. */
+    public double nextDouble() {
+        return (nextLong() >>> 11) * 0x1.0p-53;
+    }
+
+    /** An int uniform in {@code [0, bound)}, unbiased (rejection on the top of the 64-bit range). */
+    public int nextInt(int bound) {
+        if (bound <= 0) {
+            throw new IllegalArgumentException("bound must be positive but got " + bound);
+        }
+        long rem = (Long.remainderUnsigned(-1L, bound) + 1) % bound; // 2^64 mod bound
+        while (true) {
+            long bits = nextLong();
+            // Accept bits below 2^64 - rem, the largest multiple of bound: every residue equally likely.
+            if (rem == 0 || Long.compareUnsigned(bits, -rem) < 0) {
+                return (int) Long.remainderUnsigned(bits, bound);
+            }
+        }
+    }
+
+    /** An independent seed for the stream named by {@code keys} under {@code seed}. */
+    public static long derive(long seed, long... keys) {
+        long h = mix(seed + GOLDEN_GAMMA);
+        for (long key : keys) {
+            h = mix(h ^ mix(key + GOLDEN_GAMMA) + GOLDEN_GAMMA);
+        }
+        return h;
+    }
+
+    /** SplitMix64's output function (Stafford's Mix13 variant). */
+    static long mix(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
+    }
+}
