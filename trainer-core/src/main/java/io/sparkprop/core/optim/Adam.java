@@ -1,0 +1,141 @@
+package io.sparkprop.core.optim;
+
+/**
+ * Adam (Kingma and Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015, Algorithm 1) with
+ * bias correction, and with {@code weightDecay > 0} AdamW (Loshchilov and Hutter, "Decoupled Weight
+ * Decay Regularization", ICLR 2019) exactly as PyTorch's {@code AdamW} computes it: the decay is
+ * scaled by the step's learning rate and applied before the Adam update.
+ *
+ * <p>Step {@code t} (1 for the first step) with learning rate {@code η}:
+ *
+ * <pre>
+ *   θ_i <- θ_i · (1 - η λ)     for i in the decay ranges (skipped when λ = 0)
+ *   m   <- β1 m + (1 - β1) g
+ *   v   <- β2 v + (1 - β2) g²
+ *   m̂   =  m / (1 - β1^t)
+ *   v̂   =  v / (1 - β2^t)
+ *   θ   <- θ - η m̂ / (√v̂ + ε)
+ * </pre>
+ *
+ * <p>{@code ε} is added to {@code √v̂} as in Algorithm 1 (and PyTorch), not inside the root. On the
+ * first step {@code m̂ = g} and {@code v̂ = g²}, so every parameter with {@code |g| >> ε} moves by
+ * about {@code η} against the sign of its gradient, whatever the gradient's scale.
+ *
+ * <p>State: kind {@value #KIND}, {@code steps = t} of the last step taken, and two slots
+ * {@code m (paramCount)} and {@code v (paramCount)}, zero at construction. Not AMSGrad, not
+ * Adamax, no L2-in-the-gradient variant: add L2 to the gradient before calling {@link #step} for
+ * that.
+ */
+public final class Adam implements Optimizer {
+
+    /** The {@link OptimizerState#kind()} this optimizer writes and accepts, with or without decay. */
+    public static final String KIND = "adam";
+    /** The paper's default {@code β1}. */
+    public static final double DEFAULT_BETA1 = 0.9;
+    /** The paper's default {@code β2}. */
+    public static final double DEFAULT_BETA2 = 0.999;
+    /** The paper's default {@code ε}. */
+    public static final double DEFAULT_EPSILON = 1e-8;
+
+    private final int paramCount;
+    private final double beta1;
+    private final double beta2;
+    private final double epsilon;
+    private final DecoupledWeightDecay decay;
+    /** First moment {@code m (paramCount)}. */
+    private final double[] m;
+    /** Second raw moment {@code v (paramCount)}. */
+    private final double[] v;
+    /** Steps taken; the next step is {@code t = steps + 1}. */
+    private long steps;
+
+    /** Adam with the paper's defaults and no weight decay. */
+    public Adam(int paramCount) {
+        this(paramCount, DEFAULT_BETA1, DEFAULT_BETA2, DEFAULT_EPSILON, 0.0, null);
+    }
+
+    /** Adam without weight decay. */
+    public Adam(int paramCount, double beta1, double beta2, double epsilon) {
+        this(paramCount, beta1, beta2, epsilon, 0.0, null);
+    }
+
+    /**
+     * @param beta1       decay of the first moment, in {@code [0, 1)}
+     * @param beta2       decay of the second moment, in {@code [0, 1)}
+     * @param epsilon     added to {@code √v̂}; finite and {@code > 0}
+     * @param weightDecay decoupled decay rate {@code λ >= 0}; 0 is Adam, {@code > 0} is AdamW
+     * @param decayRanges half-open {@code [start0, end0, ...]} of the parameters that decay, as from
+     *                    {@code NetworkSpec.weightRanges()}; null or empty decays every parameter
+     */
+    public Adam(int paramCount, double beta1, double beta2, double epsilon, double weightDecay, int[] decayRanges) {
+        this.paramCount = OptimizerChecks.checkParamCount(paramCount);
+        this.beta1 = OptimizerChecks.checkUnitInterval("beta1", beta1);
+        this.beta2 = OptimizerChecks.checkUnitInterval("beta2", beta2);
+        this.epsilon = OptimizerChecks.checkPositiveFinite("epsilon", epsilon);
+        this.decay = new DecoupledWeightDecay(weightDecay, decayRanges, paramCount);
+        this.m = new double[paramCount];
+        this.v = new double[paramCount];
+    }
+
+    /** {@code params (paramCount)} is OVERWRITTEN; {@code grad (paramCount)} is read. */
+    @Override
+    public void step(double[] params, double[] grad, double learningRate) {
+        OptimizerChecks.checkStep(params, grad, paramCount, learningRate);
+        decay.apply(params, learningRate);
+        long t = steps + 1;
+        double correction1 = 1.0 - Math.pow(beta1, t);
+        double correction2 = 1.0 - Math.pow(beta2, t);
+        double b1 = beta1;
+        double b2 = beta2;
+        double eps = epsilon;
+        for (int i = 0; i < paramCount; i++) {
+            double g = grad[i];
+            m[i] = b1 * m[i] + (1.0 - b1) * g;
+            v[i] = b2 * v[i] + (1.0 - b2) * (g * g);
+            double mHat = m[i] / correction1;
+            double vHat = v[i] / correction2;
+            params[i] -= learningRate * mHat / (Math.sqrt(vHat) + eps);
+        }
+        steps = t;
+    }
+
+    @Override
+    public OptimizerState state() {
+        return new OptimizerState(KIND, steps, new double[][] {m.clone(), v.clone()});
+    }
+
+    @Override
+    public void restore(OptimizerState state) {
+        OptimizerChecks.checkRestore(state, KIND, 2, paramCount);
+        System.arraycopy(state.slots()[0], 0, m, 0, paramCount);
+        System.arraycopy(state.slots()[1], 0, v, 0, paramCount);
+        steps = state.steps();
+    }
+
+    public int paramCount() {
+        return paramCount;
+    }
+
+    public double beta1() {
+        return beta1;
+    }
+
+    public double beta2() {
+        return beta2;
+    }
+
+    public double epsilon() {
+        return epsilon;
+    }
+
+    public double weightDecay() {
+        return decay.weightDecay();
+    }
+
+    /** For example {@code Adam(paramCount=7, beta1=0.9, beta2=0.999, epsilon=1.0E-8, weightDecay=0.0)}. */
+    @Override
+    public String toString() {
+        return "Adam(paramCount=" + paramCount + ", beta1=" + beta1 + ", beta2=" + beta2 + ", epsilon=" + epsilon
+                + ", " + decay + ")";
+    }
+}

@@ -1,0 +1,75 @@
+package io.sparkprop.core.optim;
+
+/**
+ * Plain stochastic gradient descent (Robbins and Monro, "A Stochastic Approximation Method",
+ * 1951), optionally with decoupled weight decay (Loshchilov and Hutter, ICLR 2019). One step with
+ * learning rate {@code η} and weight decay {@code λ}:
+ *
+ * <pre>
+ *   θ_i <- θ_i · (1 - η λ)     for i in the decay ranges (skipped when λ = 0)
+ *   θ   <- θ - η g
+ * </pre>
+ *
+ * <p>It keeps no per-parameter state: its {@link OptimizerState} is kind {@value #KIND}, the step
+ * count and no slots. It is not momentum SGD; see {@link Momentum}.
+ */
+public final class Sgd implements Optimizer {
+
+    /** The {@link OptimizerState#kind()} this optimizer writes and accepts. */
+    public static final String KIND = "sgd";
+
+    private final int paramCount;
+    private final DecoupledWeightDecay decay;
+    private long steps;
+
+    /** SGD without weight decay for {@code paramCount} parameters. */
+    public Sgd(int paramCount) {
+        this(paramCount, 0.0, null);
+    }
+
+    /**
+     * @param weightDecay decoupled decay rate {@code λ >= 0}; 0 disables it
+     * @param decayRanges half-open {@code [start0, end0, ...]} of the parameters that decay, as from
+     *                    {@code NetworkSpec.weightRanges()}; null or empty decays every parameter
+     */
+    public Sgd(int paramCount, double weightDecay, int[] decayRanges) {
+        this.paramCount = OptimizerChecks.checkParamCount(paramCount);
+        this.decay = new DecoupledWeightDecay(weightDecay, decayRanges, paramCount);
+    }
+
+    /** {@code params (paramCount)} is OVERWRITTEN; {@code grad (paramCount)} is read. */
+    @Override
+    public void step(double[] params, double[] grad, double learningRate) {
+        OptimizerChecks.checkStep(params, grad, paramCount, learningRate);
+        decay.apply(params, learningRate);
+        for (int i = 0; i < paramCount; i++) {
+            params[i] -= learningRate * grad[i];
+        }
+        steps++;
+    }
+
+    @Override
+    public OptimizerState state() {
+        return new OptimizerState(KIND, steps, new double[0][]);
+    }
+
+    @Override
+    public void restore(OptimizerState state) {
+        OptimizerChecks.checkRestore(state, KIND, 0, paramCount);
+        steps = state.steps();
+    }
+
+    public int paramCount() {
+        return paramCount;
+    }
+
+    public double weightDecay() {
+        return decay.weightDecay();
+    }
+
+    /** For example {@code Sgd(paramCount=7, weightDecay=0.0)}. */
+    @Override
+    public String toString() {
+        return "Sgd(paramCount=" + paramCount + ", " + decay + ")";
+    }
+}
