@@ -1,0 +1,122 @@
+package io.sparkprop.core;
+
+import io.sparkprop.core.optim.GradientClipping;
+import io.sparkprop.core.optim.LearningRateSchedule;
+import io.sparkprop.core.optim.Optimizer;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Single-process mini-batch training over one in-memory {@link DataBlock}: the reference the
+ * distributed trainer is compared against, and a quick way to train small problems.
+ *
+ * <p>It does exactly what one step of the distributed trainer does with one partition: batches
+ * follow {@link EpochPlan} (partition 0), the batch's {@link GradientAccumulator} is divided once
+ * with L2 ({@link GradientAccumulator#mean}), the gradient is clipped by global norm when asked,
+ * and the optimizer steps with the schedule's rate for the global step number. Not thread-safe.
+ */
+public final class LocalTrainer {
+
+    /**
+     * @param batchSize the global mini-batch size {@code B}
+     * @param epochs    passes over the data
+     * @param seed      the one seed: initial weights and every shuffle derive from it
+     * @param l2        L2 strength {@code λ >= 0} (objective {@code λ/(2m) Σ W²})
+     * @param clipNorm  maximum global L2 norm of the gradient, or 0 for no clipping
+     */
+    public record Settings(int batchSize, int epochs, long seed, double l2, double clipNorm) {
+
+        public Settings {
+            if (batchSize <= 0) {
+                throw new IllegalArgumentException("Batch size must be positive but got " + batchSize);
+            }
+            if (epochs < 0) {
+                throw new IllegalArgumentException("Epochs must be >= 0 but got " + epochs);
+            }
+            if (!(l2 >= 0.0 && l2 < Double.POSITIVE_INFINITY)) {
+                throw new IllegalArgumentException("L2 strength must be finite and >= 0 but got " + l2);
+            }
+            if (!(clipNorm >= 0.0 && clipNorm < Double.POSITIVE_INFINITY)) {
+                throw new IllegalArgumentException("Clip norm must be finite and >= 0 (0 = off) but got " + clipNorm);
+            }
+        }
+    }
+
+    /** One epoch's mean training objective (the weighted mean of its steps' objectives). */
+    public record EpochStats(int epoch, int steps, double meanObjective) {
+    }
+
+    /** The trained parameters (a fresh array) and the per-epoch history. */
+    public record Result(double[] params, List<EpochStats> history) {
+    }
+
+    private final Network network;
+    private final Settings settings;
+    private final Optimizer optimizer;
+    private final LearningRateSchedule schedule;
+
+    public LocalTrainer(NetworkSpec spec, Settings settings, Optimizer optimizer, LearningRateSchedule schedule) {
+        if (settings == null || optimizer == null || schedule == null) {
+            throw new IllegalArgumentException("Settings, optimizer and schedule must all be given");
+        }
+        this.network = new Network(spec);
+        this.settings = settings;
+        this.optimizer = optimizer;
+        this.schedule = schedule;
+    }
+
+    /** Trains from seeded initial weights ({@link WeightInit#initialize}). */
+    public Result fit(DataBlock data) {
+        return fit(data, WeightInit.initialize(network.spec(), settings.seed()));
+    }
+
+    /**
+     * Trains from {@code initialParams} (not modified). Throws {@code IllegalStateException} naming
+     * the epoch and step if the objective or the gradient becomes non-finite.
+     */
+    public Result fit(DataBlock data, double[] initialParams) {
+        NetworkSpec spec = network.spec();
+        if (initialParams.length != spec.paramCount()) {
+            throw new IllegalArgumentException("Network " + spec + " expects " + spec.paramCount()
+                    + " parameters but got " + initialParams.length);
+        }
+        double[] params = initialParams.clone();
+        int rows = data.rows();
+        int steps = EpochPlan.stepsPerEpoch(rows, settings.batchSize());
+        Workspace ws = new Workspace(spec, EpochPlan.maxSlice(rows, steps));
+        GradientAccumulator accumulator = new GradientAccumulator(spec.paramCount());
+        double[] grad = new double[spec.paramCount()];
+        List<EpochStats> history = new ArrayList<>();
+        long globalStep = 0;
+        for (int epoch = 0; epoch < settings.epochs(); epoch++) {
+            int[] order = EpochPlan.permutation(settings.seed(), epoch, 0, rows);
+            double objectiveSum = 0.0;
+            double weightSum = 0.0;
+            for (int step = 0; step < steps; step++) {
+                int from = EpochPlan.sliceStart(step, rows, steps);
+                int to = EpochPlan.sliceStart(step + 1, rows, steps);
+                accumulator.reset().add(network, params, ws.gather(data, order, from, to));
+                if (!(accumulator.weightSum() > 0.0)) {
+                    continue; // every row of this batch has weight 0: nothing to learn from
+                }
+                double objective = accumulator.mean(network, params, settings.l2(), grad);
+                double norm = GradientClipping.globalNorm(grad);
+                if (!Double.isFinite(objective) || !Double.isFinite(norm)) {
+                    throw new IllegalStateException("Non-finite " + (Double.isFinite(objective) ? "gradient" : "loss")
+                            + " at epoch " + epoch + " step " + step + " (global step " + globalStep + "): objective "
+                            + objective + ", gradient norm " + norm);
+                }
+                if (settings.clipNorm() > 0.0) {
+                    GradientClipping.clipByGlobalNorm(grad, settings.clipNorm());
+                }
+                optimizer.step(params, grad, schedule.rate(globalStep));
+                globalStep++;
+                objectiveSum += objective * accumulator.weightSum();
+                weightSum += accumulator.weightSum();
+            }
+            history.add(new EpochStats(epoch, steps, objectiveSum / weightSum));
+        }
+        return new Result(params, Collections.unmodifiableList(history));
+    }
+}

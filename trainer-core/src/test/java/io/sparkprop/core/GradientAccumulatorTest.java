@@ -1,0 +1,100 @@
+package io.sparkprop.core;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import org.junit.jupiter.api.Test;
+
+/** Workers sum and the driver divides once: splitting rows any way gives the same mean gradient. */
+class GradientAccumulatorTest {
+
+    private static final NetworkSpec SPEC = NetworkSpec.of(new int[] {5, 7, 3}, Activation.TANH, Activation.SOFTMAX,
+            Loss.SOFTMAX_CROSS_ENTROPY);
+    private static final Network NETWORK = new Network(SPEC);
+    private static final double[] PARAMS = WeightInit.initialize(SPEC, 11);
+
+    @Test
+    void mergingUnevenPartsEqualsOneBatchOfAllRows() {
+        DataBlock data = GradientCheckTest.randomData(SPEC, 10, true, 3);
+        double[] whole = new double[SPEC.paramCount()];
+        GradientAccumulator all = new GradientAccumulator(SPEC.paramCount())
+                .add(NETWORK, PARAMS, new Workspace(SPEC, 10).load(data, 0, 10));
+        double jWhole = all.mean(NETWORK, PARAMS, 0.05, whole);
+
+        // Parts of 7, 2 and 1 rows (the last one "short"), merged in a tree.
+        Workspace ws = new Workspace(SPEC, 7);
+        GradientAccumulator a = new GradientAccumulator(SPEC.paramCount()).add(NETWORK, PARAMS, ws.load(data, 0, 7));
+        GradientAccumulator b = new GradientAccumulator(SPEC.paramCount()).add(NETWORK, PARAMS, ws.load(data, 7, 9));
+        GradientAccumulator c = new GradientAccumulator(SPEC.paramCount()).add(NETWORK, PARAMS, ws.load(data, 9, 10));
+        GradientAccumulator merged = a.merge(b.merge(c));
+        double[] split = new double[SPEC.paramCount()];
+        double jSplit = merged.mean(NETWORK, PARAMS, 0.05, split);
+
+        assertEquals(10, merged.count());
+        assertEquals(all.weightSum(), merged.weightSum(), 1e-12);
+        assertEquals(jWhole, jSplit, 1e-12);
+        assertArrayEquals(whole, split, 1e-12);
+    }
+
+    @Test
+    void aRowOfWeightTwoCountsLikeTheSameRowTwice() {
+        double[] x = {0.1, -0.2, 0.3, 0.4, -0.5, 0.9, 0.8, 0.7, -0.6, 0.5};
+        double[] y = {0, 1, 0, 1, 0, 0};
+        DataBlock weighted = new DataBlock(2, 5, 3, x, y, new double[] {2.0, 1.0});
+        double[] xTwice = new double[15];
+        System.arraycopy(x, 0, xTwice, 0, 5);
+        System.arraycopy(x, 0, xTwice, 5, 10);
+        double[] yTwice = {0, 1, 0, 0, 1, 0, 1, 0, 0};
+        DataBlock duplicated = new DataBlock(3, 5, 3, xTwice, yTwice, null);
+
+        double[] g1 = new double[SPEC.paramCount()];
+        double[] g2 = new double[SPEC.paramCount()];
+        double j1 = new GradientAccumulator(SPEC.paramCount())
+                .add(NETWORK, PARAMS, new Workspace(SPEC, 3).load(weighted, 0, 2)).mean(NETWORK, PARAMS, 0.1, g1);
+        double j2 = new GradientAccumulator(SPEC.paramCount())
+                .add(NETWORK, PARAMS, new Workspace(SPEC, 3).load(duplicated, 0, 3)).mean(NETWORK, PARAMS, 0.1, g2);
+        assertEquals(j2, j1, 1e-12);
+        assertArrayEquals(g2, g1, 1e-12);
+    }
+
+    @Test
+    void zeroWeightRowsContributeNothing() {
+        DataBlock data = GradientCheckTest.randomData(SPEC, 4, false, 8);
+        double[] w = {1, 0, 1, 0};
+        DataBlock masked = new DataBlock(4, 5, 3, data.features(), data.targets(), w);
+        int[] keep = {0, 2};
+        double[] g1 = new double[SPEC.paramCount()];
+        double[] g2 = new double[SPEC.paramCount()];
+        new GradientAccumulator(SPEC.paramCount()).add(NETWORK, PARAMS, new Workspace(SPEC, 4).load(masked, 0, 4))
+                .mean(NETWORK, PARAMS, 0, g1);
+        new GradientAccumulator(SPEC.paramCount()).add(NETWORK, PARAMS, new Workspace(SPEC, 4).gather(data, keep, 0, 2))
+                .mean(NETWORK, PARAMS, 0, g2);
+        assertArrayEquals(g2, g1, 1e-12);
+    }
+
+    @Test
+    void l2IsLambdaOverTwoMOfSquaredWeightsAndSparesBiases() {
+        // A 1-1 identity network, MSE, one row x = 2, y = 0, W = 3, b = 1: ŷ = 7, L = 24.5.
+        // λ = 0.5, m = 1: J = 24.5 + 0.5/2 · 3² = 26.75; ∂J/∂W = 7·2 + 0.5·3 = 15.5; ∂J/∂b = 7 (no L2).
+        NetworkSpec spec = NetworkSpec.of(new int[] {1, 1}, Activation.IDENTITY, Activation.IDENTITY, Loss.MSE);
+        Network network = new Network(spec);
+        double[] params = {3, 1};
+        DataBlock data = new DataBlock(1, 1, 1, new double[] {2}, new double[] {0}, null);
+        double[] grad = new double[2];
+        double j = new GradientAccumulator(2).add(network, params, new Workspace(spec, 1).load(data, 0, 1))
+                .mean(network, params, 0.5, grad);
+        assertEquals(26.75, j, 1e-12);
+        assertArrayEquals(new double[] {15.5, 7}, grad, 1e-12);
+    }
+
+    @Test
+    void resetEmptiesEverything() {
+        GradientAccumulator acc = new GradientAccumulator(SPEC.paramCount())
+                .add(NETWORK, PARAMS, new Workspace(SPEC, 3).load(GradientCheckTest.randomData(SPEC, 3, false, 1), 0, 3));
+        acc.reset();
+        assertEquals(0, acc.count());
+        assertEquals(0.0, acc.lossSum());
+        assertEquals(0.0, acc.weightSum());
+        assertArrayEquals(new double[SPEC.paramCount()], acc.gradSum());
+    }
+}
