@@ -1,0 +1,63 @@
+package io.sparkprop.core.bench;
+
+import io.sparkprop.core.Blas;
+import java.util.Collection;
+import java.util.Locale;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.options.Options;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Runs {@link StepBenchmark} with JMH and prints, per batch size, the training step's examples/s
+ * and GFLOP/s next to the plain {@code dgemm}'s GFLOP/s from the same run, and the BLAS in use.
+ * Arguments: {@code [forks] [measurementIterations]} (defaults 1 and 5).
+ */
+public final class BenchCore {
+
+    private BenchCore() {
+    }
+
+    public static void main(String[] args) throws RunnerException {
+        int forks = args.length > 0 ? Integer.parseInt(args[0]) : 1;
+        int iterations = args.length > 1 ? Integer.parseInt(args[1]) : 5;
+        Options options = new OptionsBuilder()
+                .include(StepBenchmark.class.getName() + "\\.")
+                .forks(forks)
+                .warmupIterations(3)
+                .warmupTime(TimeValue.seconds(1))
+                .measurementIterations(iterations)
+                .measurementTime(TimeValue.seconds(1))
+                .jvmArgsAppend("--add-modules=jdk.incubator.vector")
+                .build();
+        Collection<RunResult> results = new Runner(options).run();
+
+        System.out.println();
+        System.out.println("BLAS implementation: " + Blas.implementationName());
+        System.out.printf(Locale.ROOT, "%-6s %-10s %12s %14s %10s %10s%n", "batch", "benchmark", "us/op", "examples/s",
+                "GFLOP/s", "vs dgemm");
+        for (String batch : new String[] {"128", "1024"}) {
+            double stepUs = score(results, "trainStep", batch);
+            double gemmUs = score(results, "dgemm", batch);
+            int n = Integer.parseInt(batch);
+            double stepGflops = StepBenchmark.stepFlops(n) / (stepUs * 1e3);
+            double gemmGflops = StepBenchmark.gemmFlops(n) / (gemmUs * 1e3);
+            System.out.printf(Locale.ROOT, "%-6s %-10s %12.1f %14.0f %10.2f %9.0f%%%n", batch, "trainStep", stepUs,
+                    n / (stepUs * 1e-6), stepGflops, 100 * stepGflops / gemmGflops);
+            System.out.printf(Locale.ROOT, "%-6s %-10s %12.1f %14s %10.2f %10s%n", batch, "dgemm", gemmUs, "-",
+                    gemmGflops, "100%");
+        }
+    }
+
+    private static double score(Collection<RunResult> results, String method, String batch) {
+        for (RunResult result : results) {
+            if (result.getParams().getBenchmark().endsWith("." + method)
+                    && batch.equals(result.getParams().getParam("batch"))) {
+                return result.getPrimaryResult().getScore();
+            }
+        }
+        throw new IllegalStateException("No JMH result for " + method + " at batch " + batch);
+    }
+}
