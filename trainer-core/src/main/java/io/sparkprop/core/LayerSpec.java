@@ -8,7 +8,7 @@ package io.sparkprop.core;
  * <p>Parameter layout within the layer's range: the weight matrix {@code W (numOut, numIn)}
  * row-major ({@code W[o][i]} at {@code o * numIn + i}), then the bias {@code b (numOut)}.
  */
-public record LayerSpec(int numIn, int numOut, Activation activation) {
+public record LayerSpec(int numIn, int numOut, Activation activation) implements java.io.Serializable {
 
     public LayerSpec {
         if (numIn <= 0) {

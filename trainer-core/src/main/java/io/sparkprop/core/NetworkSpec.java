@@ -13,7 +13,9 @@ import java.util.List;
  *
  * <p>This is a description, not a runtime: {@link Network} computes with it.
  */
-public final class NetworkSpec {
+public final class NetworkSpec implements java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     private final List<LayerSpec> layers;
     private final Loss loss;

@@ -1,0 +1,24 @@
+package io.sparkprop.spark.data;
+
+import io.sparkprop.core.DataBlock;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+
+/**
+ * A dataset read into exactly one {@link DataBlock} per partition, persisted
+ * {@code MEMORY_AND_DISK} and already materialized (counted), so training steps never re-read or
+ * re-parse the files.
+ *
+ * <p>The blocks are a deterministic function of the files and the partition count: the same
+ * files read into the same number of partitions give the same rows in the same order in every
+ * block, whatever the order in which Spark's tasks ran or fetched their inputs.
+ *
+ * @param blocks      one block per partition (a partition may hold an empty block)
+ * @param rows        total rows kept
+ * @param skippedRows rows dropped under {@link BadRowPolicy#SKIP}
+ * @param numFeatures the feature width of every block
+ * @param sources     what was read, for logs and checkpoint fingerprints: each file's URI and size
+ */
+public record LoadedData(JavaRDD<DataBlock> blocks, long rows, long skippedRows, int numFeatures,
+                         List<String> sources) {
+}
