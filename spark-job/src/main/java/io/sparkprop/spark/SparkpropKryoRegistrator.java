@@ -19,5 +19,6 @@ public final class SparkpropKryoRegistrator implements KryoRegistrator {
         kryo.register(Object[].class);
         kryo.register(io.sparkprop.core.DataBlock.class);
         kryo.register(io.sparkprop.core.GradientAccumulator.class);
+        kryo.register(io.sparkprop.spark.train.EvalSums.class);
     }
 }

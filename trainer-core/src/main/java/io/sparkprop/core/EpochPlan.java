@@ -8,9 +8,11 @@ package io.sparkprop.core;
  * Each partition (the single-process trainer is one partition) shuffles its {@code n_p} rows with
  * the permutation seeded by {@code (seed, epoch, partition)} and, at step {@code s}, takes the
  * slice {@code [⌊s·n_p/S⌋, ⌊(s+1)·n_p/S⌋)} of it. Every row is used exactly once per epoch (drawn
- * without replacement), every partition contributes in proportion to its size, and batch sizes
- * differ by at most one row per partition (no tiny last batch). Nothing depends on the task attempt,
- * so a retried task computes the same batch.
+ * without replacement), every partition contributes in proportion to its size, and a partition's
+ * slices differ by at most one row (no tiny last batch). A global batch therefore holds
+ * {@code N/S <= B} rows on average, and any one batch is within {@code P - 1} rows of that average
+ * for {@code P} partitions. Nothing depends on the task attempt, so a retried task computes the same
+ * batch.
  */
 public final class EpochPlan {
 

@@ -1,0 +1,168 @@
+package io.sparkprop.spark.config;
+
+import io.sparkprop.spark.config.ConfigKey.Kind;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Every configuration key the job understands, with defaults in one place. Anything not listed
+ * here is an error. {@code conf/reference.conf} is rendered from this list (a test keeps it in step).
+ */
+public final class ConfigSchema {
+
+    private static final Map<String, ConfigKey> KEYS = new LinkedHashMap<>();
+
+    static {
+        // --- data
+        add(ConfigKey.choice("data.format", "idx", List.of("idx", "libsvm", "csv", "parquet"),
+                "Format of every data set of the run."));
+        add(ConfigKey.of("data.train", Kind.STRING, "", "data/mnist/train-images-idx3-ubyte.gz",
+                "Training data: a file, directory or glob, any Hadoop URI (hdfs://, file://, s3a://). Required for train."));
+        add(ConfigKey.of("data.train-labels", Kind.STRING, "", "data/mnist/train-labels-idx1-ubyte.gz",
+                "IDX only: the training labels file."));
+        add(ConfigKey.of("data.validation", Kind.STRING, "", "data/mnist/t10k-images-idx3-ubyte.gz",
+                "Validation data, evaluated after every epoch; empty for none (see data.validation-fraction)."));
+        add(ConfigKey.of("data.validation-labels", Kind.STRING, "", "data/mnist/t10k-labels-idx1-ubyte.gz",
+                "IDX only: the validation labels file."));
+        add(ConfigKey.of("data.validation-fraction", Kind.DOUBLE, "0", "0.1",
+                "When data.validation is empty: hold out this seeded fraction of the training rows for validation."));
+        add(ConfigKey.of("data.test", Kind.STRING, "", "data/mnist/t10k-images-idx3-ubyte.gz",
+                "Data for the evaluate and predict commands (they fall back to data.validation)."));
+        add(ConfigKey.of("data.test-labels", Kind.STRING, "", "data/mnist/t10k-labels-idx1-ubyte.gz",
+                "IDX only: the test labels file."));
+        add(ConfigKey.of("data.num-features", Kind.INT, "0", "784",
+                "Features per row; 0 takes the count from the data (LIBSVM: the largest index) and requires it of every row."));
+        add(ConfigKey.of("data.label-column", Kind.STRING, "label", "label",
+                "CSV/Parquet: the label column (CSV without header: _c0, _c1, ...); several, comma-separated, for multi-label or multi-output regression."));
+        add(ConfigKey.of("data.features-column", Kind.STRING, "", "features",
+                "Parquet: a Vector or array<double> features column; empty to use numeric columns."));
+        add(ConfigKey.of("data.feature-columns", Kind.STRING_LIST, "", "x1,x2,x3",
+                "CSV/Parquet: numeric feature columns; empty means all columns that are not label or weight columns."));
+        add(ConfigKey.of("data.weight-column", Kind.STRING, "", "weight",
+                "CSV/Parquet: a non-negative sample weight column; empty for weight 1 on every row."));
+        add(ConfigKey.of("data.csv.header", Kind.BOOLEAN, "true", "false", "CSV: whether each file starts with a header line."));
+        add(ConfigKey.of("data.csv.delimiter", Kind.STRING, ",", ";", "CSV: the field delimiter, one character (no quoting)."));
+        add(ConfigKey.choice("data.bad-rows", "fail", List.of("fail", "skip"),
+                "A malformed row, wrong feature count, NaN/Inf value or out-of-range label: fail naming the file and row, or skip and count it."));
+        add(ConfigKey.of("data.partitions", Kind.INT, "0", "8",
+                "Partitions of the training data, one cached block each; 0 uses Spark's default parallelism (the total cores)."));
+        add(ConfigKey.choice("data.scaling", "none", List.of("none", "divide", "standardize"),
+                "Feature scaling: none; divide by data.scaling.divisor; or standardize with the training data's mean and standard deviation (stored with the model)."));
+        add(ConfigKey.of("data.scaling.divisor", Kind.DOUBLE, "255", "255", "With data.scaling=divide: what every feature is divided by."));
+
+        // --- model
+        add(ConfigKey.choice("model.task", "classification", List.of("classification", "multilabel", "regression"),
+                "classification: softmax outputs, cross-entropy, labels are class indices 0..K-1; multilabel: sigmoid outputs, binary cross-entropy, 0/1 labels; regression: linear outputs, mean squared error."));
+        add(ConfigKey.of("model.layers", Kind.INT_LIST, "", "784,256,128,10",
+                "Layer sizes from the input to the output: the first is the feature count, the last the number of classes, labels or regression outputs. Required."));
+        add(ConfigKey.choice("model.hidden-activation", "relu", List.of("relu", "leaky-relu", "tanh", "sigmoid", "identity"),
+                "Activation of every hidden layer."));
+        add(ConfigKey.choice("model.output-activation", "", List.of("softmax", "sigmoid", "identity", "tanh", "relu", "leaky-relu"),
+                "Output activation; empty chooses the task's (softmax, sigmoid, identity). Only regression may change it."));
+
+        // --- training
+        add(ConfigKey.of("train.epochs", Kind.INT, "10", "12", "Passes over the training data."));
+        add(ConfigKey.of("train.batch-size", Kind.INT, "128", "128",
+                "Global mini-batch size: every step, each partition takes its proportional share."));
+        add(ConfigKey.of("train.seed", Kind.LONG, "42", "42",
+                "The one seed: initial weights, shuffles and validation splits derive from it."));
+        add(ConfigKey.choice("train.optimizer", "adam", List.of("sgd", "momentum", "nesterov", "adam", "adamw"),
+                "Update rule (adamw is adam with train.weight-decay, default 0.01 for it)."));
+        add(ConfigKey.of("train.learning-rate", Kind.DOUBLE, "0.001", "0.001", "Base learning rate."));
+        add(ConfigKey.of("train.momentum", Kind.DOUBLE, "0.9", "0.9", "momentum/nesterov: the momentum coefficient in [0, 1)."));
+        add(ConfigKey.of("train.adam.beta1", Kind.DOUBLE, "0.9", "0.9", "adam/adamw: decay of the first moment."));
+        add(ConfigKey.of("train.adam.beta2", Kind.DOUBLE, "0.999", "0.999", "adam/adamw: decay of the second moment."));
+        add(ConfigKey.of("train.adam.epsilon", Kind.DOUBLE, "1e-8", "1e-8", "adam/adamw: added to the root of the second moment."));
+        add(ConfigKey.of("train.weight-decay", Kind.DOUBLE, "", "0.01",
+                "Decoupled weight decay on weights (not biases); empty means 0.01 for adamw and 0 otherwise."));
+        add(ConfigKey.of("train.l2", Kind.DOUBLE, "0", "0.0001", "L2 strength λ: the objective adds λ/(2m) Σ W² over weights."));
+        add(ConfigKey.of("train.clip-norm", Kind.DOUBLE, "0", "5", "Clip the gradient to this global L2 norm; 0 for no clipping."));
+        add(ConfigKey.choice("train.schedule", "constant", List.of("constant", "step", "exponential", "cosine"),
+                "Learning-rate schedule after warm-up: constant; step (times gamma every step-epochs); exponential (times gamma per epoch); cosine (to min-learning-rate at the last step)."));
+        add(ConfigKey.of("train.schedule.gamma", Kind.DOUBLE, "0.1", "0.5", "step/exponential: the decay factor in (0, 1]."));
+        add(ConfigKey.of("train.schedule.step-epochs", Kind.INT, "10", "5", "step: epochs between decays."));
+        add(ConfigKey.of("train.schedule.min-learning-rate", Kind.DOUBLE, "0", "1e-5", "cosine: the final learning rate."));
+        add(ConfigKey.of("train.warmup-steps", Kind.INT, "0", "200", "Linear learning-rate warm-up over this many steps."));
+        add(ConfigKey.of("train.aggregation-depth", Kind.INT, "2", "2",
+                "Depth of the gradient aggregation tree (as treeAggregate's depth), at least 1."));
+    }
+
+    private ConfigSchema() {
+    }
+
+    private static void add(ConfigKey key) {
+        KEYS.put(key.name(), key);
+    }
+
+    /** Every key, in documentation order. */
+    public static Map<String, ConfigKey> keys() {
+        return java.util.Collections.unmodifiableMap(KEYS);
+    }
+
+    /** The key named {@code name}, or an error listing the valid keys. */
+    public static ConfigKey key(String name) {
+        ConfigKey key = KEYS.get(name);
+        if (key == null) {
+            throw new IllegalArgumentException("Unknown config key '" + name + "'" + suggestion(name)
+                    + "; valid keys: " + String.join(", ", KEYS.keySet()));
+        }
+        return key;
+    }
+
+    private static String suggestion(String name) {
+        String best = null;
+        int bestDistance = Integer.MAX_VALUE;
+        for (String candidate : KEYS.keySet()) {
+            int d = editDistance(name, candidate);
+            if (d < bestDistance) {
+                bestDistance = d;
+                best = candidate;
+            }
+        }
+        return best != null && bestDistance <= 3 ? " (did you mean '" + best + "'?)" : "";
+    }
+
+    private static int editDistance(String a, String b) {
+        int[] previous = new int[b.length() + 1];
+        int[] current = new int[b.length() + 1];
+        for (int j = 0; j <= b.length(); j++) {
+            previous[j] = j;
+        }
+        for (int i = 1; i <= a.length(); i++) {
+            current[0] = i;
+            for (int j = 1; j <= b.length(); j++) {
+                int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
+                current[j] = Math.min(Math.min(current[j - 1] + 1, previous[j] + 1), previous[j - 1] + cost);
+            }
+            int[] t = previous;
+            previous = current;
+            current = t;
+        }
+        return previous[b.length()];
+    }
+
+    /** {@code conf/reference.conf}: every key with its description, valid values and default. */
+    public static String renderReference() {
+        StringBuilder sb = new StringBuilder();
+        sb.append("# sparkprop configuration reference: every key, its meaning and its default.\n")
+          .append("# Generated from io.sparkprop.spark.config.ConfigSchema; a test keeps this file in step.\n")
+          .append("# Format: one 'key = value' per line; '#' starts a comment line. Override any key on the\n")
+          .append("# command line with --set key=value. Unknown keys are errors.\n");
+        String section = "";
+        for (ConfigKey key : KEYS.values()) {
+            String prefix = key.name().substring(0, key.name().indexOf('.'));
+            if (!prefix.equals(section)) {
+                section = prefix;
+                sb.append("\n# ---- ").append(section).append("\n");
+            }
+            sb.append("\n# ").append(key.description()).append('\n');
+            if (!key.choices().isEmpty()) {
+                sb.append("# One of: ").append(String.join(", ", key.choices())).append('\n');
+            }
+            sb.append("# Example: ").append(key.name()).append(" = ").append(key.example()).append('\n');
+            sb.append(key.name()).append(" = ").append(key.defaultValue()).append('\n');
+        }
+        return sb.toString();
+    }
+}

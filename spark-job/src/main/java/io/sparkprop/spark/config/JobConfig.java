@@ -1,0 +1,274 @@
+package io.sparkprop.spark.config;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * The effective, type-checked configuration of a run: every {@link ConfigSchema} key with its
+ * default, overlaid by a config file and then by {@code --set key=value} overrides. Immutable.
+ *
+ * <p>File format: one {@code key = value} per line; blank lines and lines starting with {@code #}
+ * are ignored (a {@code #} after a value is part of the value); a key may appear once per file. Every value is checked against its key's kind when
+ * it comes in, and errors name the key, the source (file and line, or {@code --set}), the value
+ * and what was expected.
+ */
+public final class JobConfig implements Serializable {
+
+    private static final long serialVersionUID = 1L;
+
+    private final Map<String, String> values;
+    private final Map<String, String> origins;
+
+    private JobConfig(Map<String, String> values, Map<String, String> origins) {
+        this.values = Collections.unmodifiableMap(values);
+        this.origins = Collections.unmodifiableMap(origins);
+    }
+
+    /** Every key at its default. */
+    public static JobConfig defaults() {
+        Map<String, String> values = new LinkedHashMap<>();
+        Map<String, String> origins = new LinkedHashMap<>();
+        for (ConfigKey key : ConfigSchema.keys().values()) {
+            values.put(key.name(), key.defaultValue());
+            origins.put(key.name(), "default");
+        }
+        return new JobConfig(values, origins);
+    }
+
+    /** Defaults overlaid by the config text {@code text}; {@code source} names it in errors. */
+    public static JobConfig parse(String text, String source) {
+        return defaults().withText(text, source);
+    }
+
+    /** Reads a config file through the Hadoop FileSystem API, so any Hadoop URI works. */
+    public static JobConfig load(String uri, Configuration hadoopConf) {
+        Path path = new Path(uri);
+        try {
+            FileSystem fs = path.getFileSystem(hadoopConf);
+            if (!fs.exists(path)) {
+                throw new IllegalArgumentException("Config file " + uri + " does not exist");
+            }
+            try (InputStream in = fs.open(path)) {
+                ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+                in.transferTo(bytes);
+                return parse(bytes.toString(StandardCharsets.UTF_8), uri);
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("Cannot read config file " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** This config overlaid by the lines of {@code text}. */
+    public JobConfig withText(String text, String source) {
+        Map<String, String> v = new LinkedHashMap<>(values);
+        Map<String, String> o = new LinkedHashMap<>(origins);
+        Map<String, Integer> seen = new LinkedHashMap<>();
+        String[] lines = text.split("\r?\n", -1);
+        for (int i = 0; i < lines.length; i++) {
+            String line = lines[i].strip();
+            if (line.isEmpty() || line.startsWith("#")) {
+                continue;
+            }
+            String where = source + " line " + (i + 1);
+            int eq = line.indexOf('=');
+            if (eq < 0) {
+                throw new IllegalArgumentException("Expected 'key = value' at " + where + " but found '" + line + "'");
+            }
+            String name = line.substring(0, eq).strip();
+            String value = line.substring(eq + 1).strip();
+            Integer previous = seen.put(name, i + 1);
+            if (previous != null) {
+                throw new IllegalArgumentException("Config key '" + name + "' is set twice in " + source + ", at lines "
+                        + previous + " and " + (i + 1));
+            }
+            put(v, o, name, value, where);
+        }
+        return new JobConfig(v, o);
+    }
+
+    /** This config with {@code key=value} overrides, as given to {@code --set}. */
+    public JobConfig withOverrides(List<String> assignments) {
+        Map<String, String> v = new LinkedHashMap<>(values);
+        Map<String, String> o = new LinkedHashMap<>(origins);
+        for (String assignment : assignments) {
+            int eq = assignment.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("Expected --set key=value but got '" + assignment + "'");
+            }
+            put(v, o, assignment.substring(0, eq).strip(), assignment.substring(eq + 1).strip(), "--set");
+        }
+        return new JobConfig(v, o);
+    }
+
+    /** This config with one key changed (checked like any other value). */
+    public JobConfig with(String name, String value) {
+        Map<String, String> v = new LinkedHashMap<>(values);
+        Map<String, String> o = new LinkedHashMap<>(origins);
+        put(v, o, name, value, "program");
+        return new JobConfig(v, o);
+    }
+
+    private static void put(Map<String, String> values, Map<String, String> origins, String name, String value,
+                            String where) {
+        ConfigKey key;
+        try {
+            key = ConfigSchema.key(name);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(e.getMessage() + " (at " + where + ")", e);
+        }
+        check(key, value, where);
+        values.put(name, value);
+        origins.put(name, where);
+    }
+
+    private static void check(ConfigKey key, String value, String where) {
+        if (value.isEmpty()) {
+            return; // empty means "not set"; required keys are checked where they are used
+        }
+        String expected = null;
+        try {
+            switch (key.kind()) {
+                case INT -> Integer.parseInt(value);
+                case LONG -> Long.parseLong(value);
+                case DOUBLE -> {
+                    double d = Double.parseDouble(value);
+                    if (!Double.isFinite(d)) {
+                        expected = "a finite number";
+                    }
+                }
+                case BOOLEAN -> {
+                    if (!value.equals("true") && !value.equals("false")) {
+                        expected = "true or false";
+                    }
+                }
+                case CHOICE -> {
+                    if (!key.choices().contains(value.toLowerCase(Locale.ROOT))) {
+                        expected = "one of " + String.join(", ", key.choices());
+                    }
+                }
+                case INT_LIST -> {
+                    for (String part : value.split(",")) {
+                        Integer.parseInt(part.strip());
+                    }
+                }
+                case STRING, STRING_LIST -> {
+                }
+                default -> throw new AssertionError(key.kind());
+            }
+        } catch (NumberFormatException e) {
+            expected = switch (key.kind()) {
+                case INT -> "an integer";
+                case LONG -> "a 64-bit integer";
+                case DOUBLE -> "a number";
+                case INT_LIST -> "comma-separated integers";
+                default -> "a valid value";
+            };
+        }
+        if (expected != null) {
+            throw new IllegalArgumentException("Config key '" + key.name() + "' must be " + expected + " but got '"
+                    + value + "' (at " + where + ")");
+        }
+    }
+
+    /** The raw value of {@code name} ({@code ""} when unset). */
+    public String get(String name) {
+        ConfigSchema.key(name);
+        return values.get(name);
+    }
+
+    /** Whether {@code name} has a non-empty value. */
+    public boolean isSet(String name) {
+        return !get(name).isEmpty();
+    }
+
+    /** The value of a required key, or an error naming it. */
+    public String require(String name) {
+        String value = get(name);
+        if (value.isEmpty()) {
+            throw new IllegalArgumentException("Config key '" + name + "' is required: " + ConfigSchema.key(name).description()
+                    + " For example: " + name + " = " + ConfigSchema.key(name).example());
+        }
+        return value;
+    }
+
+    public int getInt(String name) {
+        return Integer.parseInt(require(name));
+    }
+
+    public long getLong(String name) {
+        return Long.parseLong(require(name));
+    }
+
+    public double getDouble(String name) {
+        return Double.parseDouble(require(name));
+    }
+
+    public boolean getBoolean(String name) {
+        return Boolean.parseBoolean(require(name));
+    }
+
+    /** A CHOICE value, lower case. */
+    public String getChoice(String name) {
+        return require(name).toLowerCase(Locale.ROOT);
+    }
+
+    public List<Integer> getIntList(String name) {
+        List<Integer> list = new ArrayList<>();
+        for (String part : require(name).split(",")) {
+            list.add(Integer.parseInt(part.strip()));
+        }
+        return list;
+    }
+
+    /** A comma-separated list; empty when unset. */
+    public List<String> getList(String name) {
+        List<String> list = new ArrayList<>();
+        for (String part : get(name).split(",")) {
+            if (!part.isBlank()) {
+                list.add(part.strip());
+            }
+        }
+        return list;
+    }
+
+    /** Where {@code name}'s value came from: {@code default}, a file and line, or {@code --set}. */
+    public String origin(String name) {
+        return origins.get(name);
+    }
+
+    /** An error about {@code name}'s value, naming the key, the value and its origin. */
+    public IllegalArgumentException invalid(String name, String expectation) {
+        return new IllegalArgumentException("Config key '" + name + "' " + expectation + " but got '" + get(name)
+                + "' (from " + origin(name) + ")");
+    }
+
+    /** The effective configuration as a config file (every key), for logs and the run directory. */
+    public String render() {
+        StringBuilder sb = new StringBuilder();
+        for (Map.Entry<String, String> e : values.entrySet()) {
+            String origin = origins.get(e.getKey());
+            if (!origin.equals("default")) {
+                sb.append("# from ").append(origin).append('\n');
+            }
+            sb.append(e.getKey()).append(" = ").append(e.getValue()).append('\n');
+        }
+        return sb.toString();
+    }
+
+    /** The values as a map, in schema order. */
+    public Map<String, String> values() {
+        return values;
+    }
+}

@@ -1,0 +1,60 @@
+package io.sparkprop.spark.train;
+
+import java.util.Locale;
+
+/**
+ * One epoch's figures, as written to {@code metrics.jsonl} and printed on the console. Validation
+ * fields are {@code NaN} when there is no validation set; accuracy is {@code NaN} for regression
+ * and RMSE/MAE {@code NaN} for classification.
+ *
+ * @param trainLoss the weighted mean of the epoch's step objectives (L2 included), each measured on
+ *                  its batch before that step's update
+ */
+public record EpochMetrics(int epoch, long step, double trainLoss, double valLoss, double valAccuracy, double valRmse,
+                           double valMae, double examplesPerSec, double epochSeconds, double elapsedSeconds) {
+
+    /** One JSON object (one line of {@code metrics.jsonl}); {@code NaN} fields are left out. */
+    public String toJson() {
+        StringBuilder sb = new StringBuilder("{");
+        sb.append("\"epoch\":").append(epoch).append(",\"step\":").append(step);
+        field(sb, "train_loss", trainLoss);
+        field(sb, "val_loss", valLoss);
+        field(sb, "val_accuracy", valAccuracy);
+        field(sb, "val_rmse", valRmse);
+        field(sb, "val_mae", valMae);
+        field(sb, "examples_per_sec", examplesPerSec);
+        field(sb, "epoch_seconds", epochSeconds);
+        field(sb, "elapsed_seconds", elapsedSeconds);
+        return sb.append('}').toString();
+    }
+
+    private static void field(StringBuilder sb, String name, double value) {
+        if (!Double.isNaN(value)) {
+            sb.append(",\"").append(name).append("\":").append(Double.isInfinite(value) ? "null" : Double.toString(value));
+        }
+    }
+
+    /** The console line, for example {@code epoch 3/12 · step 1407 · train_loss 0.0712 · val_acc 97.81% ...}. */
+    public String toConsole(int epochs, double etaSeconds) {
+        StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "epoch %d/%d · step %d · train_loss %.4f",
+                epoch + 1, epochs, step, trainLoss));
+        if (!Double.isNaN(valLoss)) {
+            sb.append(String.format(Locale.ROOT, " · val_loss %.4f", valLoss));
+        }
+        if (!Double.isNaN(valAccuracy)) {
+            sb.append(String.format(Locale.ROOT, " · val_acc %.2f%%", 100 * valAccuracy));
+        }
+        if (!Double.isNaN(valRmse)) {
+            sb.append(String.format(Locale.ROOT, " · val_rmse %.4f · val_mae %.4f", valRmse, valMae));
+        }
+        sb.append(String.format(Locale.ROOT, " · %.0f ex/s · %.1fs · ETA %s", examplesPerSec, epochSeconds,
+                formatDuration(etaSeconds)));
+        return sb.toString();
+    }
+
+    static String formatDuration(double seconds) {
+        long s = Math.round(seconds);
+        return s >= 3600 ? String.format(Locale.ROOT, "%dh%02dm", s / 3600, (s % 3600) / 60)
+                : String.format(Locale.ROOT, "%dm%02ds", s / 60, s % 60);
+    }
+}

@@ -1,0 +1,93 @@
+package io.sparkprop.spark.train;
+
+import io.sparkprop.core.DataBlock;
+import io.sparkprop.core.EpochPlan;
+import io.sparkprop.core.GradientAccumulator;
+import io.sparkprop.core.Network;
+import io.sparkprop.core.NetworkSpec;
+import io.sparkprop.core.Workspace;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.Function2;
+import org.apache.spark.broadcast.Broadcast;
+
+/**
+ * One training step on one partition, run by a Spark task: take this step's slice of the
+ * partition's epoch permutation ({@link EpochPlan}), run the core's forward and backward passes
+ * with the broadcast weights, and return the partition's {@code (gradient sum, loss sum, count)}.
+ *
+ * <p>The closure is small: the broadcast handle, the spec and a few numbers. The batch depends on
+ * {@code (seed, epoch, partition, step)} only, never on the task attempt, so a retried task
+ * computes exactly the same result.
+ */
+final class StepFunction implements Function2<Integer, Iterator<DataBlock>, Iterator<GradientAccumulator>> {
+
+    private static final long serialVersionUID = 1L;
+
+    /**
+     * Test hook: a Spark conf key whose value is a global step number; the first attempt of
+     * partition 0's task at that step throws, to prove that retries change nothing.
+     */
+    static final String FAIL_ONCE_AT_STEP = "spark.sparkprop.test.failOnceAtStep";
+
+    private final Broadcast<double[]> weights;
+    private final NetworkSpec spec;
+    private final long seed;
+    private final int epoch;
+    private final int step;
+    private final int stepsPerEpoch;
+    private final long globalStep;
+
+    StepFunction(Broadcast<double[]> weights, NetworkSpec spec, long seed, int epoch, int step, int stepsPerEpoch,
+                 long globalStep) {
+        this.weights = weights;
+        this.spec = spec;
+        this.seed = seed;
+        this.epoch = epoch;
+        this.step = step;
+        this.stepsPerEpoch = stepsPerEpoch;
+        this.globalStep = globalStep;
+    }
+
+    @Override
+    public Iterator<GradientAccumulator> call(Integer partition, Iterator<DataBlock> blocks) {
+        injectFailureIfAsked(partition);
+        GradientAccumulator accumulator = new GradientAccumulator(spec.paramCount());
+        Network network = new Network(spec);
+        while (blocks.hasNext()) {
+            DataBlock block = blocks.next();
+            int rows = block.rows();
+            if (rows == 0) {
+                continue;
+            }
+            int from = EpochPlan.sliceStart(step, rows, stepsPerEpoch);
+            int to = EpochPlan.sliceStart(step + 1, rows, stepsPerEpoch);
+            if (to == from) {
+                continue;
+            }
+            int[] order = ExecutorCache.permutation(seed, epoch, partition, rows);
+            Workspace ws = ExecutorCache.borrow(spec, EpochPlan.maxSlice(rows, stepsPerEpoch));
+            try {
+                accumulator.add(network, weights.value(), ws.gather(block, order, from, to));
+            } finally {
+                ExecutorCache.release(ws);
+            }
+        }
+        return List.of(accumulator).iterator();
+    }
+
+    private void injectFailureIfAsked(int partition) {
+        SparkEnv env = SparkEnv.get();
+        TaskContext task = TaskContext.get();
+        if (env == null || task == null || partition != 0 || task.attemptNumber() != 0) {
+            return;
+        }
+        String failAt = env.conf().get(FAIL_ONCE_AT_STEP, "");
+        if (!failAt.isEmpty() && Long.parseLong(failAt) == globalStep) {
+            throw new IllegalStateException("Injected failure (" + FAIL_ONCE_AT_STEP + "=" + failAt + ") in attempt 0 of"
+                    + " partition 0 at global step " + globalStep);
+        }
+    }
+}
