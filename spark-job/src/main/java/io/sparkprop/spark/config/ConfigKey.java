@@ -12,7 +12,7 @@ public record ConfigKey(String name, String defaultValue, String description, St
 
     /** How a value is checked. */
     public enum Kind {
-        STRING, INT, LONG, DOUBLE, BOOLEAN, CHOICE, INT_LIST, STRING_LIST
+        STRING, PATH, INT, LONG, DOUBLE, BOOLEAN, CHOICE, INT_LIST, STRING_LIST
     }
 
     public ConfigKey {

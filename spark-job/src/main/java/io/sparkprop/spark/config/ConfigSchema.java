@@ -17,19 +17,19 @@ public final class ConfigSchema {
         // --- data
         add(ConfigKey.choice("data.format", "idx", List.of("idx", "libsvm", "csv", "parquet"),
                 "Format of every data set of the run."));
-        add(ConfigKey.of("data.train", Kind.STRING, "", "data/mnist/train-images-idx3-ubyte.gz",
+        add(ConfigKey.of("data.train", Kind.PATH, "", "data/mnist/train-images-idx3-ubyte.gz",
                 "Training data: a file, directory or glob, any Hadoop URI (hdfs://, file://, s3a://). Required for train."));
-        add(ConfigKey.of("data.train-labels", Kind.STRING, "", "data/mnist/train-labels-idx1-ubyte.gz",
+        add(ConfigKey.of("data.train-labels", Kind.PATH, "", "data/mnist/train-labels-idx1-ubyte.gz",
                 "IDX only: the training labels file."));
-        add(ConfigKey.of("data.validation", Kind.STRING, "", "data/mnist/t10k-images-idx3-ubyte.gz",
+        add(ConfigKey.of("data.validation", Kind.PATH, "", "data/mnist/t10k-images-idx3-ubyte.gz",
                 "Validation data, evaluated after every epoch; empty for none (see data.validation-fraction)."));
-        add(ConfigKey.of("data.validation-labels", Kind.STRING, "", "data/mnist/t10k-labels-idx1-ubyte.gz",
+        add(ConfigKey.of("data.validation-labels", Kind.PATH, "", "data/mnist/t10k-labels-idx1-ubyte.gz",
                 "IDX only: the validation labels file."));
         add(ConfigKey.of("data.validation-fraction", Kind.DOUBLE, "0", "0.1",
                 "When data.validation is empty: hold out this seeded fraction of the training rows for validation."));
-        add(ConfigKey.of("data.test", Kind.STRING, "", "data/mnist/t10k-images-idx3-ubyte.gz",
+        add(ConfigKey.of("data.test", Kind.PATH, "", "data/mnist/t10k-images-idx3-ubyte.gz",
                 "Data for the evaluate and predict commands (they fall back to data.validation)."));
-        add(ConfigKey.of("data.test-labels", Kind.STRING, "", "data/mnist/t10k-labels-idx1-ubyte.gz",
+        add(ConfigKey.of("data.test-labels", Kind.PATH, "", "data/mnist/t10k-labels-idx1-ubyte.gz",
                 "IDX only: the test labels file."));
         add(ConfigKey.of("data.num-features", Kind.INT, "0", "784",
                 "Features per row; 0 takes the count from the data (LIBSVM: the largest index) and requires it of every row."));
@@ -148,7 +148,8 @@ public final class ConfigSchema {
         sb.append("# sparkprop configuration reference: every key, its meaning and its default.\n")
           .append("# Generated from io.sparkprop.spark.config.ConfigSchema; a test keeps this file in step.\n")
           .append("# Format: one 'key = value' per line; '#' starts a comment line. Override any key on the\n")
-          .append("# command line with --set key=value. Unknown keys are errors.\n");
+          .append("# command line with --set key=value. Unknown keys are errors. Relative data paths in a config\n")
+          .append("# file are relative to the file's directory; in --set, to the working directory.\n");
         String section = "";
         for (ConfigKey key : KEYS.values()) {
             String prefix = key.name().substring(0, key.name().indexOf('.'));
@@ -161,7 +162,7 @@ public final class ConfigSchema {
                 sb.append("# One of: ").append(String.join(", ", key.choices())).append('\n');
             }
             sb.append("# Example: ").append(key.name()).append(" = ").append(key.example()).append('\n');
-            sb.append(key.name()).append(" = ").append(key.defaultValue()).append('\n');
+            sb.append(key.name()).append(key.defaultValue().isEmpty() ? " =" : " = " + key.defaultValue()).append('\n');
         }
         return sb.toString();
     }

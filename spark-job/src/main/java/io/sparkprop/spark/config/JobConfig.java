@@ -49,7 +49,7 @@ public final class JobConfig implements Serializable {
 
     /** Defaults overlaid by the config text {@code text}; {@code source} names it in errors. */
     public static JobConfig parse(String text, String source) {
-        return defaults().withText(text, source);
+        return defaults().withText(text, source, null);
     }
 
     /** Reads a config file through the Hadoop FileSystem API, so any Hadoop URI works. */
@@ -63,15 +63,19 @@ public final class JobConfig implements Serializable {
             try (InputStream in = fs.open(path)) {
                 ByteArrayOutputStream bytes = new ByteArrayOutputStream();
                 in.transferTo(bytes);
-                return parse(bytes.toString(StandardCharsets.UTF_8), uri);
+                Path qualified = fs.makeQualified(path);
+                return defaults().withText(bytes.toString(StandardCharsets.UTF_8), uri, qualified.getParent());
             }
         } catch (IOException e) {
             throw new IllegalArgumentException("Cannot read config file " + uri + ": " + e.getMessage(), e);
         }
     }
 
-    /** This config overlaid by the lines of {@code text}. */
-    public JobConfig withText(String text, String source) {
+    /**
+     * This config overlaid by the lines of {@code text}; relative PATH values are resolved against
+     * {@code base} (the file's directory) unless it is null.
+     */
+    public JobConfig withText(String text, String source, Path base) {
         Map<String, String> v = new LinkedHashMap<>(values);
         Map<String, String> o = new LinkedHashMap<>(origins);
         Map<String, Integer> seen = new LinkedHashMap<>();
@@ -93,9 +97,19 @@ public final class JobConfig implements Serializable {
                 throw new IllegalArgumentException("Config key '" + name + "' is set twice in " + source + ", at lines "
                         + previous + " and " + (i + 1));
             }
-            put(v, o, name, value, where);
+            put(v, o, name, resolve(name, value, base), where);
         }
         return new JobConfig(v, o);
+    }
+
+    private static String resolve(String name, String value, Path base) {
+        if (base == null || value.isEmpty() || !ConfigSchema.keys().containsKey(name)
+                || ConfigSchema.key(name).kind() != ConfigKey.Kind.PATH) {
+            return value;
+        }
+        Path path = new Path(value);
+        return path.isAbsoluteAndSchemeAuthorityNull() || path.toUri().getScheme() != null ? value
+                : new Path(base, path).toString();
     }
 
     /** This config with {@code key=value} overrides, as given to {@code --set}. */
@@ -163,7 +177,7 @@ public final class JobConfig implements Serializable {
                         Integer.parseInt(part.strip());
                     }
                 }
-                case STRING, STRING_LIST -> {
+                case STRING, PATH, STRING_LIST -> {
                 }
                 default -> throw new AssertionError(key.kind());
             }

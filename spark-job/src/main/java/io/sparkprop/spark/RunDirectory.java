@@ -1,0 +1,95 @@
+package io.sparkprop.spark;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * A run's output folder on any Hadoop file system (local path, {@code file://}, {@code hdfs://}):
+ * the effective config, {@code metrics.jsonl} and the model. Every file is written whole under a
+ * temporary name and then renamed into place, so a reader never sees half a file.
+ */
+public final class RunDirectory {
+
+    /** The file names a run leaves. */
+    public static final String CONFIG = "config.conf";
+    public static final String METRICS = "metrics.jsonl";
+    public static final String MODEL = "model.spm";
+
+    private final Path root;
+    private final FileSystem fs;
+
+    private RunDirectory(Path root, FileSystem fs) {
+        this.root = root;
+        this.fs = fs;
+    }
+
+    /**
+     * Creates the run directory {@code uri}. Refuses a directory that already holds a model or
+     * metrics, so one run never overwrites another's results.
+     */
+    public static RunDirectory create(String uri, Configuration conf) {
+        Path root = new Path(uri);
+        try {
+            FileSystem fs = root.getFileSystem(conf);
+            root = fs.makeQualified(root);
+            if (fs.exists(new Path(root, MODEL)) || fs.exists(new Path(root, METRICS))) {
+                throw new IllegalArgumentException("Run directory " + root + " already holds a run (" + MODEL + " or "
+                        + METRICS + "); choose another --run-dir");
+            }
+            if (!fs.mkdirs(root)) {
+                throw new IllegalArgumentException("Cannot create run directory " + root);
+            }
+            return new RunDirectory(root, fs);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("Cannot create run directory " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The qualified URI of the directory. */
+    public String uri() {
+        return root.toString();
+    }
+
+    /** The qualified URI of {@code name} inside the directory. */
+    public String file(String name) {
+        return new Path(root, name).toString();
+    }
+
+    /** Writes {@code text} as {@code name} (UTF-8), replacing any previous version whole. */
+    public void writeText(String name, String text) throws IOException {
+        write(name, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** What to write into a file. */
+    @FunctionalInterface
+    public interface Writer {
+        void writeTo(OutputStream out) throws IOException;
+    }
+
+    /** Writes {@code name} through {@code writer} under a temporary name, then renames it into place. */
+    public void write(String name, Writer writer) throws IOException {
+        Path target = new Path(root, name);
+        Path temp = new Path(root, "." + name + ".tmp-" + UUID.randomUUID());
+        try {
+            try (FSDataOutputStream out = fs.create(temp, false)) {
+                writer.writeTo(out);
+                out.hsync();
+            }
+            if (fs.exists(target) && !fs.delete(target, false)) {
+                throw new IOException("Cannot replace " + target);
+            }
+            if (!fs.rename(temp, target)) {
+                throw new IOException("Cannot rename " + temp + " to " + target);
+            }
+        } catch (IOException | RuntimeException e) {
+            fs.delete(temp, false);
+            throw new IOException("Cannot write " + target + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,132 @@
+package io.sparkprop.spark.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkprop.core.Activation;
+import io.sparkprop.core.Loss;
+import io.sparkprop.core.optim.Adam;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The config file, overrides and their errors. */
+class ConfigTest {
+
+    private static void assertMessage(Executable call, String... fragments) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        for (String fragment : fragments) {
+            assertTrue(e.getMessage().contains(fragment), () -> "'" + e.getMessage() + "' should contain '" + fragment + "'");
+        }
+    }
+
+    @Test
+    void unknownKeysAreErrorsThatListTheValidKeysAndSuggestTheNearest() {
+        assertMessage(() -> JobConfig.parse("train.epoch = 3\n", "my.conf"), "'train.epoch'",
+                "did you mean 'train.epochs'", "my.conf line 1", "valid keys:", "train.batch-size");
+        assertMessage(() -> JobConfig.defaults().withOverrides(List.of("model.layer=3,2")), "'model.layer'", "--set");
+    }
+
+    @Test
+    void badValuesNameTheKeyTheValueTheExpectationAndTheLine() {
+        assertMessage(() -> JobConfig.parse("# comment\n\ntrain.epochs = ten\n", "a.conf"), "'train.epochs'",
+                "an integer", "'ten'", "a.conf line 3");
+        assertMessage(() -> JobConfig.parse("train.optimizer = adagrad\n", "a.conf"), "'train.optimizer'",
+                "one of sgd, momentum, nesterov, adam, adamw", "'adagrad'");
+        assertMessage(() -> JobConfig.parse("train.learning-rate = NaN\n", "a.conf"), "finite number");
+        assertMessage(() -> JobConfig.parse("model.layers = 784,x,10\n", "a.conf"), "comma-separated integers");
+        assertMessage(() -> JobConfig.parse("train.epochs\n", "a.conf"), "key = value", "a.conf line 1");
+        assertMessage(() -> JobConfig.parse("train.seed = 1\ntrain.seed = 2\n", "a.conf"), "set twice", "lines 1 and 2");
+    }
+
+    @Test
+    void overridesWinAndEveryValueRemembersWhereItCameFrom() {
+        JobConfig config = JobConfig.parse("train.epochs = 3\n", "a.conf").withOverrides(List.of("train.epochs=7"));
+        assertEquals(7, config.getInt("train.epochs"));
+        assertEquals("--set", config.origin("train.epochs"));
+        assertEquals("default", config.origin("train.seed"));
+        assertTrue(config.render().contains("# from --set\ntrain.epochs = 7\n"), config.render());
+        // The rendered config reads back to the same values.
+        assertEquals(config.values(), JobConfig.parse(config.render(), "rendered").values());
+    }
+
+    @Test
+    void relativeDataPathsInAFileAreRelativeToThatFile(@TempDir Path dir) throws Exception {
+        Path conf = Files.createDirectories(dir.resolve("conf")).resolve("run.conf");
+        Files.writeString(conf, "data.train = ../data/train.csv\ndata.validation = /abs/val.csv\n", StandardCharsets.UTF_8);
+        JobConfig config = JobConfig.load(conf.toString(), new Configuration());
+        assertEquals(dir.resolve("data/train.csv").toUri().getPath(),
+                new org.apache.hadoop.fs.Path(config.get("data.train")).toUri().getPath());
+        assertEquals("/abs/val.csv", config.get("data.validation"));
+        assertMessage(() -> JobConfig.load(dir.resolve("missing.conf").toString(), new Configuration()), "missing.conf",
+                "does not exist");
+    }
+
+    @Test
+    void settingsBuildTheNetworkAndOptimizerAndCheckKeysTogether() {
+        JobSettings mnist = JobSettings.from(JobConfig.defaults().withOverrides(List.of("model.layers=784,256,128,10")));
+        assertEquals(Loss.SOFTMAX_CROSS_ENTROPY, mnist.spec().loss());
+        assertEquals(Activation.RELU, mnist.spec().layer(0).activation());
+        assertEquals(Activation.SOFTMAX, mnist.spec().layer(2).activation());
+        assertTrue(mnist.newOptimizer() instanceof Adam);
+        assertEquals(0.01, ((Adam) JobSettings.from(mnist.config().with("train.optimizer", "adamw")).newOptimizer())
+                .weightDecay());
+
+        JobSettings regression = JobSettings.from(JobConfig.defaults().withOverrides(
+                List.of("model.layers=3,8,2", "model.task=regression", "model.hidden-activation=tanh")));
+        assertEquals(Loss.MSE, regression.spec().loss());
+        assertEquals(Activation.IDENTITY, regression.spec().layer(1).activation());
+
+        assertMessage(() -> JobSettings.from(JobConfig.defaults()), "'model.layers' is required", "784,256,128,10");
+        assertMessage(() -> JobSettings.from(JobConfig.defaults().withOverrides(List.of("model.layers=10"))),
+                "'model.layers'", "at least one layer size");
+        assertMessage(() -> JobSettings.from(JobConfig.defaults().withOverrides(List.of("model.layers=10,1"))),
+                "number of classes");
+        assertMessage(() -> JobSettings.from(JobConfig.defaults().withOverrides(
+                List.of("model.layers=10,3", "model.output-activation=sigmoid"))), "'model.output-activation'",
+                "must be softmax");
+        assertMessage(() -> JobSettings.from(JobConfig.defaults().withOverrides(
+                List.of("model.layers=10,3", "train.momentum=1.5"))), "'train.momentum'", "[0, 1)", "'1.5'", "--set");
+        assertMessage(() -> JobSettings.from(JobConfig.defaults().withOverrides(
+                List.of("model.layers=10,3", "train.epochs=0"))), "'train.epochs'", "at least 1");
+    }
+
+    @Test
+    void scheduleCoversTheWholeRunAfterWarmup() {
+        JobSettings settings = JobSettings.from(JobConfig.defaults().withOverrides(List.of("model.layers=4,3",
+                "train.schedule=cosine", "train.epochs=2", "train.warmup-steps=10", "train.learning-rate=0.1")));
+        var schedule = settings.schedule(50);
+        assertEquals(0.1 / 10, schedule.rate(0), 1e-15);
+        assertEquals(0.1, schedule.rate(10), 1e-15);
+        assertEquals(0.0, schedule.rate(100), 1e-15);
+        assertEquals(0.05, schedule.rate(10 + 45), 1e-12);
+    }
+
+    @Test
+    void theReferenceFileDocumentsEveryKeyAsTheSchemaRendersIt() throws Exception {
+        // Surefire runs in the module directory; conf/ is at the repository root.
+        String onDisk = Files.readString(Path.of("..", "conf", "reference.conf"), StandardCharsets.UTF_8);
+        assertEquals(ConfigSchema.renderReference(), onDisk,
+                "conf/reference.conf is out of date: regenerate it from ConfigSchema.renderReference()");
+        for (String key : ConfigSchema.keys().keySet()) {
+            assertTrue(onDisk.contains("\n" + key + " ="), key);
+        }
+        // And it is itself a valid config file.
+        JobConfig.parse(onDisk, "conf/reference.conf");
+    }
+
+    @Test
+    void theShippedMnistConfigIsValid() throws Exception {
+        JobConfig config = JobConfig.load(Path.of("..", "conf", "mnist.conf").toString(), new Configuration());
+        JobSettings settings = JobSettings.from(config);
+        assertEquals("784-256(RELU)-128(RELU)-10(SOFTMAX) SOFTMAX_CROSS_ENTROPY", settings.spec().toString());
+        assertTrue(Files.exists(Path.of(new org.apache.hadoop.fs.Path(config.get("data.train")).toUri().getPath())),
+                config.get("data.train"));
+    }
+}
