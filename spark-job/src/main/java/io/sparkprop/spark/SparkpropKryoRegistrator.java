@@ -7,8 +7,34 @@ import org.apache.spark.serializer.KryoRegistrator;
  * Registers every class sparkprop ships between JVMs with Kryo, so a cluster can run with
  * {@code spark.kryo.registrationRequired=true} (our tests do). Set
  * {@code spark.kryo.registrator=io.sparkprop.spark.SparkpropKryoRegistrator}.
+ *
+ * <p>Besides our own classes this registers the Spark SQL schema types that Spark's
+ * {@code KryoSerializer} leaves out but Spark itself ships when it reads Parquet (schema
+ * inference returns a {@code StructType} as a task result): the column types a Parquet schema
+ * can hold and Spark ML's vector and matrix types.
  */
 public final class SparkpropKryoRegistrator implements KryoRegistrator {
+
+    /** Spark SQL and ML classes in Parquet schemas that Spark 4.1's own registrations miss. */
+    private static final String[] SPARK_SCHEMA_CLASSES = {
+        "org.apache.spark.sql.types.BooleanType$",
+        "org.apache.spark.sql.types.ByteType$",
+        "org.apache.spark.sql.types.ShortType$",
+        "org.apache.spark.sql.types.FloatType$",
+        "org.apache.spark.sql.types.BinaryType$",
+        "org.apache.spark.sql.types.TimestampType$",
+        "org.apache.spark.sql.types.TimestampNTZType$",
+        "org.apache.spark.sql.types.NullType$",
+        "org.apache.spark.sql.types.StringType",
+        "org.apache.spark.sql.types.CharType",
+        "org.apache.spark.sql.types.VarcharType",
+        "org.apache.spark.sql.types.ArrayType",
+        "org.apache.spark.sql.types.MapType",
+        "org.apache.spark.ml.linalg.VectorUDT",
+        "org.apache.spark.ml.linalg.MatrixUDT",
+        "org.apache.spark.mllib.linalg.VectorUDT",
+        "org.apache.spark.mllib.linalg.MatrixUDT",
+    };
 
     @Override
     public void registerClasses(Kryo kryo) {
@@ -20,5 +46,16 @@ public final class SparkpropKryoRegistrator implements KryoRegistrator {
         kryo.register(io.sparkprop.core.DataBlock.class);
         kryo.register(io.sparkprop.core.GradientAccumulator.class);
         kryo.register(io.sparkprop.spark.train.EvalSums.class);
+        for (Class<?> type : io.sparkprop.spark.data.DataLoader.kryoClasses()) {
+            kryo.register(type);
+        }
+        for (String name : SPARK_SCHEMA_CLASSES) {
+            try {
+                kryo.register(Class.forName(name, false, kryo.getClassLoader()));
+            } catch (ClassNotFoundException e) {
+                throw new IllegalStateException("Spark class " + name + " is missing: sparkprop needs Spark 4.1 with"
+                        + " spark-sql and spark-mllib on the classpath", e);
+            }
+        }
     }
 }

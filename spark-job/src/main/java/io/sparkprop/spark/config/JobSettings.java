@@ -204,12 +204,16 @@ public final class JobSettings implements Serializable {
             throw new IllegalArgumentException("Config key '" + labelsKey + "' is required with data.format=idx, next to "
                     + pathKey + " = " + config.get(pathKey));
         }
-        String label = config.get("data.label-column");
-        List<String> features = new ArrayList<>(config.getList("data.feature-columns"));
+        // Column options mean something for CSV and Parquet only; the loader rejects them elsewhere.
+        boolean columns = format == DataFormat.CSV || format == DataFormat.PARQUET;
+        String label = columns ? config.get("data.label-column") : null;
+        List<String> features = columns ? new ArrayList<>(config.getList("data.feature-columns")) : List.of();
+        String featuresColumn = format == DataFormat.PARQUET && config.isSet("data.features-column")
+                ? config.get("data.features-column") : null;
+        String weight = columns && config.isSet("data.weight-column") ? config.get("data.weight-column") : null;
         return new DataOptions(format, config.get(pathKey), labels, config.getInt("data.num-features"), targetKind,
-                spec.outputSize(), label, config.isSet("data.features-column") ? config.get("data.features-column") : null,
-                features, config.isSet("data.weight-column") ? config.get("data.weight-column") : null,
-                config.getBoolean("data.csv.header"), config.get("data.csv.delimiter").charAt(0),
+                spec.outputSize(), label, featuresColumn, features, weight, config.getBoolean("data.csv.header"),
+                config.get("data.csv.delimiter").charAt(0),
                 BadRowPolicy.valueOf(config.getChoice("data.bad-rows").toUpperCase(java.util.Locale.ROOT)),
                 scaling == Scaling.DIVIDE ? config.getDouble("data.scaling.divisor") : 1.0);
     }

@@ -1,0 +1,142 @@
+package io.sparkprop.spark.data;
+
+import io.sparkprop.core.DataBlock;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+
+/**
+ * Turns keyed rows into one {@link DataBlock} per partition, deterministically: rows go to a
+ * partition by their key ({@link RowPartitioner}) and are sorted by key within it
+ * ({@code repartitionAndSortWithinPartitions}), so each block holds the same rows in the same
+ * order whatever order the shuffle fetched them in. Sparse rows are densified here; bad rows
+ * (SKIP) are left out of the block and counted by a separate pass over the same sorted rows.
+ * It does not parse or validate values: the readers did.
+ */
+final class BlockBuilder {
+
+    /** Largest Java array we allocate: a little under {@code Integer.MAX_VALUE}, as the JDK's collections do. */
+    static final int MAX_ARRAY = Integer.MAX_VALUE - 8;
+
+    /** Rows per buffered chunk: about 8 MB of features, so the peak is about twice the block, not three times. */
+    private static final int CHUNK_DOUBLES = 1 << 20;
+
+    private BlockBuilder() {
+    }
+
+    /** The rows of {@code keyed} in {@code partitions} partitions, each sorted by key. */
+    static JavaRDD<ParsedRow> partitionAndSort(JavaPairRDD<Long, ParsedRow> keyed, int partitions) {
+        return keyed.repartitionAndSortWithinPartitions(new RowPartitioner(partitions)).values();
+    }
+
+    /** One block per partition of {@code sorted}, rows in partition order, bad rows left out. */
+    static JavaRDD<DataBlock> blocks(JavaRDD<ParsedRow> sorted, int numFeatures, int numOutputs, boolean weighted) {
+        return sorted.mapPartitionsWithIndex((partition, rows) -> Collections.singletonList(
+                build(rows, numFeatures, numOutputs, weighted, partition)).iterator(), true);
+    }
+
+    /** Per partition of {@code sorted}: the bad rows and the first reasons, in row order. */
+    static JavaRDD<PartitionStats> badRowStats(JavaRDD<ParsedRow> sorted) {
+        return sorted.mapPartitions(rows -> {
+            long skipped = 0;
+            List<String> examples = new ArrayList<>();
+            while (rows.hasNext()) {
+                ParsedRow row = rows.next();
+                if (row.isBad()) {
+                    skipped++;
+                    if (examples.size() < PartitionStats.EXAMPLES) {
+                        examples.add(row.badReason);
+                    }
+                }
+            }
+            return Collections.singletonList(new PartitionStats(skipped, examples.toArray(new String[0]))).iterator();
+        });
+    }
+
+    /**
+     * The good rows of {@code rows}, in order, as one block: features {@code (n, numFeatures)},
+     * targets {@code (n, numOutputs)} (one-hot for class rows), weights when {@code weighted}.
+     */
+    static DataBlock build(Iterator<ParsedRow> rows, int numFeatures, int numOutputs, boolean weighted,
+                           int partition) {
+        int chunkRows = Math.max(1, CHUNK_DOUBLES / Math.max(numFeatures, numOutputs));
+        List<double[]> featureChunks = new ArrayList<>();
+        List<double[]> targetChunks = new ArrayList<>();
+        List<double[]> weightChunks = new ArrayList<>();
+        double[] features = null;
+        double[] targets = null;
+        double[] weights = null;
+        long n = 0;
+        int inChunk = chunkRows;
+        while (rows.hasNext()) {
+            ParsedRow row = rows.next();
+            if (row.isBad()) {
+                continue;
+            }
+            if ((n + 1) * Math.max(numFeatures, numOutputs) > MAX_ARRAY) {
+                throw new IllegalArgumentException("Partition " + partition + " holds more than " + n + " rows of "
+                        + numFeatures + " features, more than one Java array holds; use more partitions");
+            }
+            if (inChunk == chunkRows) {
+                features = new double[chunkRows * numFeatures];
+                targets = new double[chunkRows * numOutputs];
+                featureChunks.add(features);
+                targetChunks.add(targets);
+                if (weighted) {
+                    weights = new double[chunkRows];
+                    weightChunks.add(weights);
+                }
+                inChunk = 0;
+            }
+            write(row, features, inChunk * numFeatures, numFeatures, partition);
+            if (row.classIndex >= 0) {
+                targets[inChunk * numOutputs + row.classIndex] = 1.0;
+            } else {
+                System.arraycopy(row.targets, 0, targets, inChunk * numOutputs, numOutputs);
+            }
+            if (weighted) {
+                weights[inChunk] = row.weight;
+            }
+            inChunk++;
+            n++;
+        }
+        int rowCount = (int) n;
+        return new DataBlock(rowCount, numFeatures, numOutputs, concat(featureChunks, rowCount, numFeatures, chunkRows),
+                concat(targetChunks, rowCount, numOutputs, chunkRows),
+                weighted ? concat(weightChunks, rowCount, 1, chunkRows) : null);
+    }
+
+    private static void write(ParsedRow row, double[] out, int offset, int numFeatures, int partition) {
+        if (row.indices == null) {
+            if (row.values.length != numFeatures) {
+                throw new IllegalStateException("Partition " + partition + ": a dense row of " + row.values.length
+                        + " features reached a block of " + numFeatures);
+            }
+            System.arraycopy(row.values, 0, out, offset, numFeatures);
+        } else {
+            int[] indices = row.indices;
+            if (indices.length > 0 && indices[indices.length - 1] >= numFeatures) {
+                throw new IllegalStateException("Partition " + partition + ": a sparse row with feature index "
+                        + indices[indices.length - 1] + " reached a block of " + numFeatures);
+            }
+            for (int k = 0; k < indices.length; k++) {
+                out[offset + indices[k]] = row.values[k];
+            }
+        }
+    }
+
+    private static double[] concat(List<double[]> chunks, int rows, int width, int chunkRows) {
+        double[] all = new double[rows * width];
+        int done = 0;
+        for (int c = 0; c < chunks.size(); c++) {
+            int take = Math.min(chunkRows, rows - done);
+            System.arraycopy(chunks.get(c), 0, all, done * width, take * width);
+            chunks.set(c, null);
+            done += take;
+        }
+        return all;
+    }
+}

@@ -1,0 +1,14 @@
+package io.sparkprop.spark.data;
+
+import io.sparkprop.core.DataBlock;
+import io.sparkprop.spark.data.InputFiles.InputFile;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+
+/**
+ * What a format reader hands {@link DataLoader}: the (not yet persisted or computed) blocks, a
+ * pass that counts the rows the blocks leave out (run only under {@link BadRowPolicy#SKIP}), the
+ * feature width and the files read.
+ */
+record ReadPlan(JavaRDD<DataBlock> blocks, JavaRDD<PartitionStats> badRows, int numFeatures, List<InputFile> files) {
+}
