@@ -1,0 +1,178 @@
+package io.sparkprop.spark;
+
+import io.sparkprop.core.GradientCheck;
+import io.sparkprop.spark.cli.GradcheckCommand;
+import io.sparkprop.spark.cli.ModelDataCommands;
+import io.sparkprop.spark.cli.TrainCommand;
+import io.sparkprop.spark.config.JobConfig;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.SparkConf;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * The command line: {@code train}, {@code evaluate}, {@code predict}, {@code gradcheck}. Runs under
+ * {@code spark-submit} (master and resources from there) or directly, where it defaults to
+ * {@code local[*]}. Kryo with our registrator is the default serializer.
+ *
+ * <p>Exit codes: 0 success, 1 training or check failure (non-finite loss, failed gradient check),
+ * 2 bad usage, config or input (the message names the key, file or row).
+ */
+public final class Main {
+
+    static final String USAGE = String.join("\n",
+            "usage: sparkprop <command> --config URI [--set key=value ...] [options]",
+            "",
+            "commands:",
+            "  train      train a network; options: --run-dir URI (default runs/<timestamp>)",
+            "  evaluate   metrics of a model on data.test (or data.validation); options: --model URI [--output URI]",
+            "  predict    predictions of a model for data.test (or data.validation); options: --model URI --output URI",
+            "  gradcheck  check the network's gradient numerically; options: [--rows N (8)] [--params N (2000)]",
+            "",
+            "The config file (any Hadoop URI) holds 'key = value' lines; conf/reference.conf lists every key.",
+            "--set key=value overrides one key and may be repeated.");
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        int code;
+        SparkSession spark = null;
+        try {
+            Args parsed = Args.parse(args);
+            if (parsed == null) {
+                System.out.println(USAGE);
+                System.exit(0);
+                return;
+            }
+            spark = session(parsed.command);
+            code = run(spark, parsed);
+        } catch (IllegalArgumentException e) {
+            System.err.println("sparkprop: " + e.getMessage());
+            code = 2;
+        } catch (IllegalStateException e) {
+            System.err.println("sparkprop: " + e.getMessage());
+            code = 1;
+        } catch (Exception e) {
+            System.err.println("sparkprop: " + e);
+            e.printStackTrace();
+            code = 1;
+        } finally {
+            if (spark != null) {
+                spark.stop();
+            }
+        }
+        System.exit(code);
+    }
+
+    /** Runs a parsed command line on {@code spark} (which is left running); returns the exit code. */
+    public static int run(SparkSession spark, String... args) throws Exception {
+        Args parsed = Args.parse(args);
+        if (parsed == null) {
+            System.out.println(USAGE);
+            return 0;
+        }
+        return run(spark, parsed);
+    }
+
+    private static int run(SparkSession spark, Args args) throws Exception {
+        JobConfig config = JobConfig.load(args.config, spark.sparkContext().hadoopConfiguration())
+                .withOverrides(args.sets);
+        switch (args.command) {
+            case "train" -> {
+                String runDir = args.runDir != null ? args.runDir
+                        : "runs/" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+                TrainCommand.run(spark, config, runDir);
+                return 0;
+            }
+            case "evaluate" -> {
+                ModelDataCommands.evaluate(spark, config, args.require("--model", args.model), args.output);
+                return 0;
+            }
+            case "predict" -> {
+                ModelDataCommands.predict(spark, config, args.require("--model", args.model),
+                        args.require("--output", args.output));
+                return 0;
+            }
+            case "gradcheck" -> {
+                GradientCheck.Result result = GradcheckCommand.run(spark, config, args.rows, args.params);
+                System.out.println(result);
+                return result.passed() ? 0 : 1;
+            }
+            default -> throw new AssertionError(args.command);
+        }
+    }
+
+    /** A session for {@code command}: spark-submit's settings win; otherwise local mode with Kryo. */
+    static SparkSession session(String command) {
+        SparkConf conf = new SparkConf();
+        conf.setIfMissing("spark.master", "local[*]");
+        conf.setIfMissing("spark.app.name", "sparkprop " + command);
+        conf.setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
+        conf.setIfMissing("spark.kryo.registrator", SparkpropKryoRegistrator.class.getName());
+        conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+        return SparkSession.builder().config(conf).getOrCreate();
+    }
+
+    /** The parsed command line. */
+    static final class Args {
+        String command;
+        String config;
+        final List<String> sets = new ArrayList<>();
+        String runDir;
+        String model;
+        String output;
+        int rows = 8;
+        int params = 2000;
+
+        /** The parsed arguments, or {@code null} when help was asked for. */
+        static Args parse(String[] argv) {
+            if (argv.length == 0 || List.of("help", "-h", "--help").contains(argv[0])) {
+                return null;
+            }
+            Args a = new Args();
+            a.command = argv[0];
+            if (!List.of("train", "evaluate", "predict", "gradcheck").contains(a.command)) {
+                throw new IllegalArgumentException("Unknown command '" + a.command
+                        + "'; expected one of train, evaluate, predict, gradcheck\n" + USAGE);
+            }
+            for (int i = 1; i < argv.length; i++) {
+                String option = argv[i];
+                if (i + 1 >= argv.length) {
+                    throw new IllegalArgumentException("Option " + option + " needs a value\n" + USAGE);
+                }
+                String value = argv[++i];
+                switch (option) {
+                    case "--config" -> a.config = value;
+                    case "--set" -> a.sets.add(value);
+                    case "--run-dir" -> a.runDir = value;
+                    case "--model" -> a.model = value;
+                    case "--output" -> a.output = value;
+                    case "--rows" -> a.rows = parseInt(option, value);
+                    case "--params" -> a.params = parseInt(option, value);
+                    default -> throw new IllegalArgumentException("Unknown option '" + option + "' for " + a.command
+                            + "\n" + USAGE);
+                }
+            }
+            a.require("--config", a.config);
+            return a;
+        }
+
+        String require(String option, String value) {
+            if (value == null) {
+                throw new IllegalArgumentException(command + " needs " + option + "\n" + USAGE);
+            }
+            return value;
+        }
+
+        private static int parseInt(String option, String value) {
+            try {
+                return Integer.parseInt(value);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("Option " + option + " needs an integer but got '" + value + "'");
+            }
+        }
+    }
+}

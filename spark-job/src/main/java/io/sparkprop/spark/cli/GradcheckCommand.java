@@ -1,0 +1,57 @@
+package io.sparkprop.spark.cli;
+
+import io.sparkprop.core.DataBlock;
+import io.sparkprop.core.GradientCheck;
+import io.sparkprop.core.Network;
+import io.sparkprop.core.WeightInit;
+import io.sparkprop.spark.config.JobConfig;
+import io.sparkprop.spark.config.JobSettings;
+import io.sparkprop.spark.data.DataLoader;
+import io.sparkprop.spark.data.LoadedData;
+import io.sparkprop.spark.train.BlockOps;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code gradcheck}: the core's gradient check on the config's network, at its seeded initial
+ * weights, over the first rows of the training data (read and scaled as training would), with the
+ * config's L2. Large networks are checked on a seeded sample of parameters.
+ */
+public final class GradcheckCommand {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GradcheckCommand.class);
+
+    private GradcheckCommand() {
+    }
+
+    public static GradientCheck.Result run(SparkSession spark, JobConfig config, int rows, int maxParams) {
+        if (rows < 1 || maxParams < 1) {
+            throw new IllegalArgumentException("gradcheck needs --rows and --params of at least 1 but got " + rows + " and "
+                    + maxParams);
+        }
+        JobSettings settings = JobSettings.from(config);
+        LoadedData data = DataLoader.load(spark, settings.dataOptions("data.train", "data.train-labels"), 1);
+        List<DataBlock> first = data.blocks().map(b -> head(b, rows)).take(1);
+        DataBlock sample = first.get(0);
+        if (settings.scaling() == JobSettings.Scaling.STANDARDIZE) {
+            sample = BlockOps.scaleBlock(sample, BlockOps.fitStandardization(data.blocks(), sample.numFeatures()));
+        }
+        data.blocks().unpersist(false);
+        double[] params = WeightInit.initialize(settings.spec(), settings.seed());
+        GradientCheck.Result result = GradientCheck.check(new Network(settings.spec()), params, sample, settings.l2(),
+                GradientCheck.Options.defaults().withMaxParams(maxParams, settings.seed()));
+        LOG.info("Gradient check of {} on {} rows: {}", settings.spec(), sample.rows(), result);
+        return result;
+    }
+
+    private static DataBlock head(DataBlock block, int rows) {
+        int n = Math.min(rows, block.rows());
+        int d = block.numFeatures();
+        int t = block.numTargets();
+        return new DataBlock(n, d, t, Arrays.copyOf(block.features(), n * d), Arrays.copyOf(block.targets(), n * t),
+                block.weighted() ? Arrays.copyOf(block.weights(), n) : null);
+    }
+}

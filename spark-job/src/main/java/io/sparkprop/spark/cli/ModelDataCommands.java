@@ -1,0 +1,175 @@
+package io.sparkprop.spark.cli;
+
+import io.sparkprop.core.DataBlock;
+import io.sparkprop.core.Evaluation;
+import io.sparkprop.core.Loss;
+import io.sparkprop.core.Network;
+import io.sparkprop.core.NetworkSpec;
+import io.sparkprop.core.Workspace;
+import io.sparkprop.core.io.Model;
+import io.sparkprop.spark.config.JobConfig;
+import io.sparkprop.spark.config.JobSettings;
+import io.sparkprop.spark.data.DataLoader;
+import io.sparkprop.spark.data.DataOptions;
+import io.sparkprop.spark.data.LoadedData;
+import io.sparkprop.spark.train.BlockOps;
+import io.sparkprop.spark.train.DistributedTrainer;
+import io.sparkprop.spark.train.EvalSums;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.SparkSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code evaluate} (model + data -> metrics) and {@code predict} (model + data -> predictions).
+ * The network and the feature preprocessing come from the model; the config only says where the
+ * data is and how to read it ({@code data.test}, else {@code data.validation}).
+ */
+public final class ModelDataCommands {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ModelDataCommands.class);
+
+    private ModelDataCommands() {
+    }
+
+    /** Metrics of a model on a data set. */
+    public record Metrics(long rows, double loss, double accuracy, double rmse, double mae) {
+
+        /** One JSON object; fields that do not apply to the task are left out. */
+        public String toJson() {
+            StringBuilder sb = new StringBuilder("{\"rows\":").append(rows).append(",\"loss\":").append(loss);
+            if (!Double.isNaN(accuracy)) {
+                sb.append(",\"accuracy\":").append(accuracy);
+            }
+            if (!Double.isNaN(rmse)) {
+                sb.append(",\"rmse\":").append(rmse).append(",\"mae\":").append(mae);
+            }
+            return sb.append('}').toString();
+        }
+    }
+
+    /** {@code evaluate}: metrics of {@code modelUri} on the config's test (or validation) data. */
+    public static Metrics evaluate(SparkSession spark, JobConfig config, String modelUri, String outputUri)
+            throws IOException {
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Model model = ModelFiles.read(modelUri, sc.hadoopConfiguration());
+        JavaRDD<DataBlock> blocks = load(spark, config, model);
+        EvalSums sums = DistributedTrainer.evaluate(sc, model.spec(), blocks, model.params(), "evaluate " + modelUri);
+        boolean classification = model.spec().loss() != Loss.MSE;
+        Metrics metrics = new Metrics(sums.rows(), sums.meanLoss(), classification ? sums.accuracy() : Double.NaN,
+                classification ? Double.NaN : sums.rmse(), classification ? Double.NaN : sums.mae());
+        LOG.info(classification
+                ? String.format(Locale.ROOT, "%d rows: accuracy %.2f%%, loss %.4f", metrics.rows(), 100 * metrics.accuracy(),
+                metrics.loss())
+                : String.format(Locale.ROOT, "%d rows: RMSE %.4f, MAE %.4f, loss %.4f", metrics.rows(), metrics.rmse(),
+                metrics.mae(), metrics.loss()));
+        if (outputUri != null) {
+            writeText(sc, outputUri, metrics.toJson() + "\n");
+        }
+        blocks.unpersist(false);
+        return metrics;
+    }
+
+    /**
+     * {@code predict}: writes one text line per row to the directory {@code outputUri} (Spark part
+     * files, rows in block order): for classification the predicted class then the class
+     * probabilities; for multi-label the 0/1 predictions then the probabilities; for regression the
+     * outputs. Comma-separated.
+     */
+    public static long predict(SparkSession spark, JobConfig config, String modelUri, String outputUri) {
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Model model = ModelFiles.read(modelUri, sc.hadoopConfiguration());
+        JavaRDD<DataBlock> blocks = load(spark, config, model);
+        NetworkSpec spec = model.spec();
+        Broadcast<double[]> weights = sc.broadcast(model.params());
+        sc.setJobDescription("predict " + modelUri);
+        JavaRDD<String> lines = blocks.mapPartitions(it -> {
+            List<String> out = new ArrayList<>();
+            Network network = new Network(spec);
+            while (it.hasNext()) {
+                DataBlock block = it.next();
+                Workspace ws = new Workspace(spec, Math.max(1, Math.min(512, block.rows())));
+                for (int from = 0; from < block.rows(); from += ws.capacity()) {
+                    int to = Math.min(block.rows(), from + ws.capacity());
+                    network.forward(weights.value(), ws.load(block, from, to));
+                    for (int i = 0; i < to - from; i++) {
+                        out.add(format(spec, ws.output(), i));
+                    }
+                }
+            }
+            return out.iterator();
+        });
+        lines.saveAsTextFile(outputUri);
+        long count = blocks.map(DataBlock::rows).fold(0, Integer::sum);
+        weights.destroy(false);
+        blocks.unpersist(false);
+        LOG.info("Wrote {} predictions to {}", count, outputUri);
+        return count;
+    }
+
+    private static String format(NetworkSpec spec, double[] out, int row) {
+        int width = spec.outputSize();
+        double[] values = Arrays.copyOfRange(out, row * width, (row + 1) * width);
+        String numbers = Arrays.stream(values).mapToObj(Double::toString).collect(Collectors.joining(","));
+        return switch (spec.loss()) {
+            case SOFTMAX_CROSS_ENTROPY -> Evaluation.argMax(values, 0, width) + "," + numbers;
+            case BINARY_CROSS_ENTROPY -> Arrays.stream(values).mapToObj(p -> p >= 0.5 ? "1" : "0")
+                    .collect(Collectors.joining(",")) + "," + numbers;
+            case MSE -> numbers;
+        };
+    }
+
+    /** The config's test (or validation) data, read and preprocessed as the model was trained. */
+    private static JavaRDD<DataBlock> load(SparkSession spark, JobConfig config, Model model) {
+        NetworkSpec spec = model.spec();
+        String sizes = Arrays.stream(spec.sizes()).mapToObj(Integer::toString).collect(Collectors.joining(","));
+        String task = model.metadata().getOrDefault(ModelFiles.TASK,
+                spec.loss() == Loss.MSE ? "regression" : spec.loss() == Loss.BINARY_CROSS_ENTROPY ? "multilabel"
+                        : "classification");
+        String scaling = model.metadata().getOrDefault(ModelFiles.SCALING, "none");
+        JobConfig effective = config.with("model.layers", sizes).with("model.task", task)
+                .with("model.output-activation", spec.layer(spec.numLayers() - 1).activation().name()
+                        .toLowerCase(Locale.ROOT).replace('_', '-'))
+                .with("data.scaling", scaling);
+        if (scaling.equals("divide")) {
+            effective = effective.with("data.scaling.divisor", Double.toString(ModelFiles.divisor(model)));
+        }
+        JobSettings settings = JobSettings.from(effective);
+        boolean test = effective.isSet("data.test");
+        DataOptions options = test ? settings.dataOptions("data.test", "data.test-labels")
+                : settings.dataOptions("data.validation", "data.validation-labels");
+        if (options == null) {
+            throw new IllegalArgumentException("Config key 'data.test' (or 'data.validation') is required to evaluate or"
+                    + " predict: the data to run the model on");
+        }
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        int partitions = settings.partitions() > 0 ? settings.partitions() : sc.defaultParallelism();
+        LoadedData data = DataLoader.load(spark, options, partitions);
+        if (data.numFeatures() != spec.inputSize()) {
+            throw new IllegalArgumentException("The model expects " + spec.inputSize() + " features but "
+                    + (test ? "data.test" : "data.validation") + " has " + data.numFeatures());
+        }
+        BlockOps.Scaling standardization = ModelFiles.standardization(model);
+        return standardization == null ? data.blocks() : BlockOps.scale(data.blocks(), standardization);
+    }
+
+    private static void writeText(JavaSparkContext sc, String uri, String text) throws IOException {
+        Path path = new Path(uri);
+        FileSystem fs = path.getFileSystem(sc.hadoopConfiguration());
+        try (OutputStream out = fs.create(path, true)) {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+}

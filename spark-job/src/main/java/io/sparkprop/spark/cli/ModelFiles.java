@@ -1,0 +1,59 @@
+package io.sparkprop.spark.cli;
+
+import io.sparkprop.core.io.Model;
+import io.sparkprop.core.io.ModelCodec;
+import io.sparkprop.spark.train.BlockOps;
+import java.io.IOException;
+import java.io.InputStream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Models on Hadoop file systems, and the feature preprocessing a model carries: metadata
+ * {@code sparkprop.task}, {@code sparkprop.scaling} ({@code none}, {@code divide},
+ * {@code standardize}), {@code sparkprop.scaling.divisor}, {@code sparkprop.config} (the effective
+ * training config), and for standardization the arrays {@code scaling.shift} and
+ * {@code scaling.scale}.
+ */
+final class ModelFiles {
+
+    static final String TASK = "sparkprop.task";
+    static final String SCALING = "sparkprop.scaling";
+    static final String DIVISOR = "sparkprop.scaling.divisor";
+    static final String CONFIG = "sparkprop.config";
+    static final String SHIFT = "scaling.shift";
+    static final String SCALE = "scaling.scale";
+
+    private ModelFiles() {
+    }
+
+    /** Reads the model at {@code uri}; errors name the file. */
+    static Model read(String uri, Configuration conf) {
+        Path path = new Path(uri);
+        try {
+            FileSystem fs = path.getFileSystem(conf);
+            if (!fs.exists(path)) {
+                throw new IllegalArgumentException("Model file " + uri + " does not exist");
+            }
+            try (InputStream in = fs.open(path)) {
+                return ModelCodec.read(in, fs.makeQualified(path).toString());
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("Cannot read model " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The standardization stored in {@code model}, or {@code null}. */
+    static BlockOps.Scaling standardization(Model model) {
+        if (!"standardize".equals(model.metadata().get(SCALING))) {
+            return null;
+        }
+        return new BlockOps.Scaling(model.array(SHIFT), model.array(SCALE));
+    }
+
+    /** The divisor applied to features as they are read ({@code 1} unless the model was trained with divide). */
+    static double divisor(Model model) {
+        return "divide".equals(model.metadata().get(SCALING)) ? Double.parseDouble(model.metadata().get(DIVISOR)) : 1.0;
+    }
+}
