@@ -62,8 +62,8 @@ public final class SplitMix64 {
         return h;
     }
 
-    /** SplitMix64's output function (Stafford's Mix13 variant). */
-    static long mix(long z) {
+    /** SplitMix64's output function (Stafford's Mix13 variant): a bijective 64-bit hash. */
+    public static long mix(long z) {
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);

@@ -1,5 +1,6 @@
 package io.sparkprop.spark.data;
 
+import io.sparkprop.core.SplitMix64;
 import org.apache.spark.Partitioner;
 
 /**
@@ -28,14 +29,7 @@ final class RowPartitioner extends Partitioner {
 
     @Override
     public int getPartition(Object key) {
-        return (int) Long.remainderUnsigned(mix((Long) key), partitions);
-    }
-
-    /** SplitMix64's output function (the same as {@code io.sparkprop.core.SplitMix64}). */
-    static long mix(long z) {
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
-        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
-        return z ^ (z >>> 31);
+        return (int) Long.remainderUnsigned(SplitMix64.mix((Long) key), partitions);
     }
 
     @Override
