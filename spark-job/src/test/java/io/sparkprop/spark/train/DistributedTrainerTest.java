@@ -153,6 +153,41 @@ class DistributedTrainerTest {
         assertTrue(seen.get(3).trainLoss() < seen.get(0).trainLoss(), seen.toString());
     }
 
+    @Test
+    void regressionReportsRmseAndMaeThatMatchAHandComputation() {
+        JavaSparkContext sc = sc();
+        // y = 0.5 x0 - 0.25 x1 on 200 rows; a linear network with MSE.
+        SplitMix64 random = new SplitMix64(4);
+        double[] x = new double[400];
+        double[] y = new double[200];
+        for (int r = 0; r < 200; r++) {
+            x[2 * r] = random.nextDouble();
+            x[2 * r + 1] = random.nextDouble();
+            y[r] = 0.5 * x[2 * r] - 0.25 * x[2 * r + 1];
+        }
+        DataBlock data = new DataBlock(200, 2, 1, x, y, null);
+        JobSettings settings = JobSettings.from(JobConfig.defaults().withOverrides(List.of("model.layers=2,1",
+                "model.task=regression", "train.epochs=30", "train.batch-size=20", "train.learning-rate=0.05")));
+        List<EpochMetrics> seen = new ArrayList<>();
+        JavaRDD<DataBlock> blocks = cache(sc, split(data, 2));
+        double[] params = new DistributedTrainer(sc, settings, blocks, 200, blocks).train(seen::add).params();
+        EpochMetrics last = seen.get(seen.size() - 1);
+        assertTrue(Double.isNaN(last.valAccuracy()), last.toJson());
+        assertTrue(last.valRmse() < 0.01, last.toJson());
+        // RMSE, MAE and loss from the learned weights, computed here by hand: ŷ = w0 x0 + w1 x1 + b.
+        double sse = 0;
+        double sae = 0;
+        for (int r = 0; r < 200; r++) {
+            double diff = params[0] * x[2 * r] + params[1] * x[2 * r + 1] + params[2] - y[r];
+            sse += diff * diff;
+            sae += Math.abs(diff);
+        }
+        EvalSums sums = DistributedTrainer.evaluate(sc, settings.spec(), blocks, params, "test");
+        assertEquals(Math.sqrt(sse / 200), sums.rmse(), 1e-12);
+        assertEquals(sae / 200, sums.mae(), 1e-12);
+        assertEquals(0.5 * sse / 200, sums.meanLoss(), 1e-12);
+    }
+
     static JavaSparkContext sc() {
         return JavaSparkContext.fromSparkContext(SparkTestSupport.spark().sparkContext());
     }
