@@ -2,6 +2,7 @@ package io.sparkprop.spark;
 
 import io.sparkprop.core.GradientCheck;
 import io.sparkprop.spark.cli.GradcheckCommand;
+import io.sparkprop.spark.cli.InspectCommand;
 import io.sparkprop.spark.cli.ModelDataCommands;
 import io.sparkprop.spark.cli.TrainCommand;
 import io.sparkprop.spark.config.JobConfig;
@@ -26,10 +27,12 @@ public final class Main {
             "usage: sparkprop <command> --config URI [--set key=value ...] [options]",
             "",
             "commands:",
-            "  train      train a network; options: --run-dir URI (default runs/<timestamp>)",
+            "  train      train a network, or resume it from its checkpoints; options: --run-dir URI (default",
+            "             runs/<timestamp>), --resume (require a checkpoint to continue from)",
             "  evaluate   metrics of a model on data.test (or data.validation); options: --model URI [--output URI]",
             "  predict    predictions of a model for data.test (or data.validation); options: --model URI --output URI",
             "  gradcheck  check the network's gradient numerically; options: [--rows N (8)] [--params N (2000)]",
+            "  inspect    sparkprop inspect PATH: summary of a model, a checkpoint, or a run's checkpoints",
             "",
             "The config file (any Hadoop URI) holds 'key = value' lines; conf/reference.conf lists every key.",
             "--set key=value overrides one key and may be repeated.");
@@ -44,6 +47,11 @@ public final class Main {
             Args parsed = Args.parse(args);
             if (parsed == null) {
                 System.out.println(USAGE);
+                System.exit(0);
+                return;
+            }
+            if (parsed.command.equals("inspect")) {
+                System.out.print(InspectCommand.run(parsed.inspectPath, new org.apache.hadoop.conf.Configuration()));
                 System.exit(0);
                 return;
             }
@@ -78,13 +86,20 @@ public final class Main {
     }
 
     private static int run(SparkSession spark, Args args) throws Exception {
+        if (args.command.equals("inspect")) {
+            System.out.print(InspectCommand.run(args.inspectPath, spark.sparkContext().hadoopConfiguration()));
+            return 0;
+        }
         JobConfig config = JobConfig.load(args.config, spark.sparkContext().hadoopConfiguration())
                 .withOverrides(args.sets);
         switch (args.command) {
             case "train" -> {
                 String runDir = args.runDir != null ? args.runDir
                         : "runs/" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-                TrainCommand.run(spark, config, runDir);
+                if (args.resume && args.runDir == null) {
+                    throw new IllegalArgumentException("--resume needs the --run-dir of the run to continue");
+                }
+                TrainCommand.run(spark, config, runDir, args.resume);
                 return 0;
             }
             case "evaluate" -> {
@@ -124,6 +139,8 @@ public final class Main {
         String runDir;
         String model;
         String output;
+        boolean resume;
+        String inspectPath;
         int rows = 8;
         int params = 2000;
 
@@ -134,12 +151,23 @@ public final class Main {
             }
             Args a = new Args();
             a.command = argv[0];
-            if (!List.of("train", "evaluate", "predict", "gradcheck").contains(a.command)) {
+            if (!List.of("train", "evaluate", "predict", "gradcheck", "inspect").contains(a.command)) {
                 throw new IllegalArgumentException("Unknown command '" + a.command
-                        + "'; expected one of train, evaluate, predict, gradcheck\n" + USAGE);
+                        + "'; expected one of train, evaluate, predict, gradcheck, inspect\n" + USAGE);
+            }
+            if (a.command.equals("inspect")) {
+                if (argv.length != 2) {
+                    throw new IllegalArgumentException("inspect takes one PATH\n" + USAGE);
+                }
+                a.inspectPath = argv[1];
+                return a;
             }
             for (int i = 1; i < argv.length; i++) {
                 String option = argv[i];
+                if (option.equals("--resume")) {
+                    a.resume = true;
+                    continue;
+                }
                 if (i + 1 >= argv.length) {
                     throw new IllegalArgumentException("Option " + option + " needs a value\n" + USAGE);
                 }

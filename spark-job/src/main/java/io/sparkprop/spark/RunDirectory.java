@@ -30,17 +30,18 @@ public final class RunDirectory {
     }
 
     /**
-     * Creates the run directory {@code uri}. Refuses a directory that already holds a model or
-     * metrics, so one run never overwrites another's results.
+     * Opens or creates the run directory {@code uri}. Refuses a directory that holds a finished
+     * run's model, so one run never overwrites another's results; an unfinished run's directory is
+     * opened (to resume from its checkpoints).
      */
     public static RunDirectory create(String uri, Configuration conf) {
         Path root = new Path(uri);
         try {
             FileSystem fs = root.getFileSystem(conf);
             root = fs.makeQualified(root);
-            if (fs.exists(new Path(root, MODEL)) || fs.exists(new Path(root, METRICS))) {
-                throw new IllegalArgumentException("Run directory " + root + " already holds a run (" + MODEL + " or "
-                        + METRICS + "); choose another --run-dir");
+            if (fs.exists(new Path(root, MODEL))) {
+                throw new IllegalArgumentException("Run directory " + root + " already holds a finished run (" + MODEL
+                        + "); choose another --run-dir");
             }
             if (!fs.mkdirs(root)) {
                 throw new IllegalArgumentException("Cannot create run directory " + root);

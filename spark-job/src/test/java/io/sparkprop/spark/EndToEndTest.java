@@ -109,7 +109,7 @@ class EndToEndTest {
         byte[] before = Files.readAllBytes(run.resolve(RunDirectory.MODEL));
         IllegalArgumentException again = assertThrows(IllegalArgumentException.class,
                 () -> Main.run(spark, "train", "--config", conf.toString(), "--run-dir", run.toString()));
-        assertTrue(again.getMessage().contains("already holds a run"), again.getMessage());
+        assertTrue(again.getMessage().contains("already holds a finished run"), again.getMessage());
         assertEquals(java.util.Arrays.toString(before),
                 java.util.Arrays.toString(Files.readAllBytes(run.resolve(RunDirectory.MODEL))));
     }

@@ -3,7 +3,11 @@ package io.sparkprop.spark.cli;
 import io.sparkprop.core.DataBlock;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
+import io.sparkprop.core.WeightInit;
 import io.sparkprop.spark.RunDirectory;
+import io.sparkprop.spark.checkpoint.CheckpointStore;
+import io.sparkprop.spark.checkpoint.ResumeCheck;
+import io.sparkprop.spark.checkpoint.TrainingState;
 import io.sparkprop.spark.config.JobConfig;
 import io.sparkprop.spark.config.JobSettings;
 import io.sparkprop.spark.data.DataLoader;
@@ -11,13 +15,15 @@ import io.sparkprop.spark.data.DataOptions;
 import io.sparkprop.spark.data.LoadedData;
 import io.sparkprop.spark.train.BlockOps;
 import io.sparkprop.spark.train.DistributedTrainer;
-import io.sparkprop.spark.train.EpochMetrics;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -39,10 +45,25 @@ public final class TrainCommand {
     private TrainCommand() {
     }
 
+    /** Trains a fresh run, or resumes it when {@code runDirUri} already holds its checkpoints. */
     public static Outcome run(SparkSession spark, JobConfig config, String runDirUri) throws IOException {
+        return run(spark, config, runDirUri, false);
+    }
+
+    /**
+     * Trains in {@code runDirUri}. When the directory's checkpoint store holds a valid checkpoint
+     * (always required with {@code resume}), training continues from the newest one, bit-exactly.
+     */
+    public static Outcome run(SparkSession spark, JobConfig config, String runDirUri, boolean resume) throws IOException {
         JobSettings settings = JobSettings.from(config);
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         RunDirectory run = RunDirectory.create(runDirUri, sc.hadoopConfiguration());
+        String checkpointDir = config.isSet("checkpoint.dir") ? config.get("checkpoint.dir") : run.file("checkpoints");
+        CheckpointStore store = CheckpointStore.open(checkpointDir, sc.hadoopConfiguration(), settings.checkpointKeep());
+        Optional<CheckpointStore.Checkpoint> latest = store.loadNewest();
+        if (resume && latest.isEmpty()) {
+            throw new IllegalArgumentException("--resume: no valid checkpoint in " + store.uri());
+        }
         LOG.info("Run directory {}", run.uri());
         LOG.info("Effective configuration:\n{}", config.render());
         run.writeText(RunDirectory.CONFIG, config.render());
@@ -54,6 +75,8 @@ public final class TrainCommand {
         }
         LoadedData train = DataLoader.load(spark, trainOptions, partitions);
         checkWidth(settings, train, "data.train");
+        String fingerprint = "training data\n" + String.join("\n", train.sources()) + "\nrows " + train.rows()
+                + "\npartitions " + train.blocks().getNumPartitions() + "\n";
         JavaRDD<DataBlock> trainBlocks = train.blocks();
         long trainRows = train.rows();
         JavaRDD<DataBlock> validation = null;
@@ -79,25 +102,146 @@ public final class TrainCommand {
         }
 
         DistributedTrainer trainer = new DistributedTrainer(sc, settings, trainBlocks, trainRows, validation);
-        List<String> metricsLines = new ArrayList<>();
-        int epochs = settings.epochs();
-        DistributedTrainer.Result result = trainer.train(metrics -> {
-            metricsLines.add(metrics.toJson());
-            double eta = metrics.elapsedSeconds() / (metrics.epoch() + 1) * (epochs - metrics.epoch() - 1);
-            LOG.info(metrics.toConsole(epochs, eta));
-            try {
-                run.writeText(RunDirectory.METRICS, String.join("\n", metricsLines) + "\n");
-            } catch (IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        });
+        Map<String, double[]> arrays = arrays(standardization);
+        Map<String, String> metadata = metadata(settings, config);
+        Sink checkpoints = new Sink(store, settings, config, fingerprint, arrays, metadata);
+        TrainingState start;
+        if (latest.isPresent()) {
+            CheckpointStore.Checkpoint checkpoint = latest.get();
+            checkResumable(checkpoint, config, fingerprint, store);
+            start = checkpoint.state();
+            LOG.info("Resuming from checkpoint at global step {} (epoch {}, step {}) in {}", start.globalStep(),
+                    start.epoch() + 1, start.step() + 1, store.uri());
+        } else {
+            start = trainer.initialState(WeightInit.initialize(settings.spec(), settings.seed()));
+        }
+        writeMetrics(run, start.metricsLines());
 
-        Model model = new Model(settings.spec(), result.params(), arrays(standardization), metadata(settings, config));
+        int epochs = settings.epochs();
+        DistributedTrainer.Result result = null;
+        for (int attempt = 0; result == null; attempt++) {
+            List<String> lines = new ArrayList<>(start.metricsLines());
+            try {
+                result = trainer.train(start, checkpoints, metrics -> {
+                    lines.add(metrics.toJson());
+                    double eta = metrics.elapsedSeconds() / (metrics.epoch() + 1) * (epochs - metrics.epoch() - 1);
+                    LOG.info(metrics.toConsole(epochs, eta));
+                    writeMetrics(run, lines);
+                });
+            } catch (Exception e) {
+                // Scala throws SparkException undeclared, so it arrives here as a checked Exception.
+                if (!isSparkException(e) || attempt >= settings.maxJobRetries()) {
+                    if (e instanceof RuntimeException runtime) {
+                        throw runtime;
+                    }
+                    throw new IllegalStateException("Training failed: " + e.getMessage(), e);
+                }
+                start = checkpoints.latest().orElseGet(() -> trainer.initialState(
+                        WeightInit.initialize(settings.spec(), settings.seed())));
+                LOG.warn("A Spark job failed ({}); retry {} of train.max-job-retries={} from global step {}",
+                        e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(""),
+                        attempt + 1, settings.maxJobRetries(), start.globalStep());
+                writeMetrics(run, start.metricsLines());
+            }
+        }
+
+        Model model = new Model(settings.spec(), result.params(), arrays, metadata);
         run.write(RunDirectory.MODEL, out -> ModelCodec.write(model, out));
-        EpochMetrics last = result.history().get(result.history().size() - 1);
-        LOG.info(String.format(Locale.ROOT, "Trained %d epochs in %.1fs; model written to %s", epochs,
-                last.elapsedSeconds(), run.file(RunDirectory.MODEL)));
+        LOG.info(String.format(Locale.ROOT, "Trained %d epochs; model written to %s", epochs,
+                run.file(RunDirectory.MODEL)));
         return new Outcome(run, result, model);
+    }
+
+    /** SparkException is checked in Scala's eyes, so Java sees it only as a Throwable. */
+    private static boolean isSparkException(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SparkException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static void writeMetrics(RunDirectory run, List<String> lines) {
+        try {
+            run.writeText(RunDirectory.METRICS, lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Refuses a checkpoint of other data or an incompatible config; logs what else changed. */
+    private static void checkResumable(CheckpointStore.Checkpoint checkpoint, JobConfig config, String fingerprint,
+                                       CheckpointStore store) {
+        if (!checkpoint.fingerprint().equals(fingerprint)) {
+            throw new IllegalArgumentException("Cannot resume from " + store.uri() + ": it was written for other"
+                    + " training data or another partition count.\nCheckpoint:\n" + checkpoint.fingerprint()
+                    + "Now:\n" + fingerprint);
+        }
+        ResumeCheck.Differences diff = ResumeCheck.compare(JobConfig.parse(checkpoint.config(), "checkpoint config"),
+                config);
+        if (!diff.incompatible().isEmpty()) {
+            throw new IllegalArgumentException("Cannot resume from " + store.uri() + " with an incompatible config: "
+                    + String.join("; ", diff.incompatible()) + ". Use a new --run-dir to train afresh.");
+        }
+        for (String change : diff.harmless()) {
+            LOG.info("Resuming with a changed setting: {}", change);
+        }
+        for (String change : diff.trajectory()) {
+            LOG.warn("Resuming with a changed setting that makes the rest of the run differ from an uninterrupted one:"
+                    + " {}", change);
+        }
+    }
+
+    /** Writes checkpoints for the loop, applying checkpoint.on-failure. */
+    private static final class Sink implements DistributedTrainer.Checkpoints {
+        private final CheckpointStore store;
+        private final JobSettings settings;
+        private final String config;
+        private final String fingerprint;
+        private final Map<String, double[]> arrays;
+        private final Map<String, String> metadata;
+
+        Sink(CheckpointStore store, JobSettings settings, JobConfig config, String fingerprint,
+             Map<String, double[]> arrays, Map<String, String> metadata) {
+            this.store = store;
+            this.settings = settings;
+            this.config = config.render();
+            this.fingerprint = fingerprint;
+            this.arrays = arrays;
+            this.metadata = metadata;
+        }
+
+        @Override
+        public void save(TrainingState state) {
+            Model model = new Model(settings.spec(), state.params(), arrays, metadata);
+            try {
+                String uri = store.write(new CheckpointStore.Checkpoint(state, model, config, fingerprint));
+                LOG.info("Checkpoint at global step {} written to {}", state.globalStep(), uri);
+            } catch (IOException | RuntimeException e) {
+                String message = "Cannot write the checkpoint at global step " + state.globalStep() + " to "
+                        + store.uri() + ": " + e.getMessage() + "; the previous checkpoint is intact";
+                if (settings.checkpointFailureIsFatal()) {
+                    throw new IllegalStateException(message + " (checkpoint.on-failure=fail)", e);
+                }
+                LOG.warn("{} (checkpoint.on-failure=warn: training goes on)", message);
+            }
+        }
+
+        @Override
+        public Optional<TrainingState> latest() {
+            try {
+                return store.loadNewest().map(c -> {
+                    if (!c.fingerprint().equals(fingerprint)) {
+                        throw new IllegalStateException("The newest checkpoint in " + store.uri()
+                                + " belongs to other training data");
+                    }
+                    return c.state();
+                });
+            } catch (IOException e) {
+                throw new UncheckedIOException("Cannot read checkpoints from " + store.uri() + ": " + e.getMessage(), e);
+            }
+        }
     }
 
     private static void checkWidth(JobSettings settings, LoadedData data, String key) {

@@ -86,6 +86,24 @@ public final class ConfigSchema {
         add(ConfigKey.of("train.warmup-steps", Kind.INT, "0", "200", "Linear learning-rate warm-up over this many steps."));
         add(ConfigKey.of("train.aggregation-depth", Kind.INT, "2", "2",
                 "Depth of the gradient aggregation tree (as treeAggregate's depth), at least 1."));
+        add(ConfigKey.choice("train.non-finite", "fail", List.of("fail", "skip", "rollback"),
+                "A non-finite loss or gradient: fail (stop naming the step; the last checkpoint stays intact), skip (drop that update; stop after train.non-finite.max-skips in a row) or rollback (reload the last checkpoint and multiply the learning rate by train.non-finite.rollback-factor)."));
+        add(ConfigKey.of("train.non-finite.max-skips", Kind.INT, "5", "3",
+                "skip: consecutive skipped steps, and rollback: rollbacks in a row, tolerated before stopping."));
+        add(ConfigKey.of("train.non-finite.rollback-factor", Kind.DOUBLE, "0.5", "0.5",
+                "rollback: the learning rate is multiplied by this after each rollback, in (0, 1)."));
+        add(ConfigKey.of("train.max-job-retries", Kind.INT, "0", "3",
+                "When a Spark job fails (after Spark's own task retries), reload the last checkpoint and go on, at most this many times."));
+
+        // --- checkpoints
+        add(ConfigKey.of("checkpoint.dir", Kind.PATH, "", "hdfs:///user/me/runs/mnist-1/checkpoints",
+                "Where checkpoints go, any Hadoop URI; empty means <run-dir>/checkpoints."));
+        add(ConfigKey.of("checkpoint.every-steps", Kind.INT, "0", "200",
+                "Also checkpoint every this many steps (0: only at the end of each epoch, which always happens)."));
+        add(ConfigKey.of("checkpoint.keep", Kind.INT, "3", "3",
+                "How many valid checkpoints to keep; older ones are deleted once a newer one is complete."));
+        add(ConfigKey.choice("checkpoint.on-failure", "fail", List.of("fail", "warn"),
+                "A checkpoint that cannot be written (permissions, full disk, file system down): fail the run, or warn and go on. The previous checkpoint stays valid either way."));
     }
 
     private ConfigSchema() {

@@ -142,6 +142,55 @@ public final class JobSettings implements Serializable {
             throw config.invalid("train.schedule.min-learning-rate", "must be in [0, train.learning-rate]");
         }
         DataFormat.parse(config.get("data.format"));
+        if (config.getInt("train.non-finite.max-skips") < 1) {
+            throw config.invalid("train.non-finite.max-skips", "must be at least 1");
+        }
+        double factor = config.getDouble("train.non-finite.rollback-factor");
+        if (!(factor > 0 && factor < 1)) {
+            throw config.invalid("train.non-finite.rollback-factor", "must be in (0, 1)");
+        }
+        if (config.getInt("train.max-job-retries") < 0) {
+            throw config.invalid("train.max-job-retries", "must be >= 0");
+        }
+        if (config.getInt("checkpoint.every-steps") < 0) {
+            throw config.invalid("checkpoint.every-steps", "must be >= 0 (0 = epoch ends only)");
+        }
+        if (config.getInt("checkpoint.keep") < 1) {
+            throw config.invalid("checkpoint.keep", "must be at least 1");
+        }
+    }
+
+    /** What to do with a non-finite loss or gradient. */
+    public enum NonFinitePolicy {
+        FAIL, SKIP, ROLLBACK
+    }
+
+    public NonFinitePolicy nonFinitePolicy() {
+        return NonFinitePolicy.valueOf(config.getChoice("train.non-finite").toUpperCase(java.util.Locale.ROOT));
+    }
+
+    public int maxSkips() {
+        return config.getInt("train.non-finite.max-skips");
+    }
+
+    public double rollbackFactor() {
+        return config.getDouble("train.non-finite.rollback-factor");
+    }
+
+    public int maxJobRetries() {
+        return config.getInt("train.max-job-retries");
+    }
+
+    public int checkpointEverySteps() {
+        return config.getInt("checkpoint.every-steps");
+    }
+
+    public int checkpointKeep() {
+        return config.getInt("checkpoint.keep");
+    }
+
+    public boolean checkpointFailureIsFatal() {
+        return config.getChoice("checkpoint.on-failure").equals("fail");
     }
 
     public JobConfig config() {

@@ -10,11 +10,13 @@ import io.sparkprop.core.WeightInit;
 import io.sparkprop.core.optim.GradientClipping;
 import io.sparkprop.core.optim.LearningRateSchedule;
 import io.sparkprop.core.optim.Optimizer;
+import io.sparkprop.spark.checkpoint.TrainingState;
 import io.sparkprop.spark.config.JobSettings;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -73,72 +75,218 @@ public final class DistributedTrainer {
         return stepsPerEpoch;
     }
 
+    /** Where a run keeps its checkpoints, as the loop sees it. */
+    public interface Checkpoints {
+        /** Persists {@code state} (which the callee may keep; the loop does not modify it afterwards). */
+        void save(TrainingState state);
+
+        /** The newest saved state, reloaded, or empty when none was saved. */
+        Optional<TrainingState> latest();
+    }
+
+    /** No checkpoints: rollback starts again from the initial state. */
+    public static final Checkpoints NO_CHECKPOINTS = new Checkpoints() {
+        @Override
+        public void save(TrainingState state) {
+        }
+
+        @Override
+        public Optional<TrainingState> latest() {
+            return Optional.empty();
+        }
+    };
+
     /** Trains from the seeded initial weights; {@code onEpoch} sees each epoch's metrics as they come. */
     public Result train(Consumer<EpochMetrics> onEpoch) {
-        return train(WeightInit.initialize(spec, settings.seed()), onEpoch);
+        return train(initialState(WeightInit.initialize(spec, settings.seed())), NO_CHECKPOINTS, onEpoch);
     }
 
     /** Trains from {@code initialParams} (not modified). */
     public Result train(double[] initialParams, Consumer<EpochMetrics> onEpoch) {
-        if (initialParams.length != spec.paramCount()) {
+        return train(initialState(initialParams.clone()), NO_CHECKPOINTS, onEpoch);
+    }
+
+    /** The state before the first step, with {@code params} (owned by the state). */
+    public TrainingState initialState(double[] params) {
+        if (params.length != spec.paramCount()) {
             throw new IllegalArgumentException("Network " + spec + " expects " + spec.paramCount()
-                    + " parameters but got " + initialParams.length);
+                    + " parameters but got " + params.length);
         }
-        double[] params = initialParams.clone();
-        double[] grad = new double[spec.paramCount()];
+        return new TrainingState(0, 0, 0, params, settings.newOptimizer().state(), 0, 0, 1.0, 0, 0, 0, List.of());
+    }
+
+    /**
+     * Trains from {@code start} (a fresh or a resumed state, not modified) to the end of the last
+     * epoch, checkpointing every {@code checkpoint.every-steps} steps and at each epoch's end.
+     * Resuming from a checkpoint continues bit-exactly where the saved run was.
+     */
+    public Result train(TrainingState start, Checkpoints checkpoints, Consumer<EpochMetrics> onEpoch) {
+        int epochs = settings.epochs();
         Optimizer optimizer = settings.newOptimizer();
         LearningRateSchedule schedule = settings.schedule(stepsPerEpoch);
-        int epochs = settings.epochs();
-        LOG.info("Training {} ({} parameters) on {} rows in {} partitions: {} epochs of {} steps, batch {}, {}, {}",
+        LOG.info("Training {} ({} parameters) on {} rows in {} partitions: {} epochs of {} steps, batch {}, {}, {}{}",
                 spec, spec.paramCount(), trainRows, train.getNumPartitions(), epochs, stepsPerEpoch,
-                settings.batchSize(), optimizer, schedule);
-        List<EpochMetrics> history = new ArrayList<>();
-        long start = System.nanoTime();
-        long globalStep = 0;
-        for (int epoch = 0; epoch < epochs; epoch++) {
+                settings.batchSize(), optimizer, schedule, start.globalStep() > 0
+                        ? String.format(Locale.ROOT, "; resuming at epoch %d step %d (global step %d)", start.epoch() + 1,
+                        start.step() + 1, start.globalStep()) : "");
+        Loop loop = new Loop(start.copy(), optimizer);
+        double[] grad = new double[spec.paramCount()];
+        int everySteps = settings.checkpointEverySteps();
+        while (loop.epoch < epochs) {
             long epochStart = System.nanoTime();
-            double objectiveSum = 0.0;
-            double weightSum = 0.0;
-            for (int step = 0; step < stepsPerEpoch; step++) {
-                sc.setJobDescription(String.format(Locale.ROOT, "epoch %d/%d · step %d/%d", epoch + 1, epochs, step + 1,
-                        stepsPerEpoch));
-                GradientAccumulator total = gradient(params, epoch, step, globalStep);
+            boolean rolledBack = false;
+            for (; loop.step < stepsPerEpoch; loop.step++) {
+                sc.setJobDescription(String.format(Locale.ROOT, "epoch %d/%d · step %d/%d", loop.epoch + 1, epochs,
+                        loop.step + 1, stepsPerEpoch));
+                GradientAccumulator total = gradient(loop.params, loop.epoch, loop.step, loop.globalStep);
                 if (!(total.weightSum() > 0.0)) {
-                    globalStep++;
+                    loop.globalStep++;
                     continue; // every row of this batch has weight 0
                 }
-                double objective = total.mean(network, params, settings.l2(), grad);
+                double objective = total.mean(network, loop.params, settings.l2(), grad);
                 double norm = GradientClipping.globalNorm(grad);
                 if (!Double.isFinite(objective) || !Double.isFinite(norm)) {
-                    throw new IllegalStateException(String.format(Locale.ROOT,
-                            "Non-finite %s at epoch %d step %d (global step %d): objective %s, gradient norm %s;"
-                                    + " lower train.learning-rate or set train.clip-norm",
-                            Double.isFinite(objective) ? "gradient" : "loss", epoch + 1, step + 1, globalStep,
-                            objective, norm));
+                    String what = String.format(Locale.ROOT, "Non-finite %s at epoch %d step %d (global step %d):"
+                                    + " objective %s, gradient norm %s",
+                            Double.isFinite(objective) ? "gradient" : "loss", loop.epoch + 1, loop.step + 1,
+                            loop.globalStep, objective, norm);
+                    if (handleNonFinite(loop, what, checkpoints)) {
+                        rolledBack = true;
+                        break;
+                    }
+                    loop.globalStep++;
+                    continue;
                 }
+                loop.consecutiveSkips = 0;
                 if (settings.clipNorm() > 0.0) {
                     GradientClipping.clipByGlobalNorm(grad, settings.clipNorm());
                 }
-                optimizer.step(params, grad, schedule.rate(globalStep));
-                globalStep++;
-                objectiveSum += objective * total.weightSum();
-                weightSum += total.weightSum();
+                optimizer.step(loop.params, grad, loop.learningRateScale * schedule.rate(loop.globalStep));
+                loop.globalStep++;
+                loop.objectiveSum += objective * total.weightSum();
+                loop.weightSum += total.weightSum();
+                if (everySteps > 0 && loop.globalStep % everySteps == 0 && loop.step + 1 < stepsPerEpoch) {
+                    loop.step++;
+                    loop.rollbacks = 0;
+                    checkpoints.save(loop.snapshot(optimizer));
+                    loop.step--;
+                }
+            }
+            if (rolledBack) {
+                continue;
             }
             double epochSeconds = (System.nanoTime() - epochStart) / 1e9;
-            EvalSums val = validation == null ? null : evaluate(validation, params, "epoch " + (epoch + 1) + "/" + epochs
-                    + " · validation");
+            EvalSums val = validation == null ? null : evaluate(validation, loop.params, "epoch " + (loop.epoch + 1)
+                    + "/" + epochs + " · validation");
             boolean classification = spec.loss() == Loss.SOFTMAX_CROSS_ENTROPY || spec.loss() == Loss.BINARY_CROSS_ENTROPY;
-            EpochMetrics metrics = new EpochMetrics(epoch, globalStep, objectiveSum / weightSum,
+            EpochMetrics metrics = new EpochMetrics(loop.epoch, loop.globalStep, loop.objectiveSum / loop.weightSum,
                     val == null ? Double.NaN : val.meanLoss(),
                     val == null || !classification ? Double.NaN : val.accuracy(),
                     val == null || classification ? Double.NaN : val.rmse(),
                     val == null || classification ? Double.NaN : val.mae(),
-                    trainRows / epochSeconds, epochSeconds, (System.nanoTime() - start) / 1e9);
-            history.add(metrics);
+                    trainRows / epochSeconds, epochSeconds, loop.elapsed());
+            loop.metricsLines.add(metrics.toJson());
+            loop.history.add(metrics);
             onEpoch.accept(metrics);
+            loop.epoch++;
+            loop.step = 0;
+            loop.objectiveSum = 0;
+            loop.weightSum = 0;
+            loop.rollbacks = 0;
+            checkpoints.save(loop.snapshot(optimizer));
         }
         sc.setJobDescription(null);
-        return new Result(params, Collections.unmodifiableList(history));
+        return new Result(loop.params, Collections.unmodifiableList(loop.history));
+    }
+
+    /**
+     * Applies the non-finite policy: throws for {@code fail} (and when skips or rollbacks run out),
+     * returns false after a {@code skip}, true after a {@code rollback} (the loop's position and
+     * weights are then the last checkpoint's, with a lower learning rate).
+     */
+    private boolean handleNonFinite(Loop loop, String what, Checkpoints checkpoints) {
+        switch (settings.nonFinitePolicy()) {
+            case FAIL -> throw new IllegalStateException(what + "; lower train.learning-rate, set train.clip-norm, or"
+                    + " choose train.non-finite=skip or rollback. The last checkpoint is intact.");
+            case SKIP -> {
+                loop.consecutiveSkips++;
+                if (loop.consecutiveSkips > settings.maxSkips()) {
+                    throw new IllegalStateException(what + "; that is " + loop.consecutiveSkips
+                            + " skipped steps in a row, more than train.non-finite.max-skips=" + settings.maxSkips());
+                }
+                LOG.warn("{}; skipping the update ({} in a row)", what, loop.consecutiveSkips);
+                return false;
+            }
+            case ROLLBACK -> {
+                int rollbacks = loop.rollbacks + 1;
+                if (rollbacks > settings.maxSkips()) {
+                    throw new IllegalStateException(what + "; that is " + rollbacks + " rollbacks without reaching a"
+                            + " new checkpoint, more than train.non-finite.max-skips=" + settings.maxSkips());
+                }
+                TrainingState back = checkpoints.latest()
+                        .orElseGet(() -> initialState(WeightInit.initialize(spec, settings.seed())));
+                double scale = loop.learningRateScale * settings.rollbackFactor();
+                LOG.warn("{}; rolling back to global step {} and multiplying the learning rate by {} (now x{})", what,
+                        back.globalStep(), settings.rollbackFactor(), scale);
+                loop.restore(back);
+                loop.learningRateScale = scale;
+                loop.rollbacks = rollbacks;
+                return true;
+            }
+            default -> throw new AssertionError(settings.nonFinitePolicy());
+        }
+    }
+
+    /** The loop's mutable position and state. */
+    private final class Loop {
+        int epoch;
+        int step;
+        long globalStep;
+        double[] params;
+        double objectiveSum;
+        double weightSum;
+        double learningRateScale;
+        int consecutiveSkips;
+        int rollbacks;
+        double elapsedBefore;
+        long resumedAt;
+        final List<String> metricsLines = new ArrayList<>();
+        final List<EpochMetrics> history = new ArrayList<>();
+        private final Optimizer optimizer;
+
+        Loop(TrainingState start, Optimizer optimizer) {
+            this.optimizer = optimizer;
+            restore(start);
+        }
+
+        void restore(TrainingState state) {
+            TrainingState s = state.copy();
+            epoch = s.epoch();
+            step = s.step();
+            globalStep = s.globalStep();
+            params = s.params();
+            optimizer.restore(s.optimizer());
+            objectiveSum = s.epochObjectiveSum();
+            weightSum = s.epochWeightSum();
+            learningRateScale = s.learningRateScale();
+            consecutiveSkips = s.consecutiveSkips();
+            rollbacks = s.rollbacks();
+            elapsedBefore = s.elapsedSeconds();
+            resumedAt = System.nanoTime();
+            metricsLines.clear();
+            metricsLines.addAll(s.metricsLines());
+            history.removeIf(m -> m.epoch() >= epoch);
+        }
+
+        double elapsed() {
+            return elapsedBefore + (System.nanoTime() - resumedAt) / 1e9;
+        }
+
+        /** A deep copy of the current state. */
+        TrainingState snapshot(Optimizer optimizer) {
+            return new TrainingState(epoch, step, globalStep, params, optimizer.state(), objectiveSum, weightSum,
+                    learningRateScale, consecutiveSkips, rollbacks, elapsed(), metricsLines).copy();
+        }
     }
 
     /**

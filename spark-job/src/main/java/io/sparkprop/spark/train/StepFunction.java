@@ -32,6 +32,21 @@ final class StepFunction implements Function2<Integer, Iterator<DataBlock>, Iter
      */
     static final String FAIL_ONCE_AT_STEP = "spark.sparkprop.test.failOnceAtStep";
 
+    /**
+     * Test hook: a Spark conf key with comma-separated global steps; the first time each of those
+     * steps runs in this JVM, partition 0 returns a NaN gradient, as a numerical blow-up would.
+     */
+    static final String NAN_ONCE_AT_STEPS = "spark.sparkprop.test.nanOnceAtSteps";
+
+    /**
+     * Test hook: a Spark conf key with a global step; the first time that step runs in this JVM,
+     * partition 0's task fails in every attempt, so the Spark job fails.
+     */
+    static final String FAIL_JOB_ONCE_AT_STEP = "spark.sparkprop.test.failJobOnceAtStep";
+
+    private static final java.util.Set<Long> NAN_FIRED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private static final java.util.Set<Long> JOB_FAILURE_FIRED = java.util.concurrent.ConcurrentHashMap.newKeySet();
+
     private final Broadcast<double[]> weights;
     private final NetworkSpec spec;
     private final long seed;
@@ -75,7 +90,20 @@ final class StepFunction implements Function2<Integer, Iterator<DataBlock>, Iter
                 ExecutorCache.release(ws);
             }
         }
+        injectNanIfAsked(partition, accumulator);
         return List.of(accumulator).iterator();
+    }
+
+    private void injectNanIfAsked(int partition, GradientAccumulator accumulator) {
+        SparkEnv env = SparkEnv.get();
+        if (env == null || partition != 0) {
+            return;
+        }
+        for (String s : env.conf().get(NAN_ONCE_AT_STEPS, "").split(",")) {
+            if (!s.isBlank() && Long.parseLong(s.strip()) == globalStep && NAN_FIRED.add(globalStep)) {
+                accumulator.gradSum()[0] = Double.NaN;
+            }
+        }
     }
 
     private void injectFailureIfAsked(int partition) {
@@ -83,6 +111,11 @@ final class StepFunction implements Function2<Integer, Iterator<DataBlock>, Iter
         TaskContext task = TaskContext.get();
         if (env == null || task == null || partition != 0 || task.attemptNumber() != 0) {
             return;
+        }
+        String jobFailAt = env.conf().get(FAIL_JOB_ONCE_AT_STEP, "");
+        if (!jobFailAt.isEmpty() && Long.parseLong(jobFailAt) == globalStep && JOB_FAILURE_FIRED.add(globalStep)) {
+            throw new IllegalStateException("Injected job failure (" + FAIL_JOB_ONCE_AT_STEP + "=" + jobFailAt
+                    + ") at global step " + globalStep);
         }
         String failAt = env.conf().get(FAIL_ONCE_AT_STEP, "");
         if (!failAt.isEmpty() && Long.parseLong(failAt) == globalStep) {

@@ -1,0 +1,297 @@
+package io.sparkprop.spark.checkpoint;
+
+import io.sparkprop.core.io.Model;
+import io.sparkprop.core.io.ModelCodec;
+import java.io.ByteArrayOutputStream;
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.zip.CRC32C;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Checkpoints on any Hadoop file system. Each checkpoint is a directory {@code step-NNNNNNNNNNNN}
+ * (the global step, zero-padded so names sort by step) holding:
+ * <ul>
+ *   <li>{@code model.spm}: the weights as a model ({@link ModelCodec}), usable by {@code evaluate};</li>
+ *   <li>{@code state.bin}: the rest of the {@link TrainingState} ({@link StateCodec});</li>
+ *   <li>{@code config.conf}: the run's effective config; {@code fingerprint.txt}: the training data's fingerprint;</li>
+ *   <li>{@code MANIFEST}, written last: every other file's size and CRC32C, then a CRC32C of the
+ *       manifest itself.</li>
+ * </ul>
+ * Each file is written under a temporary name and renamed into place, the manifest last, so a
+ * checkpoint is either complete and verifiable or has no valid manifest and is never loaded; this
+ * also holds on stores without atomic rename, where each file is still written once. Loading
+ * verifies every size and checksum. Old checkpoints are deleted only after a newer one is
+ * complete, and the newest valid one is never deleted.
+ */
+public final class CheckpointStore {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
+
+    public static final String MANIFEST = "MANIFEST";
+    public static final String STATE = "state.bin";
+    public static final String MODEL = "model.spm";
+    public static final String CONFIG = "config.conf";
+    public static final String FINGERPRINT = "fingerprint.txt";
+    private static final String HEADER = "sparkprop-checkpoint 1";
+
+    /**
+     * Test hook: a JVM system property naming a global step; writing that step's checkpoint pauses
+     * (for a minute) after its data files and before its manifest, and first creates the file
+     * {@code PAUSED} in the checkpoint directory, so a test can kill the process mid-write.
+     */
+    public static final String PAUSE_AT_STEP = "sparkprop.test.pauseInCheckpointAtStep";
+
+    /** A checkpoint's contents: the state, and the model that carries its weights. */
+    public record Checkpoint(TrainingState state, Model model, String config, String fingerprint) {
+    }
+
+    /** A listed checkpoint and whether it verified. */
+    public record Entry(String uri, long globalStep, boolean valid, String problem) {
+    }
+
+    private final Path root;
+    private final FileSystem fs;
+    private final int keep;
+
+    private CheckpointStore(Path root, FileSystem fs, int keep) {
+        this.root = root;
+        this.fs = fs;
+        this.keep = keep;
+    }
+
+    /** The store at {@code uri} (created on first write), keeping {@code keep} checkpoints. */
+    public static CheckpointStore open(String uri, Configuration conf, int keep) {
+        if (keep < 1) {
+            throw new IllegalArgumentException("Must keep at least 1 checkpoint but got " + keep);
+        }
+        Path root = new Path(uri);
+        try {
+            FileSystem fs = root.getFileSystem(conf);
+            return new CheckpointStore(fs.makeQualified(root), fs, keep);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("Cannot open checkpoint directory " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
+    public String uri() {
+        return root.toString();
+    }
+
+    /** Writes {@code checkpoint} completely, then prunes; returns the checkpoint directory's URI. */
+    public String write(Checkpoint checkpoint) throws IOException {
+        TrainingState state = checkpoint.state();
+        Path dir = new Path(root, String.format(Locale.ROOT, "step-%012d", state.globalStep()));
+        if (fs.exists(dir) && !fs.delete(dir, true)) {
+            throw new IOException("Cannot replace the incomplete checkpoint " + dir);
+        }
+        if (!fs.mkdirs(dir)) {
+            throw new IOException("Cannot create checkpoint directory " + dir);
+        }
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put(MODEL, ModelCodec.toBytes(checkpoint.model()));
+        files.put(STATE, StateCodec.encode(state));
+        files.put(CONFIG, checkpoint.config().getBytes(StandardCharsets.UTF_8));
+        files.put(FINGERPRINT, checkpoint.fingerprint().getBytes(StandardCharsets.UTF_8));
+        StringBuilder manifest = new StringBuilder(HEADER).append('\n');
+        manifest.append(String.format(Locale.ROOT, "step %d epoch %d position %d%n", state.globalStep(), state.epoch(),
+                state.step()));
+        for (Map.Entry<String, byte[]> file : files.entrySet()) {
+            writeFile(dir, file.getKey(), file.getValue());
+            manifest.append(String.format(Locale.ROOT, "file %s %d %08x%n", file.getKey(), file.getValue().length,
+                    crc(file.getValue())));
+        }
+        pauseIfAsked(dir, state.globalStep());
+        byte[] body = manifest.toString().getBytes(StandardCharsets.UTF_8);
+        String sealed = manifest + String.format(Locale.ROOT, "crc32c %08x%n", crc(body));
+        writeFile(dir, MANIFEST, sealed.getBytes(StandardCharsets.UTF_8));
+        prune();
+        return dir.toString();
+    }
+
+    private void writeFile(Path dir, String name, byte[] bytes) throws IOException {
+        Path target = new Path(dir, name);
+        Path temp = new Path(dir, "." + name + ".tmp");
+        try (FSDataOutputStream out = fs.create(temp, true)) {
+            out.write(bytes);
+            out.hsync();
+        }
+        if (fs.exists(target)) {
+            fs.delete(target, false);
+        }
+        if (!fs.rename(temp, target)) {
+            throw new IOException("Cannot rename " + temp + " to " + target);
+        }
+    }
+
+    private void pauseIfAsked(Path dir, long globalStep) throws IOException {
+        String at = System.getProperty(PAUSE_AT_STEP);
+        if (at != null && Long.parseLong(at) == globalStep) {
+            fs.create(new Path(dir, "PAUSED"), true).close();
+            try {
+                Thread.sleep(60_000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Every checkpoint directory, oldest first, each verified. */
+    public List<Entry> list() throws IOException {
+        List<Entry> entries = new ArrayList<>();
+        if (!fs.exists(root)) {
+            return entries;
+        }
+        for (FileStatus status : fs.listStatus(root)) {
+            String name = status.getPath().getName();
+            if (!status.isDirectory() || !name.matches("step-\\d{12}")) {
+                continue;
+            }
+            long step = Long.parseLong(name.substring(5));
+            try {
+                verify(status.getPath());
+                entries.add(new Entry(status.getPath().toString(), step, true, null));
+            } catch (CheckpointException e) {
+                entries.add(new Entry(status.getPath().toString(), step, false, e.getMessage()));
+            }
+        }
+        entries.sort(Comparator.comparingLong(Entry::globalStep));
+        return entries;
+    }
+
+    /** The newest valid checkpoint, warning about each newer one that is skipped as invalid. */
+    public Optional<Checkpoint> loadNewest() throws IOException {
+        List<Entry> entries = list();
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            Entry entry = entries.get(i);
+            if (!entry.valid()) {
+                LOG.warn("Skipping invalid checkpoint {}: {}", entry.uri(), entry.problem());
+                continue;
+            }
+            try {
+                return Optional.of(load(entry.uri()));
+            } catch (CheckpointException e) {
+                LOG.warn("Skipping invalid checkpoint {}: {}", entry.uri(), e.getMessage());
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The checkpoint in directory {@code uri}, verified. */
+    public Checkpoint load(String uri) throws IOException {
+        Path dir = new Path(uri);
+        verify(dir);
+        Model model;
+        try {
+            model = ModelCodec.fromBytes(read(new Path(dir, MODEL)));
+        } catch (IOException e) {
+            throw new CheckpointException(new Path(dir, MODEL) + ": " + e.getMessage(), e);
+        }
+        TrainingState state = StateCodec.decode(read(new Path(dir, STATE)), model.params(), new Path(dir, STATE).toString());
+        String config = new String(read(new Path(dir, CONFIG)), StandardCharsets.UTF_8);
+        String fingerprint = new String(read(new Path(dir, FINGERPRINT)), StandardCharsets.UTF_8);
+        return new Checkpoint(state, model, config, fingerprint);
+    }
+
+    /** Checks the manifest's own checksum and every listed file's size and checksum. */
+    public void verify(Path dir) throws IOException {
+        Path manifestPath = new Path(dir, MANIFEST);
+        byte[] manifestBytes;
+        try {
+            manifestBytes = read(manifestPath);
+        } catch (FileNotFoundException e) {
+            throw new CheckpointException(dir + " has no " + MANIFEST + " (incomplete checkpoint)");
+        }
+        String text = new String(manifestBytes, StandardCharsets.UTF_8);
+        int last = text.lastIndexOf("crc32c ");
+        if (!text.startsWith(HEADER + "\n") || last < 0) {
+            throw new CheckpointException(manifestPath + " is malformed");
+        }
+        String body = text.substring(0, last);
+        String expected = text.substring(last + 7).strip();
+        String computed = String.format(Locale.ROOT, "%08x", crc(body.getBytes(StandardCharsets.UTF_8)));
+        if (!computed.equals(expected)) {
+            throw new CheckpointException(manifestPath + ": checksum mismatch (stored " + expected + ", computed "
+                    + computed + ")");
+        }
+        int files = 0;
+        for (String line : body.split("\n")) {
+            if (!line.startsWith("file ")) {
+                continue;
+            }
+            String[] parts = line.split(" ");
+            Path file = new Path(dir, parts[1]);
+            long size = Long.parseLong(parts[2]);
+            byte[] bytes;
+            try {
+                bytes = read(file);
+            } catch (FileNotFoundException e) {
+                throw new CheckpointException(file + " is missing");
+            }
+            if (bytes.length != size) {
+                throw new CheckpointException(file + " has " + bytes.length + " bytes but the manifest says " + size);
+            }
+            String crc = String.format(Locale.ROOT, "%08x", crc(bytes));
+            if (!crc.equals(parts[3])) {
+                throw new CheckpointException(file + ": checksum mismatch (manifest " + parts[3] + ", computed " + crc + ")");
+            }
+            files++;
+        }
+        if (files != 4) {
+            throw new CheckpointException(manifestPath + " lists " + files + " files; a checkpoint has 4");
+        }
+    }
+
+    /**
+     * Deletes all but the newest {@code keep} valid checkpoints, and invalid ones older than the
+     * newest valid one (never the newest valid one itself, never anything newer than it).
+     */
+    private void prune() throws IOException {
+        List<Entry> entries = list();
+        int validSeen = 0;
+        boolean newestValidSeen = false;
+        for (int i = entries.size() - 1; i >= 0; i--) {
+            Entry entry = entries.get(i);
+            boolean delete;
+            if (entry.valid()) {
+                validSeen++;
+                newestValidSeen = true;
+                delete = validSeen > keep;
+            } else {
+                delete = newestValidSeen;
+            }
+            if (delete) {
+                fs.delete(new Path(entry.uri()), true);
+            }
+        }
+    }
+
+    private byte[] read(Path path) throws IOException {
+        try (InputStream in = fs.open(path)) {
+            ByteArrayOutputStream out = new ByteArrayOutputStream();
+            in.transferTo(out);
+            return out.toByteArray();
+        }
+    }
+
+    private static long crc(byte[] bytes) {
+        CRC32C crc = new CRC32C();
+        crc.update(bytes);
+        return crc.getValue();
+    }
+}

@@ -1,0 +1,154 @@
+package io.sparkprop.spark.checkpoint;
+
+import io.sparkprop.core.optim.OptimizerState;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.CRC32C;
+
+/**
+ * The binary form of a {@link TrainingState} except its weights (those live in the checkpoint's
+ * model file), as {@code state.bin}. Big-endian:
+ * <pre>
+ *   magic "SPRPCKPT" (8 bytes), int32 version (1),
+ *   int32 epoch, int32 step, int64 globalStep,
+ *   float64 epochObjectiveSum, float64 epochWeightSum, float64 learningRateScale,
+ *   int32 consecutiveSkips, int32 rollbacks, float64 elapsedSeconds,
+ *   string optimizerKind, int64 optimizerSteps, int32 slotCount, per slot: int32 length, float64[length],
+ *   int32 metricsLineCount, per line: string,
+ *   int32 CRC32C of every preceding byte
+ * </pre>
+ * where a string is an int32 byte length and UTF-8 bytes. Reading checks magic, version, checksum
+ * and structure, and throws {@link CheckpointException} naming what is wrong.
+ */
+final class StateCodec {
+
+    static final byte[] MAGIC = "SPRPCKPT".getBytes(StandardCharsets.US_ASCII);
+    static final int VERSION = 1;
+
+    private StateCodec() {
+    }
+
+    /** {@code state} without its params, as bytes. */
+    static byte[] encode(TrainingState state) {
+        try {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(bytes);
+            out.write(MAGIC);
+            out.writeInt(VERSION);
+            out.writeInt(state.epoch());
+            out.writeInt(state.step());
+            out.writeLong(state.globalStep());
+            out.writeDouble(state.epochObjectiveSum());
+            out.writeDouble(state.epochWeightSum());
+            out.writeDouble(state.learningRateScale());
+            out.writeInt(state.consecutiveSkips());
+            out.writeInt(state.rollbacks());
+            out.writeDouble(state.elapsedSeconds());
+            writeString(out, state.optimizer().kind());
+            out.writeLong(state.optimizer().steps());
+            out.writeInt(state.optimizer().slots().length);
+            for (double[] slot : state.optimizer().slots()) {
+                out.writeInt(slot.length);
+                ByteBuffer buffer = ByteBuffer.allocate(slot.length * Double.BYTES);
+                buffer.asDoubleBuffer().put(slot);
+                out.write(buffer.array());
+            }
+            out.writeInt(state.metricsLines().size());
+            for (String line : state.metricsLines()) {
+                writeString(out, line);
+            }
+            out.flush();
+            CRC32C crc = new CRC32C();
+            crc.update(bytes.toByteArray());
+            out.writeInt((int) crc.getValue());
+            return bytes.toByteArray();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** The state in {@code bytes}, with {@code params} as its weights; {@code source} names the file in errors. */
+    static TrainingState decode(byte[] bytes, double[] params, String source) throws CheckpointException {
+        if (bytes.length < MAGIC.length + 8 || !java.util.Arrays.equals(java.util.Arrays.copyOf(bytes, MAGIC.length), MAGIC)) {
+            throw new CheckpointException(source + " is not a sparkprop training state (bad magic or too short)");
+        }
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        in.position(MAGIC.length);
+        int version = in.getInt();
+        if (version != VERSION) {
+            throw new CheckpointException(source + " has state format version " + version + "; this build reads version "
+                    + VERSION);
+        }
+        CRC32C crc = new CRC32C();
+        crc.update(bytes, 0, bytes.length - 4);
+        int stored = ByteBuffer.wrap(bytes, bytes.length - 4, 4).getInt();
+        if (stored != (int) crc.getValue()) {
+            throw new CheckpointException(String.format("%s: checksum mismatch (stored %08x, computed %08x)", source,
+                    stored, (int) crc.getValue()));
+        }
+        try {
+            int epoch = in.getInt();
+            int step = in.getInt();
+            long globalStep = in.getLong();
+            double objectiveSum = in.getDouble();
+            double weightSum = in.getDouble();
+            double lrScale = in.getDouble();
+            int skips = in.getInt();
+            int rollbacks = in.getInt();
+            double elapsed = in.getDouble();
+            String kind = readString(in);
+            long optimizerSteps = in.getLong();
+            int slotCount = in.getInt();
+            if (slotCount < 0 || slotCount > 16) {
+                throw new CheckpointException(source + ": implausible optimizer slot count " + slotCount);
+            }
+            double[][] slots = new double[slotCount][];
+            for (int i = 0; i < slotCount; i++) {
+                int length = in.getInt();
+                if (length < 0 || (long) length * Double.BYTES > in.remaining()) {
+                    throw new CheckpointException(source + ": optimizer slot " + i + " claims " + length + " values");
+                }
+                slots[i] = new double[length];
+                in.asDoubleBuffer().get(slots[i]);
+                in.position(in.position() + length * Double.BYTES);
+            }
+            int lines = in.getInt();
+            if (lines < 0 || lines > in.remaining()) {
+                throw new CheckpointException(source + ": implausible metrics line count " + lines);
+            }
+            List<String> metrics = new ArrayList<>();
+            for (int i = 0; i < lines; i++) {
+                metrics.add(readString(in));
+            }
+            if (in.remaining() != 4) {
+                throw new CheckpointException(source + ": " + (in.remaining() - 4) + " unexpected bytes before the checksum");
+            }
+            return new TrainingState(epoch, step, globalStep, params, new OptimizerState(kind, optimizerSteps, slots),
+                    objectiveSum, weightSum, lrScale, skips, rollbacks, elapsed, metrics);
+        } catch (BufferUnderflowException | IllegalArgumentException e) {
+            throw new CheckpointException(source + ": malformed training state (" + e + ")", e);
+        }
+    }
+
+    private static void writeString(DataOutputStream out, String s) throws IOException {
+        byte[] b = s.getBytes(StandardCharsets.UTF_8);
+        out.writeInt(b.length);
+        out.write(b);
+    }
+
+    private static String readString(ByteBuffer in) throws CheckpointException {
+        int length = in.getInt();
+        if (length < 0 || length > in.remaining()) {
+            throw new CheckpointException("malformed string length " + length);
+        }
+        byte[] b = new byte[length];
+        in.get(b);
+        return new String(b, StandardCharsets.UTF_8);
+    }
+}
