@@ -216,6 +216,8 @@ public final class CheckpointStore {
             manifestBytes = read(manifestPath);
         } catch (FileNotFoundException e) {
             throw new CheckpointException(dir + " has no " + MANIFEST + " (incomplete checkpoint)");
+        } catch (IOException e) {
+            throw new CheckpointException(manifestPath + " cannot be read: " + e.getMessage(), e);
         }
         String text = new String(manifestBytes, StandardCharsets.UTF_8);
         int last = text.lastIndexOf("crc32c ");
@@ -242,6 +244,9 @@ public final class CheckpointStore {
                 bytes = read(file);
             } catch (FileNotFoundException e) {
                 throw new CheckpointException(file + " is missing");
+            } catch (IOException e) {
+                // Includes Hadoop's ChecksumException from the local file system's .crc files.
+                throw new CheckpointException(file + " cannot be read: " + e.getMessage(), e);
             }
             if (bytes.length != size) {
                 throw new CheckpointException(file + " has " + bytes.length + " bytes but the manifest says " + size);

@@ -220,7 +220,7 @@ public final class TrainCommand {
                 LOG.info("Checkpoint at global step {} written to {}", state.globalStep(), uri);
             } catch (IOException | RuntimeException e) {
                 String message = "Cannot write the checkpoint at global step " + state.globalStep() + " to "
-                        + store.uri() + ": " + e.getMessage() + "; the previous checkpoint is intact";
+                        + store.uri() + ": " + e.getMessage() + "; any earlier checkpoint is intact";
                 if (settings.checkpointFailureIsFatal()) {
                     throw new IllegalStateException(message + " (checkpoint.on-failure=fail)", e);
                 }

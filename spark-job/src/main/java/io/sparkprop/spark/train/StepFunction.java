@@ -47,6 +47,21 @@ final class StepFunction implements Function2<Integer, Iterator<DataBlock>, Iter
     private static final java.util.Set<Long> NAN_FIRED = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private static final java.util.Set<Long> JOB_FAILURE_FIRED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
+    /**
+     * A test hook's value: a JVM system property of that name (in local mode the executors are the
+     * test's JVM, so a test can set it per run), else the Spark conf key.
+     */
+    private static String hook(SparkEnv env, String key) {
+        String value = System.getProperty(key);
+        return value != null ? value : env.conf().get(key, "");
+    }
+
+    /** Forgets which one-shot hooks have fired, so the next test can fire them again. */
+    static void resetTestHooks() {
+        NAN_FIRED.clear();
+        JOB_FAILURE_FIRED.clear();
+    }
+
     private final Broadcast<double[]> weights;
     private final NetworkSpec spec;
     private final long seed;
@@ -99,7 +114,7 @@ final class StepFunction implements Function2<Integer, Iterator<DataBlock>, Iter
         if (env == null || partition != 0) {
             return;
         }
-        for (String s : env.conf().get(NAN_ONCE_AT_STEPS, "").split(",")) {
+        for (String s : hook(env, NAN_ONCE_AT_STEPS).split(",")) {
             if (!s.isBlank() && Long.parseLong(s.strip()) == globalStep && NAN_FIRED.add(globalStep)) {
                 accumulator.gradSum()[0] = Double.NaN;
             }
@@ -112,7 +127,7 @@ final class StepFunction implements Function2<Integer, Iterator<DataBlock>, Iter
         if (env == null || task == null || partition != 0 || task.attemptNumber() != 0) {
             return;
         }
-        String jobFailAt = env.conf().get(FAIL_JOB_ONCE_AT_STEP, "");
+        String jobFailAt = hook(env, FAIL_JOB_ONCE_AT_STEP);
         if (!jobFailAt.isEmpty() && Long.parseLong(jobFailAt) == globalStep && JOB_FAILURE_FIRED.add(globalStep)) {
             throw new IllegalStateException("Injected job failure (" + FAIL_JOB_ONCE_AT_STEP + "=" + jobFailAt
                     + ") at global step " + globalStep);
