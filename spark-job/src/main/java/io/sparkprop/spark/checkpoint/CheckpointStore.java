@@ -65,14 +65,21 @@ public final class CheckpointStore {
     public record Entry(String uri, long globalStep, boolean valid, String problem) {
     }
 
+    /** Object stores, where a rename is a copy: files are written once, in place, and the manifest last. */
+    private static final java.util.Set<String> NO_ATOMIC_RENAME = java.util.Set.of("s3a", "s3", "s3n", "gs", "abfs",
+            "abfss", "wasb", "wasbs", "oss", "cos", "cosn");
+
     private final Path root;
     private final FileSystem fs;
     private final int keep;
+    private final boolean atomicRename;
 
     private CheckpointStore(Path root, FileSystem fs, int keep) {
         this.root = root;
         this.fs = fs;
         this.keep = keep;
+        String scheme = root.toUri().getScheme();
+        this.atomicRename = scheme == null || !NO_ATOMIC_RENAME.contains(scheme.toLowerCase(Locale.ROOT));
     }
 
     /** The store at {@code uri} (created on first write), keeping {@code keep} checkpoints. */
@@ -126,6 +133,12 @@ public final class CheckpointStore {
 
     private void writeFile(Path dir, String name, byte[] bytes) throws IOException {
         Path target = new Path(dir, name);
+        if (!atomicRename) {
+            try (FSDataOutputStream out = fs.create(target, true)) {
+                out.write(bytes);
+            }
+            return;
+        }
         Path temp = new Path(dir, "." + name + ".tmp");
         try (FSDataOutputStream out = fs.create(temp, true)) {
             out.write(bytes);
