@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -120,13 +121,18 @@ public final class TrainCommand {
         int epochs = settings.epochs();
         DistributedTrainer.Result result = null;
         for (int attempt = 0; result == null; attempt++) {
-            List<String> lines = new ArrayList<>(start.metricsLines());
+            // One line per epoch, keyed by epoch: an epoch re-run after a rollback replaces its line.
+            TreeMap<Integer, String> lines = new TreeMap<>();
+            for (String line : start.metricsLines()) {
+                lines.put(epochOf(line), line);
+            }
             try {
                 result = trainer.train(start, checkpoints, metrics -> {
-                    lines.add(metrics.toJson());
+                    lines.tailMap(metrics.epoch(), true).clear();
+                    lines.put(metrics.epoch(), metrics.toJson());
                     double eta = metrics.elapsedSeconds() / (metrics.epoch() + 1) * (epochs - metrics.epoch() - 1);
                     LOG.info(metrics.toConsole(epochs, eta));
-                    writeMetrics(run, lines);
+                    writeMetrics(run, new ArrayList<>(lines.values()));
                 });
             } catch (Exception e) {
                 // Scala throws SparkException undeclared, so it arrives here as a checked Exception.
@@ -150,6 +156,15 @@ public final class TrainCommand {
         LOG.info(String.format(Locale.ROOT, "Trained %d epochs; model written to %s", epochs,
                 run.file(RunDirectory.MODEL)));
         return new Outcome(run, result, model);
+    }
+
+    /** The epoch of a metrics.jsonl line ({@code {"epoch":N,...}}). */
+    private static int epochOf(String line) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\{\"epoch\":(\\d+)").matcher(line);
+        if (!m.find()) {
+            throw new IllegalStateException("Malformed metrics line in a checkpoint: " + line);
+        }
+        return Integer.parseInt(m.group(1));
     }
 
     /** SparkException is checked in Scala's eyes, so Java sees it only as a Throwable. */
