@@ -1,0 +1,166 @@
+package io.sparkprop.spark.checkpoint;
+
+import static io.sparkprop.spark.checkpoint.CheckpointTestSupport.EPOCHS;
+import static io.sparkprop.spark.checkpoint.CheckpointTestSupport.KEEP;
+import static io.sparkprop.spark.checkpoint.CheckpointTestSupport.assertSameBits;
+import static io.sparkprop.spark.checkpoint.CheckpointTestSupport.stepDir;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkprop.core.io.Model;
+import io.sparkprop.core.io.ModelCodec;
+import io.sparkprop.spark.Main;
+import io.sparkprop.spark.RunDirectory;
+import io.sparkprop.spark.SparkTestSupport;
+import io.sparkprop.spark.cli.InspectCommand;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.FileUtil;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Checkpoints on a real HDFS (MiniDFSCluster, one DataNode): the data, the config, the run
+ * directory and its checkpoints all live on {@code hdfs://}. A run writes, prunes and verifies its
+ * checkpoints there; a run directory that holds only an early checkpoint of that run resumes from
+ * it and ends with the uninterrupted run's weights, bit for bit.
+ */
+class HdfsCheckpointTest {
+
+    @TempDir
+    static java.nio.file.Path tmp;
+
+    private static MiniDFSCluster cluster;
+    private static FileSystem fs;
+    private static String hdfs;
+    private static String replicationBefore;
+
+    @BeforeAll
+    static void startHdfs() throws IOException {
+        Configuration conf = new Configuration();
+        conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, tmp.resolve("minidfs").toString());
+        conf.setInt("dfs.replication", 1);
+        // Closing a file waits for the NameNode to see its last block, polling after 400 ms, then
+        // 800 ms, ...: a checkpoint's five files cost 1-2 s that way. The cluster's FileSystem,
+        // cached for every client of this URI in the JVM, polls sooner.
+        conf.setInt("dfs.client.block.write.locateFollowingBlock.initial.delay.ms", 10);
+        cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
+        cluster.waitActive();
+        fs = cluster.getFileSystem();
+        hdfs = cluster.getURI().toString();
+        // The session's client would otherwise ask for 3 replicas of every block from one DataNode.
+        Configuration session = SparkTestSupport.spark().sparkContext().hadoopConfiguration();
+        replicationBefore = session.get("dfs.replication");
+        session.set("dfs.replication", "1");
+    }
+
+    @AfterAll
+    static void stopHdfs() {
+        Configuration session = SparkTestSupport.spark().sparkContext().hadoopConfiguration();
+        if (replicationBefore == null) {
+            session.unset("dfs.replication");
+        } else {
+            session.set("dfs.replication", replicationBefore);
+        }
+        if (cluster != null) {
+            cluster.shutdown();
+        }
+    }
+
+    @Test
+    void checkpointsAreWrittenVerifiedAndResumedOnHdfs() throws Exception {
+        SparkSession spark = SparkTestSupport.spark();
+        Configuration conf = spark.sparkContext().hadoopConfiguration();
+        writeText(new Path(hdfs + "/data/train.csv"), CheckpointTestSupport.trainingCsv());
+        // The config names the data relative to itself, so it resolves to hdfs://.../data/train.csv.
+        String config = hdfs + "/conf/run.conf";
+        writeText(new Path(config), CheckpointTestSupport.config("../data/train.csv"));
+
+        // Run A, uninterrupted, to the end.
+        String runA = hdfs + "/runs/a";
+        assertEquals(0, Main.run(spark, "train", "--config", config, "--run-dir", runA));
+        double[] weightsA = readModel(new Path(runA, RunDirectory.MODEL)).params();
+        List<String> metricsA = readText(new Path(runA, RunDirectory.METRICS)).lines().toList();
+        assertEquals(EPOCHS, metricsA.size(), String.join("\n", metricsA));
+
+        // Its checkpoints: the newest KEEP of 21, each complete and verified, the last at the run's end.
+        CheckpointStore storeA = CheckpointStore.open(runA + "/checkpoints", conf, KEEP);
+        assertTrue(storeA.uri().startsWith("hdfs://"), storeA.uri());
+        List<CheckpointStore.Entry> entries = storeA.list();
+        assertTrue(entries.size() >= 2 && entries.size() <= KEEP, "checkpoints " + entries);
+        assertEquals(List.of(112L, 119L, 120L), entries.stream().map(CheckpointStore.Entry::globalStep).toList());
+        String inspect = InspectCommand.run(runA, conf);
+        assertTrue(inspect.contains("final model " + hdfs + "/runs/a/" + RunDirectory.MODEL), inspect);
+        assertTrue(inspect.contains("checkpoints in " + hdfs + "/runs/a/checkpoints: " + entries.size()), inspect);
+        for (CheckpointStore.Entry entry : entries) {
+            assertTrue(entry.valid(), entry.toString());
+            storeA.verify(new Path(entry.uri()));
+            assertTrue(inspect.contains("step " + entry.globalStep() + "  VALID    " + stepDir(entry.globalStep())),
+                    inspect);
+        }
+        assertFalse(inspect.contains("INVALID"), inspect);
+        assertTrue(inspect.contains("checksums: OK"), inspect);
+        CheckpointStore.Checkpoint last = storeA.load(entries.get(entries.size() - 1).uri());
+        assertEquals(EPOCHS, last.state().epoch());
+        assertSameBits(weightsA, last.state().params(), "the last checkpoint's weights");
+
+        // Run C: a copy of A's checkpoints with only the oldest kept one (global step 112, in epoch
+        // 4), as if A had died just after writing it. Train must resume from it, not start afresh.
+        String runC = hdfs + "/runs/c";
+        Path checkpointsC = new Path(runC, "checkpoints");
+        assertTrue(FileUtil.copy(fs, new Path(storeA.uri()), fs, checkpointsC, false, conf));
+        for (CheckpointStore.Entry entry : entries.subList(1, entries.size())) {
+            assertTrue(fs.delete(new Path(checkpointsC, stepDir(entry.globalStep())), true));
+        }
+        long oldest = entries.get(0).globalStep();
+        Path oldestManifest = new Path(new Path(checkpointsC, stepDir(oldest)), CheckpointStore.MANIFEST);
+        long manifestTime = fs.getFileStatus(oldestManifest).getModificationTime();
+        CheckpointStore storeC = CheckpointStore.open(checkpointsC.toString(), conf, KEEP);
+        assertEquals(List.of(oldest), storeC.list().stream().map(CheckpointStore.Entry::globalStep).toList());
+        assertTrue(InspectCommand.run(runC, conf).contains("step " + oldest + "  VALID"));
+
+        assertEquals(0, Main.run(spark, "train", "--config", config, "--run-dir", runC));
+        assertSameBits(weightsA, readModel(new Path(runC, RunDirectory.MODEL)).params(), "run C's final weights");
+        // Resumed, not retrained: the three finished epochs' metrics came from the checkpoint with
+        // A's own timings, and the checkpoint it started from was left as it was (a fresh run
+        // rewrites every checkpoint it reaches).
+        List<String> metricsC = readText(new Path(runC, RunDirectory.METRICS)).lines().toList();
+        assertEquals(EPOCHS, metricsC.size(), String.join("\n", metricsC));
+        assertEquals(metricsA.subList(0, EPOCHS - 1), metricsC.subList(0, EPOCHS - 1));
+        assertEquals(manifestTime, fs.getFileStatus(oldestManifest).getModificationTime());
+        assertEquals(List.of(112L, 119L, 120L), storeC.list().stream().map(CheckpointStore.Entry::globalStep).toList());
+        assertTrue(storeC.list().stream().allMatch(CheckpointStore.Entry::valid));
+    }
+
+    private static void writeText(Path path, String text) throws IOException {
+        try (FSDataOutputStream out = fs.create(path, true)) {
+            out.write(text.getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    private static String readText(Path path) throws IOException {
+        try (InputStream in = fs.open(path)) {
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            in.transferTo(bytes);
+            return bytes.toString(StandardCharsets.UTF_8);
+        }
+    }
+
+    private static Model readModel(Path path) throws IOException {
+        try (InputStream in = fs.open(path)) {
+            return ModelCodec.read(in, path.toString());
+        }
+    }
+}
