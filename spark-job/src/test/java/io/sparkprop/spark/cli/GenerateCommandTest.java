@@ -135,8 +135,8 @@ class GenerateCommandTest {
         Path conf = writeConfig("cls.conf", config + String.join("\n",
                 "data.validation-fraction = 0.2",
                 "data.partitions = 2",
-                "train.epochs = 3",
-                "train.batch-size = 32",
+                "train.epochs = 2",
+                "train.batch-size = 64",
                 "train.learning-rate = 0.01",
                 ""));
         Path run = dir.resolve("run-cls");
@@ -217,8 +217,8 @@ class GenerateCommandTest {
         Path conf = writeConfig("reg.conf", config + String.join("\n",
                 "data.validation-fraction = 0.2",
                 "data.partitions = 2",
-                "train.epochs = 3",
-                "train.batch-size = 32",
+                "train.epochs = 2",
+                "train.batch-size = 64",
                 "train.learning-rate = 0.01",
                 ""));
         Path run = dir.resolve("run-reg");
