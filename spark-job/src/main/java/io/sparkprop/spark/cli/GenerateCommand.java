@@ -151,9 +151,10 @@ public final class GenerateCommand {
             int width = task == Task.CLASSIFICATION
                     ? (int) integer(given, "--classes", DEFAULT_CLASSES, Integer.MAX_VALUE)
                     : (int) integer(given, "--outputs", DEFAULT_OUTPUTS, Integer.MAX_VALUE);
-            if (given.containsKey("--partitions") && integer(given, "--partitions", 0, Integer.MAX_VALUE) == 0) {
+            long partitions = integer(given, "--partitions", 0, Integer.MAX_VALUE);
+            if (given.containsKey("--partitions") && partitions < 1) {
                 throw new IllegalArgumentException("--partitions must be at least 1 (leave it out for Spark's default"
-                        + " parallelism) but got 0");
+                        + " parallelism) but got " + partitions);
             }
             double noise = DEFAULT_NOISE;
             if (given.containsKey("--noise")) {
@@ -166,7 +167,7 @@ public final class GenerateCommand {
             return new Options(given.get("--output"), format, integer(given, "--rows", DEFAULT_ROWS, Long.MAX_VALUE),
                     (int) integer(given, "--features", DEFAULT_FEATURES, Integer.MAX_VALUE), task, width,
                     (int) integer(given, "--hidden", DEFAULT_HIDDEN, Integer.MAX_VALUE), noise,
-                    (int) integer(given, "--partitions", 0, Integer.MAX_VALUE),
+                    (int) partitions,
                     integer(given, "--seed", DEFAULT_SEED, Long.MAX_VALUE));
         }
 

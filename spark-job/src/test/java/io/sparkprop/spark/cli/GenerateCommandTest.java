@@ -260,6 +260,7 @@ class GenerateCommandTest {
         assertBad("--hidden must be at least 1 but got -3", "--output", fresh.toString(), "--hidden", "-3");
         assertBad("--noise must be a finite number >= 0 but got -0.5", "--output", fresh.toString(), "--noise", "-0.5");
         assertBad("--partitions must be at least 1", "--output", fresh.toString(), "--partitions", "0");
+        assertBad("but got -2", "--output", fresh.toString(), "--partitions", "-2");
         assertBad("--format must be one of parquet, libsvm but got 'csv'", "--output", fresh.toString(), "--format",
                 "csv");
         assertBad("--outputs must be 1 with --format libsvm", "--output", fresh.toString(), "--format", "libsvm",
