@@ -1,6 +1,7 @@
 package io.sparkprop.spark;
 
 import io.sparkprop.core.GradientCheck;
+import io.sparkprop.spark.cli.GenerateCommand;
 import io.sparkprop.spark.cli.GradcheckCommand;
 import io.sparkprop.spark.cli.InspectCommand;
 import io.sparkprop.spark.cli.ModelDataCommands;
@@ -9,12 +10,15 @@ import io.sparkprop.spark.config.JobConfig;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * The command line: {@code train}, {@code evaluate}, {@code predict}, {@code gradcheck}. Runs under
+ * The command line: {@code train}, {@code evaluate}, {@code predict}, {@code gradcheck},
+ * {@code inspect} and {@code generate} (which takes no config). Runs under
  * {@code spark-submit} (master and resources from there) or directly, where it defaults to
  * {@code local[*]}. Kryo with our registrator is the default serializer.
  *
@@ -33,6 +37,11 @@ public final class Main {
             "  predict    predictions of a model for data.test (or data.validation); options: --model URI --output URI",
             "  gradcheck  check the network's gradient numerically; options: [--rows N (8)] [--params N (2000)]",
             "  inspect    sparkprop inspect PATH: summary of a model, a checkpoint, or a run's checkpoints",
+            "  generate   sparkprop generate --output URI [options] (no --config): write a synthetic dataset, labels",
+            "             from a seeded tanh teacher network plus Gaussian noise; options: --format parquet|libsvm",
+            "             (parquet), --rows N (100000), --features D (100), --task classification|regression",
+            "             (classification), --classes K (10), --outputs M (1; regression), --hidden H (32),",
+            "             --noise SIGMA (0.1), --partitions P (Spark's default parallelism), --seed S (42)",
             "",
             "The config file (any Hadoop URI) holds 'key = value' lines; conf/reference.conf lists every key.",
             "--set key=value overrides one key and may be repeated.");
@@ -90,6 +99,12 @@ public final class Main {
             System.out.print(InspectCommand.run(args.inspectPath, spark.sparkContext().hadoopConfiguration()));
             return 0;
         }
+        if (args.command.equals("generate")) {
+            GenerateCommand.Summary summary = GenerateCommand.run(spark, args.generate);
+            System.out.println("Wrote " + summary.rows() + " rows in " + summary.partitions() + " partitions to "
+                    + summary.output() + "; to train on them, set:\n" + summary.trainingConfig());
+            return 0;
+        }
         JobConfig config = JobConfig.load(args.config, spark.sparkContext().hadoopConfiguration())
                 .withOverrides(args.sets);
         switch (args.command) {
@@ -141,6 +156,7 @@ public final class Main {
         String output;
         boolean resume;
         String inspectPath;
+        GenerateCommand.Options generate;
         int rows = 8;
         int params = 2000;
 
@@ -151,9 +167,13 @@ public final class Main {
             }
             Args a = new Args();
             a.command = argv[0];
-            if (!List.of("train", "evaluate", "predict", "gradcheck", "inspect").contains(a.command)) {
+            if (!List.of("train", "evaluate", "predict", "gradcheck", "inspect", "generate").contains(a.command)) {
                 throw new IllegalArgumentException("Unknown command '" + a.command
-                        + "'; expected one of train, evaluate, predict, gradcheck, inspect\n" + USAGE);
+                        + "'; expected one of train, evaluate, predict, gradcheck, inspect, generate\n" + USAGE);
+            }
+            if (a.command.equals("generate")) {
+                a.generate = GenerateCommand.Options.parse(generateOptions(argv));
+                return a;
             }
             if (a.command.equals("inspect")) {
                 if (argv.length != 2) {
@@ -186,6 +206,25 @@ public final class Main {
             }
             a.require("--config", a.config);
             return a;
+        }
+
+        /** generate's {@code --name value} pairs; it has no --config, and each option may appear once. */
+        private static Map<String, String> generateOptions(String[] argv) {
+            Map<String, String> given = new LinkedHashMap<>();
+            for (int i = 1; i < argv.length; i++) {
+                String option = argv[i];
+                if (!GenerateCommand.OPTIONS.contains(option)) {
+                    throw new IllegalArgumentException("Unknown option '" + option + "' for generate"
+                            + (option.equals("--config") ? " (generate takes no config)" : "") + "\n" + USAGE);
+                }
+                if (i + 1 >= argv.length) {
+                    throw new IllegalArgumentException("Option " + option + " needs a value\n" + USAGE);
+                }
+                if (given.put(option, argv[++i]) != null) {
+                    throw new IllegalArgumentException("Option " + option + " is given twice");
+                }
+            }
+            return given;
         }
 
         String require(String option, String value) {

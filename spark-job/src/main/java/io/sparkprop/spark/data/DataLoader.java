@@ -7,12 +7,14 @@ import io.sparkprop.spark.data.TextSource.FirstLine;
 import io.sparkprop.spark.data.TextSource.LineParser;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.RDDInfo;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -202,9 +204,25 @@ public final class DataLoader {
             LOG.warn("Skipped {} bad rows of {} (kept {}); the first {}:\n  {}", bad.skipped, options.path(), rows,
                     bad.examples.length, String.join("\n  ", bad.examples));
         }
-        LOG.info("Loaded {} rows of {} features from {} file(s) at {} into {} blocks ({})", rows, plan.numFeatures(),
-                plan.files().size(), options.path(), partitions, STORAGE_LEVEL.description());
+        LOG.info("Loaded {} rows of {} features from {} file(s) at {} into {} blocks ({}; {})", rows,
+                plan.numFeatures(), plan.files().size(), options.path(), partitions, STORAGE_LEVEL.description(),
+                storage(blocks));
         return new LoadedData(blocks, rows, bad.skipped, plan.numFeatures(), InputFiles.sources(plan.files()));
+    }
+
+    /**
+     * Where Spark keeps the cached blocks right after loading, from the driver's block statuses:
+     * "cached 123.4 MiB in memory, 567.8 MiB on disk". Blocks on disk are read and deserialized
+     * whole whenever a task needs them.
+     */
+    private static String storage(JavaRDD<DataBlock> blocks) {
+        for (RDDInfo info : blocks.context().getRDDStorageInfo()) {
+            if (info.id() == blocks.id()) {
+                return String.format(Locale.ROOT, "cached %.1f MiB in memory, %.1f MiB on disk",
+                        info.memSize() / 1048576.0, info.diskSize() / 1048576.0);
+            }
+        }
+        return "no storage status";
     }
 
     private static void requireApplicable(DataOptions options) {
