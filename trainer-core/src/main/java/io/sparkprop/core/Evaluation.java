@@ -12,10 +12,7 @@ public final class Evaluation {
     }
 
     /**
-     * The weighted fraction of rows classified correctly: for a single output, {@code ŷ >= 0.5}
-     * against {@code y >= 0.5}; for several outputs under softmax cross-entropy, the arg-max of the
-     * output against the arg-max of the target; for several independent sigmoid outputs (multi-label),
-     * every output thresholded at 0.5 must match.
+     * The weighted fraction of rows classified correctly ({@link #isCorrect}).
      */
     public static double accuracy(Network network, double[] params, DataBlock data) {
         NetworkSpec spec = network.spec();
@@ -31,9 +28,7 @@ public final class Evaluation {
             double[] out = ws.output();
             for (int i = 0; i < to - from; i++) {
                 int r = from + i;
-                boolean hit = width == 1 || spec.loss() != Loss.SOFTMAX_CROSS_ENTROPY
-                        ? thresholdMatch(out, i * width, targets, r * width, width)
-                        : argMax(out, i * width, width) == argMax(targets, r * width, width);
+                boolean hit = isCorrect(spec, out, i * width, targets, r * width);
                 double w = data.weighted() ? data.weights()[r] : 1.0;
                 total += w;
                 if (hit) {
@@ -69,6 +64,18 @@ public final class Evaluation {
             }
         }
         return best;
+    }
+
+    /**
+     * Whether the output row at {@code out[outOff..]} predicts the target row at {@code y[yOff..]}:
+     * under softmax cross-entropy the arg-max of output and target agree; otherwise every output
+     * thresholded at 0.5 matches its target thresholded at 0.5 (binary and multi-label).
+     */
+    public static boolean isCorrect(NetworkSpec spec, double[] out, int outOff, double[] y, int yOff) {
+        int width = spec.outputSize();
+        return spec.loss() == Loss.SOFTMAX_CROSS_ENTROPY
+                ? argMax(out, outOff, width) == argMax(y, yOff, width)
+                : thresholdMatch(out, outOff, y, yOff, width);
     }
 
     private static boolean thresholdMatch(double[] out, int outOff, double[] y, int yOff, int width) {

@@ -3,7 +3,6 @@ package io.sparkprop.spark.cli;
 import io.sparkprop.core.DataBlock;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
-import io.sparkprop.core.WeightInit;
 import io.sparkprop.spark.RunDirectory;
 import io.sparkprop.spark.checkpoint.CheckpointStore;
 import io.sparkprop.spark.checkpoint.ResumeCheck;
@@ -114,7 +113,7 @@ public final class TrainCommand {
             LOG.info("Resuming from checkpoint at global step {} (epoch {}, step {}) in {}", start.globalStep(),
                     start.epoch() + 1, start.step() + 1, store.uri());
         } else {
-            start = trainer.initialState(WeightInit.initialize(settings.spec(), settings.seed()));
+            start = trainer.initialState();
         }
         writeMetrics(run, start.metricsLines());
 
@@ -142,8 +141,7 @@ public final class TrainCommand {
                     }
                     throw new IllegalStateException("Training failed: " + e.getMessage(), e);
                 }
-                start = checkpoints.latest().orElseGet(() -> trainer.initialState(
-                        WeightInit.initialize(settings.spec(), settings.seed())));
+                start = checkpoints.latest().orElseGet(trainer::initialState);
                 LOG.warn("A Spark job failed ({}); retry {} of train.max-job-retries={} from global step {}",
                         e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(""),
                         attempt + 1, settings.maxJobRetries(), start.globalStep());

@@ -98,21 +98,13 @@ public final class DistributedTrainer {
 
     /** Trains from the seeded initial weights; {@code onEpoch} sees each epoch's metrics as they come. */
     public Result train(Consumer<EpochMetrics> onEpoch) {
-        return train(initialState(WeightInit.initialize(spec, settings.seed())), NO_CHECKPOINTS, onEpoch);
+        return train(initialState(), NO_CHECKPOINTS, onEpoch);
     }
 
-    /** Trains from {@code initialParams} (not modified). */
-    public Result train(double[] initialParams, Consumer<EpochMetrics> onEpoch) {
-        return train(initialState(initialParams.clone()), NO_CHECKPOINTS, onEpoch);
-    }
-
-    /** The state before the first step, with {@code params} (owned by the state). */
-    public TrainingState initialState(double[] params) {
-        if (params.length != spec.paramCount()) {
-            throw new IllegalArgumentException("Network " + spec + " expects " + spec.paramCount()
-                    + " parameters but got " + params.length);
-        }
-        return new TrainingState(0, 0, 0, params, settings.newOptimizer().state(), 0, 0, 1.0, 0, 0, 0, List.of());
+    /** The state before the first step: the seeded initial weights and a fresh optimizer. */
+    public TrainingState initialState() {
+        return new TrainingState(0, 0, 0, WeightInit.initialize(spec, settings.seed()), settings.newOptimizer().state(),
+                0, 0, 1.0, 0, 0, 0, List.of());
     }
 
     /**
@@ -168,7 +160,7 @@ public final class DistributedTrainer {
                 if (everySteps > 0 && loop.globalStep % everySteps == 0 && loop.step + 1 < stepsPerEpoch) {
                     loop.step++;
                     loop.rollbacks = 0;
-                    checkpoints.save(loop.snapshot(optimizer));
+                    checkpoints.save(loop.snapshot());
                     loop.step--;
                 }
             }
@@ -193,7 +185,7 @@ public final class DistributedTrainer {
             loop.objectiveSum = 0;
             loop.weightSum = 0;
             loop.rollbacks = 0;
-            checkpoints.save(loop.snapshot(optimizer));
+            checkpoints.save(loop.snapshot());
         }
         sc.setJobDescription(null);
         return new Result(loop.params, Collections.unmodifiableList(loop.history));
@@ -223,8 +215,7 @@ public final class DistributedTrainer {
                     throw new IllegalStateException(what + "; that is " + rollbacks + " rollbacks without reaching a"
                             + " new checkpoint, more than train.non-finite.max-skips=" + settings.maxSkips());
                 }
-                TrainingState back = checkpoints.latest()
-                        .orElseGet(() -> initialState(WeightInit.initialize(spec, settings.seed())));
+                TrainingState back = checkpoints.latest().orElseGet(this::initialState);
                 double scale = loop.learningRateScale * settings.rollbackFactor();
                 LOG.warn("{}; rolling back to global step {} and multiplying the learning rate by {} (now x{})", what,
                         back.globalStep(), settings.rollbackFactor(), scale);
@@ -283,7 +274,7 @@ public final class DistributedTrainer {
         }
 
         /** A deep copy of the current state. */
-        TrainingState snapshot(Optimizer optimizer) {
+        TrainingState snapshot() {
             return new TrainingState(epoch, step, globalStep, params, optimizer.state(), objectiveSum, weightSum,
                     learningRateScale, consecutiveSkips, rollbacks, elapsed(), metricsLines).copy();
         }

@@ -44,20 +44,14 @@ public final class EvalSums {
                     int r = from + i;
                     double weight = w == null ? 1.0 : w[r];
                     weightSum += weight;
-                    if (spec.loss() == Loss.SOFTMAX_CROSS_ENTROPY) {
-                        if (Evaluation.argMax(out, i * width, width) == Evaluation.argMax(y, r * width, width)) {
-                            correct += weight;
-                        }
-                    } else {
-                        boolean allMatch = true;
+                    if (Evaluation.isCorrect(spec, out, i * width, y, r * width)) {
+                        correct += weight;
+                    }
+                    if (spec.loss() != Loss.SOFTMAX_CROSS_ENTROPY) {
                         for (int j = 0; j < width; j++) {
                             double diff = out[i * width + j] - y[r * width + j];
                             squaredError += weight * diff * diff;
                             absoluteError += weight * Math.abs(diff);
-                            allMatch &= (out[i * width + j] >= 0.5) == (y[r * width + j] >= 0.5);
-                        }
-                        if (allMatch) {
-                            correct += weight;
                         }
                     }
                 }
