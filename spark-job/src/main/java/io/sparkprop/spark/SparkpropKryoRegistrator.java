@@ -38,6 +38,7 @@ public final class SparkpropKryoRegistrator implements KryoRegistrator {
 
     @Override
     public void registerClasses(Kryo kryo) {
+        kryo.register(byte[].class);
         kryo.register(double[].class);
         kryo.register(double[][].class);
         kryo.register(int[].class);
@@ -46,6 +47,9 @@ public final class SparkpropKryoRegistrator implements KryoRegistrator {
         kryo.register(io.sparkprop.core.DataBlock.class);
         kryo.register(io.sparkprop.core.GradientAccumulator.class);
         kryo.register(io.sparkprop.spark.train.EvalSums.class);
+        for (Class<?> type : io.sparkprop.spark.train.DistributedTrainer.kryoClasses()) {
+            kryo.register(type);
+        }
         for (Class<?> type : io.sparkprop.spark.data.DataLoader.kryoClasses()) {
             kryo.register(type);
         }

@@ -3,11 +3,8 @@ package io.sparkprop.spark.config;
 import io.sparkprop.core.Activation;
 import io.sparkprop.core.Loss;
 import io.sparkprop.core.NetworkSpec;
-import io.sparkprop.core.optim.Adam;
 import io.sparkprop.core.optim.LearningRateSchedule;
-import io.sparkprop.core.optim.Momentum;
 import io.sparkprop.core.optim.Optimizer;
-import io.sparkprop.core.optim.Sgd;
 import io.sparkprop.spark.data.BadRowPolicy;
 import io.sparkprop.spark.data.DataFormat;
 import io.sparkprop.spark.data.DataOptions;
@@ -106,6 +103,9 @@ public final class JobSettings implements Serializable {
         }
         if (config.getInt("train.warmup-steps") < 0) {
             throw config.invalid("train.warmup-steps", "must be >= 0");
+        }
+        if (config.getInt("train.local-steps") < 1) {
+            throw config.invalid("train.local-steps", "must be at least 1 (1 = synchronous SGD)");
         }
         if (config.getInt("train.aggregation-depth") < 1) {
             throw config.invalid("train.aggregation-depth", "must be at least 1");
@@ -269,19 +269,22 @@ public final class JobSettings implements Serializable {
 
     /** A fresh optimizer for the network, with decoupled weight decay limited to weights. */
     public Optimizer newOptimizer() {
+        return optimizerFactory().create();
+    }
+
+    /** What {@link #newOptimizer()} builds, as a serializable recipe for executors. */
+    public OptimizerFactory optimizerFactory() {
         String kind = config.getChoice("train.optimizer");
-        int n = spec.paramCount();
         double decay = config.isSet("train.weight-decay") ? config.getDouble("train.weight-decay")
                 : kind.equals("adamw") ? 0.01 : 0.0;
-        int[] ranges = spec.weightRanges();
-        return switch (kind) {
-            case "sgd" -> new Sgd(n, decay, ranges);
-            case "momentum" -> new Momentum(n, config.getDouble("train.momentum"), false, decay, ranges);
-            case "nesterov" -> new Momentum(n, config.getDouble("train.momentum"), true, decay, ranges);
-            case "adam", "adamw" -> new Adam(n, config.getDouble("train.adam.beta1"), config.getDouble("train.adam.beta2"),
-                    config.getDouble("train.adam.epsilon"), decay, ranges);
-            default -> throw new AssertionError(kind);
-        };
+        return new OptimizerFactory(kind, spec.paramCount(), config.getDouble("train.momentum"),
+                config.getDouble("train.adam.beta1"), config.getDouble("train.adam.beta2"),
+                config.getDouble("train.adam.epsilon"), decay, spec.weightRanges());
+    }
+
+    /** Local mini-batch steps per exchange; 1 is synchronous SGD. */
+    public int localSteps() {
+        return config.getInt("train.local-steps");
     }
 
     /** The learning-rate schedule for {@code stepsPerEpoch} steps in each of {@link #epochs()} epochs. */

@@ -95,7 +95,7 @@ final class IdxReader {
             throw new IllegalArgumentException("IDX labels give one value per image: expected target kind class-index,"
                     + " or regression with 1 output, but got " + kind.key() + " with " + numOutputs + " outputs");
         }
-        HadoopConf hadoop = new HadoopConf(conf);
+        HadoopConf hadoop = HadoopConf.broadcast(sc, conf);
         double divisor = options.featureDivisor();
         BadRowPolicy policy = options.badRows();
         List<Integer> ids = new ArrayList<>();

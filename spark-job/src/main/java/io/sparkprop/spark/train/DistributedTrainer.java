@@ -10,6 +10,7 @@ import io.sparkprop.core.WeightInit;
 import io.sparkprop.core.optim.GradientClipping;
 import io.sparkprop.core.optim.LearningRateSchedule;
 import io.sparkprop.core.optim.Optimizer;
+import io.sparkprop.core.optim.OptimizerState;
 import io.sparkprop.spark.checkpoint.TrainingState;
 import io.sparkprop.spark.config.JobSettings;
 import java.util.ArrayList;
@@ -34,8 +35,16 @@ import org.slf4j.LoggerFactory;
  * destroys the broadcast. Optimizer state never leaves the driver. After each epoch the validation
  * blocks are evaluated with the broadcast weights.
  *
- * <p>With one partition this is exactly {@link io.sparkprop.core.LocalTrainer}; with any partition
- * count, the same seed, data and partitions give bit-identical weights.
+ * <p>With {@code train.local-steps = k > 1} (local SGD) an exchange covers k steps instead: the
+ * weights and the optimizer state are broadcast, every partition takes the k steps on its own
+ * rows ({@link RoundFunction}), and the driver averages the partitions' weights and optimizer
+ * state, weighted by their rows' total weight. The optimizer state is averaged too, as
+ * Deeplearning4j's parameter averaging does, so momentum and Adam's moments carry over rounds;
+ * nothing but the driver's copy persists between rounds, so checkpoints and retries work as in
+ * synchronous mode.
+ *
+ * <p>With one partition this is exactly {@link io.sparkprop.core.LocalTrainer} (for any k); with any
+ * partition count, the same seed, data, partitions and k give bit-identical weights.
  */
 public final class DistributedTrainer {
 
@@ -53,6 +62,9 @@ public final class DistributedTrainer {
     private final long trainRows;
     private final JavaRDD<DataBlock> validation;
     private final int stepsPerEpoch;
+    private final StepTimes stepTimes = new StepTimes();
+    private long lastBroadcastNanos;
+    private long lastJobNanos;
 
     /**
      * @param train      cached training blocks, one per partition
@@ -73,6 +85,16 @@ public final class DistributedTrainer {
 
     public int stepsPerEpoch() {
         return stepsPerEpoch;
+    }
+
+    /** The classes this package ships between JVMs, for {@link io.sparkprop.spark.SparkpropKryoRegistrator}. */
+    public static List<Class<?>> kryoClasses() {
+        return List.of(TimedGradient.class, RoundResult.class);
+    }
+
+    /** Where the time of this trainer's steps went (all steps so far, of every call to train). */
+    public StepTimes stepTimes() {
+        return stepTimes;
     }
 
     /** Where a run keeps its checkpoints, as the loop sees it. */
@@ -116,52 +138,38 @@ public final class DistributedTrainer {
         int epochs = settings.epochs();
         Optimizer optimizer = settings.newOptimizer();
         LearningRateSchedule schedule = settings.schedule(stepsPerEpoch);
-        LOG.info("Training {} ({} parameters) on {} rows in {} partitions: {} epochs of {} steps, batch {}, {}, {}{}",
+        LOG.info("Training {} ({} parameters) on {} rows in {} partitions: {} epochs of {} steps, batch {}, {}, {}, {}{}",
                 spec, spec.paramCount(), trainRows, train.getNumPartitions(), epochs, stepsPerEpoch,
-                settings.batchSize(), optimizer, schedule, start.globalStep() > 0
+                settings.batchSize(), settings.localSteps() == 1 ? "synchronous SGD"
+                        : "local SGD (" + settings.localSteps() + " local steps per exchange)", optimizer, schedule,
+                start.globalStep() > 0
                         ? String.format(Locale.ROOT, "; resuming at epoch %d step %d (global step %d)", start.epoch() + 1,
                         start.step() + 1, start.globalStep()) : "");
         Loop loop = new Loop(start.copy(), optimizer);
         double[] grad = new double[spec.paramCount()];
         int everySteps = settings.checkpointEverySteps();
+        int localSteps = settings.localSteps();
         while (loop.epoch < epochs) {
             long epochStart = System.nanoTime();
             boolean rolledBack = false;
-            for (; loop.step < stepsPerEpoch; loop.step++) {
-                sc.setJobDescription(String.format(Locale.ROOT, "epoch %d/%d · step %d/%d", loop.epoch + 1, epochs,
-                        loop.step + 1, stepsPerEpoch));
-                GradientAccumulator total = gradient(loop.params, loop.epoch, loop.step, loop.globalStep);
-                if (!(total.weightSum() > 0.0)) {
-                    loop.globalStep++;
-                    continue; // every row of this batch has weight 0
+            while (loop.step < stepsPerEpoch) {
+                int k = Math.min(localSteps, stepsPerEpoch - loop.step);
+                sc.setJobDescription(String.format(Locale.ROOT, k == 1 ? "epoch %d/%d · step %d/%d"
+                                : "epoch %d/%d · steps %d-%d/%d (local SGD)", loop.epoch + 1, epochs, loop.step + 1,
+                        k == 1 ? stepsPerEpoch : loop.step + k, stepsPerEpoch));
+                long before = loop.globalStep;
+                boolean ok = localSteps == 1 ? synchronousStep(loop, optimizer, schedule, grad)
+                        : localRound(loop, k, optimizer, schedule);
+                if (!ok && handleNonFinite(loop, loop.nonFiniteWhat, checkpoints)) {
+                    rolledBack = true;
+                    break;
                 }
-                double objective = total.mean(network, loop.params, settings.l2(), grad);
-                double norm = GradientClipping.globalNorm(grad);
-                if (!Double.isFinite(objective) || !Double.isFinite(norm)) {
-                    String what = String.format(Locale.ROOT, "Non-finite %s at epoch %d step %d (global step %d):"
-                                    + " objective %s, gradient norm %s",
-                            Double.isFinite(objective) ? "gradient" : "loss", loop.epoch + 1, loop.step + 1,
-                            loop.globalStep, objective, norm);
-                    if (handleNonFinite(loop, what, checkpoints)) {
-                        rolledBack = true;
-                        break;
-                    }
-                    loop.globalStep++;
-                    continue;
-                }
-                loop.consecutiveSkips = 0;
-                if (settings.clipNorm() > 0.0) {
-                    GradientClipping.clipByGlobalNorm(grad, settings.clipNorm());
-                }
-                optimizer.step(loop.params, grad, loop.learningRateScale * schedule.rate(loop.globalStep));
-                loop.globalStep++;
-                loop.objectiveSum += objective * total.weightSum();
-                loop.weightSum += total.weightSum();
-                if (everySteps > 0 && loop.globalStep % everySteps == 0 && loop.step + 1 < stepsPerEpoch) {
-                    loop.step++;
+                loop.step += k;
+                loop.globalStep = before + k;
+                if (everySteps > 0 && before / everySteps != loop.globalStep / everySteps
+                        && loop.step < stepsPerEpoch) {
                     loop.rollbacks = 0;
                     checkpoints.save(loop.snapshot());
-                    loop.step--;
                 }
             }
             if (rolledBack) {
@@ -179,6 +187,7 @@ public final class DistributedTrainer {
                     trainRows / epochSeconds, epochSeconds, loop.elapsed());
             loop.metricsLines.add(metrics.toJson());
             loop.history.add(metrics);
+            LOG.info("Step times, {}", stepTimes.summary());
             onEpoch.accept(metrics);
             loop.epoch++;
             loop.step = 0;
@@ -189,6 +198,105 @@ public final class DistributedTrainer {
         }
         sc.setJobDescription(null);
         return new Result(loop.params, Collections.unmodifiableList(loop.history));
+    }
+
+    /**
+     * One synchronous step at the loop's position: the global batch's gradient from every
+     * partition, then the driver's optimizer update. Returns false, with
+     * {@code loop.nonFiniteWhat} set, when the loss or gradient is not finite (nothing is updated).
+     * A batch whose rows all have weight 0 changes nothing. Advances nothing: the caller does.
+     */
+    private boolean synchronousStep(Loop loop, Optimizer optimizer, LearningRateSchedule schedule, double[] grad) {
+        TimedGradient timed = timedGradient(loop.params, loop.epoch, loop.step, loop.globalStep);
+        long updateStart = System.nanoTime();
+        GradientAccumulator total = timed.gradient;
+        if (!(total.weightSum() > 0.0)) {
+            return true; // every row of this batch has weight 0
+        }
+        double objective = total.mean(network, loop.params, settings.l2(), grad);
+        double norm = GradientClipping.globalNorm(grad);
+        if (!Double.isFinite(objective) || !Double.isFinite(norm)) {
+            loop.nonFiniteWhat = String.format(Locale.ROOT, "Non-finite %s at epoch %d step %d (global step %d):"
+                            + " objective %s, gradient norm %s", Double.isFinite(objective) ? "gradient" : "loss",
+                    loop.epoch + 1, loop.step + 1, loop.globalStep, objective, norm);
+            return false;
+        }
+        loop.consecutiveSkips = 0;
+        if (settings.clipNorm() > 0.0) {
+            GradientClipping.clipByGlobalNorm(grad, settings.clipNorm());
+        }
+        optimizer.step(loop.params, grad, loop.learningRateScale * schedule.rate(loop.globalStep));
+        stepTimes.record(lastBroadcastNanos, lastJobNanos, timed.computeNanos, System.nanoTime() - updateStart);
+        loop.objectiveSum += objective * total.weightSum();
+        loop.weightSum += total.weightSum();
+        return true;
+    }
+
+    /**
+     * One local-SGD round of {@code k} steps at the loop's position ({@link RoundFunction} on every
+     * partition), then the weights and optimizer state become the partitions' averages weighted by
+     * their rows' total weight. Returns false, with {@code loop.nonFiniteWhat} set, when any
+     * partition met a non-finite loss or gradient (nothing is updated).
+     */
+    private boolean localRound(Loop loop, int k, Optimizer optimizer, LearningRateSchedule schedule) {
+        OptimizerState state = optimizer.state();
+        double[][] values = new double[1 + state.slots().length][];
+        values[0] = loop.params;
+        System.arraycopy(state.slots(), 0, values, 1, state.slots().length);
+        double[] rates = new double[k];
+        for (int j = 0; j < k; j++) {
+            rates[j] = loop.learningRateScale * schedule.rate(loop.globalStep + j);
+        }
+        long start = System.nanoTime();
+        Broadcast<double[][]> broadcast = sc.broadcast(values);
+        long broadcastDone = System.nanoTime();
+        RoundResult round;
+        try {
+            round = OrderedTreeAggregate.aggregate(train, new RoundFunction(broadcast, spec,
+                    settings.optimizerFactory(), state.kind(), state.steps(), settings.seed(), loop.epoch, loop.step,
+                    stepsPerEpoch, loop.globalStep, rates, settings.l2(), trainRows, settings.clipNorm()),
+                    RoundResult::merge, settings.aggregationDepth());
+        } finally {
+            broadcast.destroy(false);
+        }
+        long updateStart = System.nanoTime();
+        if (round.nonFinite != null) {
+            loop.nonFiniteWhat = round.nonFinite;
+            return false;
+        }
+        if (!(round.weightSum > 0.0)) {
+            return true; // every row of the round has weight 0
+        }
+        double[][] average = round.average();
+        double objective = round.objectiveSum / round.weightSum;
+        if (!Double.isFinite(objective) || !allFinite(average)) {
+            loop.nonFiniteWhat = String.format(Locale.ROOT, "Non-finite %s after the local-SGD round at epoch %d"
+                            + " steps %d-%d (global steps %d-%d): mean objective %s",
+                    Double.isFinite(objective) ? "weights" : "loss", loop.epoch + 1, loop.step + 1, loop.step + k,
+                    loop.globalStep, loop.globalStep + k - 1, objective);
+            return false;
+        }
+        loop.consecutiveSkips = 0;
+        loop.params = average[0];
+        double[][] slots = new double[average.length - 1][];
+        System.arraycopy(average, 1, slots, 0, slots.length);
+        optimizer.restore(new OptimizerState(state.kind(), state.steps() + k, slots));
+        stepTimes.record(broadcastDone - start, updateStart - broadcastDone, round.computeNanos,
+                System.nanoTime() - updateStart);
+        loop.objectiveSum += round.objectiveSum;
+        loop.weightSum += round.weightSum;
+        return true;
+    }
+
+    private static boolean allFinite(double[][] arrays) {
+        for (double[] array : arrays) {
+            for (double v : array) {
+                if (!Double.isFinite(v)) {
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     /**
@@ -239,6 +347,8 @@ public final class DistributedTrainer {
         double learningRateScale;
         int consecutiveSkips;
         int rollbacks;
+        /** Why the last step or round could not be applied (a non-finite loss, gradient or weights). */
+        String nonFiniteWhat;
         double elapsedBefore;
         long resumedAt;
         final List<String> metricsLines = new ArrayList<>();
@@ -285,13 +395,22 @@ public final class DistributedTrainer {
      * {@code params}: one Spark job. Public for tests and tools that compare it with the core.
      */
     public GradientAccumulator gradient(double[] params, int epoch, int step, long globalStep) {
+        return timedGradient(params, epoch, step, globalStep).gradient;
+    }
+
+    /** {@link #gradient}, with the broadcast and job times kept in {@link #lastBroadcastNanos}, {@link #lastJobNanos}. */
+    private TimedGradient timedGradient(double[] params, int epoch, int step, long globalStep) {
+        long start = System.nanoTime();
         Broadcast<double[]> weights = sc.broadcast(params);
+        long broadcastDone = System.nanoTime();
         try {
-            JavaRDD<GradientAccumulator> partials = train.mapPartitionsWithIndex(
-                    new StepFunction(weights, spec, settings.seed(), epoch, step, stepsPerEpoch, globalStep), true);
-            return OrderedTreeAggregate.aggregate(partials, GradientAccumulator::merge, settings.aggregationDepth());
+            return OrderedTreeAggregate.aggregate(train,
+                    new StepFunction(weights, spec, settings.seed(), epoch, step, stepsPerEpoch, globalStep),
+                    TimedGradient::merge, settings.aggregationDepth());
         } finally {
             weights.destroy(false);
+            lastBroadcastNanos = broadcastDone - start;
+            lastJobNanos = System.nanoTime() - broadcastDone;
         }
     }
 

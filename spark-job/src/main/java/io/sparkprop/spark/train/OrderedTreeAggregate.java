@@ -4,9 +4,14 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.Partitioner;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import scala.Tuple2;
+import scala.jdk.javaapi.CollectionConverters;
+import scala.reflect.ClassTag;
+import scala.reflect.ClassTag$;
+import scala.runtime.AbstractFunction2;
 
 /**
  * Spark's {@code treeAggregate} with a fixed merge order, so floating-point sums come out
@@ -32,6 +37,45 @@ public final class OrderedTreeAggregate {
     private OrderedTreeAggregate() {
     }
 
+    /** What a task computes from its partition: one partial result. Shipped to executors. */
+    @FunctionalInterface
+    public interface PartitionFunction<T, U> extends java.io.Serializable {
+        U apply(int partition, Iterator<T> rows);
+    }
+
+    /**
+     * Computes {@code f} on every partition of {@code source} and merges the results in partition
+     * order with {@code merge}, which may mutate and return its first argument.
+     *
+     * <p>When the tree needs no intermediate level (up to 6 partitions at depth 2, for example),
+     * this is a single job straight on {@code source}: no derived RDD, no keys, no closure for
+     * Spark's ClosureCleaner to read with ASM (it reads the class files of the Java API's wrapper
+     * closures on every call), and results collected in partition order. A synchronous training
+     * step pays this path's cost every time, so it is kept to the bone.
+     */
+    public static <T, U> U aggregate(JavaRDD<T> source, PartitionFunction<T, U> f, Merge<U> merge, int depth) {
+        if (depth < 1) {
+            throw new IllegalArgumentException("Aggregation depth must be at least 1 but got " + depth);
+        }
+        int numPartitions = source.getNumPartitions();
+        int scale = scale(numPartitions, depth);
+        if (numPartitions > scale + (int) Math.ceil((double) numPartitions / scale)) {
+            return aggregate(source.rdd().mapPartitionsWithIndex(new Partials<>(f), true, tag()).toJavaRDD(), merge,
+                    depth);
+        }
+        Object[] results = (Object[]) source.context().runJob(source.rdd(), new Task<>(f), tag());
+        U total = null;
+        for (Object result : results) {
+            @SuppressWarnings("unchecked")
+            U next = (U) result;
+            total = total == null ? next : merge.merge(total, next);
+        }
+        if (total == null) {
+            throw new IllegalStateException("Nothing to aggregate: the RDD has no partitions");
+        }
+        return total;
+    }
+
     /**
      * Merges the elements of {@code partials} (one per partition; partitions with none are skipped)
      * with {@code merge}, which may mutate and return its first argument.
@@ -41,7 +85,7 @@ public final class OrderedTreeAggregate {
             throw new IllegalArgumentException("Aggregation depth must be at least 1 but got " + depth);
         }
         int numPartitions = partials.getNumPartitions();
-        int scale = Math.max((int) Math.ceil(Math.pow(numPartitions, 1.0 / depth)), 2);
+        int scale = scale(numPartitions, depth);
         JavaPairRDD<Integer, T> keyed = partials.mapPartitionsWithIndex(OrderedTreeAggregate::key, true)
                 .mapToPair(t -> t);
         while (numPartitions > scale + (int) Math.ceil((double) numPartitions / scale)) {
@@ -59,6 +103,51 @@ public final class OrderedTreeAggregate {
             throw new IllegalStateException("Nothing to aggregate: every partition was empty");
         }
         return total;
+    }
+
+    private static int scale(int numPartitions, int depth) {
+        return Math.max((int) Math.ceil(Math.pow(numPartitions, 1.0 / depth)), 2);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <U> ClassTag<U> tag() {
+        return (ClassTag<U>) ClassTag$.MODULE$.AnyRef();
+    }
+
+    /** A task's function for {@code SparkContext.runJob}: a plain class, which Spark does not clean. */
+    private static final class Task<T, U> extends AbstractFunction2<TaskContext, scala.collection.Iterator<T>, U>
+            implements java.io.Serializable {
+
+        private static final long serialVersionUID = 1L;
+        private final PartitionFunction<T, U> f;
+
+        Task(PartitionFunction<T, U> f) {
+            this.f = f;
+        }
+
+        @Override
+        public U apply(TaskContext context, scala.collection.Iterator<T> rows) {
+            return f.apply(context.partitionId(), CollectionConverters.asJava(rows));
+        }
+    }
+
+    /** {@code f}'s result as a one-element partition, for the levels of a tree. */
+    private static final class Partials<T, U>
+            extends AbstractFunction2<Object, scala.collection.Iterator<T>, scala.collection.Iterator<U>>
+            implements java.io.Serializable {
+
+        private static final long serialVersionUID = 1L;
+        private final PartitionFunction<T, U> f;
+
+        Partials(PartitionFunction<T, U> f) {
+            this.f = f;
+        }
+
+        @Override
+        public scala.collection.Iterator<U> apply(Object partition, scala.collection.Iterator<T> rows) {
+            return CollectionConverters.asScala(List.of(f.apply((Integer) partition, CollectionConverters.asJava(rows)))
+                    .iterator());
+        }
     }
 
     private static <T> Iterator<Tuple2<Integer, T>> key(int index, Iterator<T> it) {

@@ -7,22 +7,20 @@ import io.sparkprop.core.Network;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.Workspace;
 import java.util.Iterator;
-import java.util.List;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
-import org.apache.spark.api.java.function.Function2;
 import org.apache.spark.broadcast.Broadcast;
 
 /**
  * One training step on one partition, run by a Spark task: take this step's slice of the
  * partition's epoch permutation ({@link EpochPlan}), run the core's forward and backward passes
- * with the broadcast weights, and return the partition's {@code (gradient sum, loss sum, count)}.
+ * with the broadcast weights, and return the partition's {@code (gradient sum, loss sum, count)} with its compute time.
  *
  * <p>The closure is small: the broadcast handle, the spec and a few numbers. The batch depends on
  * {@code (seed, epoch, partition, step)} only, never on the task attempt, so a retried task
  * computes exactly the same result.
  */
-final class StepFunction implements Function2<Integer, Iterator<DataBlock>, Iterator<GradientAccumulator>> {
+final class StepFunction implements OrderedTreeAggregate.PartitionFunction<DataBlock, TimedGradient> {
 
     private static final long serialVersionUID = 1L;
 
@@ -82,8 +80,9 @@ final class StepFunction implements Function2<Integer, Iterator<DataBlock>, Iter
     }
 
     @Override
-    public Iterator<GradientAccumulator> call(Integer partition, Iterator<DataBlock> blocks) {
-        injectFailureIfAsked(partition);
+    public TimedGradient apply(int partition, Iterator<DataBlock> blocks) {
+        injectFailureIfAsked(partition, globalStep);
+        long start = System.nanoTime();
         GradientAccumulator accumulator = new GradientAccumulator(spec.paramCount());
         Network network = new Network(spec);
         while (blocks.hasNext()) {
@@ -105,23 +104,35 @@ final class StepFunction implements Function2<Integer, Iterator<DataBlock>, Iter
                 ExecutorCache.release(ws);
             }
         }
-        injectNanIfAsked(partition, accumulator);
-        return List.of(accumulator).iterator();
+        if (nanRequested(partition, globalStep, globalStep + 1)) {
+            accumulator.gradSum()[0] = Double.NaN;
+        }
+        return new TimedGradient(accumulator, System.nanoTime() - start);
     }
 
-    private void injectNanIfAsked(int partition, GradientAccumulator accumulator) {
+    /**
+     * The NaN test hook: true, once per step in this JVM, when partition 0 runs a global step in
+     * {@code [from, to)} that {@link #NAN_ONCE_AT_STEPS} names.
+     */
+    static boolean nanRequested(int partition, long from, long to) {
         SparkEnv env = SparkEnv.get();
         if (env == null || partition != 0) {
-            return;
+            return false;
         }
+        boolean fire = false;
         for (String s : hook(env, NAN_ONCE_AT_STEPS).split(",")) {
-            if (!s.isBlank() && Long.parseLong(s.strip()) == globalStep && NAN_FIRED.add(globalStep)) {
-                accumulator.gradSum()[0] = Double.NaN;
+            if (!s.isBlank()) {
+                long at = Long.parseLong(s.strip());
+                if (at >= from && at < to && NAN_FIRED.add(at)) {
+                    fire = true;
+                }
             }
         }
+        return fire;
     }
 
-    private void injectFailureIfAsked(int partition) {
+    /** The failure test hooks, for partition 0's task at {@code globalStep} (a step, or a round's first step). */
+    static void injectFailureIfAsked(int partition, long globalStep) {
         SparkEnv env = SparkEnv.get();
         TaskContext task = TaskContext.get();
         if (env == null || task == null || partition != 0 || task.attemptNumber() != 0) {
