@@ -136,7 +136,7 @@ public final class Main {
     }
 
     /** A session for {@code command}: spark-submit's settings win; otherwise local mode with Kryo. */
-    static SparkSession session(String command) {
+    public static SparkSession session(String command) {
         SparkConf conf = new SparkConf();
         conf.setIfMissing("spark.master", "local[*]");
         conf.setIfMissing("spark.app.name", "sparkprop " + command);

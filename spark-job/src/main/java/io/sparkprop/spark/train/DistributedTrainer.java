@@ -151,6 +151,7 @@ public final class DistributedTrainer {
         int localSteps = settings.localSteps();
         while (loop.epoch < epochs) {
             long epochStart = System.nanoTime();
+            int epochFirstStep = stepTimes.count();
             boolean rolledBack = false;
             while (loop.step < stepsPerEpoch) {
                 int k = Math.min(localSteps, stepsPerEpoch - loop.step);
@@ -184,10 +185,10 @@ public final class DistributedTrainer {
                     val == null || !classification ? Double.NaN : val.accuracy(),
                     val == null || classification ? Double.NaN : val.rmse(),
                     val == null || classification ? Double.NaN : val.mae(),
-                    trainRows / epochSeconds, epochSeconds, loop.elapsed());
+                    trainRows / epochSeconds, epochSeconds, loop.elapsed(), stepTimes.summarySince(epochFirstStep));
             loop.metricsLines.add(metrics.toJson());
             loop.history.add(metrics);
-            LOG.info("Step times, {}", stepTimes.summary());
+            LOG.info("Epoch {} step times, {}", loop.epoch + 1, metrics.stepTimes());
             onEpoch.accept(metrics);
             loop.epoch++;
             loop.step = 0;

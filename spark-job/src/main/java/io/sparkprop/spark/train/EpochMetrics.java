@@ -9,9 +9,12 @@ import java.util.Locale;
  *
  * @param trainLoss the weighted mean of the epoch's step objectives (L2 included), each measured on
  *                  its batch before that step's update
+ * @param stepTimes the medians of this epoch's synchronous steps (or local-SGD rounds): where the
+ *                  time went ({@link StepTimes})
  */
 public record EpochMetrics(int epoch, long step, double trainLoss, double valLoss, double valAccuracy, double valRmse,
-                           double valMae, double examplesPerSec, double epochSeconds, double elapsedSeconds) {
+                           double valMae, double examplesPerSec, double epochSeconds, double elapsedSeconds,
+                           StepTimes.Summary stepTimes) {
 
     /** One JSON object (one line of {@code metrics.jsonl}); {@code NaN} fields are left out. */
     public String toJson() {
@@ -25,6 +28,9 @@ public record EpochMetrics(int epoch, long step, double trainLoss, double valLos
         field(sb, "examples_per_sec", examplesPerSec);
         field(sb, "epoch_seconds", epochSeconds);
         field(sb, "elapsed_seconds", elapsedSeconds);
+        if (stepTimes != null && stepTimes.steps() > 0) {
+            sb.append(',').append(stepTimes.toJsonFields());
+        }
         return sb.append('}').toString();
     }
 

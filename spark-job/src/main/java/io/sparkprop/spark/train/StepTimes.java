@@ -51,33 +51,46 @@ public final class StepTimes {
 
     /** The median of each phase, in milliseconds; all zero when nothing was recorded. */
     public synchronized Summary summary() {
-        if (count == 0) {
+        return summarySince(0);
+    }
+
+    /** The medians over the steps recorded from index {@code from} on (see {@link #count()}). */
+    public synchronized Summary summarySince(int from) {
+        int n = count - Math.max(0, Math.min(from, count));
+        if (n == 0) {
             return new Summary(0, 0, 0, 0, 0, 0);
         }
-        long[] exchange = new long[count];
-        long[] total = new long[count];
-        for (int i = 0; i < count; i++) {
-            exchange[i] = job[i] - compute[i];
-            total[i] = broadcast[i] + job[i] + update[i];
+        int start = count - n;
+        long[] b = Arrays.copyOfRange(broadcast, start, count);
+        long[] c = Arrays.copyOfRange(compute, start, count);
+        long[] u = Arrays.copyOfRange(update, start, count);
+        long[] exchange = new long[n];
+        long[] total = new long[n];
+        for (int i = 0; i < n; i++) {
+            exchange[i] = job[start + i] - compute[start + i];
+            total[i] = broadcast[start + i] + job[start + i] + update[start + i];
         }
-        return new Summary(count, median(broadcast), median(compute), median(exchange), median(update), median(total));
+        return new Summary(n, median(b), median(c), median(exchange), median(u), median(total));
     }
 
-    private long[] prefix(long[] values) {
-        return Arrays.copyOf(values, count);
-    }
-
-    private double median(long[] values) {
-        long[] sorted = values.length == count ? values.clone() : prefix(values);
+    private static double median(long[] values) {
+        long[] sorted = values.clone();
         Arrays.sort(sorted);
         int n = sorted.length;
         double mid = n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0;
         return mid / 1e6;
     }
 
-    /** Median milliseconds per step of each phase, over {@code steps} steps. */
+    /** Median milliseconds per step (or local-SGD round) of each phase, over {@code steps} of them. */
     public record Summary(int steps, double broadcastMs, double computeMs, double exchangeMs, double updateMs,
                           double totalMs) {
+
+        /** JSON fields (without braces) for metrics.jsonl: {@code "sync_steps":n,"step_ms":...}. */
+        public String toJsonFields() {
+            return String.format(Locale.ROOT, "\"sync_steps\":%d,\"step_ms\":%.3f,\"compute_ms\":%.3f,"
+                    + "\"exchange_ms\":%.3f,\"broadcast_ms\":%.3f,\"update_ms\":%.3f", steps, totalMs, computeMs,
+                    exchangeMs, broadcastMs, updateMs);
+        }
 
         /** Everything but compute: what the synchronization costs per step. */
         public double overheadMs() {
