@@ -143,6 +143,12 @@ public final class Main {
         conf.setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
         conf.setIfMissing("spark.kryo.registrator", SparkpropKryoRegistrator.class.getName());
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
+        // A step's results (a few MB of gradient or weights per task) go straight back with the
+        // task status instead of through the block manager (default 1 MB; measured: ~8 ms less per
+        // synchronous step in local[2]); weights are random doubles, which lz4 cannot shrink, so
+        // compressing their broadcast only costs time (~1 ms per step).
+        conf.setIfMissing("spark.task.maxDirectResultSize", "64m");
+        conf.setIfMissing("spark.broadcast.compress", "false");
         return SparkSession.builder().config(conf).getOrCreate();
     }
 

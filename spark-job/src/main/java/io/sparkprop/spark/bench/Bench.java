@@ -272,8 +272,8 @@ public final class Bench {
         // 4. The cost of one synchronous step.
         section(lines, "One synchronous step, " + spec.paramCount() + " parameters exchanged, " + partitions
                 + " partitions (median ms)");
-        SyncCost.Result bare = SyncCost.bareTreeAggregate(sc, partitions, 20, 100);
-        SyncCost.Result mllib = SyncCost.mllibStyleTreeAggregate(sc, partitions, spec.paramCount(), 10, 50);
+        SyncCost.Timing bare = SyncCost.bareTreeAggregate(sc, partitions, 20, 100);
+        SyncCost.Timing mllib = SyncCost.mllibStyleTreeAggregate(sc, partitions, spec.paramCount(), 10, 50);
         SparkpropRun sync = runs.stream().filter(r -> r.localSteps() == 1).findFirst().orElse(null);
         lines.add(String.format(Locale.ROOT, "bare treeAggregate of one double               %8.1f", bare.medianMs()));
         lines.add(String.format(Locale.ROOT, "MLlib-style: broadcast + treeAggregate, %.2f MB %8.1f",
@@ -293,14 +293,16 @@ public final class Bench {
         section(lines, "Spark MLlib MultilayerPerceptronClassifier on MNIST, same layers, budget "
                 + (int) options.mlpcBudget + " s per solver");
         int[] layers = spec.sizes();
-        Dataset<Row> mnistTrain = MlpcRunner.loadIdx(spark, base.get("data.train"), base.get("data.train-labels"),
-                partitions);
-        Dataset<Row> mnistTest = MlpcRunner.loadIdx(spark, base.get("data.test"), base.get("data.test-labels"),
-                partitions);
+        Dataset<Row> mnistTrain = MlpcRunner.loadIdx(spark, Path.of(local(base.get("data.train"))),
+                Path.of(local(base.get("data.train-labels"))), MlpcRunner.ALL_ROWS, partitions);
+        Dataset<Row> mnistTest = MlpcRunner.loadIdx(spark, Path.of(local(base.get("data.test"))),
+                Path.of(local(base.get("data.test-labels"))), MlpcRunner.ALL_ROWS, partitions);
         List<MlpcRunner.Result> mlpc = new ArrayList<>();
+        MlpcRunner runner = new MlpcRunner(System.out);
         for (String solver : options.solvers) {
-            MlpcRunner.Result r = MlpcRunner.run(mnistTrain, mnistTest, layers, solver, options.target,
-                    options.mlpcBudget, 42L, 128, solver.equals("gd") ? 0.03 : 0.03);
+            // MLPC's defaults: block size 128, step size 0.03 (gd only).
+            MlpcRunner.Result r = runner.run(mnistTrain, mnistTest, layers, solver, options.target,
+                    options.mlpcBudget, 42L, 128, 0.03);
             mlpc.add(r);
             lines.add(r.toString());
             flush(lines);
@@ -329,10 +331,10 @@ public final class Bench {
                     last.epochSeconds(), last.examplesPerSec(), last.examplesPerSec() / partitions));
             Dataset<Row> rows = spark.read().parquet(data).repartition(partitions).cache();
             rows.count();
-            MlpcRunner.Result r = MlpcRunner.run(rows, rows, new int[] {100, 256, 128, 10}, "l-bfgs", 1.01,
+            MlpcRunner.Result r = runner.run(rows, rows, new int[] {100, 256, 128, 10}, "l-bfgs", 1.01,
                     Math.min(options.mlpcBudget, 60), 42L, 128, 0.03);
             lines.add(String.format(Locale.ROOT, "MLPC l-bfgs: %.2f s/iteration, %.0f examples/s (%.0f per core)",
-                    r.secondsPerIteration(), r.examplesPerSec(), r.examplesPerSec() / partitions));
+                    r.secondsPerIteration(), r.examplesPerSecond(), r.examplesPerSecond() / partitions));
             rows.unpersist();
             flush(lines);
             json.put("synthetic", String.format(Locale.ROOT, "{\"rows\":%d,\"sparkprop\":%s,\"mlpc\":%s}",
@@ -404,11 +406,9 @@ public final class Bench {
     }
 
     private static String runTorch(JobConfig base, Options options, int threads) throws Exception {
-        List<String> cmd = List.of("/usr/bin/python3", "scripts/bench-torch.py", "--train-images",
-                local(base.get("data.train")), "--train-labels", local(base.get("data.train-labels")), "--test-images",
-                local(base.get("data.test")), "--test-labels", local(base.get("data.test-labels")), "--threads",
-                Integer.toString(threads),
-                "--target", Double.toString(options.target), "--epochs", "10");
+        List<String> cmd = List.of("/usr/bin/python3", "scripts/bench-torch.py", "--data-dir",
+                Path.of(local(base.get("data.train"))).getParent().toString(), "--threads", Integer.toString(threads),
+                "--target", Double.toString(options.target), "--max-epochs", "10");
         Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
         String last = null;
         try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {

@@ -74,6 +74,7 @@ final class CheckpointTestSupport {
                 "train.optimizer = adam",
                 "train.learning-rate = 0.01",
                 "train.schedule = constant",
+                "train.local-steps = 1",
                 "checkpoint.every-steps = " + EVERY_STEPS,
                 "checkpoint.keep = " + KEEP,
                 "");

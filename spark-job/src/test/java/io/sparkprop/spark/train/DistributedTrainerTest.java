@@ -35,9 +35,10 @@ class DistributedTrainerTest {
     private static final DataBlock DATA = randomClassification(ROWS, 77);
 
     static JobSettings settings(String... overrides) {
+        // Synchronous SGD unless a test overrides train.local-steps (LocalSgdTest).
         List<String> all = new ArrayList<>(List.of("model.layers=6,16,12,4", "model.hidden-activation=tanh",
                 "train.batch-size=40", "train.epochs=3", "train.seed=5", "train.optimizer=adam",
-                "train.learning-rate=0.01", "train.l2=0.001", "train.clip-norm=3"));
+                "train.learning-rate=0.01", "train.l2=0.001", "train.clip-norm=3", "train.local-steps=1"));
         all.addAll(List.of(overrides));
         return JobSettings.from(JobConfig.defaults().withOverrides(all));
     }
@@ -167,7 +168,8 @@ class DistributedTrainerTest {
         }
         DataBlock data = new DataBlock(200, 2, 1, x, y, null);
         JobSettings settings = JobSettings.from(JobConfig.defaults().withOverrides(List.of("model.layers=2,1",
-                "model.task=regression", "train.epochs=30", "train.batch-size=20", "train.learning-rate=0.05")));
+                "model.task=regression", "train.epochs=30", "train.batch-size=20", "train.learning-rate=0.05",
+                "train.local-steps=1")));
         List<EpochMetrics> seen = new ArrayList<>();
         JavaRDD<DataBlock> blocks = cache(sc, split(data, 2));
         double[] params = new DistributedTrainer(sc, settings, blocks, 200, blocks).train(seen::add).params();

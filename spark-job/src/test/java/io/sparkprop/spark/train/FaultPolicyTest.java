@@ -51,7 +51,7 @@ class FaultPolicyTest {
     static List<String> config(String... overrides) {
         List<String> all = new ArrayList<>(List.of("data.format=csv", "data.train=" + csv, "data.partitions=2",
                 "model.layers=6,12,3", "model.hidden-activation=tanh", "train.epochs=3", "train.batch-size=20",
-                "train.learning-rate=0.01", "checkpoint.every-steps=7", "checkpoint.keep=2"));
+                "train.learning-rate=0.01", "train.local-steps=1", "checkpoint.every-steps=7", "checkpoint.keep=2"));
         all.addAll(List.of(overrides));
         return all;
     }
