@@ -59,7 +59,7 @@ public final class Bench {
               --epochs N           sparkprop epochs per run (default 4)
               --local-steps LIST   k values to compare, comma-separated (default 1,8,32,128)
               --partitions N       training partitions (default: Spark's default parallelism)
-              --mlpc-budget S      seconds of MLPC fitting per solver before giving up (default 150)
+              --mlpc-budget S      seconds of MLPC fitting per solver before giving up (default 240)
               --mlpc-solvers LIST  l-bfgs,gd (default both)
               --synthetic-rows N   rows of the synthetic dataset, 0 to skip (default 200000)
               --torch auto|on|off  the PyTorch column (default auto: when /usr/bin/python3 has torch)
@@ -93,7 +93,7 @@ public final class Bench {
         int epochs = 4;
         List<Integer> localSteps = List.of(1, 8, 32, 128);
         int partitions;
-        double mlpcBudget = 150;
+        double mlpcBudget = 240;
         List<String> solvers = List.of("l-bfgs", "gd");
         long syntheticRows = 200_000;
         String torch = "auto";
@@ -331,7 +331,7 @@ public final class Bench {
                     last.epochSeconds(), last.examplesPerSec(), last.examplesPerSec() / partitions));
             Dataset<Row> rows = spark.read().parquet(data).repartition(partitions).cache();
             rows.count();
-            MlpcRunner.Result r = runner.run(rows, rows, new int[] {100, 256, 128, 10}, "l-bfgs", 1.01,
+            MlpcRunner.Result r = runner.run(rows, rows, new int[] {100, 256, 128, 10}, "l-bfgs", 1.0,
                     Math.min(options.mlpcBudget, 60), 42L, 128, 0.03);
             lines.add(String.format(Locale.ROOT, "MLPC l-bfgs: %.2f s/iteration, %.0f examples/s (%.0f per core)",
                     r.secondsPerIteration(), r.examplesPerSecond(), r.examplesPerSecond() / partitions));
