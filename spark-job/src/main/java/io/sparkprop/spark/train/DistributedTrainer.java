@@ -145,6 +145,12 @@ public final class DistributedTrainer {
                 start.globalStep() > 0
                         ? String.format(Locale.ROOT, "; resuming at epoch %d step %d (global step %d)", start.epoch() + 1,
                         start.step() + 1, start.globalStep()) : "");
+        int partitions = train.getNumPartitions();
+        if (settings.localSteps() > 1 && settings.batchSize() < 16L * partitions) {
+            LOG.warn("Local SGD with train.batch-size {} over {} partitions: each local step sees about {} rows;"
+                    + " raise train.batch-size to at least {} (16 rows per partition) for useful local steps",
+                    settings.batchSize(), partitions, Math.max(1, settings.batchSize() / partitions), 16 * partitions);
+        }
         Loop loop = new Loop(start.copy(), optimizer);
         double[] grad = new double[spec.paramCount()];
         int everySteps = settings.checkpointEverySteps();
