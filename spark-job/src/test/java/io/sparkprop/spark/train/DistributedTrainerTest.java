@@ -220,7 +220,8 @@ class DistributedTrainerTest {
             int to = (int) ((long) (p + 1) * data.rows() / parts);
             double[] x = java.util.Arrays.copyOfRange(data.features(), from * in, to * in);
             double[] y = java.util.Arrays.copyOfRange(data.targets(), from * out2, to * out2);
-            out.add(new DataBlock(to - from, in, out2, x, y, null));
+            double[] w = data.weights() == null ? null : java.util.Arrays.copyOfRange(data.weights(), from, to);
+            out.add(new DataBlock(to - from, in, out2, x, y, w));
         }
         return out;
     }
