@@ -15,21 +15,23 @@ import java.util.zip.CRC32C;
  * The binary form of a {@link TrainingState} except its weights (those live in the checkpoint's
  * model file), as {@code state.bin}. Big-endian:
  * <pre>
- *   magic "SPRPCKPT" (8 bytes), int32 version (1),
+ *   magic "SPRPCKPT" (8 bytes), int32 version (2),
  *   int32 epoch, int32 step, int64 globalStep,
  *   float64 epochObjectiveSum, float64 epochWeightSum, float64 learningRateScale,
  *   int32 consecutiveSkips, int32 rollbacks, float64 elapsedSeconds,
  *   string optimizerKind, int64 optimizerSteps, int32 slotCount, per slot: int32 length, float64[length],
  *   int32 metricsLineCount, per line: string,
+ *   int32 bestParamsLength, float64[bestParamsLength]   (version 2; 0 without early stopping),
  *   int32 CRC32C of every preceding byte
  * </pre>
+ * Version 1 files (without the best weights) are still read, with no best weights.
  * where a string is an int32 byte length and UTF-8 bytes. Reading checks magic, version, checksum
  * and structure, and throws {@link CheckpointException} naming what is wrong.
  */
 final class StateCodec {
 
     static final byte[] MAGIC = "SPRPCKPT".getBytes(StandardCharsets.US_ASCII);
-    static final int VERSION = 1;
+    static final int VERSION = 2;
 
     private StateCodec() {
     }
@@ -63,6 +65,10 @@ final class StateCodec {
             for (String line : state.metricsLines()) {
                 writeString(out, line);
             }
+            out.writeInt(state.bestParams().length);
+            ByteBuffer best = ByteBuffer.allocate(state.bestParams().length * Double.BYTES);
+            best.asDoubleBuffer().put(state.bestParams());
+            out.write(best.array());
             out.flush();
             CRC32C crc = new CRC32C();
             crc.update(bytes.toByteArray());
@@ -81,7 +87,7 @@ final class StateCodec {
         ByteBuffer in = ByteBuffer.wrap(bytes);
         in.position(MAGIC.length);
         int version = in.getInt();
-        if (version != VERSION) {
+        if (version != VERSION && version != 1) {
             throw new CheckpointException(source + " has state format version " + version + "; this build reads version "
                     + VERSION);
         }
@@ -126,11 +132,21 @@ final class StateCodec {
             for (int i = 0; i < lines; i++) {
                 metrics.add(readString(in));
             }
+            double[] bestParams = new double[0];
+            if (version >= 2) {
+                int length = in.getInt();
+                if (length < 0 || (long) length * Double.BYTES > in.remaining() - 4) {
+                    throw new CheckpointException(source + ": the best weights claim " + length + " values");
+                }
+                bestParams = new double[length];
+                in.asDoubleBuffer().get(bestParams);
+                in.position(in.position() + length * Double.BYTES);
+            }
             if (in.remaining() != 4) {
                 throw new CheckpointException(source + ": " + (in.remaining() - 4) + " unexpected bytes before the checksum");
             }
             return new TrainingState(epoch, step, globalStep, params, new OptimizerState(kind, optimizerSteps, slots),
-                    objectiveSum, weightSum, lrScale, skips, rollbacks, elapsed, metrics);
+                    objectiveSum, weightSum, lrScale, skips, rollbacks, elapsed, metrics, bestParams);
         } catch (BufferUnderflowException | IllegalArgumentException e) {
             throw new CheckpointException(source + ": malformed training state (" + e + ")", e);
         }

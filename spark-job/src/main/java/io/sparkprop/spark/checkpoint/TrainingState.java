@@ -21,13 +21,19 @@ import java.util.List;
  * @param rollbacks           rollbacks in a row without reaching a new checkpoint
  * @param elapsedSeconds      training time spent before this state was saved
  * @param metricsLines        the {@code metrics.jsonl} lines of the completed epochs
+ * @param bestParams          early stopping: the weights of the best epoch so far (empty without
+ *                            early stopping, or before the first epoch ends); owned, not copied
  */
 public record TrainingState(int epoch, int step, long globalStep, double[] params, OptimizerState optimizer,
                             double epochObjectiveSum, double epochWeightSum, double learningRateScale,
-                            int consecutiveSkips, int rollbacks, double elapsedSeconds, List<String> metricsLines) {
+                            int consecutiveSkips, int rollbacks, double elapsedSeconds, List<String> metricsLines,
+                            double[] bestParams) {
 
     public TrainingState {
         metricsLines = List.copyOf(metricsLines);
+        if (bestParams == null) {
+            throw new IllegalArgumentException("bestParams must be given (empty when there are none) but got null");
+        }
     }
 
     /** A deep copy (weights and optimizer slots cloned). */
@@ -38,6 +44,6 @@ public record TrainingState(int epoch, int step, long globalStep, double[] param
         }
         return new TrainingState(epoch, step, globalStep, params.clone(),
                 new OptimizerState(optimizer.kind(), optimizer.steps(), slots), epochObjectiveSum, epochWeightSum,
-                learningRateScale, consecutiveSkips, rollbacks, elapsedSeconds, metricsLines);
+                learningRateScale, consecutiveSkips, rollbacks, elapsedSeconds, metricsLines, bestParams.clone());
     }
 }

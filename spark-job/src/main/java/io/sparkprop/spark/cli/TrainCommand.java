@@ -151,8 +151,12 @@ public final class TrainCommand {
 
         Model model = new Model(settings.spec(), result.params(), arrays, metadata);
         run.write(RunDirectory.MODEL, out -> ModelCodec.write(model, out));
-        LOG.info(String.format(Locale.ROOT, "Trained %d epochs; model written to %s", epochs,
-                run.file(RunDirectory.MODEL)));
+        LOG.info(result.bestEpoch() >= 0
+                ? String.format(Locale.ROOT, "%s; the model holds epoch %d's weights (the best by %s), written to %s",
+                        result.stoppedEarly() ? "Stopped early" : "Trained " + epochs + " epochs", result.bestEpoch() + 1,
+                        config.get("train.early-stopping.metric"), run.file(RunDirectory.MODEL))
+                : String.format(Locale.ROOT, "Trained %d epochs; model written to %s", epochs,
+                        run.file(RunDirectory.MODEL)));
         return new Outcome(run, result, model);
     }
 

@@ -86,6 +86,12 @@ public final class ConfigSchema {
         add(ConfigKey.of("train.warmup-steps", Kind.INT, "0", "200", "Linear learning-rate warm-up over this many steps."));
         add(ConfigKey.of("train.local-steps", Kind.INT, "64", "1",
                 "Local SGD: each partition takes this many mini-batch steps on its own rows (its share of each global batch, with the configured optimizer) from the broadcast weights and optimizer state; then weights and state are averaged, weighted by each partition's rows. 1 is exact synchronous SGD: one gradient exchange per global batch. The default, 64, reached 97% MNIST test accuracy several times sooner than 1 and ended 10 epochs as accurate (docs/local-sgd.md)."));
+        add(ConfigKey.choice("train.early-stopping.metric", "none", List.of("none", "val_loss", "val_accuracy", "val_rmse", "val_mae"),
+                "Stop when this validation metric has not improved for train.early-stopping.patience epochs, and keep the best epoch's weights as the model; none trains every epoch. Needs validation data; val_accuracy is for classification, val_rmse and val_mae for regression."));
+        add(ConfigKey.of("train.early-stopping.patience", Kind.INT, "3", "5",
+                "Epochs in a row without improvement before early stopping stops, at least 1."));
+        add(ConfigKey.of("train.early-stopping.min-delta", Kind.DOUBLE, "0", "0.001",
+                "An epoch improves only when it beats the best value by more than this (>= 0)."));
         add(ConfigKey.of("train.aggregation-depth", Kind.INT, "2", "2",
                 "Depth of the gradient aggregation tree (as treeAggregate's depth), at least 1."));
         add(ConfigKey.choice("train.non-finite", "fail", List.of("fail", "skip", "rollback"),

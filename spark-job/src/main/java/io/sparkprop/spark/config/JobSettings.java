@@ -104,6 +104,19 @@ public final class JobSettings implements Serializable {
         if (config.getInt("train.warmup-steps") < 0) {
             throw config.invalid("train.warmup-steps", "must be >= 0");
         }
+        if (config.getInt("train.early-stopping.patience") < 1) {
+            throw config.invalid("train.early-stopping.patience", "must be at least 1");
+        }
+        if (!(config.getDouble("train.early-stopping.min-delta") >= 0)) {
+            throw config.invalid("train.early-stopping.min-delta", "must be >= 0");
+        }
+        String watched = config.getChoice("train.early-stopping.metric");
+        boolean regression = config.getChoice("model.task").equals("regression");
+        if (regression && watched.equals("val_accuracy") || !regression && (watched.equals("val_rmse")
+                || watched.equals("val_mae"))) {
+            throw config.invalid("train.early-stopping.metric", "must be val_loss"
+                    + (regression ? ", val_rmse or val_mae for regression" : " or val_accuracy for classification"));
+        }
         if (config.getInt("train.local-steps") < 1) {
             throw config.invalid("train.local-steps", "must be at least 1 (1 = synchronous SGD)");
         }
@@ -280,6 +293,14 @@ public final class JobSettings implements Serializable {
         return new OptimizerFactory(kind, spec.paramCount(), config.getDouble("train.momentum"),
                 config.getDouble("train.adam.beta1"), config.getDouble("train.adam.beta2"),
                 config.getDouble("train.adam.epsilon"), decay, spec.weightRanges());
+    }
+
+    /** Early stopping as configured, or {@code null} when {@code train.early-stopping.metric = none}. */
+    public io.sparkprop.spark.train.EarlyStopping earlyStopping() {
+        String metric = config.getChoice("train.early-stopping.metric");
+        return metric.equals("none") ? null : new io.sparkprop.spark.train.EarlyStopping(
+                io.sparkprop.spark.train.EarlyStopping.Metric.of(metric), config.getInt("train.early-stopping.patience"),
+                config.getDouble("train.early-stopping.min-delta"));
     }
 
     /** Local mini-batch steps per exchange; 1 is synchronous SGD. */

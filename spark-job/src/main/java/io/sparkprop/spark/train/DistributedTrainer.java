@@ -50,8 +50,16 @@ public final class DistributedTrainer {
 
     private static final Logger LOG = LoggerFactory.getLogger(DistributedTrainer.class);
 
-    /** The trained weights and the per-epoch history. */
-    public record Result(double[] params, List<EpochMetrics> history) {
+    /**
+     * The trained weights and the per-epoch history. With early stopping the weights are the best
+     * epoch's, {@code bestEpoch} says which (0-based; -1 without early stopping) and
+     * {@code stoppedEarly} whether training ended before the last epoch.
+     */
+    public record Result(double[] params, List<EpochMetrics> history, int bestEpoch, boolean stoppedEarly) {
+
+        public Result(double[] params, List<EpochMetrics> history) {
+            this(params, history, -1, false);
+        }
     }
 
     private final JavaSparkContext sc;
@@ -126,7 +134,7 @@ public final class DistributedTrainer {
     /** The state before the first step: the seeded initial weights and a fresh optimizer. */
     public TrainingState initialState() {
         return new TrainingState(0, 0, 0, WeightInit.initialize(spec, settings.seed()), settings.newOptimizer().state(),
-                0, 0, 1.0, 0, 0, 0, List.of());
+                0, 0, 1.0, 0, 0, 0, List.of(), new double[0]);
     }
 
     /**
@@ -151,11 +159,17 @@ public final class DistributedTrainer {
                     + " raise train.batch-size to at least {} (16 rows per partition) for useful local steps",
                     settings.batchSize(), partitions, Math.max(1, settings.batchSize() / partitions), 16 * partitions);
         }
-        Loop loop = new Loop(start.copy(), optimizer);
+        EarlyStopping early = settings.earlyStopping();
+        if (early != null && validation == null) {
+            throw new IllegalArgumentException("train.early-stopping.metric=" + early.metric().key() + " needs"
+                    + " validation data: set data.validation or data.validation-fraction");
+        }
+        Loop loop = new Loop(start.copy(), optimizer, early);
         double[] grad = new double[spec.paramCount()];
         int everySteps = settings.checkpointEverySteps();
         int localSteps = settings.localSteps();
-        while (loop.epoch < epochs) {
+        boolean stoppedEarly = early != null && early.shouldStop();
+        while (loop.epoch < epochs && !stoppedEarly) {
             long epochStart = System.nanoTime();
             int epochFirstStep = stepTimes.count();
             boolean rolledBack = false;
@@ -194,6 +208,9 @@ public final class DistributedTrainer {
                     trainRows / epochSeconds, epochSeconds, loop.elapsed(), stepTimes.summarySince(epochFirstStep));
             loop.metricsLines.add(metrics.toJson());
             loop.history.add(metrics);
+            if (early != null && early.observe(metrics)) {
+                loop.bestParams = loop.params.clone();
+            }
             LOG.info("Epoch {} step times, {}", loop.epoch + 1, metrics.stepTimes());
             onEpoch.accept(metrics);
             loop.epoch++;
@@ -202,8 +219,19 @@ public final class DistributedTrainer {
             loop.weightSum = 0;
             loop.rollbacks = 0;
             checkpoints.save(loop.snapshot());
+            if (early != null && early.shouldStop() && loop.epoch < epochs) {
+                stoppedEarly = true;
+                LOG.info("Early stopping after epoch {}: {} has not improved on epoch {}'s {} for {} epochs", loop.epoch,
+                        early.metric().key(), early.bestEpoch() + 1, early.best(), loop.epoch - 1 - early.bestEpoch());
+            }
         }
         sc.setJobDescription(null);
+        if (early != null && loop.bestParams.length > 0) {
+            LOG.info("Keeping the weights of epoch {}, the best by {} ({})", early.bestEpoch() + 1, early.metric().key(),
+                    early.best());
+            return new Result(loop.bestParams, Collections.unmodifiableList(loop.history), early.bestEpoch(),
+                    stoppedEarly);
+        }
         return new Result(loop.params, Collections.unmodifiableList(loop.history));
     }
 
@@ -358,12 +386,16 @@ public final class DistributedTrainer {
         String nonFiniteWhat;
         double elapsedBefore;
         long resumedAt;
+        /** Early stopping: the best epoch's weights so far (empty before the first epoch ends). */
+        double[] bestParams = new double[0];
+        final EarlyStopping early;
         final List<String> metricsLines = new ArrayList<>();
         final List<EpochMetrics> history = new ArrayList<>();
         private final Optimizer optimizer;
 
-        Loop(TrainingState start, Optimizer optimizer) {
+        Loop(TrainingState start, Optimizer optimizer, EarlyStopping early) {
             this.optimizer = optimizer;
+            this.early = early;
             restore(start);
         }
 
@@ -383,6 +415,10 @@ public final class DistributedTrainer {
             resumedAt = System.nanoTime();
             metricsLines.clear();
             metricsLines.addAll(s.metricsLines());
+            bestParams = s.bestParams();
+            if (early != null) {
+                early.replay(s.metricsLines());
+            }
             history.removeIf(m -> m.epoch() >= epoch);
         }
 
@@ -393,7 +429,7 @@ public final class DistributedTrainer {
         /** A deep copy of the current state. */
         TrainingState snapshot() {
             return new TrainingState(epoch, step, globalStep, params, optimizer.state(), objectiveSum, weightSum,
-                    learningRateScale, consecutiveSkips, rollbacks, elapsed(), metricsLines).copy();
+                    learningRateScale, consecutiveSkips, rollbacks, elapsed(), metricsLines, bestParams).copy();
         }
     }
 

@@ -44,7 +44,7 @@ class CheckpointStoreTest {
         }
         return new TrainingState((int) (globalStep / 10), (int) (globalStep % 10), globalStep, params,
                 new OptimizerState("adam", globalStep, new double[][] {m, v}), 12.5 + globalStep, 40.0, 0.25, 1, 2,
-                3.75, List.of("{\"epoch\":0}", "{\"epoch\":1,\"μ\":\"non-ascii\"}"));
+                3.75, List.of("{\"epoch\":0}", "{\"epoch\":1,\"μ\":\"non-ascii\"}"), m.clone());
     }
 
     private static CheckpointStore.Checkpoint checkpoint(long globalStep) {
@@ -75,6 +75,7 @@ class CheckpointStoreTest {
         assertEquals(expected.rollbacks(), actual.rollbacks());
         assertEquals(expected.elapsedSeconds(), actual.elapsedSeconds());
         assertEquals(expected.metricsLines(), actual.metricsLines());
+        assertBits(expected.bestParams(), actual.bestParams());
         assertEquals("train.seed = 1\n", loaded.config());
         assertTrue(loaded.fingerprint().contains("partitions 2"));
         assertEquals(SPEC, loaded.model().spec());

@@ -1,0 +1,122 @@
+package io.sparkprop.spark.train;
+
+import static io.sparkprop.spark.train.DistributedTrainerTest.assertBitIdentical;
+import static io.sparkprop.spark.train.DistributedTrainerTest.cache;
+import static io.sparkprop.spark.train.DistributedTrainerTest.randomClassification;
+import static io.sparkprop.spark.train.DistributedTrainerTest.sc;
+import static io.sparkprop.spark.train.DistributedTrainerTest.settings;
+import static io.sparkprop.spark.train.DistributedTrainerTest.split;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkprop.core.DataBlock;
+import io.sparkprop.spark.cli.TrainCommand;
+import io.sparkprop.spark.config.JobConfig;
+import io.sparkprop.spark.config.JobSettings;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Early stopping stops when it should, keeps the best epoch's weights, and resumes exactly. */
+class EarlyStoppingTest {
+
+    private static final DataBlock TRAIN = randomClassification(400, 81);
+    private static final DataBlock HELD_OUT = randomClassification(200, 82);
+
+    @TempDir
+    Path dir;
+
+    @AfterEach
+    void disarmHooks() {
+        System.clearProperty(StepFunction.NAN_ONCE_AT_STEPS);
+        StepFunction.resetTestHooks();
+    }
+
+    @Test
+    void noImprovementStopsAfterPatienceEpochsWithTheFirstEpochsWeights() {
+        // A min-delta no epoch can beat: epoch 1 stays the best, epochs 2 and 3 do not improve, so a
+        // 10-epoch run stops after epoch 3 and returns exactly what a 1-epoch run ends with.
+        JavaSparkContext sc = sc();
+        List<EpochMetrics> seen = new ArrayList<>();
+        DistributedTrainer.Result result = trainer(sc, "train.epochs=10", "train.schedule=constant",
+                "train.early-stopping.metric=val_loss", "train.early-stopping.patience=2",
+                "train.early-stopping.min-delta=1e9").train(seen::add);
+        assertEquals(3, seen.size());
+        assertTrue(result.stoppedEarly());
+        assertEquals(0, result.bestEpoch());
+        double[] oneEpoch = trainer(sc, "train.epochs=1", "train.schedule=constant").train(m -> { }).params();
+        assertBitIdentical(oneEpoch, result.params());
+    }
+
+    @Test
+    void theResultIsTheBestEpochsWeightsByTheWatchedMetric() {
+        JavaSparkContext sc = sc();
+        List<EpochMetrics> seen = new ArrayList<>();
+        JavaRDD<DataBlock> validation = cache(sc, split(HELD_OUT, 2));
+        DistributedTrainer.Result result = trainer(sc, "train.epochs=8", "train.learning-rate=0.05",
+                "train.early-stopping.metric=val_loss", "train.early-stopping.patience=8").train(seen::add);
+        assertFalse(result.stoppedEarly());
+        int best = 0;
+        for (EpochMetrics m : seen) {
+            if (m.valLoss() < seen.get(best).valLoss()) {
+                best = m.epoch();
+            }
+        }
+        assertEquals(best, result.bestEpoch());
+        // Evaluating the returned weights gives exactly the best epoch's validation loss.
+        EvalSums sums = DistributedTrainer.evaluate(sc, settings().spec(), validation, result.params(), "test");
+        assertEquals(seen.get(best).valLoss(), sums.meanLoss());
+    }
+
+    @Test
+    void aRunStoppedBeforeItsEarlyStopResumesToTheSameModel() throws Exception {
+        Path csv = FaultPolicyTest.writeCsv(dir.resolve("train.csv"), 400, 1);
+        // 20 steps an epoch, synchronous; a 25% hold-out for validation; min-delta 0.02 makes the
+        // loss stop improving within a few epochs.
+        List<String> config = List.of("data.format=csv", "data.train=" + csv, "data.partitions=2",
+                "data.validation-fraction=0.25", "model.layers=6,12,3", "model.hidden-activation=tanh",
+                "train.epochs=12", "train.batch-size=15", "train.learning-rate=0.05", "train.local-steps=1",
+                "train.early-stopping.metric=val_loss", "train.early-stopping.patience=2",
+                "train.early-stopping.min-delta=0.02");
+        TrainCommand.Outcome reference = FaultPolicyTest.train(config, dir.resolve("reference"), false);
+        int epochs = reference.result().history().size();
+        assertTrue(reference.result().stoppedEarly() && epochs < 12, "stopped after " + epochs + " epochs");
+
+        // The same run, killed (a NaN with non-finite=fail) in its last epoch, then resumed.
+        Path run = dir.resolve("stopped");
+        long lastEpochStep = (long) (epochs - 1) * 20 + 5;
+        System.setProperty(StepFunction.NAN_ONCE_AT_STEPS, Long.toString(lastEpochStep));
+        assertThrows(IllegalStateException.class, () -> FaultPolicyTest.train(config, run, false));
+        TrainCommand.Outcome resumed = FaultPolicyTest.train(config, run, true);
+        assertBitIdentical(reference.model().params(), resumed.model().params());
+        assertEquals(epochs, Files.readAllLines(run.resolve("metrics.jsonl")).size());
+        assertEquals(reference.result().bestEpoch(), resumed.result().bestEpoch());
+    }
+
+    @Test
+    void configurationMistakesAreNamed() {
+        IllegalArgumentException noValidation = assertThrows(IllegalArgumentException.class,
+                () -> new DistributedTrainer(sc(), settings("train.early-stopping.metric=val_accuracy"),
+                        cache(sc(), split(TRAIN, 2)), 400, null).train(m -> { }));
+        assertTrue(noValidation.getMessage().contains("needs validation data"), noValidation.getMessage());
+        IllegalArgumentException wrongTask = assertThrows(IllegalArgumentException.class,
+                () -> settings("train.early-stopping.metric=val_rmse"));
+        assertTrue(wrongTask.getMessage().contains("train.early-stopping.metric"), wrongTask.getMessage());
+        assertThrows(IllegalArgumentException.class,
+                () -> JobSettings.from(JobConfig.defaults().withOverrides(List.of("model.layers=2,1",
+                        "train.early-stopping.patience=0"))));
+    }
+
+    private static DistributedTrainer trainer(JavaSparkContext sc, String... overrides) {
+        return new DistributedTrainer(sc, settings(overrides), cache(sc, split(TRAIN, 2)), 400,
+                cache(sc, split(HELD_OUT, 2)));
+    }
+}
