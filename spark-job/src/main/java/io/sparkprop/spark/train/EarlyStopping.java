@@ -2,8 +2,6 @@ package io.sparkprop.spark.train;
 
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Early stopping on a validation metric: an epoch improves on the best so far when its value is
@@ -105,15 +103,8 @@ public final class EarlyStopping {
     /** Rebuilds the tracking from the {@code metrics.jsonl} lines of completed epochs, in order. */
     void replay(List<String> metricsLines) {
         reset();
-        Pattern epochField = Pattern.compile("\"epoch\":(\\d+)");
-        Pattern valueField = Pattern.compile("\"" + metric.key + "\":([-0-9.eE]+|NaN|Infinity)");
         for (String line : metricsLines) {
-            Matcher e = epochField.matcher(line);
-            Matcher v = valueField.matcher(line);
-            if (!e.find()) {
-                throw new IllegalStateException("Malformed metrics line in a checkpoint: " + line);
-            }
-            observe(Integer.parseInt(e.group(1)), v.find() ? Double.parseDouble(v.group(1)) : Double.NaN);
+            observe(EpochMetrics.fromJson(line));
         }
     }
 

@@ -34,6 +34,36 @@ public record EpochMetrics(int epoch, long step, double trainLoss, double valLos
         return sb.append('}').toString();
     }
 
+    /**
+     * The metrics of one {@code metrics.jsonl} line, as {@link #toJson} wrote it; absent fields are
+     * NaN (and the step times absent when the line has none). Throws naming the line when it is not
+     * such a line.
+     */
+    public static EpochMetrics fromJson(String line) {
+        java.util.regex.Matcher epoch = java.util.regex.Pattern.compile("^\\{\"epoch\":(\\d+),\"step\":(\\d+)")
+                .matcher(line);
+        if (!epoch.find()) {
+            throw new IllegalArgumentException("Not a metrics.jsonl line (expected {\"epoch\":N,\"step\":M,...}): "
+                    + line);
+        }
+        StepTimes.Summary times = line.contains("\"step_ms\":") ? new StepTimes.Summary((int) number(line, "sync_steps"),
+                number(line, "broadcast_ms"), number(line, "compute_ms"), number(line, "exchange_ms"),
+                number(line, "update_ms"), number(line, "step_ms")) : null;
+        return new EpochMetrics(Integer.parseInt(epoch.group(1)), Long.parseLong(epoch.group(2)),
+                number(line, "train_loss"), number(line, "val_loss"), number(line, "val_accuracy"),
+                number(line, "val_rmse"), number(line, "val_mae"), number(line, "examples_per_sec"),
+                number(line, "epoch_seconds"), number(line, "elapsed_seconds"), times);
+    }
+
+    private static double number(String line, String name) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\":(null|[-+0-9.eE]+|NaN|-?Infinity)")
+                .matcher(line);
+        if (!m.find()) {
+            return Double.NaN;
+        }
+        return m.group(1).equals("null") ? Double.POSITIVE_INFINITY : Double.parseDouble(m.group(1));
+    }
+
     private static void field(StringBuilder sb, String name, double value) {
         if (!Double.isNaN(value)) {
             sb.append(",\"").append(name).append("\":").append(Double.isInfinite(value) ? "null" : Double.toString(value));
