@@ -80,6 +80,47 @@ class RunReportTest {
         assertEquals(4, epochs);
     }
 
+    /**
+     * The page opens in headless Chromium (Debian's chromium, installed by
+     * scripts/install-test-deps, which .ci/run calls) without errors, and its screenshot shows the
+     * plots: a page whose pictures failed to load has hardly any coloured pixels. Without Chromium
+     * the test is skipped, unless SPARKPROP_REQUIRE_CHROMIUM=1 (as .ci/run sets) makes that a failure.
+     */
+    @Test
+    void theReportOpensInHeadlessChromiumAndShowsThePlots() throws Exception {
+        Path chromium = Path.of("/usr/bin/chromium");
+        boolean required = "1".equals(System.getenv("SPARKPROP_REQUIRE_CHROMIUM"));
+        assertTrue(Files.isExecutable(chromium) || !required, "SPARKPROP_REQUIRE_CHROMIUM=1 but " + chromium
+                + " is missing: run scripts/install-test-deps");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(chromium),
+                "Debian's chromium is not installed (scripts/install-test-deps)");
+        Path shot = dir.resolve("screenshot.png");
+        Process p = new ProcessBuilder(chromium.toString(), "--headless", "--no-sandbox", "--disable-gpu",
+                "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--user-data-dir=" + dir.resolve("chromium-profile"), "--enable-logging=stderr",
+                "--v=0", "--window-size=1100,2600", "--screenshot=" + shot,
+                run.resolve(RunReport.HTML).toUri().toString()).redirectErrorStream(true).start();
+        String log = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "chromium did not finish");
+        assertEquals(0, p.exitValue(), log);
+        for (String problem : List.of("CONSOLE", "Uncaught", "Failed to load", "ERR_FILE_NOT_FOUND")) {
+            assertTrue(!log.contains(problem), "chromium reported '" + problem + "':\n" + log);
+        }
+        BufferedImage page = ImageIO.read(shot.toFile());
+        assertEquals(1100, page.getWidth());
+        int coloured = 0;
+        for (int y = 0; y < page.getHeight(); y += 2) {
+            for (int x = 0; x < page.getWidth(); x += 2) {
+                int rgb = page.getRGB(x, y);
+                if ((rgb & 0xFF) - ((rgb >> 16) & 0xFF) > 60) {
+                    coloured++;
+                }
+            }
+        }
+        // Measured on an MNIST report: about 7,400 such pixels (in this sampling) with the pictures, 0 without.
+        assertTrue(coloured > 2000, "blue plot pixels on the page: " + coloured);
+    }
+
     private static BufferedImage assertSize(String name, int width, int height) throws Exception {
         BufferedImage image = ImageIO.read(run.resolve(name).toFile());
         assertTrue(image != null, name + " is not a readable PNG");
