@@ -106,6 +106,10 @@ public final class TrainCommand {
         }
 
         DistributedTrainer trainer = new DistributedTrainer(sc, settings, trainBlocks, trainRows, validation);
+        ProgressLine progress = ProgressLine.wanted() ? ProgressLine.forTerminal(trainRows) : null;
+        if (progress != null) {
+            trainer.setProgress(progress);
+        }
         Map<String, double[]> arrays = arrays(standardization);
         Map<String, String> metadata = metadata(settings, config);
         Sink checkpoints = new Sink(store, settings, config, fingerprint, arrays, metadata);
@@ -135,6 +139,9 @@ public final class TrainCommand {
                     lines.tailMap(metrics.epoch(), true).clear();
                     lines.put(metrics.epoch(), metrics.toJson());
                     double eta = metrics.elapsedSeconds() / (metrics.epoch() + 1) * (epochs - metrics.epoch() - 1);
+                    if (progress != null) {
+                        progress.clear();
+                    }
                     LOG.info(metrics.toConsole(epochs, eta));
                     writeMetrics(run, new ArrayList<>(lines.values()));
                 });

@@ -105,6 +105,23 @@ public final class DistributedTrainer {
         return stepTimes;
     }
 
+    /** Sees the loop's position after every synchronous step or local-SGD round. */
+    @FunctionalInterface
+    public interface Progress {
+        /**
+         * @param step         steps of {@code epoch} done so far (1 to {@code stepsPerEpoch})
+         * @param epochSeconds seconds since the epoch (or its resumed part) began
+         */
+        void step(int epoch, int epochs, int step, int stepsPerEpoch, double epochSeconds);
+    }
+
+    private Progress progress = (epoch, epochs, step, steps, seconds) -> { };
+
+    /** Installs {@code progress}, called after every step or round of later {@link #train} calls. */
+    public void setProgress(Progress progress) {
+        this.progress = java.util.Objects.requireNonNull(progress);
+    }
+
     /** Where a run keeps its checkpoints, as the loop sees it. */
     public interface Checkpoints {
         /** Persists {@code state} (which the callee may keep; the loop does not modify it afterwards). */
@@ -187,6 +204,7 @@ public final class DistributedTrainer {
                 }
                 loop.step += k;
                 loop.globalStep = before + k;
+                progress.step(loop.epoch, epochs, loop.step, stepsPerEpoch, (System.nanoTime() - epochStart) / 1e9);
                 if (everySteps > 0 && before / everySteps != loop.globalStep / everySteps
                         && loop.step < stepsPerEpoch) {
                     loop.rollbacks = 0;
