@@ -132,7 +132,7 @@ public final class TrainCommand {
         for (int attempt = 0; result == null; attempt++) {
             lines.clear();
             for (String line : start.metricsLines()) {
-                lines.put(epochOf(line), line);
+                lines.put(EpochMetrics.fromJson(line).epoch(), line);
             }
             try {
                 result = trainer.train(start, checkpoints, metrics -> {
@@ -225,15 +225,6 @@ public final class TrainCommand {
         } catch (Exception | LinkageError e) {
             LOG.warn("Could not write the run report into {}: {}", run.uri(), e.toString());
         }
-    }
-
-    /** The epoch of a metrics.jsonl line ({@code {"epoch":N,...}}). */
-    private static int epochOf(String line) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("^\\{\"epoch\":(\\d+)").matcher(line);
-        if (!m.find()) {
-            throw new IllegalStateException("Malformed metrics line in a checkpoint: " + line);
-        }
-        return Integer.parseInt(m.group(1));
     }
 
     /** SparkException is checked in Scala's eyes, so Java sees it only as a Throwable. */
