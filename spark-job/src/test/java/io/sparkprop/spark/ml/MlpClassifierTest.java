@@ -1,0 +1,146 @@
+package io.sparkprop.spark.ml;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkprop.core.SplitMix64;
+import io.sparkprop.spark.SparkTestSupport;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.ml.feature.VectorAssembler;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.VectorUDT;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Spark ML estimator: fit, transform, save, load, in a Pipeline, deterministic, with clear errors. */
+class MlpClassifierTest {
+
+    @TempDir
+    Path dir;
+
+    /** 3 numeric columns x0..x2 and a label in {0, 1, 2}: the arg-max of (x0, x1, x2) plus a little noise. */
+    static Dataset<Row> columns(SparkSession spark, int rows, long seed) {
+        SplitMix64 random = new SplitMix64(seed);
+        List<Row> out = new ArrayList<>();
+        for (int r = 0; r < rows; r++) {
+            double a = random.nextDouble();
+            double b = random.nextDouble();
+            double c = random.nextDouble();
+            double label = a > b && a > c ? 0 : b > c ? 1 : 2;
+            out.add(RowFactory.create(a, b, c, label));
+        }
+        StructType schema = new StructType().add("x0", DataTypes.DoubleType).add("x1", DataTypes.DoubleType)
+                .add("x2", DataTypes.DoubleType).add("label", DataTypes.DoubleType);
+        return spark.createDataFrame(out, schema).coalesce(1); // no shuffle: a fixed row order
+    }
+
+    static Dataset<Row> vectors(SparkSession spark, int rows, long seed) {
+        return new VectorAssembler().setInputCols(new String[] {"x0", "x1", "x2"}).setOutputCol("features")
+                .transform(columns(spark, rows, seed)).select("features", "label");
+    }
+
+    static MlpClassifier classifier() {
+        return new MlpClassifier().setLayers(new int[] {3, 16, 3}).setMaxIter(30).setBatchSize(32)
+                .setStepSize(0.01).setSeed(7).setLocalSteps(4);
+    }
+
+    @Test
+    void fitTransformSaveLoadRoundTrip() throws Exception {
+        SparkSession spark = SparkTestSupport.spark();
+        Dataset<Row> train = vectors(spark, 600, 1).cache();
+        Dataset<Row> test = vectors(spark, 300, 2).cache();
+        MlpClassificationModel model = classifier().setValidationFraction(0.2).fit(train);
+        assertEquals(30, model.history().size());
+        assertTrue(model.history().get(29).valAccuracy() > 0.8, model.history().get(29).toJson());
+        Dataset<Row> predicted = model.transform(test);
+        List<Row> rows = predicted.select("label", "prediction", "probability", "rawPrediction").collectAsList();
+        long correct = rows.stream().filter(r -> r.getDouble(0) == r.getDouble(1)).count();
+        assertTrue(correct > 0.85 * rows.size(), correct + " of " + rows.size());
+        for (Row r : rows) {
+            Vector p = r.getAs(2);
+            assertEquals(1.0, p.toArray()[0] + p.toArray()[1] + p.toArray()[2], 1e-12);
+            assertEquals(p.argmax(), (int) r.getDouble(1));
+        }
+
+        String path = dir.resolve("model").toString();
+        model.write().save(path);
+        MlpClassificationModel loaded = MlpClassificationModel.load(path);
+        assertArrayEquals(model.weights(), loaded.weights());
+        assertEquals(model.uid(), loaded.uid());
+        assertEquals(30, loaded.history().size());
+        assertEquals(model.history().get(29).valAccuracy(), loaded.history().get(29).valAccuracy());
+        List<Row> again = loaded.transform(test).select("prediction", "probability").collectAsList();
+        for (int i = 0; i < rows.size(); i++) {
+            assertEquals(rows.get(i).getDouble(1), again.get(i).getDouble(0));
+            assertEquals((Vector) rows.get(i).getAs(2), (Vector) again.get(i).getAs(1));
+        }
+    }
+
+    @Test
+    void aPipelineWithAVectorAssemblerFitsSavesAndLoads() throws Exception {
+        SparkSession spark = SparkTestSupport.spark();
+        Dataset<Row> train = columns(spark, 600, 3);
+        Dataset<Row> test = columns(spark, 200, 4);
+        Pipeline pipeline = new Pipeline().setStages(new PipelineStage[] {
+            new VectorAssembler().setInputCols(new String[] {"x0", "x1", "x2"}).setOutputCol("features"),
+            classifier()});
+        PipelineModel fitted = pipeline.fit(train);
+        List<Row> before = fitted.transform(test).select("prediction").collectAsList();
+        String path = dir.resolve("pipeline").toString();
+        fitted.write().save(path);
+        List<Row> after = PipelineModel.load(path).transform(test).select("prediction").collectAsList();
+        assertEquals(before, after);
+        // The unfitted pipeline, with our estimator's params, round-trips too.
+        pipeline.write().save(dir.resolve("unfitted").toString());
+        MlpClassifier reloaded = (MlpClassifier) Pipeline.load(dir.resolve("unfitted").toString()).getStages()[1];
+        assertArrayEquals(new int[] {3, 16, 3}, reloaded.getOrDefault(reloaded.layers()));
+        assertEquals(4, (Integer) reloaded.getOrDefault(reloaded.localSteps()));
+    }
+
+    @Test
+    void theSameDataAndSeedGiveBitIdenticalWeights() {
+        SparkSession spark = SparkTestSupport.spark();
+        Dataset<Row> train = vectors(spark, 300, 5);
+        assertArrayEquals(classifier().fit(train).weights(), classifier().fit(train).weights());
+    }
+
+    @Test
+    void badLabelsAndWidthsAreNamed() {
+        SparkSession spark = SparkTestSupport.spark();
+        StructType schema = new StructType().add("features", new VectorUDT()).add("label", DataTypes.DoubleType);
+        Dataset<Row> badLabel = spark.createDataFrame(List.of(RowFactory.create(Vectors.dense(1, 2, 3), 0.0),
+                RowFactory.create(Vectors.dense(1, 2, 3), 5.0)), schema).coalesce(1);
+        Exception e = assertThrows(Exception.class, () -> classifier().fit(badLabel));
+        assertTrue(String.valueOf(rootMessage(e)).contains("Row 1 of partition 0: expected a class index in [0, 3)"),
+                rootMessage(e));
+        Dataset<Row> badWidth = spark.createDataFrame(List.of(RowFactory.create(Vectors.dense(1, 2), 0.0)), schema)
+                .coalesce(1);
+        Exception w = assertThrows(Exception.class, () -> classifier().fit(badWidth));
+        assertTrue(String.valueOf(rootMessage(w)).contains("expected a features vector of 3 values"), rootMessage(w));
+        IllegalArgumentException noLayers = assertThrows(IllegalArgumentException.class,
+                () -> new MlpClassifier().fit(badWidth));
+        assertTrue(noLayers.getMessage().contains("needs layers"), noLayers.getMessage());
+    }
+
+    private static String rootMessage(Throwable e) {
+        StringBuilder sb = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            sb.append(t.getMessage()).append(" | ");
+        }
+        return sb.toString();
+    }
+}
