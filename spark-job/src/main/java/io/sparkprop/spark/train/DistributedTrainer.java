@@ -229,8 +229,8 @@ public final class DistributedTrainer {
             if (early != null && early.observe(metrics)) {
                 loop.bestParams = loop.params.clone();
             }
-            LOG.info("Epoch {} step times, {}", loop.epoch + 1, metrics.stepTimes());
             onEpoch.accept(metrics);
+            LOG.info("Epoch {} step times, {}", loop.epoch + 1, metrics.stepTimes());
             loop.epoch++;
             loop.step = 0;
             loop.objectiveSum = 0;
