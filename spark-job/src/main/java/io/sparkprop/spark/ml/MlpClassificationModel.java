@@ -1,31 +1,16 @@
 package io.sparkprop.spark.ml;
 
-import io.sparkprop.core.DataBlock;
-import io.sparkprop.core.Network;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.Workspace;
-import io.sparkprop.core.io.Model;
-import io.sparkprop.core.io.ModelCodec;
 import io.sparkprop.spark.train.EpochMetrics;
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
 import org.apache.spark.ml.classification.ProbabilisticClassificationModel;
 import org.apache.spark.ml.linalg.DenseVector;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.ParamMap;
-import org.apache.spark.ml.util.DefaultParamsReader;
-import org.apache.spark.ml.util.DefaultParamsReader$;
-import org.apache.spark.ml.util.DefaultParamsWriter$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
 import org.apache.spark.ml.util.MLWriter;
@@ -44,8 +29,6 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
         implements MLWritable {
 
     private static final long serialVersionUID = 1L;
-    static final String MODEL_FILE = "data/model.spm";
-    static final String HISTORY_FILE = "data/history.jsonl";
 
     /** Not final: see {@link UidHandoff}. */
     private String uid;
@@ -130,18 +113,10 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
 
     /** The network's output (class probabilities) for one row. */
     private double[] forward(Vector features) {
-        if (features.size() != spec.inputSize()) {
-            throw new IllegalArgumentException("Expected a features vector of " + spec.inputSize() + " values but got "
-                    + features.size());
-        }
         if (workspaces == null) {
             workspaces = ThreadLocal.withInitial(() -> new Workspace(spec, 1));
         }
-        Workspace ws = workspaces.get();
-        DataBlock row = new DataBlock(1, spec.inputSize(), spec.outputSize(), features.toArray(),
-                new double[spec.outputSize()], null);
-        new Network(spec).forward(params, ws.load(row, 0, 1));
-        return java.util.Arrays.copyOf(ws.output(), spec.outputSize());
+        return MlpModelIO.forward(spec, params, workspaces.get(), features);
     }
 
     /**
@@ -183,51 +158,18 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
 
         @Override
         public void saveImpl(String path) {
-            DefaultParamsWriter$.MODULE$.saveMetadata(model, path, sparkSession());
-            try {
-                FileSystem fs = new Path(path).getFileSystem(sparkSession().sparkContext().hadoopConfiguration());
-                try (OutputStream out = fs.create(new Path(path, MODEL_FILE), false)) {
-                    out.write(ModelCodec.toBytes(new Model(model.spec, model.params, Map.of(), Map.of())));
-                }
-                StringBuilder lines = new StringBuilder();
-                for (EpochMetrics m : model.history) {
-                    lines.append(m.toJson()).append('\n');
-                }
-                try (OutputStream out = fs.create(new Path(path, HISTORY_FILE), false)) {
-                    out.write(lines.toString().getBytes(StandardCharsets.UTF_8));
-                }
-            } catch (IOException e) {
-                throw new UncheckedIOException("Cannot save the model to " + path + ": " + e.getMessage(), e);
-            }
+            MlpModelIO.save(sparkSession(), path, model, model.spec, model.params, model.history);
         }
     }
 
     private static final class Reader extends MLReader<MlpClassificationModel> {
         @Override
         public MlpClassificationModel load(String path) {
-            DefaultParamsReader.Metadata metadata = DefaultParamsReader$.MODULE$.loadMetadata(path, sparkSession(),
-                    MlpClassificationModel.class.getName());
-            try {
-                FileSystem fs = new Path(path).getFileSystem(sparkSession().sparkContext().hadoopConfiguration());
-                Model model;
-                try (InputStream in = fs.open(new Path(path, MODEL_FILE))) {
-                    model = ModelCodec.fromBytes(in.readAllBytes());
-                }
-                List<EpochMetrics> history = new ArrayList<>();
-                try (InputStream in = fs.open(new Path(path, HISTORY_FILE))) {
-                    for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-                        if (!line.isBlank()) {
-                            history.add(EpochMetrics.fromJson(line));
-                        }
-                    }
-                }
-                MlpClassificationModel result = new MlpClassificationModel(metadata.uid(), model.spec(),
-                        model.params(), history);
-                metadata.getAndSetParams(result, Option.empty());
-                return result;
-            } catch (IOException e) {
-                throw new UncheckedIOException("Cannot load the model from " + path + ": " + e.getMessage(), e);
-            }
+            MlpModelIO.Loaded loaded = MlpModelIO.load(sparkSession(), path, MlpClassificationModel.class);
+            MlpClassificationModel model = new MlpClassificationModel(loaded.metadata().uid(), loaded.model().spec(),
+                    loaded.model().params(), loaded.history());
+            loaded.metadata().getAndSetParams(model, Option.empty());
+            return model;
         }
     }
 }

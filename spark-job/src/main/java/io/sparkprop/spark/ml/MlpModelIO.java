@@ -1,0 +1,98 @@
+package io.sparkprop.spark.ml;
+
+import io.sparkprop.core.DataBlock;
+import io.sparkprop.core.Network;
+import io.sparkprop.core.NetworkSpec;
+import io.sparkprop.core.Workspace;
+import io.sparkprop.core.io.Model;
+import io.sparkprop.core.io.ModelCodec;
+import io.sparkprop.spark.train.EpochMetrics;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.param.Params;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsReader$;
+import org.apache.spark.ml.util.DefaultParamsWriter$;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * What the two fitted models share: one row's forward pass, and saving and loading as Spark ML
+ * metadata (the params) plus the network in sparkprop's model format at {@code data/model.spm}
+ * (the file {@code scripts/sparkprop evaluate} and {@code predict} read) and the training history
+ * as {@code data/history.jsonl}.
+ */
+final class MlpModelIO {
+
+    static final String MODEL_FILE = "data/model.spm";
+    static final String HISTORY_FILE = "data/history.jsonl";
+
+    /** A saved model, read back. */
+    record Loaded(DefaultParamsReader.Metadata metadata, Model model, List<EpochMetrics> history) {
+    }
+
+    private MlpModelIO() {
+    }
+
+    /** The network's outputs for one row, computed in {@code ws} (one row of capacity). */
+    static double[] forward(NetworkSpec spec, double[] params, Workspace ws, Vector features) {
+        if (features.size() != spec.inputSize()) {
+            throw new IllegalArgumentException("Expected a features vector of " + spec.inputSize() + " values but got "
+                    + features.size());
+        }
+        DataBlock row = new DataBlock(1, spec.inputSize(), spec.outputSize(), features.toArray(),
+                new double[spec.outputSize()], null);
+        new Network(spec).forward(params, ws.load(row, 0, 1));
+        return java.util.Arrays.copyOf(ws.output(), spec.outputSize());
+    }
+
+    static void save(SparkSession session, String path, Params stage, NetworkSpec spec, double[] params,
+                     List<EpochMetrics> history) {
+        DefaultParamsWriter$.MODULE$.saveMetadata(stage, path, session);
+        try {
+            FileSystem fs = new Path(path).getFileSystem(session.sparkContext().hadoopConfiguration());
+            try (OutputStream out = fs.create(new Path(path, MODEL_FILE), false)) {
+                out.write(ModelCodec.toBytes(new Model(spec, params, Map.of(), Map.of())));
+            }
+            StringBuilder lines = new StringBuilder();
+            for (EpochMetrics m : history) {
+                lines.append(m.toJson()).append('\n');
+            }
+            try (OutputStream out = fs.create(new Path(path, HISTORY_FILE), false)) {
+                out.write(lines.toString().getBytes(StandardCharsets.UTF_8));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot save the model to " + path + ": " + e.getMessage(), e);
+        }
+    }
+
+    static Loaded load(SparkSession session, String path, Class<?> type) {
+        DefaultParamsReader.Metadata metadata = DefaultParamsReader$.MODULE$.loadMetadata(path, session, type.getName());
+        try {
+            FileSystem fs = new Path(path).getFileSystem(session.sparkContext().hadoopConfiguration());
+            Model model;
+            try (InputStream in = fs.open(new Path(path, MODEL_FILE))) {
+                model = ModelCodec.fromBytes(in.readAllBytes());
+            }
+            List<EpochMetrics> history = new ArrayList<>();
+            try (InputStream in = fs.open(new Path(path, HISTORY_FILE))) {
+                for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                    if (!line.isBlank()) {
+                        history.add(EpochMetrics.fromJson(line));
+                    }
+                }
+            }
+            return new Loaded(metadata, model, history);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot load the model from " + path + ": " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+package io.sparkprop.spark.ml;
+
+import io.sparkprop.spark.config.JobSettings;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.regression.Regressor;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsWriter;
+import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.ml.util.MLWritable;
+import org.apache.spark.ml.util.MLWriter;
+import org.apache.spark.sql.Dataset;
+
+/**
+ * sparkprop as a Spark ML regressor: a multilayer perceptron with one linear output trained on
+ * squared error by the command line's engine. Same params as {@link MlpClassifier} ({@link MlpParams});
+ * {@code layers} ends in 1.
+ */
+public final class MlpRegressor extends Regressor<Vector, MlpRegressor, MlpRegressionModel>
+        implements MlpParams<MlpRegressor>, MLWritable {
+
+    private static final long serialVersionUID = 1L;
+
+    /** Not final: see {@link UidHandoff}. */
+    private String uid;
+    private final ParamSet params;
+
+    public MlpRegressor() {
+        this(Identifiable$.MODULE$.randomUID("sparkpropMlpReg"));
+    }
+
+    public MlpRegressor(String uid) {
+        this(UidHandoff.offer(uid));
+    }
+
+    private MlpRegressor(UidHandoff handoff) {
+        super();
+        uid = UidHandoff.take(uid);
+        params = new ParamSet(this, "1 (the one output)");
+    }
+
+    @Override
+    public String uid() {
+        if (uid == null) {
+            uid = UidHandoff.peek();
+        }
+        return uid;
+    }
+
+    @Override
+    public ParamSet mlpParams() {
+        return params;
+    }
+
+    @Override
+    public MlpRegressionModel train(Dataset<?> dataset) {
+        JobSettings settings = settings("regression");
+        if (settings.spec().outputSize() != 1) {
+            throw new IllegalArgumentException("MlpRegressor predicts one value: layers must end in 1 but end in "
+                    + settings.spec().outputSize());
+        }
+        MlpTraining.Trained trained = MlpTraining.fit(dataset, this, settings, $(featuresCol()), $(labelCol()), true);
+        return new MlpRegressionModel(uid(), settings.spec(), trained.params(), trained.history());
+    }
+
+    @Override
+    public MlpRegressor copy(ParamMap extra) {
+        return defaultCopy(extra);
+    }
+
+    @Override
+    public MLWriter write() {
+        return new DefaultParamsWriter(this);
+    }
+
+    /** Reads an estimator saved with {@link #write()}. */
+    public static MLReader<MlpRegressor> read() {
+        return new DefaultParamsReader<>();
+    }
+
+    public static MlpRegressor load(String path) {
+        return read().load(path);
+    }
+}
