@@ -5,6 +5,7 @@ import io.sparkprop.spark.config.JobSettings;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
+import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntArrayParam;
 import org.apache.spark.ml.param.IntParam;
@@ -72,6 +73,22 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         return mlpParams().weightCol;
     }
 
+    default Param<String> earlyStoppingMetric() {
+        return mlpParams().earlyStoppingMetric;
+    }
+
+    default IntParam earlyStoppingPatience() {
+        return mlpParams().earlyStoppingPatience;
+    }
+
+    default DoubleParam earlyStoppingMinDelta() {
+        return mlpParams().earlyStoppingMinDelta;
+    }
+
+    default Param<Vector> initialWeights() {
+        return mlpParams().initialWeights;
+    }
+
     default S setLayers(int[] value) {
         return with(layers(), value);
     }
@@ -116,6 +133,22 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         return with(weightCol(), value);
     }
 
+    default S setEarlyStoppingMetric(String value) {
+        return with(earlyStoppingMetric(), value);
+    }
+
+    default S setEarlyStoppingPatience(int value) {
+        return with(earlyStoppingPatience(), value);
+    }
+
+    default S setEarlyStoppingMinDelta(double value) {
+        return with(earlyStoppingMinDelta(), value);
+    }
+
+    default S setInitialWeights(Vector value) {
+        return with(initialWeights(), value);
+    }
+
     @SuppressWarnings("unchecked")
     private <T> S with(Param<T> param, T value) {
         set(param, value);
@@ -137,7 +170,10 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
                 "model.hidden-activation=" + $(hiddenActivation()).replace('_', '-'),
                 "train.optimizer=" + $(optimizer()), "train.learning-rate=" + $(stepSize()),
                 "train.batch-size=" + $(batchSize()), "train.epochs=" + $(maxIter()), "train.seed=" + $(seed()),
-                "train.l2=" + $(regParam()), "train.local-steps=" + $(localSteps()))));
+                "train.l2=" + $(regParam()), "train.local-steps=" + $(localSteps()),
+                "train.early-stopping.metric=" + $(earlyStoppingMetric()),
+                "train.early-stopping.patience=" + $(earlyStoppingPatience()),
+                "train.early-stopping.min-delta=" + $(earlyStoppingMinDelta()))));
     }
 
     /** One stage's param objects and their defaults. */
@@ -153,6 +189,10 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         final IntParam localSteps;
         final DoubleParam validationFraction;
         final Param<String> weightCol;
+        final Param<String> earlyStoppingMetric;
+        final IntParam earlyStoppingPatience;
+        final DoubleParam earlyStoppingMinDelta;
+        final Param<Vector> initialWeights;
 
         /** Params owned by {@code stage} (whose uid must be set), with their defaults set on it. */
         ParamSet(Params stage, String lastLayer) {
@@ -172,6 +212,16 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
             validationFraction = new DoubleParam(stage, "validationFraction", "fraction of rows held out for"
                     + " per-epoch validation metrics, in [0, 1)", ParamValidators.inRange(0, 1, true, false));
             weightCol = new Param<>(stage, "weightCol", "sample weight column; empty for weight 1");
+            earlyStoppingMetric = new Param<>(stage, "earlyStoppingMetric", "stop when this validation metric stops"
+                    + " improving and keep the best epoch's weights: none, val_loss, val_accuracy, val_rmse or val_mae"
+                    + " (needs validationFraction > 0)", ParamValidators.inArray(new String[] {"none", "val_loss",
+                            "val_accuracy", "val_rmse", "val_mae"}));
+            earlyStoppingPatience = new IntParam(stage, "earlyStoppingPatience", "epochs in a row without improvement"
+                    + " before stopping (>= 1)", ParamValidators.gtEq(1));
+            earlyStoppingMinDelta = new DoubleParam(stage, "earlyStoppingMinDelta", "the least change that counts as"
+                    + " an improvement (>= 0)", ParamValidators.gtEq(0));
+            initialWeights = new Param<>(stage, "initialWeights", "weights to start from instead of the seeded"
+                    + " initialization, in the core's flat layout (a fitted model's weights())");
             stage.setDefault(hiddenActivation, "relu");
             stage.setDefault(optimizer, "adam");
             stage.setDefault(stepSize, 0.001);
@@ -182,6 +232,9 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
             stage.setDefault(localSteps, JobConfig.defaults().getInt("train.local-steps"));
             stage.setDefault(validationFraction, 0.0);
             stage.setDefault(weightCol, "");
+            stage.setDefault(earlyStoppingMetric, "none");
+            stage.setDefault(earlyStoppingPatience, 3);
+            stage.setDefault(earlyStoppingMinDelta, 0.0);
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.sparkprop.spark.ml;
 
 import io.sparkprop.core.DataBlock;
+import io.sparkprop.spark.checkpoint.TrainingState;
 import io.sparkprop.spark.config.JobSettings;
 import io.sparkprop.spark.train.BlockOps;
 import io.sparkprop.spark.train.DistributedTrainer;
@@ -54,9 +55,23 @@ final class MlpTraining {
                 validation = split.get(1);
                 count = train.map(DataBlock::rows).reduce(Integer::sum);
             }
+            if (validation == null && !stage.$(stage.earlyStoppingMetric()).equals("none")) {
+                throw new IllegalArgumentException("earlyStoppingMetric=" + stage.$(stage.earlyStoppingMetric())
+                        + " needs validation data: set validationFraction > 0");
+            }
+            DistributedTrainer trainer = new DistributedTrainer(sc, settings, train, count, validation);
+            TrainingState start = trainer.initialState();
+            if (stage.isDefined(stage.initialWeights())) {
+                double[] initial = stage.$(stage.initialWeights()).toArray();
+                if (initial.length != settings.spec().paramCount()) {
+                    throw new IllegalArgumentException("initialWeights holds " + initial.length + " values but "
+                            + settings.spec() + " has " + settings.spec().paramCount() + " parameters");
+                }
+                start = new TrainingState(0, 0, 0, initial, start.optimizer(), 0, 0, 1.0, 0, 0, 0, List.of(),
+                        new double[0]);
+            }
             List<EpochMetrics> history = new ArrayList<>();
-            double[] params = new DistributedTrainer(sc, settings, train, count, validation).train(history::add)
-                    .params();
+            double[] params = trainer.train(start, DistributedTrainer.NO_CHECKPOINTS, history::add).params();
             return new Trained(params, history);
         } finally {
             blocks.unpersist(false);

@@ -119,6 +119,33 @@ class MlpClassifierTest {
     }
 
     @Test
+    void earlyStoppingKeepsTheBestEpochAndInitialWeightsAreWhereTrainingStarts() {
+        SparkSession spark = SparkTestSupport.spark();
+        Dataset<Row> train = vectors(spark, 300, 6);
+        // A min-delta nothing beats: epoch 1 stays the best and patience 1 stops after epoch 2, with
+        // exactly the weights a 1-epoch fit ends with.
+        MlpClassificationModel stopped = classifier().setValidationFraction(0.2).setEarlyStoppingMetric("val_loss")
+                .setEarlyStoppingPatience(1).setEarlyStoppingMinDelta(1e9).fit(train);
+        assertEquals(2, stopped.history().size());
+        MlpClassificationModel oneEpoch = classifier().setValidationFraction(0.2).setMaxIter(1).fit(train);
+        assertArrayEquals(oneEpoch.weights(), stopped.weights());
+        IllegalArgumentException noValidation = assertThrows(IllegalArgumentException.class,
+                () -> classifier().setEarlyStoppingMetric("val_loss").fit(train));
+        assertTrue(noValidation.getMessage().contains("validationFraction"), noValidation.getMessage());
+
+        // A learning rate of 1e-12 for one epoch leaves the given initial weights where they were.
+        double[] start = oneEpoch.weights();
+        double[] after = classifier().setInitialWeights(Vectors.dense(start)).setStepSize(1e-12).setMaxIter(1)
+                .fit(train).weights();
+        for (int i = 0; i < start.length; i++) {
+            assertEquals(start[i], after[i], 1e-9, "weight " + i);
+        }
+        IllegalArgumentException wrongLength = assertThrows(IllegalArgumentException.class,
+                () -> classifier().setInitialWeights(Vectors.dense(1, 2, 3)).fit(train));
+        assertTrue(wrongLength.getMessage().contains("initialWeights holds 3 values"), wrongLength.getMessage());
+    }
+
+    @Test
     void badLabelsAndWidthsAreNamed() {
         SparkSession spark = SparkTestSupport.spark();
         StructType schema = new StructType().add("features", new VectorUDT()).add("label", DataTypes.DoubleType);
