@@ -73,6 +73,10 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         return mlpParams().weightCol;
     }
 
+    default Param<String> validationIndicatorCol() {
+        return mlpParams().validationIndicatorCol;
+    }
+
     default Param<String> earlyStoppingMetric() {
         return mlpParams().earlyStoppingMetric;
     }
@@ -133,6 +137,10 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         return with(weightCol(), value);
     }
 
+    default S setValidationIndicatorCol(String value) {
+        return with(validationIndicatorCol(), value);
+    }
+
     default S setEarlyStoppingMetric(String value) {
         return with(earlyStoppingMetric(), value);
     }
@@ -189,6 +197,7 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         final IntParam localSteps;
         final DoubleParam validationFraction;
         final Param<String> weightCol;
+        final Param<String> validationIndicatorCol;
         final Param<String> earlyStoppingMetric;
         final IntParam earlyStoppingPatience;
         final DoubleParam earlyStoppingMinDelta;
@@ -212,9 +221,11 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
             validationFraction = new DoubleParam(stage, "validationFraction", "fraction of rows held out for"
                     + " per-epoch validation metrics, in [0, 1)", ParamValidators.inRange(0, 1, true, false));
             weightCol = new Param<>(stage, "weightCol", "sample weight column; empty for weight 1");
+            validationIndicatorCol = new Param<>(stage, "validationIndicatorCol", "a boolean column: true rows are"
+                    + " the validation data (instead of validationFraction); empty for none");
             earlyStoppingMetric = new Param<>(stage, "earlyStoppingMetric", "stop when this validation metric stops"
                     + " improving and keep the best epoch's weights: none, val_loss, val_accuracy, val_rmse or val_mae"
-                    + " (needs validationFraction > 0)", ParamValidators.inArray(new String[] {"none", "val_loss",
+                    + " (needs validationFraction > 0 or validationIndicatorCol)", ParamValidators.inArray(new String[] {"none", "val_loss",
                             "val_accuracy", "val_rmse", "val_mae"}));
             earlyStoppingPatience = new IntParam(stage, "earlyStoppingPatience", "epochs in a row without improvement"
                     + " before stopping (>= 1)", ParamValidators.gtEq(1));
@@ -232,6 +243,7 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
             stage.setDefault(localSteps, JobConfig.defaults().getInt("train.local-steps"));
             stage.setDefault(validationFraction, 0.0);
             stage.setDefault(weightCol, "");
+            stage.setDefault(validationIndicatorCol, "");
             stage.setDefault(earlyStoppingMetric, "none");
             stage.setDefault(earlyStoppingPatience, 3);
             stage.setDefault(earlyStoppingMinDelta, 0.0);

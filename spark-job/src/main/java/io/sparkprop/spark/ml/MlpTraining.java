@@ -17,6 +17,8 @@ import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
 
 /**
@@ -36,19 +38,32 @@ final class MlpTraining {
 
     static Trained fit(Dataset<?> dataset, MlpParams<?> stage, JobSettings settings, String featuresCol,
                        String labelCol, boolean regression) {
-        String weight = stage.$(stage.weightCol());
-        Dataset<Row> rows = dataset.select(functions.col(featuresCol), functions.col(labelCol).cast("double"),
-                weight.isEmpty() ? functions.lit(1.0) : functions.col(weight).cast("double"));
-        JavaRDD<DataBlock> blocks = rows.javaRDD()
-                .mapPartitions(new ToBlock(settings.spec().inputSize(), settings.spec().outputSize(), regression,
-                        !weight.isEmpty()), true)
-                .persist(StorageLevel.MEMORY_AND_DISK());
+        String indicator = stage.$(stage.validationIndicatorCol());
+        double fraction = (Double) stage.$(stage.validationFraction());
+        Dataset<?> trainRows = dataset;
+        Dataset<?> validationRows = null;
+        if (!indicator.isEmpty()) {
+            if (fraction > 0) {
+                throw new IllegalArgumentException("Set validationFraction (" + fraction + ") or validationIndicatorCol ("
+                        + indicator + "), not both");
+            }
+            DataType type = dataset.schema().apply(indicator).dataType();
+            if (!type.equals(DataTypes.BooleanType)) {
+                throw new IllegalArgumentException("validationIndicatorCol '" + indicator + "' must be boolean but is "
+                        + type.simpleString());
+            }
+            // Filters keep each partition's row order: the split is as deterministic as the input.
+            trainRows = dataset.filter(functions.not(functions.col(indicator)));
+            validationRows = dataset.filter(functions.col(indicator));
+        }
+        JavaRDD<DataBlock> blocks = blocks(trainRows, stage, settings, featuresCol, labelCol, regression);
+        JavaRDD<DataBlock> validationBlocks = validationRows == null ? null
+                : blocks(validationRows, stage, settings, featuresCol, labelCol, regression);
         try {
             long count = blocks.map(DataBlock::rows).reduce(Integer::sum);
             JavaSparkContext sc = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext());
             JavaRDD<DataBlock> train = blocks;
-            JavaRDD<DataBlock> validation = null;
-            double fraction = (Double) stage.$(stage.validationFraction());
+            JavaRDD<DataBlock> validation = validationBlocks;
             if (fraction > 0) {
                 List<JavaRDD<DataBlock>> split = BlockOps.holdOut(blocks, fraction, (Long) stage.$(stage.seed()));
                 train = split.get(0);
@@ -57,7 +72,7 @@ final class MlpTraining {
             }
             if (validation == null && !stage.$(stage.earlyStoppingMetric()).equals("none")) {
                 throw new IllegalArgumentException("earlyStoppingMetric=" + stage.$(stage.earlyStoppingMetric())
-                        + " needs validation data: set validationFraction > 0");
+                        + " needs validation data: set validationFraction > 0 or validationIndicatorCol");
             }
             DistributedTrainer trainer = new DistributedTrainer(sc, settings, train, count, validation);
             TrainingState start = trainer.initialState();
@@ -75,7 +90,22 @@ final class MlpTraining {
             return new Trained(params, history);
         } finally {
             blocks.unpersist(false);
+            if (validationBlocks != null) {
+                validationBlocks.unpersist(false);
+            }
         }
+    }
+
+    /** The rows of {@code data} as one cached block per partition. */
+    private static JavaRDD<DataBlock> blocks(Dataset<?> data, MlpParams<?> stage, JobSettings settings,
+                                             String featuresCol, String labelCol, boolean regression) {
+        String weight = stage.$(stage.weightCol());
+        Dataset<Row> rows = data.select(functions.col(featuresCol), functions.col(labelCol).cast("double"),
+                weight.isEmpty() ? functions.lit(1.0) : functions.col(weight).cast("double"));
+        return rows.javaRDD()
+                .mapPartitions(new ToBlock(settings.spec().inputSize(), settings.spec().outputSize(), regression,
+                        !weight.isEmpty()), true)
+                .persist(StorageLevel.MEMORY_AND_DISK());
     }
 
     /** One partition's rows as one block: features densified and checked; the label one-hot or as is. */

@@ -146,6 +146,32 @@ class MlpClassifierTest {
     }
 
     @Test
+    void validationIndicatorColChoosesTheValidationRows() {
+        SparkSession spark = SparkTestSupport.spark();
+        // Every 4th row is validation, with its label rotated (label + 1 mod 3): a model that never
+        // trained on those rows (and learned the true rule) scores badly on them, and well on clean data.
+        List<Row> rows = vectors(spark, 800, 8).collectAsList();
+        List<Row> marked = new ArrayList<>();
+        for (int i = 0; i < rows.size(); i++) {
+            boolean validation = i % 4 == 0;
+            double label = rows.get(i).getDouble(1);
+            marked.add(RowFactory.create(rows.get(i).get(0), validation ? (label + 1) % 3 : label, validation));
+        }
+        StructType schema = new StructType().add("features", new VectorUDT()).add("label", DataTypes.DoubleType)
+                .add("isVal", DataTypes.BooleanType);
+        Dataset<Row> data = spark.createDataFrame(marked, schema).coalesce(1);
+        MlpClassificationModel model = classifier().setValidationIndicatorCol("isVal").fit(data);
+        double valAccuracy = model.history().get(model.history().size() - 1).valAccuracy();
+        assertTrue(valAccuracy < 0.2, "accuracy on the rotated validation rows: " + valAccuracy);
+        List<Row> clean = model.transform(vectors(spark, 300, 9)).select("label", "prediction").collectAsList();
+        long correct = clean.stream().filter(r -> r.getDouble(0) == r.getDouble(1)).count();
+        assertTrue(correct > 0.85 * clean.size(), correct + " of " + clean.size());
+        IllegalArgumentException both = assertThrows(IllegalArgumentException.class,
+                () -> classifier().setValidationIndicatorCol("isVal").setValidationFraction(0.1).fit(data));
+        assertTrue(both.getMessage().contains("not both"), both.getMessage());
+    }
+
+    @Test
     void badLabelsAndWidthsAreNamed() {
         SparkSession spark = SparkTestSupport.spark();
         StructType schema = new StructType().add("features", new VectorUDT()).add("label", DataTypes.DoubleType);
