@@ -1,10 +1,7 @@
 package io.sparkprop.spark.ml;
 
 import io.sparkprop.core.NetworkSpec;
-import io.sparkprop.core.Workspace;
 import io.sparkprop.spark.train.EpochMetrics;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import org.apache.spark.ml.classification.ProbabilisticClassificationModel;
 import org.apache.spark.ml.linalg.DenseVector;
@@ -32,22 +29,16 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
 
     /** Not final: see {@link UidHandoff}. */
     private String uid;
-    private final NetworkSpec spec;
-    private final double[] params;
-    /** Driver-side only: not shipped with the prediction closure. */
-    private final transient List<EpochMetrics> history;
-    private transient ThreadLocal<Workspace> workspaces;
+    private final FittedNetwork network;
 
-    MlpClassificationModel(String uid, NetworkSpec spec, double[] params, List<EpochMetrics> history) {
-        this(UidHandoff.offer(uid), spec, params, history);
+    MlpClassificationModel(String uid, FittedNetwork network) {
+        this(UidHandoff.offer(uid), network);
     }
 
-    private MlpClassificationModel(UidHandoff handoff, NetworkSpec spec, double[] params, List<EpochMetrics> history) {
+    private MlpClassificationModel(UidHandoff handoff, FittedNetwork network) {
         super();
         this.uid = UidHandoff.take(uid);
-        this.spec = spec;
-        this.params = params;
-        this.history = Collections.unmodifiableList(new ArrayList<>(history));
+        this.network = network;
     }
 
     @Override
@@ -60,32 +51,32 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
 
     /** The network's topology. */
     public NetworkSpec spec() {
-        return spec;
+        return network.spec;
     }
 
     /** A copy of the trained weights, in the core's flat layout. */
     public double[] weights() {
-        return params.clone();
+        return network.params.clone();
     }
 
     /** Training's per-epoch metrics (loss, validation metrics, throughput, step times). */
     public List<EpochMetrics> history() {
-        return history;
+        return network.history;
     }
 
     @Override
     public int numClasses() {
-        return spec.outputSize();
+        return network.spec.outputSize();
     }
 
     @Override
     public int numFeatures() {
-        return spec.inputSize();
+        return network.spec.inputSize();
     }
 
     @Override
     public Vector predictRaw(Vector features) {
-        double[] probabilities = forward(features);
+        double[] probabilities = network.forward(features);
         double[] raw = new double[probabilities.length];
         for (int i = 0; i < raw.length; i++) {
             raw[i] = Math.log(probabilities[i]);
@@ -111,14 +102,6 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
         return rawPrediction;
     }
 
-    /** The network's output (class probabilities) for one row. */
-    private double[] forward(Vector features) {
-        if (workspaces == null) {
-            workspaces = ThreadLocal.withInitial(() -> new Workspace(spec, 1));
-        }
-        return MlpModelIO.forward(spec, params, workspaces.get(), features);
-    }
-
     /**
      * Spark's summary plumbing, declared by both ClassificationModel and
      * ProbabilisticClassificationModel with Scala's covariant tuple; Java needs it overridden once,
@@ -132,7 +115,7 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
 
     @Override
     public MlpClassificationModel copy(ParamMap extra) {
-        return copyValues(new MlpClassificationModel(uid, spec, params, history), extra).setParent(parent());
+        return copyValues(new MlpClassificationModel(uid, network), extra).setParent(parent());
     }
 
     @Override
@@ -158,16 +141,15 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
 
         @Override
         public void saveImpl(String path) {
-            MlpModelIO.save(sparkSession(), path, model, model.spec, model.params, model.history);
+            model.network.save(sparkSession(), path, model);
         }
     }
 
     private static final class Reader extends MLReader<MlpClassificationModel> {
         @Override
         public MlpClassificationModel load(String path) {
-            MlpModelIO.Loaded loaded = MlpModelIO.load(sparkSession(), path, MlpClassificationModel.class);
-            MlpClassificationModel model = new MlpClassificationModel(loaded.metadata().uid(), loaded.model().spec(),
-                    loaded.model().params(), loaded.history());
+            FittedNetwork.Loaded loaded = FittedNetwork.load(sparkSession(), path, MlpClassificationModel.class);
+            MlpClassificationModel model = new MlpClassificationModel(loaded.metadata().uid(), loaded.network());
             loaded.metadata().getAndSetParams(model, Option.empty());
             return model;
         }

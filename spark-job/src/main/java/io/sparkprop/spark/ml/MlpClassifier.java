@@ -67,8 +67,8 @@ public final class MlpClassifier extends ProbabilisticClassifier<Vector, MlpClas
     @Override
     public MlpClassificationModel train(Dataset<?> dataset) {
         JobSettings settings = settings("classification");
-        MlpTraining.Trained trained = MlpTraining.fit(dataset, this, settings, $(featuresCol()), $(labelCol()), false);
-        return new MlpClassificationModel(uid(), settings.spec(), trained.params(), trained.history());
+        return new MlpClassificationModel(uid(),
+                MlpTraining.fit(dataset, this, settings, $(featuresCol()), $(labelCol()), false));
     }
 
     @Override

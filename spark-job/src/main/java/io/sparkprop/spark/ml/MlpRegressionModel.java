@@ -1,10 +1,7 @@
 package io.sparkprop.spark.ml;
 
 import io.sparkprop.core.NetworkSpec;
-import io.sparkprop.core.Workspace;
 import io.sparkprop.spark.train.EpochMetrics;
-import java.util.ArrayList;
-import java.util.Collections;
 import java.util.List;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.ParamMap;
@@ -16,7 +13,7 @@ import scala.Option;
 
 /**
  * A trained {@link MlpRegressor}: a Spark ML {@code Transformer} that adds the {@code prediction}
- * column. Saved like {@link MlpClassificationModel} ({@link MlpModelIO}); keeps the training history.
+ * column. Saved like {@link MlpClassificationModel} ({@link FittedNetwork}); keeps the training history.
  */
 public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegressionModel> implements MLWritable {
 
@@ -24,22 +21,16 @@ public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegress
 
     /** Not final: see {@link UidHandoff}. */
     private String uid;
-    private final NetworkSpec spec;
-    private final double[] params;
-    /** Driver-side only: not shipped with the prediction closure. */
-    private final transient List<EpochMetrics> history;
-    private transient ThreadLocal<Workspace> workspaces;
+    private final FittedNetwork network;
 
-    MlpRegressionModel(String uid, NetworkSpec spec, double[] params, List<EpochMetrics> history) {
-        this(UidHandoff.offer(uid), spec, params, history);
+    MlpRegressionModel(String uid, FittedNetwork network) {
+        this(UidHandoff.offer(uid), network);
     }
 
-    private MlpRegressionModel(UidHandoff handoff, NetworkSpec spec, double[] params, List<EpochMetrics> history) {
+    private MlpRegressionModel(UidHandoff handoff, FittedNetwork network) {
         super();
         this.uid = UidHandoff.take(uid);
-        this.spec = spec;
-        this.params = params;
-        this.history = Collections.unmodifiableList(new ArrayList<>(history));
+        this.network = network;
     }
 
     @Override
@@ -51,35 +42,32 @@ public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegress
     }
 
     public NetworkSpec spec() {
-        return spec;
+        return network.spec;
     }
 
     /** A copy of the trained weights, in the core's flat layout. */
     public double[] weights() {
-        return params.clone();
+        return network.params.clone();
     }
 
     /** Training's per-epoch metrics. */
     public List<EpochMetrics> history() {
-        return history;
+        return network.history;
     }
 
     @Override
     public int numFeatures() {
-        return spec.inputSize();
+        return network.spec.inputSize();
     }
 
     @Override
     public double predict(Vector features) {
-        if (workspaces == null) {
-            workspaces = ThreadLocal.withInitial(() -> new Workspace(spec, 1));
-        }
-        return MlpModelIO.forward(spec, params, workspaces.get(), features)[0];
+        return network.forward(features)[0];
     }
 
     @Override
     public MlpRegressionModel copy(ParamMap extra) {
-        return copyValues(new MlpRegressionModel(uid, spec, params, history), extra).setParent(parent());
+        return copyValues(new MlpRegressionModel(uid, network), extra).setParent(parent());
     }
 
     @Override
@@ -88,7 +76,7 @@ public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegress
         return new MLWriter() {
             @Override
             public void saveImpl(String path) {
-                MlpModelIO.save(sparkSession(), path, model, spec, params, history);
+                network.save(sparkSession(), path, model);
             }
         };
     }
@@ -98,9 +86,8 @@ public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegress
         return new MLReader<>() {
             @Override
             public MlpRegressionModel load(String path) {
-                MlpModelIO.Loaded loaded = MlpModelIO.load(sparkSession(), path, MlpRegressionModel.class);
-                MlpRegressionModel model = new MlpRegressionModel(loaded.metadata().uid(), loaded.model().spec(),
-                        loaded.model().params(), loaded.history());
+                FittedNetwork.Loaded loaded = FittedNetwork.load(sparkSession(), path, MlpRegressionModel.class);
+                MlpRegressionModel model = new MlpRegressionModel(loaded.metadata().uid(), loaded.network());
                 loaded.metadata().getAndSetParams(model, Option.empty());
                 return model;
             }

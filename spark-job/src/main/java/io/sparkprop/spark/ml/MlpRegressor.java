@@ -60,8 +60,8 @@ public final class MlpRegressor extends Regressor<Vector, MlpRegressor, MlpRegre
             throw new IllegalArgumentException("MlpRegressor predicts one value: layers must end in 1 but end in "
                     + settings.spec().outputSize());
         }
-        MlpTraining.Trained trained = MlpTraining.fit(dataset, this, settings, $(featuresCol()), $(labelCol()), true);
-        return new MlpRegressionModel(uid(), settings.spec(), trained.params(), trained.history());
+        return new MlpRegressionModel(uid(),
+                MlpTraining.fit(dataset, this, settings, $(featuresCol()), $(labelCol()), true));
     }
 
     @Override

@@ -29,14 +29,10 @@ import org.apache.spark.storage.StorageLevel;
  */
 final class MlpTraining {
 
-    /** The trained weights and the per-epoch history. */
-    record Trained(double[] params, List<EpochMetrics> history) {
-    }
-
     private MlpTraining() {
     }
 
-    static Trained fit(Dataset<?> dataset, MlpParams<?> stage, JobSettings settings, String featuresCol,
+    static FittedNetwork fit(Dataset<?> dataset, MlpParams<?> stage, JobSettings settings, String featuresCol,
                        String labelCol, boolean regression) {
         String indicator = stage.$(stage.validationIndicatorCol());
         double fraction = (Double) stage.$(stage.validationFraction());
@@ -87,7 +83,7 @@ final class MlpTraining {
             }
             List<EpochMetrics> history = new ArrayList<>();
             double[] params = trainer.train(start, DistributedTrainer.NO_CHECKPOINTS, history::add).params();
-            return new Trained(params, history);
+            return new FittedNetwork(settings.spec(), params, history);
         } finally {
             blocks.unpersist(false);
             if (validationBlocks != null) {

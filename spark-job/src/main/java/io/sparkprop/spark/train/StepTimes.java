@@ -44,11 +44,6 @@ public final class StepTimes {
         return count;
     }
 
-    /** Forgets every recorded step (for example the warm-up steps of a benchmark). */
-    public synchronized void clear() {
-        count = 0;
-    }
-
     /** The median of each phase, in milliseconds; all zero when nothing was recorded. */
     public synchronized Summary summary() {
         return summarySince(0);

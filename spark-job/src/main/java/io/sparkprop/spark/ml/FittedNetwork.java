@@ -25,25 +25,41 @@ import org.apache.spark.ml.util.DefaultParamsWriter$;
 import org.apache.spark.sql.SparkSession;
 
 /**
- * What the two fitted models share: one row's forward pass, and saving and loading as Spark ML
+ * What the two fitted models hold and share: the trained network (topology, weights, the
+ * per-epoch training history), one row's forward pass, and saving and loading as Spark ML
  * metadata (the params) plus the network in sparkprop's model format at {@code data/model.spm}
- * (the file {@code scripts/sparkprop evaluate} and {@code predict} read) and the training history
- * as {@code data/history.jsonl}.
+ * (the file {@code scripts/sparkprop evaluate} and {@code predict} read) and the history as
+ * {@code data/history.jsonl}. Serializable for the prediction closure; the history stays on the
+ * driver.
  */
-final class MlpModelIO {
+final class FittedNetwork implements java.io.Serializable {
 
+    private static final long serialVersionUID = 1L;
     static final String MODEL_FILE = "data/model.spm";
     static final String HISTORY_FILE = "data/history.jsonl";
 
-    /** A saved model, read back. */
-    record Loaded(DefaultParamsReader.Metadata metadata, Model model, List<EpochMetrics> history) {
+    final NetworkSpec spec;
+    final double[] params;
+    /** Driver-side only: not shipped with the prediction closure. */
+    final transient List<EpochMetrics> history;
+    private transient ThreadLocal<Workspace> workspaces;
+
+    FittedNetwork(NetworkSpec spec, double[] params, List<EpochMetrics> history) {
+        this.spec = spec;
+        this.params = params;
+        this.history = java.util.Collections.unmodifiableList(new ArrayList<>(history));
     }
 
-    private MlpModelIO() {
+    /** A saved model, read back: its Spark ML metadata and its network. */
+    record Loaded(DefaultParamsReader.Metadata metadata, FittedNetwork network) {
     }
 
-    /** The network's outputs for one row, computed in {@code ws} (one row of capacity). */
-    static double[] forward(NetworkSpec spec, double[] params, Workspace ws, Vector features) {
+    /** The network's outputs for one row. */
+    double[] forward(Vector features) {
+        if (workspaces == null) {
+            workspaces = ThreadLocal.withInitial(() -> new Workspace(spec, 1));
+        }
+        Workspace ws = workspaces.get();
         if (features.size() != spec.inputSize()) {
             throw new IllegalArgumentException("Expected a features vector of " + spec.inputSize() + " values but got "
                     + features.size());
@@ -54,8 +70,8 @@ final class MlpModelIO {
         return java.util.Arrays.copyOf(ws.output(), spec.outputSize());
     }
 
-    static void save(SparkSession session, String path, Params stage, NetworkSpec spec, double[] params,
-                     List<EpochMetrics> history) {
+    /** Saves {@code stage}'s params and this network under {@code path}. */
+    void save(SparkSession session, String path, Params stage) {
         DefaultParamsWriter$.MODULE$.saveMetadata(stage, path, session);
         try {
             FileSystem fs = new Path(path).getFileSystem(session.sparkContext().hadoopConfiguration());
@@ -90,7 +106,7 @@ final class MlpModelIO {
                     }
                 }
             }
-            return new Loaded(metadata, model, history);
+            return new Loaded(metadata, new FittedNetwork(model.spec(), model.params(), history));
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot load the model from " + path + ": " + e.getMessage(), e);
         }
