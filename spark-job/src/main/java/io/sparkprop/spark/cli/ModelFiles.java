@@ -16,20 +16,20 @@ import org.apache.hadoop.fs.Path;
  * training config), and for standardization the arrays {@code scaling.shift} and
  * {@code scaling.scale}.
  */
-final class ModelFiles {
+public final class ModelFiles {
 
-    static final String TASK = "sparkprop.task";
-    static final String SCALING = "sparkprop.scaling";
-    static final String DIVISOR = "sparkprop.scaling.divisor";
-    static final String CONFIG = "sparkprop.config";
-    static final String SHIFT = "scaling.shift";
-    static final String SCALE = "scaling.scale";
+    public static final String TASK = "sparkprop.task";
+    public static final String SCALING = "sparkprop.scaling";
+    public static final String DIVISOR = "sparkprop.scaling.divisor";
+    public static final String CONFIG = "sparkprop.config";
+    public static final String SHIFT = "scaling.shift";
+    public static final String SCALE = "scaling.scale";
 
     private ModelFiles() {
     }
 
     /** Reads the model at {@code uri}; errors name the file. */
-    static Model read(String uri, Configuration conf) {
+    public static Model read(String uri, Configuration conf) {
         Path path = new Path(uri);
         try {
             FileSystem fs = path.getFileSystem(conf);

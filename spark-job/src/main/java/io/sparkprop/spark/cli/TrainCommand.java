@@ -4,8 +4,8 @@ import io.sparkprop.core.DataBlock;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
 import io.sparkprop.spark.RunDirectory;
+import io.sparkprop.spark.checkpoint.CheckpointSink;
 import io.sparkprop.spark.checkpoint.CheckpointStore;
-import io.sparkprop.spark.checkpoint.ResumeCheck;
 import io.sparkprop.spark.checkpoint.TrainingState;
 import io.sparkprop.spark.config.JobConfig;
 import io.sparkprop.spark.config.JobSettings;
@@ -19,6 +19,7 @@ import java.io.UncheckedIOException;
 import io.sparkprop.spark.report.RunReport;
 import io.sparkprop.spark.train.EpochMetrics;
 import io.sparkprop.spark.train.EvalSums;
+import io.sparkprop.spark.train.TrainingRun;
 import io.sparkprop.core.Loss;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,8 +27,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
-import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
@@ -112,11 +111,12 @@ public final class TrainCommand {
         }
         Map<String, double[]> arrays = arrays(standardization);
         Map<String, String> metadata = metadata(settings, config);
-        Sink checkpoints = new Sink(store, settings, config, fingerprint, arrays, metadata);
+        CheckpointSink checkpoints = new CheckpointSink(store, settings, config, fingerprint, arrays, metadata);
         TrainingState start;
         if (latest.isPresent()) {
             CheckpointStore.Checkpoint checkpoint = latest.get();
-            checkResumable(checkpoint, config, fingerprint, store);
+            CheckpointSink.checkResumable(checkpoint, config, fingerprint, store,
+                    "Use a new --run-dir to train afresh.");
             start = checkpoint.state();
             LOG.info("Resuming from checkpoint at global step {} (epoch {}, step {}) in {}", start.globalStep(),
                     start.epoch() + 1, start.step() + 1, store.uri());
@@ -126,40 +126,24 @@ public final class TrainCommand {
         writeMetrics(run, start.metricsLines());
 
         int epochs = settings.epochs();
-        DistributedTrainer.Result result = null;
-        // One line per epoch, keyed by epoch: an epoch re-run after a rollback replaces its line.
-        TreeMap<Integer, String> lines = new TreeMap<>();
-        for (int attempt = 0; result == null; attempt++) {
-            lines.clear();
-            for (String line : start.metricsLines()) {
-                lines.put(EpochMetrics.fromJson(line).epoch(), line);
-            }
-            try {
-                result = trainer.train(start, checkpoints, metrics -> {
-                    lines.tailMap(metrics.epoch(), true).clear();
-                    lines.put(metrics.epoch(), metrics.toJson());
-                    double eta = metrics.elapsedSeconds() / (metrics.epoch() + 1) * (epochs - metrics.epoch() - 1);
-                    if (progress != null) {
-                        progress.clear();
+        TrainingRun.Outcome outcome = TrainingRun.run(trainer, start, checkpoints, settings.maxJobRetries(),
+                new TrainingRun.Listener() {
+                    @Override
+                    public void epoch(EpochMetrics metrics, List<String> lines) {
+                        double eta = metrics.elapsedSeconds() / (metrics.epoch() + 1) * (epochs - metrics.epoch() - 1);
+                        if (progress != null) {
+                            progress.clear();
+                        }
+                        LOG.info(metrics.toConsole(epochs, eta));
+                        writeMetrics(run, lines);
                     }
-                    LOG.info(metrics.toConsole(epochs, eta));
-                    writeMetrics(run, new ArrayList<>(lines.values()));
+
+                    @Override
+                    public void restarted(List<String> lines) {
+                        writeMetrics(run, lines);
+                    }
                 });
-            } catch (Exception e) {
-                // Scala throws SparkException undeclared, so it arrives here as a checked Exception.
-                if (!isSparkException(e) || attempt >= settings.maxJobRetries()) {
-                    if (e instanceof RuntimeException runtime) {
-                        throw runtime;
-                    }
-                    throw new IllegalStateException("Training failed: " + e.getMessage(), e);
-                }
-                start = checkpoints.latest().orElseGet(trainer::initialState);
-                LOG.warn("A Spark job failed ({}); retry {} of train.max-job-retries={} from global step {}",
-                        e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(""),
-                        attempt + 1, settings.maxJobRetries(), start.globalStep());
-                writeMetrics(run, start.metricsLines());
-            }
-        }
+        DistributedTrainer.Result result = outcome.result();
 
         Model model = new Model(settings.spec(), result.params(), arrays, metadata);
         run.write(RunDirectory.MODEL, out -> ModelCodec.write(model, out));
@@ -169,7 +153,7 @@ public final class TrainCommand {
                         config.get("train.early-stopping.metric"), run.file(RunDirectory.MODEL))
                 : String.format(Locale.ROOT, "Trained %d epochs; model written to %s", epochs,
                         run.file(RunDirectory.MODEL)));
-        writeReport(sc, run, settings, config, validation, model, result, new ArrayList<>(lines.values()));
+        writeReport(sc, run, settings, config, validation, model, result, outcome.metricsLines());
         return new Outcome(run, result, model);
     }
 
@@ -227,95 +211,11 @@ public final class TrainCommand {
         }
     }
 
-    /** SparkException is checked in Scala's eyes, so Java sees it only as a Throwable. */
-    private static boolean isSparkException(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SparkException) {
-                return true;
-            }
-        }
-        return false;
-    }
-
     private static void writeMetrics(RunDirectory run, List<String> lines) {
         try {
             run.writeText(RunDirectory.METRICS, lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
-        }
-    }
-
-    /** Refuses a checkpoint of other data or an incompatible config; logs what else changed. */
-    private static void checkResumable(CheckpointStore.Checkpoint checkpoint, JobConfig config, String fingerprint,
-                                       CheckpointStore store) {
-        if (!checkpoint.fingerprint().equals(fingerprint)) {
-            throw new IllegalArgumentException("Cannot resume from " + store.uri() + ": it was written for other"
-                    + " training data or another partition count.\nCheckpoint:\n" + checkpoint.fingerprint()
-                    + "Now:\n" + fingerprint);
-        }
-        ResumeCheck.Differences diff = ResumeCheck.compare(JobConfig.parse(checkpoint.config(), "checkpoint config"),
-                config);
-        if (!diff.incompatible().isEmpty()) {
-            throw new IllegalArgumentException("Cannot resume from " + store.uri() + " with an incompatible config: "
-                    + String.join("; ", diff.incompatible()) + ". Use a new --run-dir to train afresh.");
-        }
-        for (String change : diff.harmless()) {
-            LOG.info("Resuming with a changed setting: {}", change);
-        }
-        for (String change : diff.trajectory()) {
-            LOG.warn("Resuming with a changed setting that makes the rest of the run differ from an uninterrupted one:"
-                    + " {}", change);
-        }
-    }
-
-    /** Writes checkpoints for the loop, applying checkpoint.on-failure. */
-    private static final class Sink implements DistributedTrainer.Checkpoints {
-        private final CheckpointStore store;
-        private final JobSettings settings;
-        private final String config;
-        private final String fingerprint;
-        private final Map<String, double[]> arrays;
-        private final Map<String, String> metadata;
-
-        Sink(CheckpointStore store, JobSettings settings, JobConfig config, String fingerprint,
-             Map<String, double[]> arrays, Map<String, String> metadata) {
-            this.store = store;
-            this.settings = settings;
-            this.config = config.render();
-            this.fingerprint = fingerprint;
-            this.arrays = arrays;
-            this.metadata = metadata;
-        }
-
-        @Override
-        public void save(TrainingState state) {
-            Model model = new Model(settings.spec(), state.params(), arrays, metadata);
-            try {
-                String uri = store.write(new CheckpointStore.Checkpoint(state, model, config, fingerprint));
-                LOG.info("Checkpoint at global step {} written to {}", state.globalStep(), uri);
-            } catch (IOException | RuntimeException e) {
-                String message = "Cannot write the checkpoint at global step " + state.globalStep() + " to "
-                        + store.uri() + ": " + e.getMessage() + "; any earlier checkpoint is intact";
-                if (settings.checkpointFailureIsFatal()) {
-                    throw new IllegalStateException(message + " (checkpoint.on-failure=fail)", e);
-                }
-                LOG.warn("{} (checkpoint.on-failure=warn: training goes on)", message);
-            }
-        }
-
-        @Override
-        public Optional<TrainingState> latest() {
-            try {
-                return store.loadNewest().map(c -> {
-                    if (!c.fingerprint().equals(fingerprint)) {
-                        throw new IllegalStateException("The newest checkpoint in " + store.uri()
-                                + " belongs to other training data");
-                    }
-                    return c.state();
-                });
-            } catch (IOException e) {
-                throw new UncheckedIOException("Cannot read checkpoints from " + store.uri() + ": " + e.getMessage(), e);
-            }
         }
     }
 

@@ -86,8 +86,8 @@ public final class ConfigSchema {
         add(ConfigKey.of("train.warmup-steps", Kind.INT, "0", "200", "Linear learning-rate warm-up over this many steps."));
         add(ConfigKey.of("train.local-steps", Kind.INT, "64", "1",
                 "Local SGD: each partition takes this many mini-batch steps on its own rows (its share of each global batch, with the configured optimizer) from the broadcast weights and optimizer state; then weights and state are averaged, weighted by each partition's rows. 1 is exact synchronous SGD: one gradient exchange per global batch. The default, 64, reached 97% MNIST test accuracy several times sooner than 1 and ended 10 epochs as accurate (docs/local-sgd.md)."));
-        add(ConfigKey.choice("train.early-stopping.metric", "none", List.of("none", "val_loss", "val_accuracy", "val_rmse", "val_mae"),
-                "Stop when this validation metric has not improved for train.early-stopping.patience epochs, and keep the best epoch's weights as the model; none trains every epoch. Needs validation data; val_accuracy is for classification, val_rmse and val_mae for regression."));
+        add(ConfigKey.choice("train.early-stopping.metric", "none", List.of("none", "val_loss", "val_accuracy", "val_rmse", "val_mae", "train_loss"),
+                "Stop when this validation metric has not improved for train.early-stopping.patience epochs, and keep the best epoch's weights as the model; none trains every epoch. The val_ metrics need validation data; val_accuracy is for classification, val_rmse and val_mae for regression. train_loss (the epoch's mean mini-batch loss) needs none: with patience 1 and a small min-delta it is a convergence test, like MLlib's tol."));
         add(ConfigKey.of("train.early-stopping.patience", Kind.INT, "3", "5",
                 "Epochs in a row without improvement before early stopping stops, at least 1."));
         add(ConfigKey.of("train.early-stopping.min-delta", Kind.DOUBLE, "0", "0.001",

@@ -17,12 +17,22 @@ import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import java.util.Iterator;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.Params;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsReader$;
 import org.apache.spark.ml.util.DefaultParamsWriter$;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * What the two fitted models hold and share: the trained network (topology, weights, the
@@ -70,6 +80,130 @@ final class FittedNetwork implements java.io.Serializable {
         return java.util.Arrays.copyOf(ws.output(), spec.outputSize());
     }
 
+    /** The values of the columns a model appends to one row, from the network's output for the row. */
+    @FunctionalInterface
+    interface Columns extends java.io.Serializable {
+        Object[] of(double[] output);
+    }
+
+    /**
+     * {@code dataset} with {@code added} columns, whose values {@code columns} makes from each
+     * row's output. The weights go to the executors once, as a broadcast, not in every task's
+     * closure; each partition's rows go through the network {@code blockSize} rows at a time
+     * (one matrix product per layer instead of one per row), in their order.
+     */
+    Dataset<Row> transform(Dataset<?> dataset, String featuresCol, int blockSize, List<StructField> added,
+                           Columns columns) {
+        Dataset<Row> rows = dataset.toDF();
+        StructType schema = rows.schema();
+        for (StructField field : added) {
+            schema = schema.add(field);
+        }
+        // A double[] broadcasts with any serializer setup (Kryo with registration required, too).
+        Broadcast<double[]> weights = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext())
+                .broadcast(params);
+        return rows.mapPartitions(new Predict(spec, weights, rows.schema().fieldIndex(featuresCol), featuresCol,
+                blockSize, columns), Encoders.row(schema));
+    }
+
+    /** One partition's rows, with the appended columns. Holds the weights' broadcast handle, not the weights. */
+    static final class Predict implements MapPartitionsFunction<Row, Row> {
+
+        private static final long serialVersionUID = 1L;
+        private final NetworkSpec spec;
+        private final Broadcast<double[]> weights;
+        private final int featuresIndex;
+        private final String featuresCol;
+        private final int blockSize;
+        private final Columns columns;
+
+        Predict(NetworkSpec spec, Broadcast<double[]> weights, int featuresIndex, String featuresCol, int blockSize,
+                Columns columns) {
+            this.spec = spec;
+            this.weights = weights;
+            this.featuresIndex = featuresIndex;
+            this.featuresCol = featuresCol;
+            this.blockSize = blockSize;
+            this.columns = columns;
+        }
+
+        @Override
+        public Iterator<Row> call(Iterator<Row> input) {
+            double[] params = weights.value();
+            int in = spec.inputSize();
+            int out = spec.outputSize();
+            Network net = new Network(spec);
+            Workspace ws = new Workspace(spec, blockSize);
+            Row[] pending = new Row[blockSize];
+            double[] features = new double[blockSize * in];
+            double[] targets = new double[blockSize * out];
+            org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
+            int partition = task == null ? -1 : task.partitionId();
+            return new Iterator<>() {
+                private final java.util.ArrayDeque<Row> ready = new java.util.ArrayDeque<>();
+                private long rowIndex;
+
+                @Override
+                public boolean hasNext() {
+                    if (ready.isEmpty() && input.hasNext()) {
+                        predictBlock();
+                    }
+                    return !ready.isEmpty();
+                }
+
+                @Override
+                public Row next() {
+                    if (!hasNext()) {
+                        throw new java.util.NoSuchElementException();
+                    }
+                    return ready.poll();
+                }
+
+                private void predictBlock() {
+                    int n = 0;
+                    while (n < blockSize && input.hasNext()) {
+                        Row row = input.next();
+                        Object value = row.get(featuresIndex);
+                        if (!(value instanceof Vector v) || v.size() != in) {
+                            throw bad("a features vector of " + in + " values", value == null ? "null"
+                                    : value instanceof Vector v ? v.size() + " values" : value.getClass().getName());
+                        }
+                        double[] x = v.toArray();
+                        for (int j = 0; j < in; j++) {
+                            if (!Double.isFinite(x[j])) {
+                                throw bad("finite features", x[j] + " at index " + j);
+                            }
+                        }
+                        System.arraycopy(x, 0, features, n * in, in);
+                        pending[n++] = row;
+                        rowIndex++;
+                    }
+                    DataBlock block = new DataBlock(n, in, out, java.util.Arrays.copyOf(features, n * in),
+                            java.util.Arrays.copyOf(targets, n * out), null);
+                    net.forward(params, ws.load(block, 0, n));
+                    double[] outputs = ws.output();
+                    for (int r = 0; r < n; r++) {
+                        Row row = pending[r];
+                        Object[] appended = columns.of(java.util.Arrays.copyOfRange(outputs, r * out, (r + 1) * out));
+                        Object[] values = new Object[row.length() + appended.length];
+                        for (int c = 0; c < row.length(); c++) {
+                            values[c] = row.get(c);
+                        }
+                        System.arraycopy(appended, 0, values, row.length(), appended.length);
+                        ready.add(RowFactory.create(values));
+                        pending[r] = null;
+                    }
+                }
+
+                private IllegalArgumentException bad(String expected, String found) {
+                    return new IllegalArgumentException(String.format(java.util.Locale.ROOT, "Row %d of partition %d:"
+                            + " column '%s' must hold %s but holds %s", rowIndex, partition, featuresCol, expected,
+                            found));
+                }
+            };
+        }
+    }
+
     /** Saves {@code stage}'s params and this network under {@code path}. */
     void save(SparkSession session, String path, Params stage) {
         DefaultParamsWriter$.MODULE$.saveMetadata(stage, path, session);
@@ -88,6 +222,30 @@ final class FittedNetwork implements java.io.Serializable {
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot save the model to " + path + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The network of a saved model: a fitted model's save path (its {@code data/model.spm}) or a
+     * model file of {@code scripts/sparkprop train}.
+     */
+    static Model readModel(String path, org.apache.hadoop.conf.Configuration conf) {
+        try {
+            Path dir = new Path(path);
+            FileSystem fs = dir.getFileSystem(conf);
+            if (fs.getFileStatus(dir).isDirectory()) {
+                Path inside = new Path(dir, MODEL_FILE);
+                if (!fs.exists(inside)) {
+                    throw new IllegalArgumentException(path + " is a directory without " + MODEL_FILE
+                            + ": not a saved MlpClassificationModel or MlpRegressionModel");
+                }
+                return io.sparkprop.spark.cli.ModelFiles.read(inside.toString(), conf);
+            }
+        } catch (java.io.FileNotFoundException e) {
+            throw new IllegalArgumentException("Model " + path + " does not exist", e);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read the model " + path + ": " + e.getMessage(), e);
+        }
+        return io.sparkprop.spark.cli.ModelFiles.read(path, conf);
     }
 
     static Loaded load(SparkSession session, String path, Class<?> type) {

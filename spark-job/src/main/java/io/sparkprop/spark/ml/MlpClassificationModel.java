@@ -2,15 +2,22 @@ package io.sparkprop.spark.ml;
 
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.spark.train.EpochMetrics;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.ml.classification.ProbabilisticClassificationModel;
 import org.apache.spark.ml.linalg.DenseVector;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
 import org.apache.spark.ml.util.MLWriter;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 import scala.Option;
 
 /**
@@ -30,6 +37,7 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
     /** Not final: see {@link UidHandoff}. */
     private String uid;
     private final FittedNetwork network;
+    private final IntParam blockSize;
 
     MlpClassificationModel(String uid, FittedNetwork network) {
         this(UidHandoff.offer(uid), network);
@@ -39,6 +47,9 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
         super();
         this.uid = UidHandoff.take(uid);
         this.network = network;
+        blockSize = new IntParam(this, "blockSize", "rows per matrix product when transforming (>= 1)",
+                ParamValidators.gtEq(1));
+        setDefault(blockSize, 128);
     }
 
     @Override
@@ -54,9 +65,127 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
         return network.spec;
     }
 
-    /** A copy of the trained weights, in the core's flat layout. */
-    public double[] weights() {
-        return network.params.clone();
+    /** The trained weights, in the core's flat layout (a copy; MLlib's model has the same method). */
+    public Vector weights() {
+        return Vectors.dense(network.params.clone());
+    }
+
+    /** The layer sizes, input first (MLlib's model has the same getter). */
+    public int[] getLayers() {
+        return network.spec.sizes();
+    }
+
+    /** Rows per matrix product when transforming (set from the estimator's blockSize). */
+    public IntParam blockSize() {
+        return blockSize;
+    }
+
+    public int getBlockSize() {
+        return (Integer) $(blockSize);
+    }
+
+    public MlpClassificationModel setBlockSize(int value) {
+        set(blockSize, (Object) value);
+        return this;
+    }
+
+    /**
+     * Adds the {@code rawPrediction}, {@code probability} and {@code prediction} columns (those
+     * whose column names are not empty), with the values {@link #predictRaw}, {@link #predictProbability}
+     * and {@link #predict} give, computed {@code blockSize} rows at a time with the weights
+     * broadcast once rather than shipped in every task.
+     */
+    @Override
+    public Dataset<Row> transform(Dataset<?> dataset) {
+        StructType schema = transformSchema(dataset.schema(), true);
+        List<StructField> added = new ArrayList<>();
+        boolean raw = !$(rawPredictionCol()).isEmpty();
+        boolean probability = !$(probabilityCol()).isEmpty();
+        boolean prediction = !$(predictionCol()).isEmpty();
+        for (String column : new String[] {raw ? $(rawPredictionCol()) : "", probability ? $(probabilityCol()) : "",
+                prediction ? $(predictionCol()) : ""}) {
+            if (!column.isEmpty()) {
+                added.add(schema.apply(column));
+            }
+        }
+        if (added.isEmpty()) {
+            return dataset.toDF();
+        }
+        double[] thresholds = isDefined(thresholds()) ? $(thresholds()) : null;
+        return network.transform(dataset, $(featuresCol()), (Integer) $(blockSize), added,
+                new ClassColumns(raw, probability, prediction, thresholds));
+    }
+
+    /** The classifier's columns from the softmax output, as Spark's per-row methods compute them. */
+    private record ClassColumns(boolean raw, boolean probability, boolean prediction, double[] thresholds)
+            implements FittedNetwork.Columns {
+
+        @Override
+        public Object[] of(double[] output) {
+            double[] logs = logs(output);
+            double[] p = softmax(logs.clone());
+            Object[] values = new Object[(raw ? 1 : 0) + (probability ? 1 : 0) + (prediction ? 1 : 0)];
+            int c = 0;
+            if (raw) {
+                values[c++] = Vectors.dense(logs);
+            }
+            if (probability) {
+                values[c++] = Vectors.dense(p);
+            }
+            if (prediction) {
+                values[c] = thresholds == null ? (double) argmax(logs) : (double) thresholdArgmax(p, thresholds);
+            }
+            return values;
+        }
+    }
+
+    /** Spark's rule: the class whose probability over threshold is largest (a 0 threshold wins). */
+    static int thresholdArgmax(double[] probability, double[] thresholds) {
+        int best = 0;
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < probability.length; i++) {
+            double scaled = probability[i] / thresholds[i];
+            if (scaled > max) {
+                max = scaled;
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private static int argmax(double[] values) {
+        int best = 0;
+        for (int i = 1; i < values.length; i++) {
+            if (values[i] > values[best]) {
+                best = i;
+            }
+        }
+        return best;
+    }
+
+    private static double[] logs(double[] probabilities) {
+        double[] raw = new double[probabilities.length];
+        for (int i = 0; i < raw.length; i++) {
+            raw[i] = Math.log(probabilities[i]);
+        }
+        return raw;
+    }
+
+    /** The softmax of {@code values}, in place. */
+    private static double[] softmax(double[] values) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (double v : values) {
+            max = Math.max(max, v);
+        }
+        double sum = 0;
+        for (int i = 0; i < values.length; i++) {
+            values[i] = Math.exp(values[i] - max);
+            sum += values[i];
+        }
+        for (int i = 0; i < values.length; i++) {
+            values[i] /= sum;
+        }
+        return values;
     }
 
     /** Training's per-epoch metrics (loss, validation metrics, throughput, step times). */
@@ -76,29 +205,12 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
 
     @Override
     public Vector predictRaw(Vector features) {
-        double[] probabilities = network.forward(features);
-        double[] raw = new double[probabilities.length];
-        for (int i = 0; i < raw.length; i++) {
-            raw[i] = Math.log(probabilities[i]);
-        }
-        return Vectors.dense(raw);
+        return Vectors.dense(logs(network.forward(features)));
     }
 
     @Override
     public Vector raw2probabilityInPlace(Vector rawPrediction) {
-        double[] values = ((DenseVector) rawPrediction).values();
-        double max = Double.NEGATIVE_INFINITY;
-        for (double v : values) {
-            max = Math.max(max, v);
-        }
-        double sum = 0;
-        for (int i = 0; i < values.length; i++) {
-            values[i] = Math.exp(values[i] - max);
-            sum += values[i];
-        }
-        for (int i = 0; i < values.length; i++) {
-            values[i] /= sum;
-        }
+        softmax(((DenseVector) rawPrediction).values());
         return rawPrediction;
     }
 

@@ -93,6 +93,78 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         return mlpParams().initialWeights;
     }
 
+    default DoubleParam momentum() {
+        return mlpParams().momentum;
+    }
+
+    default DoubleParam adamBeta1() {
+        return mlpParams().adamBeta1;
+    }
+
+    default DoubleParam adamBeta2() {
+        return mlpParams().adamBeta2;
+    }
+
+    default DoubleParam adamEpsilon() {
+        return mlpParams().adamEpsilon;
+    }
+
+    default DoubleParam weightDecay() {
+        return mlpParams().weightDecay;
+    }
+
+    default DoubleParam clipNorm() {
+        return mlpParams().clipNorm;
+    }
+
+    default Param<String> schedule() {
+        return mlpParams().schedule;
+    }
+
+    default DoubleParam scheduleGamma() {
+        return mlpParams().scheduleGamma;
+    }
+
+    default IntParam scheduleStepEpochs() {
+        return mlpParams().scheduleStepEpochs;
+    }
+
+    default DoubleParam minStepSize() {
+        return mlpParams().minStepSize;
+    }
+
+    default IntParam warmupSteps() {
+        return mlpParams().warmupSteps;
+    }
+
+    default Param<String> checkpointDir() {
+        return mlpParams().checkpointDir;
+    }
+
+    default IntParam checkpointInterval() {
+        return mlpParams().checkpointInterval;
+    }
+
+    default IntParam maxJobRetries() {
+        return mlpParams().maxJobRetries;
+    }
+
+    default Param<String> initialModel() {
+        return mlpParams().initialModel;
+    }
+
+    default Param<String> solver() {
+        return mlpParams().solver;
+    }
+
+    default IntParam blockSize() {
+        return mlpParams().blockSize;
+    }
+
+    default DoubleParam tol() {
+        return mlpParams().tol;
+    }
+
     default S setLayers(int[] value) {
         return with(layers(), value);
     }
@@ -157,6 +229,214 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         return with(initialWeights(), value);
     }
 
+    default S setMomentum(double value) {
+        return with(momentum(), value);
+    }
+
+    default S setAdamBeta1(double value) {
+        return with(adamBeta1(), value);
+    }
+
+    default S setAdamBeta2(double value) {
+        return with(adamBeta2(), value);
+    }
+
+    default S setAdamEpsilon(double value) {
+        return with(adamEpsilon(), value);
+    }
+
+    default S setWeightDecay(double value) {
+        return with(weightDecay(), value);
+    }
+
+    default S setClipNorm(double value) {
+        return with(clipNorm(), value);
+    }
+
+    default S setSchedule(String value) {
+        return with(schedule(), value);
+    }
+
+    default S setScheduleGamma(double value) {
+        return with(scheduleGamma(), value);
+    }
+
+    default S setScheduleStepEpochs(int value) {
+        return with(scheduleStepEpochs(), value);
+    }
+
+    default S setMinStepSize(double value) {
+        return with(minStepSize(), value);
+    }
+
+    default S setWarmupSteps(int value) {
+        return with(warmupSteps(), value);
+    }
+
+    default S setCheckpointDir(String value) {
+        return with(checkpointDir(), value);
+    }
+
+    default S setCheckpointInterval(int value) {
+        return with(checkpointInterval(), value);
+    }
+
+    default S setMaxJobRetries(int value) {
+        return with(maxJobRetries(), value);
+    }
+
+    default S setInitialModel(String value) {
+        return with(initialModel(), value);
+    }
+
+    default S setSolver(String value) {
+        return with(solver(), value);
+    }
+
+    default S setBlockSize(int value) {
+        return with(blockSize(), value);
+    }
+
+    default S setTol(double value) {
+        return with(tol(), value);
+    }
+
+    default int[] getLayers() {
+        return $(layers());
+    }
+
+    default String getHiddenActivation() {
+        return $(hiddenActivation());
+    }
+
+    default String getOptimizer() {
+        return $(optimizer());
+    }
+
+    default double getStepSize() {
+        return (Double) $(stepSize());
+    }
+
+    default int getBatchSize() {
+        return (Integer) $(batchSize());
+    }
+
+    default int getMaxIter() {
+        return (Integer) $(maxIter());
+    }
+
+    default long getSeed() {
+        return (Long) $(seed());
+    }
+
+    default double getRegParam() {
+        return (Double) $(regParam());
+    }
+
+    default int getLocalSteps() {
+        return (Integer) $(localSteps());
+    }
+
+    default double getValidationFraction() {
+        return (Double) $(validationFraction());
+    }
+
+    default String getWeightCol() {
+        return $(weightCol());
+    }
+
+    default String getValidationIndicatorCol() {
+        return $(validationIndicatorCol());
+    }
+
+    default String getEarlyStoppingMetric() {
+        return $(earlyStoppingMetric());
+    }
+
+    default int getEarlyStoppingPatience() {
+        return (Integer) $(earlyStoppingPatience());
+    }
+
+    default double getEarlyStoppingMinDelta() {
+        return (Double) $(earlyStoppingMinDelta());
+    }
+
+    default Vector getInitialWeights() {
+        return $(initialWeights());
+    }
+
+    default double getMomentum() {
+        return (Double) $(momentum());
+    }
+
+    default double getAdamBeta1() {
+        return (Double) $(adamBeta1());
+    }
+
+    default double getAdamBeta2() {
+        return (Double) $(adamBeta2());
+    }
+
+    default double getAdamEpsilon() {
+        return (Double) $(adamEpsilon());
+    }
+
+    default double getWeightDecay() {
+        return (Double) $(weightDecay());
+    }
+
+    default double getClipNorm() {
+        return (Double) $(clipNorm());
+    }
+
+    default String getSchedule() {
+        return $(schedule());
+    }
+
+    default double getScheduleGamma() {
+        return (Double) $(scheduleGamma());
+    }
+
+    default int getScheduleStepEpochs() {
+        return (Integer) $(scheduleStepEpochs());
+    }
+
+    default double getMinStepSize() {
+        return (Double) $(minStepSize());
+    }
+
+    default int getWarmupSteps() {
+        return (Integer) $(warmupSteps());
+    }
+
+    default String getCheckpointDir() {
+        return $(checkpointDir());
+    }
+
+    default int getCheckpointInterval() {
+        return (Integer) $(checkpointInterval());
+    }
+
+    default int getMaxJobRetries() {
+        return (Integer) $(maxJobRetries());
+    }
+
+    default String getInitialModel() {
+        return $(initialModel());
+    }
+
+    default String getSolver() {
+        return $(solver());
+    }
+
+    default int getBlockSize() {
+        return (Integer) $(blockSize());
+    }
+
+    default double getTol() {
+        return (Double) $(tol());
+    }
+
     @SuppressWarnings("unchecked")
     private <T> S with(Param<T> param, T value) {
         set(param, value);
@@ -165,23 +445,66 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
 
     /**
      * The training settings these params stand for, as the command line's config keys;
-     * {@code task} is {@code classification} or {@code regression}.
+     * {@code task} is {@code classification} or {@code regression}; {@code extra} are more
+     * {@code key=value} overrides.
      */
-    default JobSettings settings(String task) {
+    default JobSettings settings(String task, String... extra) {
         if (!isDefined(layers())) {
             throw new IllegalArgumentException(getClass().getSimpleName() + " needs layers, e.g. setLayers(new int[]"
                     + " {784, 256, 10})");
         }
-        return JobSettings.from(JobConfig.defaults().withOverrides(List.of("model.task=" + task,
+        String optimizerName = $(optimizer());
+        double learningRate = (Double) $(stepSize());
+        if (isSet(solver())) {
+            if ($(solver()).equals("l-bfgs")) {
+                throw new IllegalArgumentException("solver=l-bfgs: sparkprop trains with mini-batch optimizers and has"
+                        + " no L-BFGS; leave solver unset to train with " + optimizerName + " (the optimizer param),"
+                        + " or set solver=gd for plain SGD");
+            }
+            if (isSet(optimizer()) && !optimizerName.equals("sgd")) {
+                throw new IllegalArgumentException("solver=gd means optimizer sgd but optimizer is set to "
+                        + optimizerName + "; set one of them");
+            }
+            optimizerName = "sgd";
+            if (!isSet(stepSize())) {
+                learningRate = 0.03;
+            }
+        }
+        String stopMetric = $(earlyStoppingMetric());
+        int patience = (Integer) $(earlyStoppingPatience());
+        double minDelta = (Double) $(earlyStoppingMinDelta());
+        if (isSet(tol())) {
+            if (!stopMetric.equals("none")) {
+                throw new IllegalArgumentException("tol (" + $(tol()) + ") stops on the training loss but"
+                        + " earlyStoppingMetric is " + stopMetric + "; set one of them");
+            }
+            stopMetric = "train_loss";
+            patience = 1;
+            minDelta = (Double) $(tol());
+        }
+        List<String> overrides = new java.util.ArrayList<>(List.of("model.task=" + task,
                 "model.layers=" + Arrays.stream($(layers())).mapToObj(Integer::toString)
                         .collect(Collectors.joining(",")),
                 "model.hidden-activation=" + $(hiddenActivation()).replace('_', '-'),
-                "train.optimizer=" + $(optimizer()), "train.learning-rate=" + $(stepSize()),
+                "train.optimizer=" + optimizerName, "train.learning-rate=" + learningRate,
                 "train.batch-size=" + $(batchSize()), "train.epochs=" + $(maxIter()), "train.seed=" + $(seed()),
                 "train.l2=" + $(regParam()), "train.local-steps=" + $(localSteps()),
-                "train.early-stopping.metric=" + $(earlyStoppingMetric()),
-                "train.early-stopping.patience=" + $(earlyStoppingPatience()),
-                "train.early-stopping.min-delta=" + $(earlyStoppingMinDelta()))));
+                "train.momentum=" + $(momentum()), "train.adam.beta1=" + $(adamBeta1()),
+                "train.adam.beta2=" + $(adamBeta2()), "train.adam.epsilon=" + $(adamEpsilon()),
+                "train.clip-norm=" + $(clipNorm()), "train.schedule=" + $(schedule()),
+                "train.schedule.gamma=" + $(scheduleGamma()), "train.schedule.step-epochs=" + $(scheduleStepEpochs()),
+                "train.schedule.min-learning-rate=" + $(minStepSize()), "train.warmup-steps=" + $(warmupSteps()),
+                "train.early-stopping.metric=" + stopMetric, "train.early-stopping.patience=" + patience,
+                "train.early-stopping.min-delta=" + minDelta, "train.max-job-retries=" + $(maxJobRetries()),
+                "checkpoint.every-steps=" + $(checkpointInterval())));
+        if (isDefined(weightDecay())) {
+            overrides.add("train.weight-decay=" + $(weightDecay()));
+        }
+        if (!$(checkpointDir()).isEmpty()) {
+            overrides.add("checkpoint.dir=" + $(checkpointDir()));
+        }
+        overrides.addAll(List.of(extra));
+        return JobSettings.from(JobConfig.defaults().withOverrides(overrides));
     }
 
     /** One stage's param objects and their defaults. */
@@ -202,6 +525,24 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         final IntParam earlyStoppingPatience;
         final DoubleParam earlyStoppingMinDelta;
         final Param<Vector> initialWeights;
+        final DoubleParam momentum;
+        final DoubleParam adamBeta1;
+        final DoubleParam adamBeta2;
+        final DoubleParam adamEpsilon;
+        final DoubleParam weightDecay;
+        final DoubleParam clipNorm;
+        final Param<String> schedule;
+        final DoubleParam scheduleGamma;
+        final IntParam scheduleStepEpochs;
+        final DoubleParam minStepSize;
+        final IntParam warmupSteps;
+        final Param<String> checkpointDir;
+        final IntParam checkpointInterval;
+        final IntParam maxJobRetries;
+        final Param<String> initialModel;
+        final Param<String> solver;
+        final IntParam blockSize;
+        final DoubleParam tol;
 
         /** Params owned by {@code stage} (whose uid must be set), with their defaults set on it. */
         ParamSet(Params stage, String lastLayer) {
@@ -224,15 +565,54 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
             validationIndicatorCol = new Param<>(stage, "validationIndicatorCol", "a boolean column: true rows are"
                     + " the validation data (instead of validationFraction); empty for none");
             earlyStoppingMetric = new Param<>(stage, "earlyStoppingMetric", "stop when this validation metric stops"
-                    + " improving and keep the best epoch's weights: none, val_loss, val_accuracy, val_rmse or val_mae"
-                    + " (needs validationFraction > 0 or validationIndicatorCol)", ParamValidators.inArray(new String[] {"none", "val_loss",
-                            "val_accuracy", "val_rmse", "val_mae"}));
+                    + " improving and keep the best epoch's weights: none, val_loss, val_accuracy, val_rmse, val_mae"
+                    + " (these need validationFraction > 0 or validationIndicatorCol) or train_loss", ParamValidators.inArray(new String[] {"none", "val_loss",
+                            "val_accuracy", "val_rmse", "val_mae", "train_loss"}));
             earlyStoppingPatience = new IntParam(stage, "earlyStoppingPatience", "epochs in a row without improvement"
                     + " before stopping (>= 1)", ParamValidators.gtEq(1));
             earlyStoppingMinDelta = new DoubleParam(stage, "earlyStoppingMinDelta", "the least change that counts as"
                     + " an improvement (>= 0)", ParamValidators.gtEq(0));
             initialWeights = new Param<>(stage, "initialWeights", "weights to start from instead of the seeded"
                     + " initialization, in the core's flat layout (a fitted model's weights())");
+            momentum = new DoubleParam(stage, "momentum", "momentum and nesterov: the momentum coefficient in [0, 1)",
+                    ParamValidators.inRange(0, 1, true, false));
+            adamBeta1 = new DoubleParam(stage, "adamBeta1", "adam and adamw: decay of the first moment, in [0, 1)",
+                    ParamValidators.inRange(0, 1, true, false));
+            adamBeta2 = new DoubleParam(stage, "adamBeta2", "adam and adamw: decay of the second moment, in [0, 1)",
+                    ParamValidators.inRange(0, 1, true, false));
+            adamEpsilon = new DoubleParam(stage, "adamEpsilon", "adam and adamw: added to the root of the second"
+                    + " moment (> 0)", ParamValidators.gt(0));
+            weightDecay = new DoubleParam(stage, "weightDecay", "decoupled weight decay (>= 0); unset: 0.01 for adamw,"
+                    + " 0 otherwise", ParamValidators.gtEq(0));
+            clipNorm = new DoubleParam(stage, "clipNorm", "clip the gradient to this global L2 norm; 0 for no"
+                    + " clipping", ParamValidators.gtEq(0));
+            schedule = new Param<>(stage, "schedule", "learning-rate schedule over epochs: constant, step, exponential"
+                    + " or cosine", ParamValidators.inArray(new String[] {"constant", "step", "exponential", "cosine"}));
+            scheduleGamma = new DoubleParam(stage, "scheduleGamma", "step and exponential: the decay factor in (0, 1]",
+                    ParamValidators.inRange(0, 1, false, true));
+            scheduleStepEpochs = new IntParam(stage, "scheduleStepEpochs", "step: epochs between decays (>= 1)",
+                    ParamValidators.gtEq(1));
+            minStepSize = new DoubleParam(stage, "minStepSize", "cosine: the final learning rate (>= 0)",
+                    ParamValidators.gtEq(0));
+            warmupSteps = new IntParam(stage, "warmupSteps", "linear learning-rate warm-up over this many steps (>= 0)",
+                    ParamValidators.gtEq(0));
+            checkpointDir = new Param<>(stage, "checkpointDir", "a Hadoop file system directory for checkpoints;"
+                    + " a fit finding a checkpoint of the same data and params there resumes from it; empty for none");
+            checkpointInterval = new IntParam(stage, "checkpointInterval", "with checkpointDir: global steps between"
+                    + " checkpoints (rounded up to a local-SGD round); 0 checkpoints at each epoch's end only",
+                    ParamValidators.gtEq(0));
+            maxJobRetries = new IntParam(stage, "maxJobRetries", "restarts from the newest checkpoint (or the start)"
+                    + " after a failed Spark job (>= 0)", ParamValidators.gtEq(0));
+            initialModel = new Param<>(stage, "initialModel", "a saved model to start from: a fitted model's save"
+                    + " path or a model.spm of scripts/sparkprop train; empty for the seeded initialization");
+            solver = new Param<>(stage, "solver", "MLlib compatibility: gd trains with plain SGD (and stepSize 0.03,"
+                    + " MLlib's default, unless set); l-bfgs is refused. Unset: the optimizer param decides",
+                    ParamValidators.inArray(new String[] {"gd", "l-bfgs"}));
+            blockSize = new IntParam(stage, "blockSize", "MLlib compatibility: rows per matrix when predicting (>= 1);"
+                    + " training stacks each partition's mini-batch slice whatever its size", ParamValidators.gtEq(1));
+            tol = new DoubleParam(stage, "tol", "MLlib compatibility: stop when an epoch's training loss improves by"
+                    + " less than tol, keeping the best epoch (early stopping on train_loss, patience 1); unset: off",
+                    ParamValidators.gtEq(0));
             stage.setDefault(hiddenActivation, "relu");
             stage.setDefault(optimizer, "adam");
             stage.setDefault(stepSize, 0.001);
@@ -247,6 +627,22 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
             stage.setDefault(earlyStoppingMetric, "none");
             stage.setDefault(earlyStoppingPatience, 3);
             stage.setDefault(earlyStoppingMinDelta, 0.0);
+            JobConfig defaults = JobConfig.defaults();
+            stage.setDefault(momentum, defaults.getDouble("train.momentum"));
+            stage.setDefault(adamBeta1, defaults.getDouble("train.adam.beta1"));
+            stage.setDefault(adamBeta2, defaults.getDouble("train.adam.beta2"));
+            stage.setDefault(adamEpsilon, defaults.getDouble("train.adam.epsilon"));
+            stage.setDefault(clipNorm, defaults.getDouble("train.clip-norm"));
+            stage.setDefault(schedule, defaults.get("train.schedule"));
+            stage.setDefault(scheduleGamma, defaults.getDouble("train.schedule.gamma"));
+            stage.setDefault(scheduleStepEpochs, defaults.getInt("train.schedule.step-epochs"));
+            stage.setDefault(minStepSize, defaults.getDouble("train.schedule.min-learning-rate"));
+            stage.setDefault(warmupSteps, defaults.getInt("train.warmup-steps"));
+            stage.setDefault(checkpointDir, "");
+            stage.setDefault(checkpointInterval, defaults.getInt("checkpoint.every-steps"));
+            stage.setDefault(maxJobRetries, defaults.getInt("train.max-job-retries"));
+            stage.setDefault(initialModel, "");
+            stage.setDefault(blockSize, 128);
         }
     }
 }

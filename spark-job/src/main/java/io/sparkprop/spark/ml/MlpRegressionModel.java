@@ -4,11 +4,17 @@ import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.spark.train.EpochMetrics;
 import java.util.List;
 import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.linalg.Vectors;
+import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.regression.RegressionModel;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
 import org.apache.spark.ml.util.MLWriter;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.types.StructType;
 import scala.Option;
 
 /**
@@ -22,6 +28,7 @@ public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegress
     /** Not final: see {@link UidHandoff}. */
     private String uid;
     private final FittedNetwork network;
+    private final IntParam blockSize;
 
     MlpRegressionModel(String uid, FittedNetwork network) {
         this(UidHandoff.offer(uid), network);
@@ -31,6 +38,9 @@ public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegress
         super();
         this.uid = UidHandoff.take(uid);
         this.network = network;
+        blockSize = new IntParam(this, "blockSize", "rows per matrix product when transforming (>= 1)",
+                ParamValidators.gtEq(1));
+        setDefault(blockSize, 128);
     }
 
     @Override
@@ -45,9 +55,43 @@ public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegress
         return network.spec;
     }
 
-    /** A copy of the trained weights, in the core's flat layout. */
-    public double[] weights() {
-        return network.params.clone();
+    /** The trained weights, in the core's flat layout (a copy). */
+    public Vector weights() {
+        return Vectors.dense(network.params.clone());
+    }
+
+    /** The layer sizes, input first. */
+    public int[] getLayers() {
+        return network.spec.sizes();
+    }
+
+    /** Rows per matrix product when transforming (set from the estimator's blockSize). */
+    public IntParam blockSize() {
+        return blockSize;
+    }
+
+    public int getBlockSize() {
+        return (Integer) $(blockSize);
+    }
+
+    public MlpRegressionModel setBlockSize(int value) {
+        set(blockSize, (Object) value);
+        return this;
+    }
+
+    /**
+     * Adds the {@code prediction} column, the values {@link #predict} gives, computed
+     * {@code blockSize} rows at a time with the weights broadcast once rather than shipped in
+     * every task.
+     */
+    @Override
+    public Dataset<Row> transform(Dataset<?> dataset) {
+        StructType schema = transformSchema(dataset.schema(), true);
+        if ($(predictionCol()).isEmpty()) {
+            return dataset.toDF();
+        }
+        return network.transform(dataset, $(featuresCol()), (Integer) $(blockSize), List.of(schema.apply($(predictionCol()))),
+                output -> new Object[] {output[0]});
     }
 
     /** Training's per-epoch metrics. */

@@ -2,7 +2,9 @@ package io.sparkprop.spark.ml;
 
 import io.sparkprop.spark.config.JobSettings;
 import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.regression.Regressor;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsWriter;
@@ -25,6 +27,7 @@ public final class MlpRegressor extends Regressor<Vector, MlpRegressor, MlpRegre
     /** Not final: see {@link UidHandoff}. */
     private String uid;
     private final ParamSet params;
+    private final Param<String> outputActivation;
 
     public MlpRegressor() {
         this(Identifiable$.MODULE$.randomUID("sparkpropMlpReg"));
@@ -38,6 +41,10 @@ public final class MlpRegressor extends Regressor<Vector, MlpRegressor, MlpRegre
         super();
         uid = UidHandoff.take(uid);
         params = new ParamSet(this, "1 (the one output)");
+        outputActivation = new Param<>(this, "outputActivation", "the output's activation: identity, sigmoid, tanh,"
+                + " relu or leaky_relu (for targets in a known range)", ParamValidators.inArray(new String[] {"identity",
+                        "sigmoid", "tanh", "relu", "leaky_relu"}));
+        setDefault(outputActivation, "identity");
     }
 
     @Override
@@ -53,9 +60,19 @@ public final class MlpRegressor extends Regressor<Vector, MlpRegressor, MlpRegre
         return params;
     }
 
+    public Param<String> outputActivation() {
+        return outputActivation;
+    }
+
+    public MlpRegressor setOutputActivation(String value) {
+        set(outputActivation, value);
+        return this;
+    }
+
     @Override
     public MlpRegressionModel train(Dataset<?> dataset) {
-        JobSettings settings = settings("regression");
+        JobSettings settings = settings("regression",
+                "model.output-activation=" + $(outputActivation).replace('_', '-'));
         if (settings.spec().outputSize() != 1) {
             throw new IllegalArgumentException("MlpRegressor predicts one value: layers must end in 1 but end in "
                     + settings.spec().outputSize());

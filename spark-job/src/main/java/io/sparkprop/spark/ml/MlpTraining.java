@@ -1,15 +1,23 @@
 package io.sparkprop.spark.ml;
 
 import io.sparkprop.core.DataBlock;
+import io.sparkprop.core.io.Model;
+import io.sparkprop.spark.checkpoint.CheckpointSink;
+import io.sparkprop.spark.checkpoint.CheckpointStore;
 import io.sparkprop.spark.checkpoint.TrainingState;
+import io.sparkprop.spark.cli.ModelFiles;
 import io.sparkprop.spark.config.JobSettings;
 import io.sparkprop.spark.train.BlockOps;
 import io.sparkprop.spark.train.DistributedTrainer;
-import io.sparkprop.spark.train.EpochMetrics;
+import io.sparkprop.spark.train.TrainingRun;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
@@ -20,6 +28,8 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What {@link MlpClassifier} and {@link MlpRegressor} do in {@code train}: turn the input's
@@ -28,6 +38,8 @@ import org.apache.spark.storage.StorageLevel;
  * the command line's engine, {@link DistributedTrainer}.
  */
 final class MlpTraining {
+
+    private static final Logger LOG = LoggerFactory.getLogger(MlpTraining.class);
 
     private MlpTraining() {
     }
@@ -56,7 +68,8 @@ final class MlpTraining {
         JavaRDD<DataBlock> validationBlocks = validationRows == null ? null
                 : blocks(validationRows, stage, settings, featuresCol, labelCol, regression);
         try {
-            long count = blocks.map(DataBlock::rows).reduce(Integer::sum);
+            long[] summary = summarize(blocks);
+            long count = summary[0];
             JavaSparkContext sc = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext());
             JavaRDD<DataBlock> train = blocks;
             JavaRDD<DataBlock> validation = validationBlocks;
@@ -66,30 +79,121 @@ final class MlpTraining {
                 validation = split.get(1);
                 count = train.map(DataBlock::rows).reduce(Integer::sum);
             }
-            if (validation == null && !stage.$(stage.earlyStoppingMetric()).equals("none")) {
+            if (validation == null && stage.$(stage.earlyStoppingMetric()).startsWith("val_")) {
                 throw new IllegalArgumentException("earlyStoppingMetric=" + stage.$(stage.earlyStoppingMetric())
                         + " needs validation data: set validationFraction > 0 or validationIndicatorCol");
             }
             DistributedTrainer trainer = new DistributedTrainer(sc, settings, train, count, validation);
-            TrainingState start = trainer.initialState();
-            if (stage.isDefined(stage.initialWeights())) {
-                double[] initial = stage.$(stage.initialWeights()).toArray();
-                if (initial.length != settings.spec().paramCount()) {
-                    throw new IllegalArgumentException("initialWeights holds " + initial.length + " values but "
-                            + settings.spec() + " has " + settings.spec().paramCount() + " parameters");
+            DistributedTrainer.Checkpoints checkpoints = DistributedTrainer.NO_CHECKPOINTS;
+            TrainingState start = null;
+            String checkpointDir = stage.$(stage.checkpointDir());
+            if (!checkpointDir.isEmpty()) {
+                // The data's identity: its partitions, rows and a hash of every value, in order.
+                String fingerprint = "estimator training data\npartitions " + blocks.getNumPartitions() + "\nrows "
+                        + summary[0] + "\ncontent hash " + Long.toHexString(summary[1]) + "\n";
+                CheckpointStore store = CheckpointStore.open(checkpointDir, sc.hadoopConfiguration(),
+                        settings.checkpointKeep());
+                Optional<CheckpointStore.Checkpoint> latest;
+                try {
+                    latest = store.loadNewest();
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException("Cannot read checkpoints from " + store.uri() + ": "
+                            + e.getMessage(), e);
                 }
-                start = new TrainingState(0, 0, 0, initial, start.optimizer(), 0, 0, 1.0, 0, 0, 0, List.of(),
-                        new double[0]);
+                if (latest.isPresent()) {
+                    CheckpointSink.checkResumable(latest.get(), settings.config(), fingerprint, store,
+                            "Set another checkpointDir to train afresh.");
+                    start = latest.get().state();
+                    LOG.info("Resuming from the checkpoint at global step {} (epoch {}) in {}", start.globalStep(),
+                            start.epoch() + 1, store.uri());
+                }
+                Map<String, String> metadata = new LinkedHashMap<>();
+                metadata.put(ModelFiles.TASK, regression ? "regression" : "classification");
+                metadata.put(ModelFiles.SCALING, "none");
+                metadata.put(ModelFiles.CONFIG, settings.config().render());
+                checkpoints = new CheckpointSink(store, settings, settings.config(), fingerprint, Map.of(), metadata);
             }
-            List<EpochMetrics> history = new ArrayList<>();
-            double[] params = trainer.train(start, DistributedTrainer.NO_CHECKPOINTS, history::add).params();
-            return new FittedNetwork(settings.spec(), params, history);
+            if (start == null) {
+                start = trainer.initialState();
+                double[] initial = initialWeights(stage, settings, sc);
+                if (initial != null) {
+                    start = new TrainingState(0, 0, 0, initial, start.optimizer(), 0, 0, 1.0, 0, 0, 0, List.of(),
+                            new double[0]);
+                }
+            }
+            TrainingRun.Outcome outcome = TrainingRun.run(trainer, start, checkpoints, settings.maxJobRetries(),
+                    (metrics, lines) -> LOG.info(metrics.toConsole(settings.epochs(), Double.NaN)));
+            return new FittedNetwork(settings.spec(), outcome.result().params(), outcome.history());
         } finally {
             blocks.unpersist(false);
             if (validationBlocks != null) {
                 validationBlocks.unpersist(false);
             }
         }
+    }
+
+    /**
+     * The weights to start from: {@code initialWeights}, or the saved model {@code initialModel}
+     * names; null for the seeded initialization.
+     */
+    private static double[] initialWeights(MlpParams<?> stage, JobSettings settings, JavaSparkContext sc) {
+        String path = stage.$(stage.initialModel());
+        boolean weightsSet = stage.isDefined(stage.initialWeights());
+        if (weightsSet && !path.isEmpty()) {
+            throw new IllegalArgumentException("Set initialWeights or initialModel (" + path + "), not both");
+        }
+        double[] initial;
+        String what;
+        if (weightsSet) {
+            initial = stage.$(stage.initialWeights()).toArray();
+            what = "initialWeights";
+        } else if (!path.isEmpty()) {
+            Model model = FittedNetwork.readModel(path, sc.hadoopConfiguration());
+            if (!Arrays.equals(model.spec().sizes(), settings.spec().sizes())) {
+                throw new IllegalArgumentException("initialModel " + path + " has layers "
+                        + Arrays.toString(model.spec().sizes()) + " but layers is "
+                        + Arrays.toString(settings.spec().sizes()));
+            }
+            String scaling = model.metadata().getOrDefault(ModelFiles.SCALING, "none");
+            if (!scaling.equals("none")) {
+                LOG.warn("initialModel {} was trained on features scaled by sparkprop ({}={}); this fit takes the"
+                        + " features column as it is", path, ModelFiles.SCALING, scaling);
+            }
+            initial = model.params();
+            what = "initialModel " + path;
+        } else {
+            return null;
+        }
+        if (initial.length != settings.spec().paramCount()) {
+            throw new IllegalArgumentException(what + " holds " + initial.length + " values but "
+                    + settings.spec() + " has " + settings.spec().paramCount() + " parameters");
+        }
+        return initial;
+    }
+
+    /** Rows and a hash of every value of {@code blocks}, in partition order: {rows, hash}. */
+    private static long[] summarize(JavaRDD<DataBlock> blocks) {
+        List<long[]> parts = blocks.map(MlpTraining::summarize).collect();
+        long rows = 0;
+        long hash = 1;
+        for (long[] part : parts) {
+            rows += part[0];
+            hash = 31 * hash + part[1];
+        }
+        return new long[] {rows, hash};
+    }
+
+    private static long[] summarize(DataBlock block) {
+        long hash = block.rows();
+        for (double[] values : new double[][] {block.features(), block.targets(), block.weights()}) {
+            hash = 31 * hash + (values == null ? 0 : values.length);
+            if (values != null) {
+                for (double v : values) {
+                    hash = hash * 0x9E3779B97F4A7C15L + Double.doubleToLongBits(v);
+                }
+            }
+        }
+        return new long[] {block.rows(), hash};
     }
 
     /** The rows of {@code data} as one cached block per partition. */

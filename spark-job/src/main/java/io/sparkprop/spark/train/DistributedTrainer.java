@@ -177,7 +177,7 @@ public final class DistributedTrainer {
                     settings.batchSize(), partitions, Math.max(1, settings.batchSize() / partitions), 16 * partitions);
         }
         EarlyStopping early = settings.earlyStopping();
-        if (early != null && validation == null) {
+        if (early != null && early.metric() != EarlyStopping.Metric.TRAIN_LOSS && validation == null) {
             throw new IllegalArgumentException("train.early-stopping.metric=" + early.metric().key() + " needs"
                     + " validation data: set data.validation or data.validation-fraction");
         }

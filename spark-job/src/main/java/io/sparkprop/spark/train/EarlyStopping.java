@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Early stopping on a validation metric: an epoch improves on the best so far when its value is
+ * Early stopping on a validation metric (or on the training loss, a convergence test): an epoch improves on the best so far when its value is
  * better by more than {@code minDelta} (lower for losses and errors, higher for accuracy); after
  * {@code patience} epochs in a row without improvement, training stops, and the best epoch's
  * weights become the result.
@@ -18,7 +18,7 @@ public final class EarlyStopping {
     /** The metrics early stopping can watch, by their {@code metrics.jsonl} names. */
     public enum Metric {
         VAL_LOSS("val_loss", false), VAL_ACCURACY("val_accuracy", true), VAL_RMSE("val_rmse", false),
-        VAL_MAE("val_mae", false);
+        VAL_MAE("val_mae", false), TRAIN_LOSS("train_loss", false);
 
         private final String key;
         private final boolean higherIsBetter;
@@ -40,7 +40,7 @@ public final class EarlyStopping {
                 }
             }
             throw new IllegalArgumentException("Unknown early-stopping metric '" + key
-                    + "'; expected val_loss, val_accuracy, val_rmse or val_mae");
+                    + "'; expected val_loss, val_accuracy, val_rmse, val_mae or train_loss");
         }
 
         double of(EpochMetrics m) {
@@ -49,6 +49,7 @@ public final class EarlyStopping {
                 case VAL_ACCURACY -> m.valAccuracy();
                 case VAL_RMSE -> m.valRmse();
                 case VAL_MAE -> m.valMae();
+                case TRAIN_LOSS -> m.trainLoss();
             };
         }
     }

@@ -79,7 +79,7 @@ class MlpClassifierTest {
         String path = dir.resolve("model").toString();
         model.write().save(path);
         MlpClassificationModel loaded = MlpClassificationModel.load(path);
-        assertArrayEquals(model.weights(), loaded.weights());
+        assertArrayEquals(model.weights().toArray(), loaded.weights().toArray());
         assertEquals(model.uid(), loaded.uid());
         assertEquals(30, loaded.history().size());
         assertEquals(model.history().get(29).valAccuracy(), loaded.history().get(29).valAccuracy());
@@ -115,7 +115,7 @@ class MlpClassifierTest {
     void theSameDataAndSeedGiveBitIdenticalWeights() {
         SparkSession spark = SparkTestSupport.spark();
         Dataset<Row> train = vectors(spark, 300, 5);
-        assertArrayEquals(classifier().fit(train).weights(), classifier().fit(train).weights());
+        assertArrayEquals(classifier().fit(train).weights().toArray(), classifier().fit(train).weights().toArray());
     }
 
     @Test
@@ -128,15 +128,15 @@ class MlpClassifierTest {
                 .setEarlyStoppingPatience(1).setEarlyStoppingMinDelta(1e9).fit(train);
         assertEquals(2, stopped.history().size());
         MlpClassificationModel oneEpoch = classifier().setValidationFraction(0.2).setMaxIter(1).fit(train);
-        assertArrayEquals(oneEpoch.weights(), stopped.weights());
+        assertArrayEquals(oneEpoch.weights().toArray(), stopped.weights().toArray());
         IllegalArgumentException noValidation = assertThrows(IllegalArgumentException.class,
                 () -> classifier().setEarlyStoppingMetric("val_loss").fit(train));
         assertTrue(noValidation.getMessage().contains("validationFraction"), noValidation.getMessage());
 
         // A learning rate of 1e-12 for one epoch leaves the given initial weights where they were.
-        double[] start = oneEpoch.weights();
+        double[] start = oneEpoch.weights().toArray();
         double[] after = classifier().setInitialWeights(Vectors.dense(start)).setStepSize(1e-12).setMaxIter(1)
-                .fit(train).weights();
+                .fit(train).weights().toArray();
         for (int i = 0; i < start.length; i++) {
             assertEquals(start[i], after[i], 1e-9, "weight " + i);
         }

@@ -70,7 +70,7 @@ class MlpRegressorTest {
         assertEquals(40, model.history().size());
         assertTrue(model.history().get(39).valRmse() < 0.02, model.history().get(39).toJson());
         // w ≈ (0.5, -0.25), b ≈ 0.1 (layout: W row-major, then b)
-        double[] w = model.weights();
+        double[] w = model.weights().toArray();
         assertEquals(0.5, w[0], 0.05);
         assertEquals(-0.25, w[1], 0.05);
         assertEquals(0.1, w[2], 0.05);
@@ -78,7 +78,7 @@ class MlpRegressorTest {
         String path = dir.resolve("regressor").toString();
         model.write().save(path);
         MlpRegressionModel loaded = MlpRegressionModel.load(path);
-        assertArrayEquals(model.weights(), loaded.weights());
+        assertArrayEquals(model.weights().toArray(), loaded.weights().toArray());
         assertEquals(model.transform(test).select("prediction").collectAsList(),
                 loaded.transform(test).select("prediction").collectAsList());
     }
@@ -99,5 +99,25 @@ class MlpRegressorTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new MlpRegressor().setLayers(new int[] {2, 2}).fit(data(SparkTestSupport.spark(), 10, 5, false)));
         assertTrue(e.getMessage().contains("layers must end in 1"), e.getMessage());
+    }
+
+    @Test
+    void outputActivationBoundsPredictionsAndTransformMatchesPredict() {
+        SparkSession spark = SparkTestSupport.spark();
+        Dataset<Row> train = data(spark, 300, 3, false);
+        MlpRegressionModel model = regressor().setLayers(new int[] {2, 8, 1}).setOutputActivation("sigmoid")
+                .setMaxIter(3).fit(train).setBlockSize(5);
+        // Far outside the training range a linear output would leave (0, 1); a sigmoid cannot.
+        Dataset<Row> far = spark.createDataFrame(List.of(RowFactory.create(Vectors.dense(-50, 80)),
+                RowFactory.create(Vectors.dense(60, -90)), RowFactory.create(Vectors.dense(0.3, 0.2))),
+                new StructType().add("features", new VectorUDT()));
+        for (Row r : model.transform(far).collectAsList()) {
+            double p = r.getDouble(1);
+            assertTrue(p >= 0 && p <= 1, "prediction " + p);
+            assertEquals(model.predict(r.getAs(0)), p, 1e-12);
+        }
+        for (Row r : model.transform(data(spark, 40, 4, false).repartition(3)).collectAsList()) {
+            assertEquals(model.predict(r.getAs(0)), r.getDouble(r.fieldIndex("prediction")), 1e-12);
+        }
     }
 }

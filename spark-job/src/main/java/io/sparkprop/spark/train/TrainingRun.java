@@ -1,0 +1,94 @@
+package io.sparkprop.spark.train;
+
+import io.sparkprop.spark.checkpoint.TrainingState;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+import org.apache.spark.SparkException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A whole training run as the command line and the estimators do it: {@link DistributedTrainer#train}
+ * from a start state, and after a failed Spark job (an executor lost more often than Spark's own
+ * task retries allow, say) up to {@code train.max-job-retries} restarts from the newest checkpoint.
+ * Keeps the run's history, one {@code metrics.jsonl} line per epoch: an epoch run again after a
+ * restart or rollback replaces its line.
+ */
+public final class TrainingRun {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingRun.class);
+
+    /** What the run ended with: the trainer's result and the history, epoch by epoch. */
+    public record Outcome(DistributedTrainer.Result result, List<String> metricsLines) {
+
+        /** The history as metrics. */
+        public List<EpochMetrics> history() {
+            List<EpochMetrics> history = new ArrayList<>();
+            for (String line : metricsLines) {
+                history.add(EpochMetrics.fromJson(line));
+            }
+            return history;
+        }
+    }
+
+    /** Sees the run's progress. */
+    public interface Listener {
+        /** An epoch ended with {@code metrics}; {@code metricsLines} is the history up to it. */
+        void epoch(EpochMetrics metrics, List<String> metricsLines);
+
+        /** The run starts again from a checkpoint whose history is {@code metricsLines}. */
+        default void restarted(List<String> metricsLines) {
+        }
+    }
+
+    private TrainingRun() {
+    }
+
+    /**
+     * Trains from {@code start} to the end, restarting at most {@code maxJobRetries} times after a
+     * failed Spark job; any other failure, or one too many, is thrown.
+     */
+    public static Outcome run(DistributedTrainer trainer, TrainingState start, DistributedTrainer.Checkpoints checkpoints,
+                              int maxJobRetries, Listener listener) {
+        TreeMap<Integer, String> lines = new TreeMap<>();
+        for (int attempt = 0; ; attempt++) {
+            lines.clear();
+            for (String line : start.metricsLines()) {
+                lines.put(EpochMetrics.fromJson(line).epoch(), line);
+            }
+            try {
+                DistributedTrainer.Result result = trainer.train(start, checkpoints, metrics -> {
+                    lines.tailMap(metrics.epoch(), true).clear();
+                    lines.put(metrics.epoch(), metrics.toJson());
+                    listener.epoch(metrics, new ArrayList<>(lines.values()));
+                });
+                return new Outcome(result, new ArrayList<>(lines.values()));
+            } catch (Exception e) {
+                // Scala throws SparkException undeclared, so it arrives here as a checked Exception.
+                if (!isSparkException(e) || attempt >= maxJobRetries) {
+                    if (e instanceof RuntimeException runtime) {
+                        throw runtime;
+                    }
+                    throw new IllegalStateException("Training failed: " + e.getMessage(), e);
+                }
+                start = checkpoints.latest().orElseGet(trainer::initialState);
+                LOG.warn("A Spark job failed ({}); retry {} of train.max-job-retries={} from global step {}",
+                        e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(""),
+                        attempt + 1, maxJobRetries, start.globalStep());
+                listener.restarted(start.metricsLines());
+            }
+        }
+    }
+
+    /** SparkException is checked in Scala's eyes, so Java sees it only as a Throwable. */
+    private static boolean isSparkException(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SparkException) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
