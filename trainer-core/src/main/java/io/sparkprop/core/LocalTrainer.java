@@ -57,10 +57,16 @@ public final class LocalTrainer {
     private final LearningRateSchedule schedule;
 
     public LocalTrainer(NetworkSpec spec, Settings settings, Optimizer optimizer, LearningRateSchedule schedule) {
+        this(spec, settings, optimizer, schedule, Precision.FLOAT64);
+    }
+
+    /** A trainer whose matrix products run in {@code precision} ({@link Precision}). */
+    public LocalTrainer(NetworkSpec spec, Settings settings, Optimizer optimizer, LearningRateSchedule schedule,
+                        Precision precision) {
         if (settings == null || optimizer == null || schedule == null) {
             throw new IllegalArgumentException("Settings, optimizer and schedule must all be given");
         }
-        this.network = new Network(spec);
+        this.network = new Network(spec, precision);
         this.settings = settings;
         this.optimizer = optimizer;
         this.schedule = schedule;

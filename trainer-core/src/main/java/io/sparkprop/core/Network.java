@@ -20,12 +20,27 @@ import dev.ludovic.netlib.blas.BLAS;
 public final class Network {
 
     private final NetworkSpec spec;
+    private final Precision precision;
 
+    /** A network computing in double precision throughout. */
     public Network(NetworkSpec spec) {
+        this(spec, Precision.FLOAT64);
+    }
+
+    /** A network whose matrix products run in {@code precision}. */
+    public Network(NetworkSpec spec, Precision precision) {
         if (spec == null) {
             throw new IllegalArgumentException("Network spec must be given but got null");
         }
+        if (precision == null) {
+            throw new IllegalArgumentException("Precision must be given but got null");
+        }
         this.spec = spec;
+        this.precision = precision;
+    }
+
+    public Precision precision() {
+        return precision;
     }
 
     public NetworkSpec spec() {
@@ -42,6 +57,10 @@ public final class Network {
         checkWorkspace(ws);
         int n = ws.rows;
         if (n == 0) {
+            return;
+        }
+        if (precision == Precision.FLOAT32) {
+            forward32(params, ws);
             return;
         }
         BLAS blas = Blas.get();
@@ -117,6 +136,10 @@ public final class Network {
             throw new IllegalArgumentException("Expected at least " + (n * width) + " output gradients but got "
                     + gradOutput.length);
         }
+        if (precision == Precision.FLOAT32) {
+            // The products use the float copy forward32 made; refresh it in case params differ.
+            toFloat(params, 0, ws.floats().weights, 0, params.length);
+        }
         System.arraycopy(gradOutput, 0, ws.gradA, 0, n * width);
         spec.layer(last).activation().backward(ws.a[last], ws.h[last], ws.gradA, n, width);
         backpropagate(params, ws, ws.gradA, gradSum, gradInput);
@@ -137,6 +160,10 @@ public final class Network {
         }
         int n = ws.rows;
         if (n == 0) {
+            return;
+        }
+        if (precision == Precision.FLOAT32) {
+            backpropagate32(params, ws, deltaTop, gradSum, gradInput);
             return;
         }
         BLAS blas = Blas.get();
@@ -172,6 +199,101 @@ public final class Network {
                 spare = delta;
                 delta = gradIn;
             }
+        }
+    }
+
+    /**
+     * {@link #forward} with single-precision products: the weights and the input are rounded to
+     * float, each layer's product {@code H_{k-1} W_kᵀ} is an {@code sgemm}, widened to double before
+     * the (double) bias and activation; a hidden layer's output is rounded to float for the next
+     * product. The double {@code a} and {@code h} buffers end as in {@link Precision#FLOAT64}.
+     */
+    private void forward32(double[] params, Workspace ws) {
+        Workspace.Floats f = ws.floats();
+        int n = ws.rows;
+        toFloat(params, 0, f.weights, 0, params.length);
+        toFloat(ws.x, 0, f.x, 0, n * spec.inputSize());
+        BLAS blas = Blas.get();
+        float[] hPrev = f.x;
+        int last = spec.numLayers() - 1;
+        for (int k = 0; k <= last; k++) {
+            LayerSpec layer = spec.layer(k);
+            int numIn = layer.numIn();
+            int numOut = layer.numOut();
+            int bOff = spec.biasOffset(k);
+            // As in forward: product (n, numOut) = hPrev (n, numIn) wᵀ, column-major as (numOut, n).
+            blas.sgemm("T", "N", numOut, n, numIn, 1.0f, f.weights, spec.weightOffset(k), numIn,
+                    hPrev, 0, numIn, 0.0f, f.product, 0, numOut);
+            double[] a = ws.a[k];
+            for (int r = 0; r < n; r++) {
+                int off = r * numOut;
+                for (int j = 0; j < numOut; j++) {
+                    a[off + j] = params[bOff + j] + f.product[off + j];
+                }
+            }
+            layer.activation().forward(a, ws.h[k], n, numOut);
+            if (k < last) {
+                toFloat(ws.h[k], 0, f.h[k], 0, n * numOut);
+                hPrev = f.h[k];
+            }
+        }
+    }
+
+    /**
+     * The backward pass with single-precision products, after {@link #forward32} (whose float
+     * weights and activations it reuses): each layer's delta is rounded to float; {@code ∇W_k} is
+     * an {@code sgemm} added into the double {@code gradSum}; {@code ∂J/∂H_{k-1}} an {@code sgemm}
+     * widened to double before the activation's derivative. Bias gradients sum the double deltas.
+     */
+    private void backpropagate32(double[] params, Workspace ws, double[] deltaTop, double[] gradSum,
+                                 double[] gradInput) {
+        Workspace.Floats f = ws.floats();
+        int n = ws.rows;
+        BLAS blas = Blas.get();
+        double[] delta = deltaTop;
+        double[] spare = delta == ws.gradA ? ws.gradB : ws.gradA;
+        for (int k = spec.numLayers() - 1; k >= 0; k--) {
+            LayerSpec layer = spec.layer(k);
+            int numIn = layer.numIn();
+            int numOut = layer.numOut();
+            float[] hPrev = k == 0 ? f.x : f.h[k - 1];
+            toFloat(delta, 0, f.delta, 0, n * numOut);
+            // As in backpropagate: ∇Wᵀ (numIn, numOut) = hPrevᵀ (numIn, n) · op_T(deltaᵀ).
+            blas.sgemm("N", "T", numIn, numOut, n, 1.0f, hPrev, 0, numIn, f.delta, 0, numOut,
+                    0.0f, f.gradW, 0, numIn);
+            int wOff = spec.weightOffset(k);
+            int size = numIn * numOut;
+            for (int i = 0; i < size; i++) {
+                gradSum[wOff + i] += f.gradW[i];
+            }
+            int bOff = spec.biasOffset(k);
+            for (int r = 0; r < n; r++) {
+                int off = r * numOut;
+                for (int j = 0; j < numOut; j++) {
+                    gradSum[bOff + j] += delta[off + j];
+                }
+            }
+            if (k == 0 && gradInput == null) {
+                break;
+            }
+            double[] gradIn = k == 0 ? gradInput : spare;
+            // gradInᵀ (numIn, n) = (w as (numIn, numOut)) · deltaᵀ (numOut, n).
+            blas.sgemm("N", "N", numIn, n, numOut, 1.0f, f.weights, wOff, numIn, f.delta, 0, numOut,
+                    0.0f, f.product, 0, numIn);
+            for (int i = 0; i < n * numIn; i++) {
+                gradIn[i] = f.product[i];
+            }
+            if (k > 0) {
+                spec.layer(k - 1).activation().backward(ws.a[k - 1], ws.h[k - 1], gradIn, n, numIn);
+                spare = delta;
+                delta = gradIn;
+            }
+        }
+    }
+
+    private static void toFloat(double[] from, int fromOffset, float[] to, int toOffset, int count) {
+        for (int i = 0; i < count; i++) {
+            to[toOffset + i] = (float) from[fromOffset + i];
         }
     }
 

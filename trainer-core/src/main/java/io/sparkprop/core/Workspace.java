@@ -113,6 +113,44 @@ public final class Workspace {
         }
     }
 
+    private Floats floats;
+
+    /** The single-precision buffers of {@link Precision#FLOAT32}, made on first use. */
+    Floats floats() {
+        if (floats == null) {
+            floats = new Floats(spec, capacity);
+        }
+        return floats;
+    }
+
+    /**
+     * The float shadows a {@link Precision#FLOAT32} pass needs: the weights, the input, each hidden
+     * layer's output, a delta and a product's result, and one layer's weight gradient.
+     */
+    static final class Floats {
+        final float[] weights;
+        final float[] x;
+        final float[][] h;
+        final float[] delta;
+        final float[] product;
+        final float[] gradW;
+
+        Floats(NetworkSpec spec, int capacity) {
+            int widest = capacity * spec.maxWidth();
+            weights = new float[spec.paramCount()];
+            x = new float[capacity * spec.inputSize()];
+            h = new float[spec.numLayers()][];
+            int largestLayer = 0;
+            for (int k = 0; k < spec.numLayers(); k++) {
+                h[k] = new float[capacity * spec.layer(k).numOut()];
+                largestLayer = Math.max(largestLayer, spec.layer(k).numIn() * spec.layer(k).numOut());
+            }
+            delta = new float[widest];
+            product = new float[widest];
+            gradW = new float[largestLayer];
+        }
+    }
+
     /** The network's output {@code (rows, outputSize)} after {@link Network#forward}; read only. */
     public double[] output() {
         return h[h.length - 1];

@@ -304,6 +304,11 @@ public final class JobSettings implements Serializable {
     }
 
     /** Local mini-batch steps per exchange; 1 is synchronous SGD. */
+    /** The arithmetic of training's matrix products ({@code train.precision}). */
+    public io.sparkprop.core.Precision precision() {
+        return io.sparkprop.core.Precision.of(config.getChoice("train.precision"));
+    }
+
     public int localSteps() {
         return config.getInt("train.local-steps");
     }

@@ -61,6 +61,10 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         return mlpParams().regParam;
     }
 
+    default Param<String> precision() {
+        return mlpParams().precision;
+    }
+
     default IntParam localSteps() {
         return mlpParams().localSteps;
     }
@@ -197,6 +201,10 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         return with(regParam(), value);
     }
 
+    default S setPrecision(String value) {
+        return with(precision(), value);
+    }
+
     default S setLocalSteps(int value) {
         return with(localSteps(), value);
     }
@@ -331,6 +339,10 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
 
     default double getRegParam() {
         return (Double) $(regParam());
+    }
+
+    default String getPrecision() {
+        return $(precision());
     }
 
     default int getLocalSteps() {
@@ -489,6 +501,7 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
                 "train.optimizer=" + optimizerName, "train.learning-rate=" + learningRate,
                 "train.batch-size=" + $(batchSize()), "train.epochs=" + $(maxIter()), "train.seed=" + $(seed()),
                 "train.l2=" + $(regParam()), "train.local-steps=" + $(localSteps()),
+                "train.precision=" + $(precision()),
                 "train.momentum=" + $(momentum()), "train.adam.beta1=" + $(adamBeta1()),
                 "train.adam.beta2=" + $(adamBeta2()), "train.adam.epsilon=" + $(adamEpsilon()),
                 "train.clip-norm=" + $(clipNorm()), "train.schedule=" + $(schedule()),
@@ -518,6 +531,7 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         final LongParam seed;
         final DoubleParam regParam;
         final IntParam localSteps;
+        final Param<String> precision;
         final DoubleParam validationFraction;
         final Param<String> weightCol;
         final Param<String> validationIndicatorCol;
@@ -559,6 +573,9 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
             regParam = new DoubleParam(stage, "regParam", "L2 strength λ (>= 0)", ParamValidators.gtEq(0));
             localSteps = new IntParam(stage, "localSteps", "local SGD steps per exchange; 1 is synchronous SGD",
                     ParamValidators.gtEq(1));
+            precision = new Param<>(stage, "precision", "the arithmetic of training's matrix products: float64, or"
+                    + " float32 (single-precision products, double weights, optimizer and loss)",
+                    ParamValidators.inArray(new String[] {"float64", "float32"}));
             validationFraction = new DoubleParam(stage, "validationFraction", "fraction of rows held out for"
                     + " per-epoch validation metrics, in [0, 1)", ParamValidators.inRange(0, 1, true, false));
             weightCol = new Param<>(stage, "weightCol", "sample weight column; empty for weight 1");
@@ -621,6 +638,7 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
             stage.setDefault(seed, 42L);
             stage.setDefault(regParam, 0.0);
             stage.setDefault(localSteps, JobConfig.defaults().getInt("train.local-steps"));
+            stage.setDefault(precision, JobConfig.defaults().get("train.precision"));
             stage.setDefault(validationFraction, 0.0);
             stage.setDefault(weightCol, "");
             stage.setDefault(validationIndicatorCol, "");

@@ -306,7 +306,7 @@ public final class DistributedTrainer {
         RoundResult round;
         try {
             round = OrderedTreeAggregate.aggregate(train, new RoundFunction(broadcast, spec,
-                    settings.optimizerFactory(), state.kind(), state.steps(), settings.seed(), loop.epoch, loop.step,
+                    settings.precision(), settings.optimizerFactory(), state.kind(), state.steps(), settings.seed(), loop.epoch, loop.step,
                     stepsPerEpoch, loop.globalStep, rates, settings.l2(), trainRows, settings.clipNorm()),
                     RoundResult::merge, settings.aggregationDepth());
         } finally {
@@ -466,7 +466,7 @@ public final class DistributedTrainer {
         long broadcastDone = System.nanoTime();
         try {
             return OrderedTreeAggregate.aggregate(train,
-                    new StepFunction(weights, spec, settings.seed(), epoch, step, stepsPerEpoch, globalStep),
+                    new StepFunction(weights, spec, settings.precision(), settings.seed(), epoch, step, stepsPerEpoch, globalStep),
                     TimedGradient::merge, settings.aggregationDepth());
         } finally {
             weights.destroy(false);

@@ -5,6 +5,7 @@ import io.sparkprop.core.EpochPlan;
 import io.sparkprop.core.GradientAccumulator;
 import io.sparkprop.core.Network;
 import io.sparkprop.core.NetworkSpec;
+import io.sparkprop.core.Precision;
 import io.sparkprop.core.Workspace;
 import io.sparkprop.core.optim.GradientClipping;
 import io.sparkprop.core.optim.Optimizer;
@@ -37,6 +38,7 @@ final class RoundFunction implements OrderedTreeAggregate.PartitionFunction<Data
 
     private final org.apache.spark.broadcast.Broadcast<double[][]> start;
     private final NetworkSpec spec;
+    private final Precision precision;
     private final OptimizerFactory optimizers;
     private final String optimizerKind;
     private final long optimizerSteps;
@@ -54,11 +56,13 @@ final class RoundFunction implements OrderedTreeAggregate.PartitionFunction<Data
      * @param start  weights, then the optimizer's state slots, at the round's start
      * @param rates  the learning rate of each of the round's steps; its length is {@code k}
      */
-    RoundFunction(org.apache.spark.broadcast.Broadcast<double[][]> start, NetworkSpec spec, OptimizerFactory optimizers,
+    RoundFunction(org.apache.spark.broadcast.Broadcast<double[][]> start, NetworkSpec spec, Precision precision,
+                  OptimizerFactory optimizers,
                   String optimizerKind, long optimizerSteps, long seed, int epoch, int firstStep, int stepsPerEpoch,
                   long firstGlobalStep, double[] rates, double l2, long totalRows, double clipNorm) {
         this.start = start;
         this.spec = spec;
+        this.precision = precision;
         this.optimizers = optimizers;
         this.optimizerKind = optimizerKind;
         this.optimizerSteps = optimizerSteps;
@@ -91,7 +95,7 @@ final class RoundFunction implements OrderedTreeAggregate.PartitionFunction<Data
         for (DataBlock block : own) {
             rows += block.rows();
         }
-        Network network = new Network(spec);
+        Network network = new Network(spec, precision);
         GradientAccumulator accumulator = new GradientAccumulator(spec.paramCount());
         double[] grad = new double[spec.paramCount()];
         double localL2 = l2 * ((double) rows / totalRows);

@@ -5,6 +5,7 @@ import io.sparkprop.core.EpochPlan;
 import io.sparkprop.core.GradientAccumulator;
 import io.sparkprop.core.Network;
 import io.sparkprop.core.NetworkSpec;
+import io.sparkprop.core.Precision;
 import io.sparkprop.core.Workspace;
 import java.util.Iterator;
 import org.apache.spark.SparkEnv;
@@ -62,16 +63,18 @@ final class StepFunction implements OrderedTreeAggregate.PartitionFunction<DataB
 
     private final Broadcast<double[]> weights;
     private final NetworkSpec spec;
+    private final Precision precision;
     private final long seed;
     private final int epoch;
     private final int step;
     private final int stepsPerEpoch;
     private final long globalStep;
 
-    StepFunction(Broadcast<double[]> weights, NetworkSpec spec, long seed, int epoch, int step, int stepsPerEpoch,
+    StepFunction(Broadcast<double[]> weights, NetworkSpec spec, Precision precision, long seed, int epoch, int step, int stepsPerEpoch,
                  long globalStep) {
         this.weights = weights;
         this.spec = spec;
+        this.precision = precision;
         this.seed = seed;
         this.epoch = epoch;
         this.step = step;
@@ -84,7 +87,7 @@ final class StepFunction implements OrderedTreeAggregate.PartitionFunction<DataB
         injectFailureIfAsked(partition, globalStep);
         long start = System.nanoTime();
         GradientAccumulator accumulator = new GradientAccumulator(spec.paramCount());
-        Network network = new Network(spec);
+        Network network = new Network(spec, precision);
         while (blocks.hasNext()) {
             DataBlock block = blocks.next();
             int rows = block.rows();

@@ -73,6 +73,24 @@ class LocalSgdTest {
         assertBitIdentical(local.fit(DATA).params(), distributed);
     }
 
+    @ParameterizedTest(name = "k = {0}")
+    @ValueSource(ints = {1, 5})
+    void float32OnOnePartitionIsExactlyTheFloat32LocalTrainer(int k) {
+        JavaSparkContext sc = sc();
+        JobSettings settings = settings("train.local-steps=" + k, "train.precision=float32");
+        double[] distributed = new DistributedTrainer(sc, settings, cache(sc, List.of(DATA)), ROWS, null)
+                .train(m -> { }).params();
+        LocalTrainer.Settings local = new LocalTrainer.Settings(settings.batchSize(), settings.epochs(),
+                settings.seed(), settings.l2(), settings.clipNorm());
+        double[] float32 = new LocalTrainer(settings.spec(), local, settings.newOptimizer(),
+                settings.schedule(EpochPlan.stepsPerEpoch(ROWS, settings.batchSize())),
+                io.sparkprop.core.Precision.FLOAT32).fit(DATA).params();
+        assertBitIdentical(float32, distributed);
+        double[] float64 = new LocalTrainer(settings.spec(), local, settings.newOptimizer(),
+                settings.schedule(EpochPlan.stepsPerEpoch(ROWS, settings.batchSize()))).fit(DATA).params();
+        assertFalse(java.util.Arrays.equals(float64, distributed), "train.precision=float32 takes effect");
+    }
+
     @Test
     void aRoundAveragesEachPartitionsOwnStepsWeightedByItsRows() {
         // Three partitions of unequal size (the weighting matters), momentum (its state is averaged

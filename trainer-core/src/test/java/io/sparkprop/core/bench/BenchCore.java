@@ -36,28 +36,40 @@ public final class BenchCore {
 
         System.out.println();
         System.out.println("BLAS implementation: " + Blas.implementationName());
-        System.out.printf(Locale.ROOT, "%-6s %-10s %12s %14s %10s %10s%n", "batch", "benchmark", "us/op", "examples/s",
-                "GFLOP/s", "vs dgemm");
+        System.out.printf(Locale.ROOT, "%-6s %-18s %12s %14s %10s %10s%n", "batch", "benchmark", "us/op", "examples/s",
+                "GFLOP/s", "vs gemm");
         for (String batch : new String[] {"128", "1024"}) {
-            double stepUs = score(results, "trainStep", batch);
-            double gemmUs = score(results, "dgemm", batch);
             int n = Integer.parseInt(batch);
-            double stepGflops = StepBenchmark.stepFlops(n) / (stepUs * 1e3);
-            double gemmGflops = StepBenchmark.gemmFlops(n) / (gemmUs * 1e3);
-            System.out.printf(Locale.ROOT, "%-6s %-10s %12.1f %14.0f %10.2f %9.0f%%%n", batch, "trainStep", stepUs,
-                    n / (stepUs * 1e-6), stepGflops, 100 * stepGflops / gemmGflops);
-            System.out.printf(Locale.ROOT, "%-6s %-10s %12.1f %14s %10.2f %10s%n", batch, "dgemm", gemmUs, "-",
-                    gemmGflops, "100%");
+            double[] gemmGflops = new double[2];
+            String[] gemms = {"dgemm", "sgemm"};
+            for (int p = 0; p < 2; p++) {
+                double gemmUs = score(results, gemms[p], batch, "float64");
+                gemmGflops[p] = StepBenchmark.gemmFlops(n) / (gemmUs * 1e3);
+                System.out.printf(Locale.ROOT, "%-6s %-18s %12.1f %14s %10.2f %10s%n", batch, gemms[p], gemmUs, "-",
+                        gemmGflops[p], "100%");
+            }
+            double[] stepUs = new double[2];
+            String[] precisions = {"float64", "float32"};
+            for (int p = 0; p < 2; p++) {
+                stepUs[p] = score(results, "trainStep", batch, precisions[p]);
+                double stepGflops = StepBenchmark.stepFlops(n) / (stepUs[p] * 1e3);
+                System.out.printf(Locale.ROOT, "%-6s %-18s %12.1f %14.0f %10.2f %9.0f%%%n", batch,
+                        "trainStep " + precisions[p], stepUs[p], n / (stepUs[p] * 1e-6), stepGflops,
+                        100 * stepGflops / gemmGflops[p]);
+            }
+            System.out.printf(Locale.ROOT, "%-6s float32 step is %.2fx the float64 step's speed (sgemm: %.2fx dgemm)%n",
+                    batch, stepUs[0] / stepUs[1], gemmGflops[1] / gemmGflops[0]);
         }
     }
 
-    private static double score(Collection<RunResult> results, String method, String batch) {
+    private static double score(Collection<RunResult> results, String method, String batch, String precision) {
         for (RunResult result : results) {
             if (result.getParams().getBenchmark().endsWith("." + method)
-                    && batch.equals(result.getParams().getParam("batch"))) {
+                    && batch.equals(result.getParams().getParam("batch"))
+                    && precision.equals(result.getParams().getParam("precision"))) {
                 return result.getPrimaryResult().getScore();
             }
         }
-        throw new IllegalStateException("No JMH result for " + method + " at batch " + batch);
+        throw new IllegalStateException("No JMH result for " + method + " at batch " + batch + ", " + precision);
     }
 }

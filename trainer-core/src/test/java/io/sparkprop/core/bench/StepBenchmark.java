@@ -8,6 +8,7 @@ import io.sparkprop.core.GradientAccumulator;
 import io.sparkprop.core.Loss;
 import io.sparkprop.core.Network;
 import io.sparkprop.core.NetworkSpec;
+import io.sparkprop.core.Precision;
 import io.sparkprop.core.SplitMix64;
 import io.sparkprop.core.WeightInit;
 import io.sparkprop.core.Workspace;
@@ -26,7 +27,8 @@ import org.openjdk.jmh.annotations.State;
 /**
  * One training step of the 784-256-128-10 ReLU/softmax network (forward, backward, divide, Adam
  * update) on a batch of {@code batch} rows, and, as the peer measured in the same run, one plain
- * {@code dgemm} of the step's largest product ({@code (256 x 784) · (784 x batch)}). Run it with
+ * {@code dgemm} (and {@code sgemm}) of the step's largest product ({@code (256 x 784) · (784 x batch)}), for
+ * both {@link Precision}s. Run it with
  * {@code scripts/bench-core}, which prints examples/s and GFLOP/s for both.
  */
 @State(Scope.Thread)
@@ -40,6 +42,10 @@ public class StepBenchmark {
     @Param({"128", "1024"})
     public int batch;
 
+    /** The network's {@link Precision}, by its config name. */
+    @Param({"float64", "float32"})
+    public String precision;
+
     private Network network;
     private Workspace ws;
     private GradientAccumulator accumulator;
@@ -49,11 +55,14 @@ public class StepBenchmark {
     private double[] gemmA;
     private double[] gemmB;
     private double[] gemmC;
+    private float[] floatA;
+    private float[] floatB;
+    private float[] floatC;
 
     @Setup(Level.Trial)
     public void setUp() {
         NetworkSpec spec = NetworkSpec.of(SIZES, Activation.RELU, Activation.SOFTMAX, Loss.SOFTMAX_CROSS_ENTROPY);
-        network = new Network(spec);
+        network = new Network(spec, Precision.of(precision));
         params = WeightInit.initialize(spec, 1);
         grad = new double[spec.paramCount()];
         accumulator = new GradientAccumulator(spec.paramCount());
@@ -74,6 +83,15 @@ public class StepBenchmark {
         for (int i = 0; i < gemmA.length; i++) {
             gemmA[i] = random.nextDouble() - 0.5;
         }
+        floatA = new float[gemmA.length];
+        floatB = new float[gemmB.length];
+        floatC = new float[gemmC.length];
+        for (int i = 0; i < gemmA.length; i++) {
+            floatA[i] = (float) gemmA[i];
+        }
+        for (int i = 0; i < gemmB.length; i++) {
+            floatB[i] = (float) gemmB[i];
+        }
     }
 
     /** Forward + backward + mean + Adam: what one partition and the driver do per step with one partition. */
@@ -92,6 +110,15 @@ public class StepBenchmark {
         blas.dgemm("T", "N", SIZES[1], batch, SIZES[0], 1.0, gemmA, 0, SIZES[0], gemmB, 0, SIZES[0], 0.0, gemmC, 0,
                 SIZES[1]);
         return gemmC;
+    }
+
+    /** The same product in single precision, the peer of the float32 step. */
+    @Benchmark
+    public float[] sgemm() {
+        BLAS blas = Blas.get();
+        blas.sgemm("T", "N", SIZES[1], batch, SIZES[0], 1.0f, floatA, 0, SIZES[0], floatB, 0, SIZES[0], 0.0f, floatC,
+                0, SIZES[1]);
+        return floatC;
     }
 
     /**
