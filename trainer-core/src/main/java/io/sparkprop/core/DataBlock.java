@@ -5,6 +5,11 @@ package io.sparkprop.core;
  * targets {@code (rows, numTargets)}, both row-major, and an optional weight per row. A Spark
  * partition is converted into one block once and cached; the single-process trainer holds one.
  *
+ * <p>Features are dense ({@link #features()}) or, for a block made by {@link #sparse}, compressed
+ * sparse rows: row {@code r}'s nonzero features are {@code values[rowStart[r] .. rowStart[r+1])}
+ * at the ascending 0-based {@code columns} of the same range. The kernels then compute the first
+ * layer from the nonzeros only.
+ *
  * <p>The constructor validates every value once (finite features and targets, finite non-negative
  * weights) and names the first bad row, so the hot path never checks again. Arrays are kept, not
  * copied: the caller must not change them afterwards.
@@ -17,6 +22,8 @@ public final class DataBlock {
     private final double[] features;
     private final double[] targets;
     private final double[] weights;
+    private final int[] rowStart;
+    private final int[] columns;
 
     /**
      * @param weights one non-negative weight per row, or {@code null} for weight 1 everywhere
@@ -58,6 +65,77 @@ public final class DataBlock {
         this.features = features;
         this.targets = targets;
         this.weights = weights;
+        this.rowStart = null;
+        this.columns = null;
+    }
+
+    private DataBlock(int rows, int numFeatures, int numTargets, int[] rowStart, int[] columns, double[] values,
+                      double[] targets, double[] weights) {
+        this.rows = rows;
+        this.numFeatures = numFeatures;
+        this.numTargets = numTargets;
+        this.features = values;
+        this.targets = targets;
+        this.weights = weights;
+        this.rowStart = rowStart;
+        this.columns = columns;
+    }
+
+    /**
+     * A block with sparse features: row {@code r}'s nonzeros are {@code values[rowStart[r] ..
+     * rowStart[r+1])} at {@code columns} of the same range, ascending within the row and below
+     * {@code numFeatures}. Validated like the dense constructor, naming the first bad row.
+     */
+    public static DataBlock sparse(int rows, int numFeatures, int numTargets, int[] rowStart, int[] columns,
+                                   double[] values, double[] targets, double[] weights) {
+        if (rows < 0) {
+            throw new IllegalArgumentException("Row count must be >= 0 but got " + rows);
+        }
+        if (numFeatures <= 0 || numTargets <= 0) {
+            throw new IllegalArgumentException("Feature and target widths must be positive but got "
+                    + numFeatures + " and " + numTargets);
+        }
+        if (rowStart == null || rowStart.length != rows + 1 || rowStart[0] != 0) {
+            throw new IllegalArgumentException("Expected " + (rows + 1) + " row starts beginning with 0 but got "
+                    + (rowStart == null ? "null" : rowStart.length + " starting with "
+                            + (rowStart.length > 0 ? rowStart[0] : "nothing")));
+        }
+        int nonzeros = rowStart[rows];
+        if (columns == null || values == null || columns.length != nonzeros || values.length != nonzeros) {
+            throw new IllegalArgumentException("Expected " + nonzeros + " columns and values but got "
+                    + (columns == null ? "null" : columns.length) + " and " + (values == null ? "null" : values.length));
+        }
+        checkLength("targets", targets, (long) rows * numTargets);
+        if (weights != null) {
+            checkLength("weights", weights, rows);
+        }
+        for (int r = 0; r < rows; r++) {
+            if (rowStart[r + 1] < rowStart[r]) {
+                throw new IllegalArgumentException("Row " + r + " ends at " + rowStart[r + 1] + ", before it starts at "
+                        + rowStart[r]);
+            }
+            for (int p = rowStart[r]; p < rowStart[r + 1]; p++) {
+                int c = columns[p];
+                if (c < 0 || c >= numFeatures || (p > rowStart[r] && c <= columns[p - 1])) {
+                    throw new IllegalArgumentException("Row " + r + " feature index " + c + " must be in [0, "
+                            + numFeatures + ") and above the row's previous index");
+                }
+                if (!Double.isFinite(values[p])) {
+                    throw new IllegalArgumentException("Row " + r + " feature " + c + " must be finite but is "
+                            + values[p]);
+                }
+            }
+            for (int j = 0; j < numTargets; j++) {
+                double v = targets[r * numTargets + j];
+                if (!Double.isFinite(v)) {
+                    throw new IllegalArgumentException("Row " + r + " target " + j + " must be finite but is " + v);
+                }
+            }
+            if (weights != null && !(weights[r] >= 0.0 && weights[r] < Double.POSITIVE_INFINITY)) {
+                throw new IllegalArgumentException("Row " + r + " weight must be finite and >= 0 but is " + weights[r]);
+            }
+        }
+        return new DataBlock(rows, numFeatures, numTargets, rowStart, columns, values, targets, weights);
     }
 
     private static void checkLength(String name, double[] array, long expected) {
@@ -81,9 +159,79 @@ public final class DataBlock {
         return numTargets;
     }
 
-    /** The features, row-major {@code (rows, numFeatures)}; do not modify. */
+    /** The features, row-major {@code (rows, numFeatures)}; do not modify. Dense blocks only. */
     public double[] features() {
+        if (rowStart != null) {
+            throw new IllegalStateException("A sparse block has no dense features: read rowStart(), columns()"
+                    + " and values()");
+        }
         return features;
+    }
+
+    /** Whether the features are sparse ({@link #sparse}). */
+    public boolean isSparse() {
+        return rowStart != null;
+    }
+
+    /** Sparse blocks: where each row's nonzeros start, {@code rows + 1} entries; do not modify. */
+    public int[] rowStart() {
+        requireSparse();
+        return rowStart;
+    }
+
+    /** Sparse blocks: the nonzeros' feature indices; do not modify. */
+    public int[] columns() {
+        requireSparse();
+        return columns;
+    }
+
+    /** Sparse blocks: the nonzero feature values; do not modify. */
+    public double[] values() {
+        requireSparse();
+        return features;
+    }
+
+    private void requireSparse() {
+        if (rowStart == null) {
+            throw new IllegalStateException("A dense block has no sparse structure: read features()");
+        }
+    }
+
+    /**
+     * Rows {@code order[from..to)} of this block, in that order, as a new block of the same kind
+     * (dense or sparse).
+     */
+    public DataBlock select(int[] order, int from, int to) {
+        int n = to - from;
+        double[] y = new double[n * numTargets];
+        double[] w = weights == null ? null : new double[n];
+        for (int i = 0; i < n; i++) {
+            int r = order[from + i];
+            System.arraycopy(targets, r * numTargets, y, i * numTargets, numTargets);
+            if (w != null) {
+                w[i] = weights[r];
+            }
+        }
+        if (rowStart == null) {
+            double[] x = new double[n * numFeatures];
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(features, order[from + i] * numFeatures, x, i * numFeatures, numFeatures);
+            }
+            return new DataBlock(n, numFeatures, numTargets, x, y, w);
+        }
+        int[] starts = new int[n + 1];
+        for (int i = 0; i < n; i++) {
+            int r = order[from + i];
+            starts[i + 1] = starts[i] + rowStart[r + 1] - rowStart[r];
+        }
+        int[] cols = new int[starts[n]];
+        double[] vals = new double[starts[n]];
+        for (int i = 0; i < n; i++) {
+            int r = order[from + i];
+            System.arraycopy(columns, rowStart[r], cols, starts[i], rowStart[r + 1] - rowStart[r]);
+            System.arraycopy(features, rowStart[r], vals, starts[i], rowStart[r + 1] - rowStart[r]);
+        }
+        return new DataBlock(n, numFeatures, numTargets, starts, cols, vals, y, w);
     }
 
     /** The targets, row-major {@code (rows, numTargets)}; do not modify. */

@@ -71,6 +71,12 @@ public final class Network {
             int numOut = layer.numOut();
             int bOff = spec.biasOffset(k);
             double[] a = ws.a[k];
+            if (k == 0 && ws.sparse) {
+                sparseForward(params, ws, a);
+                layer.activation().forward(a, ws.h[k], n, numOut);
+                hPrev = ws.h[k];
+                continue;
+            }
             for (int r = 0; r < n; r++) {
                 System.arraycopy(params, bOff, a, r * numOut, numOut);
             }
@@ -173,11 +179,15 @@ public final class Network {
             LayerSpec layer = spec.layer(k);
             int numIn = layer.numIn();
             int numOut = layer.numOut();
-            double[] hPrev = k == 0 ? ws.x : ws.h[k - 1];
-            // delta (n, numOut), hPrev (n, numIn), ∇W (numOut, numIn): ∇W += deltaᵀ hPrev.
-            // Column-major: ∇Wᵀ (numIn, numOut) += hPrevᵀ (numIn, n) · op_T(deltaᵀ as (numOut, n)).
-            blas.dgemm("N", "T", numIn, numOut, n, 1.0, hPrev, 0, numIn, delta, 0, numOut,
-                    1.0, gradSum, spec.weightOffset(k), numIn);
+            if (k == 0 && ws.sparse) {
+                sparseWeightGradient(ws, delta, gradSum);
+            } else {
+                double[] hPrev = k == 0 ? ws.x : ws.h[k - 1];
+                // delta (n, numOut), hPrev (n, numIn), ∇W (numOut, numIn): ∇W += deltaᵀ hPrev.
+                // Column-major: ∇Wᵀ (numIn, numOut) += hPrevᵀ (numIn, n) · op_T(deltaᵀ as (numOut, n)).
+                blas.dgemm("N", "T", numIn, numOut, n, 1.0, hPrev, 0, numIn, delta, 0, numOut,
+                        1.0, gradSum, spec.weightOffset(k), numIn);
+            }
             // ∇b (numOut) += column sums of delta (n, numOut), rows in order.
             int bOff = spec.biasOffset(k);
             for (int r = 0; r < n; r++) {
@@ -211,24 +221,39 @@ public final class Network {
     private void forward32(double[] params, Workspace ws) {
         Workspace.Floats f = ws.floats();
         int n = ws.rows;
-        toFloat(params, 0, f.weights, 0, params.length);
-        toFloat(ws.x, 0, f.x, 0, n * spec.inputSize());
+        // A sparse input's first layer runs in double from the nonzeros: its weights need no float copy.
+        int firstConverted = ws.sparse ? (spec.numLayers() > 1 ? spec.weightOffset(1) : params.length) : 0;
+        toFloat(params, firstConverted, f.weights, firstConverted, params.length - firstConverted);
+        float[] hPrev = null;
+        if (!ws.sparse) {
+            hPrev = f.x(n * spec.inputSize());
+            toFloat(ws.x, 0, hPrev, 0, n * spec.inputSize());
+        }
         BLAS blas = Blas.get();
-        float[] hPrev = f.x;
         int last = spec.numLayers() - 1;
         for (int k = 0; k <= last; k++) {
             LayerSpec layer = spec.layer(k);
             int numIn = layer.numIn();
             int numOut = layer.numOut();
             int bOff = spec.biasOffset(k);
+            if (k == 0 && ws.sparse) {
+                sparseForward(params, ws, ws.a[0]);
+                layer.activation().forward(ws.a[0], ws.h[0], n, numOut);
+                if (k < last) {
+                    toFloat(ws.h[0], 0, f.h[0], 0, n * numOut);
+                    hPrev = f.h[0];
+                }
+                continue;
+            }
             // As in forward: product (n, numOut) = hPrev (n, numIn) wᵀ, column-major as (numOut, n).
+            float[] product = f.product(n * numOut);
             blas.sgemm("T", "N", numOut, n, numIn, 1.0f, f.weights, spec.weightOffset(k), numIn,
-                    hPrev, 0, numIn, 0.0f, f.product, 0, numOut);
+                    hPrev, 0, numIn, 0.0f, product, 0, numOut);
             double[] a = ws.a[k];
             for (int r = 0; r < n; r++) {
                 int off = r * numOut;
                 for (int j = 0; j < numOut; j++) {
-                    a[off + j] = params[bOff + j] + f.product[off + j];
+                    a[off + j] = params[bOff + j] + product[off + j];
                 }
             }
             layer.activation().forward(a, ws.h[k], n, numOut);
@@ -256,15 +281,20 @@ public final class Network {
             LayerSpec layer = spec.layer(k);
             int numIn = layer.numIn();
             int numOut = layer.numOut();
-            float[] hPrev = k == 0 ? f.x : f.h[k - 1];
-            toFloat(delta, 0, f.delta, 0, n * numOut);
-            // As in backpropagate: ∇Wᵀ (numIn, numOut) = hPrevᵀ (numIn, n) · op_T(deltaᵀ).
-            blas.sgemm("N", "T", numIn, numOut, n, 1.0f, hPrev, 0, numIn, f.delta, 0, numOut,
-                    0.0f, f.gradW, 0, numIn);
             int wOff = spec.weightOffset(k);
-            int size = numIn * numOut;
-            for (int i = 0; i < size; i++) {
-                gradSum[wOff + i] += f.gradW[i];
+            if (k == 0 && ws.sparse) {
+                sparseWeightGradient(ws, delta, gradSum);
+            } else {
+                float[] hPrev = k == 0 ? f.x(0) : f.h[k - 1];
+                toFloat(delta, 0, f.delta, 0, n * numOut);
+                int size = numIn * numOut;
+                float[] gradW = f.gradW(size);
+                // As in backpropagate: ∇Wᵀ (numIn, numOut) = hPrevᵀ (numIn, n) · op_T(deltaᵀ).
+                blas.sgemm("N", "T", numIn, numOut, n, 1.0f, hPrev, 0, numIn, f.delta, 0, numOut,
+                        0.0f, gradW, 0, numIn);
+                for (int i = 0; i < size; i++) {
+                    gradSum[wOff + i] += gradW[i];
+                }
             }
             int bOff = spec.biasOffset(k);
             for (int r = 0; r < n; r++) {
@@ -277,16 +307,71 @@ public final class Network {
                 break;
             }
             double[] gradIn = k == 0 ? gradInput : spare;
+            if (k == 0 && ws.sparse) {
+                // The first layer's weights have no float copy here: ∂J/∂x in double.
+                blas.dgemm("N", "N", numIn, n, numOut, 1.0, params, wOff, numIn, delta, 0, numOut,
+                        0.0, gradIn, 0, numIn);
+                break;
+            }
+            float[] product = f.product(n * numIn);
             // gradInᵀ (numIn, n) = (w as (numIn, numOut)) · deltaᵀ (numOut, n).
             blas.sgemm("N", "N", numIn, n, numOut, 1.0f, f.weights, wOff, numIn, f.delta, 0, numOut,
-                    0.0f, f.product, 0, numIn);
+                    0.0f, product, 0, numIn);
             for (int i = 0; i < n * numIn; i++) {
-                gradIn[i] = f.product[i];
+                gradIn[i] = product[i];
             }
             if (k > 0) {
                 spec.layer(k - 1).activation().backward(ws.a[k - 1], ws.h[k - 1], gradIn, n, numIn);
                 spare = delta;
                 delta = gradIn;
+            }
+        }
+    }
+
+    /**
+     * The first layer's pre-activation from a sparse input: {@code a[r][j] = b[j] + Σ_p W[j][c_p] v_p}
+     * over row {@code r}'s nonzeros {@code (c_p, v_p)} in ascending column order.
+     */
+    private void sparseForward(double[] params, Workspace ws, double[] a) {
+        int numIn = spec.inputSize();
+        int numOut = spec.layer(0).numOut();
+        int wOff = spec.weightOffset(0);
+        int bOff = spec.biasOffset(0);
+        int[] start = ws.xStart;
+        int[] columns = ws.xColumns;
+        double[] values = ws.xValues;
+        for (int r = 0; r < ws.rows; r++) {
+            int from = start[r];
+            int to = start[r + 1];
+            for (int j = 0; j < numOut; j++) {
+                int row = wOff + j * numIn;
+                double sum = 0.0;
+                for (int p = from; p < to; p++) {
+                    sum += params[row + columns[p]] * values[p];
+                }
+                a[r * numOut + j] = params[bOff + j] + sum;
+            }
+        }
+    }
+
+    /**
+     * {@code ∇W_1 += deltaᵀ X} for a sparse input: {@code ∇W[j][c] += Σ_r delta[r][j] x[r][c]} over
+     * the nonzeros only, rows in order.
+     */
+    private void sparseWeightGradient(Workspace ws, double[] delta, double[] gradSum) {
+        int numIn = spec.inputSize();
+        int numOut = spec.layer(0).numOut();
+        int wOff = spec.weightOffset(0);
+        int[] start = ws.xStart;
+        int[] columns = ws.xColumns;
+        double[] values = ws.xValues;
+        for (int j = 0; j < numOut; j++) {
+            int row = wOff + j * numIn;
+            for (int r = 0; r < ws.rows; r++) {
+                double d = delta[r * numOut + j];
+                for (int p = start[r]; p < start[r + 1]; p++) {
+                    gradSum[row + columns[p]] += d * values[p];
+                }
             }
         }
     }

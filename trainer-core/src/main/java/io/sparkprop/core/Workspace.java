@@ -12,7 +12,14 @@ public final class Workspace {
 
     private final NetworkSpec spec;
     private final int capacity;
-    final double[] x;
+    /** Dense input rows; made on the first dense batch (a sparse input may be too wide for it). */
+    double[] x;
+    /** Sparse input: row {@code r}'s nonzeros are {@code xValues[xStart[r] .. xStart[r+1])} at {@code xColumns}. */
+    final int[] xStart;
+    int[] xColumns = new int[0];
+    double[] xValues = new double[0];
+    /** Whether the current batch's input is sparse. */
+    boolean sparse;
     final double[] y;
     final double[] w;
     final double[][] a;
@@ -27,14 +34,14 @@ public final class Workspace {
         if (capacity <= 0) {
             throw new IllegalArgumentException("Workspace capacity must be positive but got " + capacity);
         }
-        long widest = (long) capacity * spec.maxWidth();
+        long widest = (long) capacity * layerWidth(spec);
         if (widest > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("Workspace of " + capacity + " rows x " + spec.maxWidth()
+            throw new IllegalArgumentException("Workspace of " + capacity + " rows x " + layerWidth(spec)
                     + " units exceeds a Java array; use a smaller batch");
         }
         this.spec = spec;
         this.capacity = capacity;
-        this.x = new double[capacity * spec.inputSize()];
+        this.xStart = new int[capacity + 1];
         this.y = new double[capacity * spec.outputSize()];
         this.w = new double[capacity];
         this.a = new double[spec.numLayers()][];
@@ -46,6 +53,15 @@ public final class Workspace {
         }
         this.gradA = new double[(int) widest];
         this.gradB = new double[(int) widest];
+    }
+
+    /** The widest layer output: what the pre-activation and gradient buffers hold per row. */
+    static int layerWidth(NetworkSpec spec) {
+        int max = 1;
+        for (int k = 0; k < spec.numLayers(); k++) {
+            max = Math.max(max, spec.layer(k).numOut());
+        }
+        return max;
     }
 
     public NetworkSpec spec() {
@@ -70,12 +86,19 @@ public final class Workspace {
         checkBatch(block, n);
         int in = block.numFeatures();
         int out = block.numTargets();
-        double[] features = block.features();
         double[] targets = block.targets();
         double[] weights = block.weights();
+        if (block.isSparse()) {
+            gatherSparse(block, order, from, n);
+        } else {
+            double[] features = block.features();
+            double[] dense = denseInput();
+            for (int i = 0; i < n; i++) {
+                System.arraycopy(features, order[from + i] * in, dense, i * in, in);
+            }
+        }
         for (int i = 0; i < n; i++) {
             int r = order[from + i];
-            System.arraycopy(features, r * in, x, i * in, in);
             System.arraycopy(targets, r * out, y, i * out, out);
             if (weights != null) {
                 w[i] = weights[r];
@@ -86,13 +109,54 @@ public final class Workspace {
         return this;
     }
 
+    private double[] denseInput() {
+        if (x == null) {
+            x = new double[capacity * spec.inputSize()];
+        }
+        sparse = false;
+        return x;
+    }
+
+    /**
+     * Copies the nonzeros of rows {@code order[from .. from+n)} of sparse {@code block}, or of rows
+     * {@code from .. from+n} when {@code order} is null.
+     */
+    private void gatherSparse(DataBlock block, int[] order, int from, int n) {
+        int[] starts = block.rowStart();
+        int nonzeros = 0;
+        for (int i = 0; i < n; i++) {
+            int r = order == null ? from + i : order[from + i];
+            nonzeros += starts[r + 1] - starts[r];
+        }
+        if (xColumns.length < nonzeros) {
+            int size = Math.max(nonzeros, xColumns.length + xColumns.length / 2);
+            xColumns = new int[size];
+            xValues = new double[size];
+        }
+        int[] columns = block.columns();
+        double[] values = block.values();
+        xStart[0] = 0;
+        for (int i = 0; i < n; i++) {
+            int r = order == null ? from + i : order[from + i];
+            int count = starts[r + 1] - starts[r];
+            System.arraycopy(columns, starts[r], xColumns, xStart[i], count);
+            System.arraycopy(values, starts[r], xValues, xStart[i], count);
+            xStart[i + 1] = xStart[i] + count;
+        }
+        sparse = true;
+    }
+
     /** Makes rows {@code [from, to)} of {@code block}, in stored order, the current batch. */
     public Workspace load(DataBlock block, int from, int to) {
         int n = to - from;
         checkBatch(block, n);
         int in = block.numFeatures();
         int out = block.numTargets();
-        System.arraycopy(block.features(), from * in, x, 0, n * in);
+        if (block.isSparse()) {
+            gatherSparse(block, null, from, n);
+        } else {
+            System.arraycopy(block.features(), from * in, denseInput(), 0, n * in);
+        }
         System.arraycopy(block.targets(), from * out, y, 0, n * out);
         if (block.weighted()) {
             System.arraycopy(block.weights(), from, w, 0, n);
@@ -125,29 +189,47 @@ public final class Workspace {
 
     /**
      * The float shadows a {@link Precision#FLOAT32} pass needs: the weights, the input, each hidden
-     * layer's output, a delta and a product's result, and one layer's weight gradient.
+     * layer's output, a delta and a product's result, and one layer's weight gradient. The input,
+     * product and gradient buffers grow on demand (a sparse input never needs a dense float copy).
      */
     static final class Floats {
         final float[] weights;
-        final float[] x;
         final float[][] h;
         final float[] delta;
-        final float[] product;
-        final float[] gradW;
+        private float[] x = new float[0];
+        private float[] product;
+        private float[] gradW = new float[0];
 
         Floats(NetworkSpec spec, int capacity) {
-            int widest = capacity * spec.maxWidth();
+            int widest = capacity * layerWidth(spec);
             weights = new float[spec.paramCount()];
-            x = new float[capacity * spec.inputSize()];
             h = new float[spec.numLayers()][];
-            int largestLayer = 0;
             for (int k = 0; k < spec.numLayers(); k++) {
                 h[k] = new float[capacity * spec.layer(k).numOut()];
-                largestLayer = Math.max(largestLayer, spec.layer(k).numIn() * spec.layer(k).numOut());
             }
             delta = new float[widest];
             product = new float[widest];
-            gradW = new float[largestLayer];
+        }
+
+        float[] x(int size) {
+            if (x.length < size) {
+                x = new float[size];
+            }
+            return x;
+        }
+
+        float[] product(int size) {
+            if (product.length < size) {
+                product = new float[size];
+            }
+            return product;
+        }
+
+        float[] gradW(int size) {
+            if (gradW.length < size) {
+                gradW = new float[size];
+            }
+            return gradW;
         }
     }
 
