@@ -1,5 +1,6 @@
 package io.sparkprop.spark;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -112,6 +113,36 @@ class EndToEndTest {
         assertTrue(again.getMessage().contains("already holds a finished run"), again.getMessage());
         assertEquals(java.util.Arrays.toString(before),
                 java.util.Arrays.toString(Files.readAllBytes(run.resolve(RunDirectory.MODEL))));
+    }
+
+    @Test
+    void sparseBlocksTrainEvaluateAndGradcheckThroughTheCommandLine(@TempDir Path dir) throws Exception {
+        SparkSession spark = SparkTestSupport.spark();
+        Path conf = writeConfig(dir);
+        Path run = dir.resolve("run");
+        Path again = dir.resolve("again");
+        for (Path r : List.of(run, again)) {
+            assertEquals(0, Main.run(spark, "train", "--config", conf.toString(), "--run-dir", r.toString(), "--set",
+                    "data.sparse=true"));
+        }
+        List<String> metrics = Files.readAllLines(run.resolve(RunDirectory.METRICS));
+        double accuracy = Double.parseDouble(metrics.get(2).replaceAll(".*\"val_accuracy\":([0-9.eE-]+).*", "$1"));
+        assertTrue(accuracy > 0.90, "held-out accuracy " + accuracy);
+        Model model = ModelCodec.read(run.resolve(RunDirectory.MODEL));
+        assertArrayEquals(model.params(), ModelCodec.read(again.resolve(RunDirectory.MODEL)).params(),
+                "sparse runs are deterministic too");
+
+        // The model does not care how its input was stored: dense and sparse evaluation agree.
+        JobConfig config = JobConfig.load(conf.toString(), new Configuration());
+        ModelDataCommands.Metrics dense = ModelDataCommands.evaluate(spark, config,
+                run.resolve(RunDirectory.MODEL).toString(), dir.resolve("dense.json").toString());
+        ModelDataCommands.Metrics sparse = ModelDataCommands.evaluate(spark,
+                config.withOverrides(List.of("data.sparse=true")), run.resolve(RunDirectory.MODEL).toString(),
+                dir.resolve("sparse.json").toString());
+        assertEquals(dense.accuracy(), sparse.accuracy());
+        assertEquals(dense.loss(), sparse.loss(), 1e-9);
+        assertEquals(0, Main.run(spark, "gradcheck", "--config", conf.toString(), "--set", "data.sparse=true",
+                "--rows", "4", "--params", "300"));
     }
 
     @Test

@@ -197,6 +197,36 @@ public final class DataBlock {
         }
     }
 
+    /** This block with sparse features (its nonzeros); itself when already sparse. */
+    public DataBlock toSparse() {
+        if (rowStart != null) {
+            return this;
+        }
+        int[] starts = new int[rows + 1];
+        for (int r = 0; r < rows; r++) {
+            int count = 0;
+            for (int c = 0; c < numFeatures; c++) {
+                if (features[r * numFeatures + c] != 0.0) {
+                    count++;
+                }
+            }
+            starts[r + 1] = starts[r] + count;
+        }
+        int[] cols = new int[starts[rows]];
+        double[] vals = new double[starts[rows]];
+        int p = 0;
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < numFeatures; c++) {
+                double v = features[r * numFeatures + c];
+                if (v != 0.0) {
+                    cols[p] = c;
+                    vals[p++] = v;
+                }
+            }
+        }
+        return new DataBlock(rows, numFeatures, numTargets, starts, cols, vals, targets, weights);
+    }
+
     /**
      * Rows {@code order[from..to)} of this block, in that order, as a new block of the same kind
      * (dense or sparse).

@@ -49,9 +49,8 @@ public final class GradcheckCommand {
 
     private static DataBlock head(DataBlock block, int rows) {
         int n = Math.min(rows, block.rows());
-        int d = block.numFeatures();
-        int t = block.numTargets();
-        return new DataBlock(n, d, t, Arrays.copyOf(block.features(), n * d), Arrays.copyOf(block.targets(), n * t),
-                block.weighted() ? Arrays.copyOf(block.weights(), n) : null);
+        int[] first = new int[n];
+        Arrays.setAll(first, i -> i);
+        return block.select(first, 0, n);
     }
 }

@@ -41,6 +41,7 @@ public final class ConfigSchema {
                 "CSV/Parquet: numeric feature columns; empty means all columns that are not label or weight columns."));
         add(ConfigKey.of("data.weight-column", Kind.STRING, "", "weight",
                 "CSV/Parquet: a non-negative sample weight column; empty for weight 1 on every row."));
+        add(ConfigKey.of("data.sparse", Kind.BOOLEAN, "false", "true", "Keep each row's nonzero features only (compressed sparse rows) and compute the first layer from them: for wide, mostly-zero inputs such as LIBSVM text features, where dense rows would not fit in memory. LIBSVM rows and sparse vectors stay sparse from the file to the block; dense rows drop their zeros. Needs data.scaling none or divide."));
         add(ConfigKey.of("data.csv.header", Kind.BOOLEAN, "true", "false", "CSV: whether each file starts with a header line."));
         add(ConfigKey.of("data.csv.delimiter", Kind.STRING, ",", ";", "CSV: the field delimiter, one character (no quoting)."));
         add(ConfigKey.choice("data.bad-rows", "fail", List.of("fail", "skip"),

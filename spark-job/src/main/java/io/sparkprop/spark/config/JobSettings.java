@@ -117,6 +117,10 @@ public final class JobSettings implements Serializable {
             throw config.invalid("train.early-stopping.metric", "must be val_loss"
                     + (regression ? ", val_rmse or val_mae for regression" : " or val_accuracy for classification"));
         }
+        if (config.getBoolean("data.sparse") && config.getChoice("data.scaling").equals("standardize")) {
+            throw config.invalid("data.scaling", "must be none or divide with data.sparse = true: standardize subtracts"
+                    + " each feature's mean, which fills in every zero");
+        }
         if (config.getInt("train.local-steps") < 1) {
             throw config.invalid("train.local-steps", "must be at least 1 (1 = synchronous SGD)");
         }
@@ -277,7 +281,8 @@ public final class JobSettings implements Serializable {
                 spec.outputSize(), label, featuresColumn, features, weight, config.getBoolean("data.csv.header"),
                 config.get("data.csv.delimiter").charAt(0),
                 BadRowPolicy.valueOf(config.getChoice("data.bad-rows").toUpperCase(java.util.Locale.ROOT)),
-                scaling == Scaling.DIVIDE ? config.getDouble("data.scaling.divisor") : 1.0);
+                scaling == Scaling.DIVIDE ? config.getDouble("data.scaling.divisor") : 1.0,
+                config.getBoolean("data.sparse"));
     }
 
     /** A fresh optimizer for the network, with decoupled weight decay limited to weights. */

@@ -33,9 +33,134 @@ final class BlockBuilder {
     }
 
     /** One block per partition of {@code sorted}, rows in partition order, bad rows left out. */
-    static JavaRDD<DataBlock> blocks(JavaRDD<ParsedRow> sorted, int numFeatures, int numOutputs, boolean weighted) {
-        return sorted.mapPartitionsWithIndex((partition, rows) -> Collections.singletonList(
-                build(rows, numFeatures, numOutputs, weighted, partition)).iterator(), true);
+    static JavaRDD<DataBlock> blocks(JavaRDD<ParsedRow> sorted, int numFeatures, int numOutputs, boolean weighted,
+                                     boolean sparse) {
+        return sorted.mapPartitionsWithIndex((partition, rows) -> Collections.singletonList(sparse
+                ? buildSparse(rows, numFeatures, numOutputs, weighted, partition)
+                : build(rows, numFeatures, numOutputs, weighted, partition)).iterator(), true);
+    }
+
+    /**
+     * The good rows of {@code rows}, in order, as one sparse block: each row's nonzero features
+     * (a sparse row's entries as they are, less explicit zeros; a dense row's nonzeros).
+     */
+    static DataBlock buildSparse(Iterator<ParsedRow> rows, int numFeatures, int numOutputs, boolean weighted,
+                                 int partition) {
+        IntList starts = new IntList();
+        IntList columns = new IntList();
+        DoubleList values = new DoubleList();
+        DoubleList targets = new DoubleList();
+        DoubleList weights = new DoubleList();
+        starts.add(0);
+        while (rows.hasNext()) {
+            ParsedRow row = rows.next();
+            if (row.isBad()) {
+                continue;
+            }
+            if (row.indices == null) {
+                if (row.values.length != numFeatures) {
+                    throw new IllegalStateException("Partition " + partition + ": a dense row of " + row.values.length
+                            + " features reached a block of " + numFeatures);
+                }
+                for (int c = 0; c < numFeatures; c++) {
+                    if (row.values[c] != 0.0) {
+                        columns.add(c);
+                        values.add(row.values[c]);
+                    }
+                }
+            } else {
+                int[] indices = row.indices;
+                if (indices.length > 0 && indices[indices.length - 1] >= numFeatures) {
+                    throw new IllegalStateException("Partition " + partition + ": a sparse row with feature index "
+                            + indices[indices.length - 1] + " reached a block of " + numFeatures);
+                }
+                for (int k = 0; k < indices.length; k++) {
+                    if (row.values[k] != 0.0) {
+                        columns.add(indices[k]);
+                        values.add(row.values[k]);
+                    }
+                }
+            }
+            starts.add(columns.size());
+            int base = targets.size();
+            targets.addZeros(numOutputs);
+            if (row.classIndex >= 0) {
+                targets.set(base + row.classIndex, 1.0);
+            } else {
+                for (int j = 0; j < numOutputs; j++) {
+                    targets.set(base + j, row.targets[j]);
+                }
+            }
+            if (weighted) {
+                weights.add(row.weight);
+            }
+        }
+        int n = starts.size() - 1;
+        return DataBlock.sparse(n, numFeatures, numOutputs, starts.toArray(), columns.toArray(), values.toArray(),
+                targets.toArray(), weighted ? weights.toArray() : null);
+    }
+
+    /** A growable int array. */
+    private static final class IntList {
+        private int[] data = new int[16];
+        private int size;
+
+        void add(int v) {
+            if (size == data.length) {
+                if (data.length >= MAX_ARRAY) {
+                    throw new IllegalArgumentException("More than " + MAX_ARRAY + " values in one partition; use more"
+                            + " partitions");
+                }
+                data = java.util.Arrays.copyOf(data, (int) Math.min(MAX_ARRAY, data.length * 2L));
+            }
+            data[size++] = v;
+        }
+
+        int size() {
+            return size;
+        }
+
+        int[] toArray() {
+            return java.util.Arrays.copyOf(data, size);
+        }
+    }
+
+    /** A growable double array. */
+    private static final class DoubleList {
+        private double[] data = new double[16];
+        private int size;
+
+        void add(double v) {
+            ensure(size + 1);
+            data[size++] = v;
+        }
+
+        void addZeros(int count) {
+            ensure(size + count);
+            size += count;
+        }
+
+        void set(int index, double v) {
+            data[index] = v;
+        }
+
+        int size() {
+            return size;
+        }
+
+        private void ensure(long needed) {
+            if (needed > data.length) {
+                if (needed > MAX_ARRAY) {
+                    throw new IllegalArgumentException("More than " + MAX_ARRAY + " values in one partition; use more"
+                            + " partitions");
+                }
+                data = java.util.Arrays.copyOf(data, (int) Math.min(MAX_ARRAY, Math.max(needed, data.length * 2L)));
+            }
+        }
+
+        double[] toArray() {
+            return java.util.Arrays.copyOf(data, size);
+        }
     }
 
     /** Per partition of {@code sorted}: the bad rows and the first reasons, in row order. */
@@ -78,7 +203,8 @@ final class BlockBuilder {
             }
             if ((n + 1) * Math.max(numFeatures, numOutputs) > MAX_ARRAY) {
                 throw new IllegalArgumentException("Partition " + partition + " holds more than " + n + " rows of "
-                        + numFeatures + " features, more than one Java array holds; use more partitions");
+                        + numFeatures + " features, more than one Java array holds; use more partitions, or"
+                        + " data.sparse = true for mostly-zero features");
             }
             if (inChunk == chunkRows) {
                 features = new double[chunkRows * numFeatures];

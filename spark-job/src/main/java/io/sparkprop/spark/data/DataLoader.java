@@ -122,6 +122,10 @@ public final class DataLoader {
         } catch (Exception e) {
             throw surfaced(e);
         }
+        if (options.sparse() && options.format() == DataFormat.IDX) {
+            plan = new ReadPlan(plan.blocks().map(DataBlock::toSparse), plan.badRows(), plan.numFeatures(),
+                    plan.files());
+        }
         return materialize(plan, options, partitions);
     }
 
@@ -143,7 +147,8 @@ public final class DataLoader {
                 options.badRows());
         JavaRDD<ParsedRow> sorted = BlockBuilder.partitionAndSort(keyed, partitions);
         boolean weighted = layout.weightColumn >= 0;
-        return new ReadPlan(BlockBuilder.blocks(sorted, layout.numFeatures(), options.numOutputs(), weighted),
+        return new ReadPlan(BlockBuilder.blocks(sorted, layout.numFeatures(), options.numOutputs(), weighted,
+                options.sparse()),
                 BlockBuilder.badRowStats(sorted), layout.numFeatures(), files);
     }
 
@@ -173,7 +178,7 @@ public final class DataLoader {
         JavaPairRDD<Long, ParsedRow> keyed = TextSource.keyedRows(sc, files,
                 line -> TextParsers.parseLibsvm(line, layout), null, ' ', null, options.badRows());
         JavaRDD<ParsedRow> sorted = BlockBuilder.partitionAndSort(keyed, partitions);
-        return new ReadPlan(BlockBuilder.blocks(sorted, numFeatures, options.numOutputs(), false),
+        return new ReadPlan(BlockBuilder.blocks(sorted, numFeatures, options.numOutputs(), false, options.sparse()),
                 BlockBuilder.badRowStats(sorted), numFeatures, files);
     }
 

@@ -25,11 +25,12 @@ import java.util.List;
  * @param badRows        what to do with unusable rows
  * @param featureDivisor every feature is divided by this as it is read ({@code 1} for none;
  *                       MNIST uses 255)
+ * @param sparse         build sparse blocks (the nonzeros of each row) instead of dense ones
  */
 public record DataOptions(DataFormat format, String path, String labelsPath, int numFeatures, TargetKind targetKind,
                           int numOutputs, String labelColumn, String featuresColumn, List<String> featureColumns,
                           String weightColumn, boolean csvHeader, char csvDelimiter, BadRowPolicy badRows,
-                          double featureDivisor) implements java.io.Serializable {
+                          double featureDivisor, boolean sparse) implements java.io.Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -50,5 +51,14 @@ public record DataOptions(DataFormat format, String path, String labelsPath, int
             throw new IllegalArgumentException("Feature divisor must be finite and > 0 but got " + featureDivisor);
         }
         featureColumns = featureColumns == null ? List.of() : List.copyOf(featureColumns);
+    }
+
+    /** Options for dense blocks. */
+    public DataOptions(DataFormat format, String path, String labelsPath, int numFeatures, TargetKind targetKind,
+                       int numOutputs, String labelColumn, String featuresColumn, List<String> featureColumns,
+                       String weightColumn, boolean csvHeader, char csvDelimiter, BadRowPolicy badRows,
+                       double featureDivisor) {
+        this(format, path, labelsPath, numFeatures, targetKind, numOutputs, labelColumn, featuresColumn,
+                featureColumns, weightColumn, csvHeader, csvDelimiter, badRows, featureDivisor, false);
     }
 }

@@ -21,6 +21,8 @@ import java.util.Iterator;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.linalg.DenseVector;
+import org.apache.spark.ml.linalg.SparseVector;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.Params;
 import org.apache.spark.ml.util.DefaultParamsReader;
@@ -74,8 +76,8 @@ final class FittedNetwork implements java.io.Serializable {
             throw new IllegalArgumentException("Expected a features vector of " + spec.inputSize() + " values but got "
                     + features.size());
         }
-        DataBlock row = new DataBlock(1, spec.inputSize(), spec.outputSize(), features.toArray(),
-                new double[spec.outputSize()], null);
+        DataBlock row = block(new Vector[] {features}, 1, features instanceof SparseVector, spec.inputSize(),
+                spec.outputSize());
         new Network(spec).forward(params, ws.load(row, 0, 1));
         return java.util.Arrays.copyOf(ws.output(), spec.outputSize());
     }
@@ -135,8 +137,7 @@ final class FittedNetwork implements java.io.Serializable {
             Network net = new Network(spec);
             Workspace ws = new Workspace(spec, blockSize);
             Row[] pending = new Row[blockSize];
-            double[] features = new double[blockSize * in];
-            double[] targets = new double[blockSize * out];
+            Vector[] vectors = new Vector[blockSize];
             org.apache.spark.TaskContext task = org.apache.spark.TaskContext.get();
             int partition = task == null ? -1 : task.partitionId();
             return new Iterator<>() {
@@ -161,6 +162,7 @@ final class FittedNetwork implements java.io.Serializable {
 
                 private void predictBlock() {
                     int n = 0;
+                    boolean allSparse = true;
                     while (n < blockSize && input.hasNext()) {
                         Row row = input.next();
                         Object value = row.get(featuresIndex);
@@ -168,18 +170,19 @@ final class FittedNetwork implements java.io.Serializable {
                             throw bad("a features vector of " + in + " values", value == null ? "null"
                                     : value instanceof Vector v ? v.size() + " values" : value.getClass().getName());
                         }
-                        double[] x = v.toArray();
-                        for (int j = 0; j < in; j++) {
+                        double[] x = v instanceof SparseVector s ? s.values() : ((DenseVector) v.toDense()).values();
+                        for (int j = 0; j < x.length; j++) {
                             if (!Double.isFinite(x[j])) {
-                                throw bad("finite features", x[j] + " at index " + j);
+                                throw bad("finite features", x[j] + " at index "
+                                        + (v instanceof SparseVector s ? s.indices()[j] : j));
                             }
                         }
-                        System.arraycopy(x, 0, features, n * in, in);
+                        allSparse &= v instanceof SparseVector;
+                        vectors[n] = v;
                         pending[n++] = row;
                         rowIndex++;
                     }
-                    DataBlock block = new DataBlock(n, in, out, java.util.Arrays.copyOf(features, n * in),
-                            java.util.Arrays.copyOf(targets, n * out), null);
+                    DataBlock block = block(vectors, n, allSparse, in, out);
                     net.forward(params, ws.load(block, 0, n));
                     double[] outputs = ws.output();
                     for (int r = 0; r < n; r++) {
@@ -192,6 +195,7 @@ final class FittedNetwork implements java.io.Serializable {
                         System.arraycopy(appended, 0, values, row.length(), appended.length);
                         ready.add(RowFactory.create(values));
                         pending[r] = null;
+                        vectors[r] = null;
                     }
                 }
 
@@ -202,6 +206,47 @@ final class FittedNetwork implements java.io.Serializable {
                 }
             };
         }
+    }
+
+    /**
+     * {@code vectors[0..n)} as a block, targets zero (prediction only). Sparse (their stored
+     * entries) when {@code allSparse} and at most 5% of the values are stored: the sparse first
+     * layer costs about twenty times a dense product's time per multiply-add, and a wide input's
+     * memory stays its nonzeros. Otherwise dense.
+     */
+    static DataBlock block(Vector[] vectors, int n, boolean allSparse, int in, int out) {
+        double[] targets = new double[n * out];
+        long stored = 0;
+        for (int r = 0; allSparse && r < n; r++) {
+            stored += ((SparseVector) vectors[r]).indices().length;
+        }
+        if (allSparse && stored <= 0.05 * n * (double) in) {
+            int[] starts = new int[n + 1];
+            for (int r = 0; r < n; r++) {
+                starts[r + 1] = starts[r] + ((SparseVector) vectors[r]).indices().length;
+            }
+            int[] columns = new int[starts[n]];
+            double[] values = new double[starts[n]];
+            for (int r = 0; r < n; r++) {
+                SparseVector s = (SparseVector) vectors[r];
+                System.arraycopy(s.indices(), 0, columns, starts[r], s.indices().length);
+                System.arraycopy(s.values(), 0, values, starts[r], s.values().length);
+            }
+            return DataBlock.sparse(n, in, out, starts, columns, values, targets, null);
+        }
+        double[] features = new double[n * in];
+        for (int r = 0; r < n; r++) {
+            Vector v = vectors[r];
+            if (v instanceof DenseVector d) {
+                System.arraycopy(d.values(), 0, features, r * in, in);
+            } else {
+                SparseVector s = (SparseVector) v;
+                for (int k = 0; k < s.indices().length; k++) {
+                    features[r * in + s.indices()[k]] = s.values()[k];
+                }
+            }
+        }
+        return new DataBlock(n, in, out, features, targets, null);
     }
 
     /** Saves {@code stage}'s params and this network under {@code path}. */

@@ -61,6 +61,10 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         return mlpParams().regParam;
     }
 
+    default org.apache.spark.ml.param.BooleanParam sparse() {
+        return mlpParams().sparse;
+    }
+
     default Param<String> precision() {
         return mlpParams().precision;
     }
@@ -201,6 +205,10 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         return with(regParam(), value);
     }
 
+    default S setSparse(boolean value) {
+        return with(sparse(), value);
+    }
+
     default S setPrecision(String value) {
         return with(precision(), value);
     }
@@ -339,6 +347,10 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
 
     default double getRegParam() {
         return (Double) $(regParam());
+    }
+
+    default boolean getSparse() {
+        return (Boolean) $(sparse());
     }
 
     default String getPrecision() {
@@ -501,7 +513,7 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
                 "train.optimizer=" + optimizerName, "train.learning-rate=" + learningRate,
                 "train.batch-size=" + $(batchSize()), "train.epochs=" + $(maxIter()), "train.seed=" + $(seed()),
                 "train.l2=" + $(regParam()), "train.local-steps=" + $(localSteps()),
-                "train.precision=" + $(precision()),
+                "train.precision=" + $(precision()), "data.sparse=" + $(sparse()),
                 "train.momentum=" + $(momentum()), "train.adam.beta1=" + $(adamBeta1()),
                 "train.adam.beta2=" + $(adamBeta2()), "train.adam.epsilon=" + $(adamEpsilon()),
                 "train.clip-norm=" + $(clipNorm()), "train.schedule=" + $(schedule()),
@@ -532,6 +544,7 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         final DoubleParam regParam;
         final IntParam localSteps;
         final Param<String> precision;
+        final org.apache.spark.ml.param.BooleanParam sparse;
         final DoubleParam validationFraction;
         final Param<String> weightCol;
         final Param<String> validationIndicatorCol;
@@ -573,6 +586,8 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
             regParam = new DoubleParam(stage, "regParam", "L2 strength λ (>= 0)", ParamValidators.gtEq(0));
             localSteps = new IntParam(stage, "localSteps", "local SGD steps per exchange; 1 is synchronous SGD",
                     ParamValidators.gtEq(1));
+            sparse = new org.apache.spark.ml.param.BooleanParam(stage, "sparse", "keep only each row's nonzero"
+                    + " features and compute the first layer from them (for wide, mostly-zero features)");
             precision = new Param<>(stage, "precision", "the arithmetic of training's matrix products: float64, or"
                     + " float32 (single-precision products, double weights, optimizer and loss)",
                     ParamValidators.inArray(new String[] {"float64", "float32"}));
@@ -639,6 +654,7 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
             stage.setDefault(regParam, 0.0);
             stage.setDefault(localSteps, JobConfig.defaults().getInt("train.local-steps"));
             stage.setDefault(precision, JobConfig.defaults().get("train.precision"));
+            stage.setDefault(sparse, false);
             stage.setDefault(validationFraction, 0.0);
             stage.setDefault(weightCol, "");
             stage.setDefault(validationIndicatorCol, "");

@@ -21,6 +21,7 @@ import java.util.Optional;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.ml.linalg.SparseVector;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -185,7 +186,16 @@ final class MlpTraining {
 
     private static long[] summarize(DataBlock block) {
         long hash = block.rows();
-        for (double[] values : new double[][] {block.features(), block.targets(), block.weights()}) {
+        if (block.isSparse()) {
+            for (int v : block.rowStart()) {
+                hash = hash * 0x9E3779B97F4A7C15L + v;
+            }
+            for (int v : block.columns()) {
+                hash = hash * 0x9E3779B97F4A7C15L + v;
+            }
+        }
+        double[] features = block.isSparse() ? block.values() : block.features();
+        for (double[] values : new double[][] {features, block.targets(), block.weights()}) {
             hash = 31 * hash + (values == null ? 0 : values.length);
             if (values != null) {
                 for (double v : values) {
@@ -204,11 +214,14 @@ final class MlpTraining {
                 weight.isEmpty() ? functions.lit(1.0) : functions.col(weight).cast("double"));
         return rows.javaRDD()
                 .mapPartitions(new ToBlock(settings.spec().inputSize(), settings.spec().outputSize(), regression,
-                        !weight.isEmpty()), true)
+                        !weight.isEmpty(), (Boolean) stage.$(stage.sparse())), true)
                 .persist(StorageLevel.MEMORY_AND_DISK());
     }
 
-    /** One partition's rows as one block: features densified and checked; the label one-hot or as is. */
+    /**
+     * One partition's rows as one block: features densified (or, with {@code sparse}, their
+     * nonzeros kept) and checked; the label one-hot or as is.
+     */
     private static final class ToBlock implements FlatMapFunction<Iterator<Row>, DataBlock> {
 
         private static final long serialVersionUID = 1L;
@@ -216,17 +229,20 @@ final class MlpTraining {
         private final int numOutputs;
         private final boolean regression;
         private final boolean weighted;
+        private final boolean sparse;
 
-        ToBlock(int numFeatures, int numOutputs, boolean regression, boolean weighted) {
+        ToBlock(int numFeatures, int numOutputs, boolean regression, boolean weighted, boolean sparse) {
             this.numFeatures = numFeatures;
             this.numOutputs = numOutputs;
             this.regression = regression;
             this.weighted = weighted;
+            this.sparse = sparse;
         }
 
         @Override
         public Iterator<DataBlock> call(Iterator<Row> it) {
             List<double[]> x = new ArrayList<>();
+            List<int[]> columns = new ArrayList<>();
             List<Double> labels = new ArrayList<>();
             List<Double> weights = new ArrayList<>();
             for (int index = 0; it.hasNext(); index++) {
@@ -236,11 +252,34 @@ final class MlpTraining {
                     throw bad(index, "a features vector of " + numFeatures + " values (layers[0])",
                             v == null ? "null" : v.size() + " values");
                 }
-                double[] values = v.toArray();
+                int[] indices = null;
+                double[] values;
+                if (sparse && v instanceof SparseVector s) {
+                    indices = s.indices();
+                    values = s.values();
+                } else {
+                    values = v.toArray();
+                }
                 for (double d : values) {
                     if (!Double.isFinite(d)) {
                         throw bad(index, "finite features", Double.toString(d));
                     }
+                }
+                if (sparse) {
+                    int nonzeros = 0;
+                    for (double d : values) {
+                        nonzeros += d != 0.0 ? 1 : 0;
+                    }
+                    int[] keptColumns = new int[nonzeros];
+                    double[] kept = new double[nonzeros];
+                    for (int k = 0, p = 0; k < values.length; k++) {
+                        if (values[k] != 0.0) {
+                            keptColumns[p] = indices == null ? k : indices[k];
+                            kept[p++] = values[k];
+                        }
+                    }
+                    columns.add(keptColumns);
+                    values = kept;
                 }
                 double label = row.isNullAt(1) ? Double.NaN : row.getDouble(1);
                 if (regression ? !Double.isFinite(label)
@@ -257,11 +296,9 @@ final class MlpTraining {
                 weights.add(w);
             }
             int n = x.size();
-            double[] features = new double[n * numFeatures];
             double[] targets = new double[n * numOutputs];
             double[] w = weighted ? new double[n] : null;
             for (int r = 0; r < n; r++) {
-                System.arraycopy(x.get(r), 0, features, r * numFeatures, numFeatures);
                 if (regression) {
                     targets[r] = labels.get(r);
                 } else {
@@ -270,6 +307,24 @@ final class MlpTraining {
                 if (w != null) {
                     w[r] = weights.get(r);
                 }
+            }
+            if (sparse) {
+                int[] starts = new int[n + 1];
+                for (int r = 0; r < n; r++) {
+                    starts[r + 1] = starts[r] + columns.get(r).length;
+                }
+                int[] allColumns = new int[starts[n]];
+                double[] allValues = new double[starts[n]];
+                for (int r = 0; r < n; r++) {
+                    System.arraycopy(columns.get(r), 0, allColumns, starts[r], columns.get(r).length);
+                    System.arraycopy(x.get(r), 0, allValues, starts[r], columns.get(r).length);
+                }
+                return List.of(DataBlock.sparse(n, numFeatures, numOutputs, starts, allColumns, allValues, targets, w))
+                        .iterator();
+            }
+            double[] features = new double[n * numFeatures];
+            for (int r = 0; r < n; r++) {
+                System.arraycopy(x.get(r), 0, features, r * numFeatures, numFeatures);
             }
             return List.of(new DataBlock(n, numFeatures, numOutputs, features, targets, w)).iterator();
         }

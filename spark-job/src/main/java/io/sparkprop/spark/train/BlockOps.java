@@ -118,30 +118,13 @@ public final class BlockOps {
 
     private static DataBlock select(DataBlock block, double fraction, long streamSeed, boolean heldOut) {
         SplitMix64 random = new SplitMix64(streamSeed);
-        int d = block.numFeatures();
-        int t = block.numTargets();
-        boolean[] keep = new boolean[block.rows()];
+        int[] kept = new int[block.rows()];
         int n = 0;
         for (int r = 0; r < block.rows(); r++) {
-            keep[r] = (random.nextDouble() < fraction) == heldOut;
-            if (keep[r]) {
-                n++;
+            if ((random.nextDouble() < fraction) == heldOut) {
+                kept[n++] = r;
             }
         }
-        double[] x = new double[n * d];
-        double[] y = new double[n * t];
-        double[] w = block.weighted() ? new double[n] : null;
-        int i = 0;
-        for (int r = 0; r < block.rows(); r++) {
-            if (keep[r]) {
-                System.arraycopy(block.features(), r * d, x, i * d, d);
-                System.arraycopy(block.targets(), r * t, y, i * t, t);
-                if (w != null) {
-                    w[i] = block.weights()[r];
-                }
-                i++;
-            }
-        }
-        return new DataBlock(n, d, t, x, y, w);
+        return block.select(kept, 0, n);
     }
 }

@@ -44,6 +44,7 @@ final class DataTestSupport {
         char csvDelimiter = ',';
         BadRowPolicy badRows = BadRowPolicy.FAIL;
         double featureDivisor = 1.0;
+        boolean sparse;
 
         Opts(DataFormat format, String path, int numOutputs) {
             this.format = format;
@@ -101,6 +102,11 @@ final class DataTestSupport {
             return this;
         }
 
+        Opts sparse(boolean value) {
+            sparse = value;
+            return this;
+        }
+
         Opts divisor(double value) {
             featureDivisor = value;
             return this;
@@ -108,7 +114,8 @@ final class DataTestSupport {
 
         DataOptions build() {
             return new DataOptions(format, path, labelsPath, numFeatures, targetKind, numOutputs, labelColumn,
-                    featuresColumn, featureColumns, weightColumn, csvHeader, csvDelimiter, badRows, featureDivisor);
+                    featuresColumn, featureColumns, weightColumn, csvHeader, csvDelimiter, badRows, featureDivisor,
+                    sparse);
         }
 
         LoadedData load(int partitions) {

@@ -172,6 +172,35 @@ class MlpClassifierTest {
     }
 
     @Test
+    void sparseFeaturesTrainAWideModelFromSparseVectors() {
+        SparkSession spark = SparkTestSupport.spark();
+        // 100,000 features: feature 11 marks class 1, feature 99,000 class 0, plus 3 noise features.
+        int width = 100_000;
+        SplitMix64 random = new SplitMix64(41);
+        List<Row> rows = new ArrayList<>();
+        for (int r = 0; r < 240; r++) {
+            int label = r % 2;
+            int[] indices = {random.nextInt(10), 20 + random.nextInt(1000), label == 1 ? 11 : 99_000,
+                99_500 + random.nextInt(400)};
+            java.util.Arrays.sort(indices);
+            double[] values = new double[4];
+            for (int k = 0; k < 4; k++) {
+                values[k] = indices[k] == 11 || indices[k] == 99_000 ? 1.0 : random.nextDouble();
+            }
+            rows.add(RowFactory.create(Vectors.sparse(width, indices, values), (double) label));
+        }
+        StructType schema = new StructType().add("features", new VectorUDT()).add("label", DataTypes.DoubleType);
+        Dataset<Row> data = spark.createDataFrame(rows, schema).coalesce(2);
+        MlpClassificationModel model = new MlpClassifier().setLayers(new int[] {width, 8, 2}).setSparse(true)
+                .setMaxIter(15).setBatchSize(24).setStepSize(0.01).setLocalSteps(2).setSeed(3).fit(data);
+        List<Row> scored = model.transform(data).select("features", "label", "prediction").collectAsList();
+        for (Row r : scored) {
+            assertEquals(r.getDouble(1), r.getDouble(2), "row " + r.get(0));
+            assertEquals(model.predict(r.getAs(0)), r.getDouble(2));
+        }
+    }
+
+    @Test
     void badLabelsAndWidthsAreNamed() {
         SparkSession spark = SparkTestSupport.spark();
         StructType schema = new StructType().add("features", new VectorUDT()).add("label", DataTypes.DoubleType);
