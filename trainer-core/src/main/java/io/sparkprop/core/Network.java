@@ -329,49 +329,71 @@ public final class Network {
     }
 
     /**
-     * The first layer's pre-activation from a sparse input: {@code a[r][j] = b[j] + Σ_p W[j][c_p] v_p}
-     * over row {@code r}'s nonzeros {@code (c_p, v_p)} in ascending column order.
+     * The first layer's pre-activation from a sparse input. The weights of the batch's distinct
+     * columns are first copied into a compact {@code (columns, numOut)} array; then row {@code r}'s
+     * pre-activation is its bias plus, nonzero by nonzero in ascending column order, {@code v_p}
+     * times its column's weights: contiguous runs of {@code numOut} multiply-adds.
      */
     private void sparseForward(double[] params, Workspace ws, double[] a) {
         int numIn = spec.inputSize();
         int numOut = spec.layer(0).numOut();
         int wOff = spec.weightOffset(0);
         int bOff = spec.biasOffset(0);
+        int unique = ws.xUniqueCount;
+        int[] columns = ws.xUnique;
+        double[] w = ws.xWeights;
+        for (int j = 0; j < numOut; j++) {
+            int row = wOff + j * numIn;
+            for (int s = 0; s < unique; s++) {
+                w[s * numOut + j] = params[row + columns[s]];
+            }
+        }
         int[] start = ws.xStart;
-        int[] columns = ws.xColumns;
+        int[] slot = ws.xSlot;
         double[] values = ws.xValues;
         for (int r = 0; r < ws.rows; r++) {
-            int from = start[r];
-            int to = start[r + 1];
-            for (int j = 0; j < numOut; j++) {
-                int row = wOff + j * numIn;
-                double sum = 0.0;
-                for (int p = from; p < to; p++) {
-                    sum += params[row + columns[p]] * values[p];
+            int out = r * numOut;
+            System.arraycopy(params, bOff, a, out, numOut);
+            for (int p = start[r]; p < start[r + 1]; p++) {
+                int from = slot[p] * numOut;
+                double v = values[p];
+                for (int j = 0; j < numOut; j++) {
+                    a[out + j] += v * w[from + j];
                 }
-                a[r * numOut + j] = params[bOff + j] + sum;
             }
         }
     }
 
     /**
-     * {@code ∇W_1 += deltaᵀ X} for a sparse input: {@code ∇W[j][c] += Σ_r delta[r][j] x[r][c]} over
-     * the nonzeros only, rows in order.
+     * {@code ∇W_1 += deltaᵀ X} for a sparse input: each nonzero {@code v} of row {@code r} adds
+     * {@code v · delta[r]} to its column's row of a compact gradient (rows in order), which is then
+     * added into {@code gradSum} column by column.
      */
     private void sparseWeightGradient(Workspace ws, double[] delta, double[] gradSum) {
         int numIn = spec.inputSize();
         int numOut = spec.layer(0).numOut();
         int wOff = spec.weightOffset(0);
+        int unique = ws.xUniqueCount;
+        double[] g = ws.xGrad;
+        java.util.Arrays.fill(g, 0, unique * numOut, 0.0);
         int[] start = ws.xStart;
-        int[] columns = ws.xColumns;
+        int[] slot = ws.xSlot;
         double[] values = ws.xValues;
+        for (int r = 0; r < ws.rows; r++) {
+            int d = r * numOut;
+            for (int p = start[r]; p < start[r + 1]; p++) {
+                int to = slot[p] * numOut;
+                double v = values[p];
+                for (int j = 0; j < numOut; j++) {
+                    g[to + j] += v * delta[d + j];
+                }
+            }
+        }
+        int[] columns = ws.xUnique;
         for (int j = 0; j < numOut; j++) {
             int row = wOff + j * numIn;
-            for (int r = 0; r < ws.rows; r++) {
-                double d = delta[r * numOut + j];
-                for (int p = start[r]; p < start[r + 1]; p++) {
-                    gradSum[row + columns[p]] += d * values[p];
-                }
+            for (int s = 0; s < unique; s++) {
+                gradSum[row + columns[s]] += g[s * numOut + j];
             }
         }
     }

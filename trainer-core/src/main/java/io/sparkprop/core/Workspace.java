@@ -20,6 +20,17 @@ public final class Workspace {
     double[] xValues = new double[0];
     /** Whether the current batch's input is sparse. */
     boolean sparse;
+    /** Sparse input: the batch's distinct columns, ascending, {@code xUniqueCount} of them. */
+    int[] xUnique = new int[0];
+    int xUniqueCount;
+    /** Sparse input: for each nonzero, the index of its column in {@link #xUnique}. */
+    int[] xSlot = new int[0];
+    /** Sparse input: the first layer's weights of the batch's columns, {@code (xUniqueCount, numOut)}. */
+    double[] xWeights = new double[0];
+    /** Sparse input: their gradient, {@code (xUniqueCount, numOut)}. */
+    double[] xGrad = new double[0];
+    /** Per input column, -1; used while a sparse batch is gathered. */
+    private int[] columnSlot;
     final double[] y;
     final double[] w;
     final double[][] a;
@@ -143,7 +154,47 @@ public final class Workspace {
             System.arraycopy(values, starts[r], xValues, xStart[i], count);
             xStart[i + 1] = xStart[i] + count;
         }
+        indexColumns(nonzeros);
         sparse = true;
+    }
+
+    /**
+     * The batch's distinct columns ({@link #xUnique}, ascending) and each nonzero's slot among them,
+     * so the kernels can work on a compact {@code (columns, numOut)} copy of the first layer.
+     */
+    private void indexColumns(int nonzeros) {
+        if (columnSlot == null) {
+            columnSlot = new int[spec.inputSize()];
+            java.util.Arrays.fill(columnSlot, -1);
+        }
+        if (xSlot.length < nonzeros) {
+            xSlot = new int[xColumns.length];
+            xUnique = new int[xColumns.length];
+        }
+        int unique = 0;
+        for (int p = 0; p < nonzeros; p++) {
+            int c = xColumns[p];
+            if (columnSlot[c] < 0) {
+                columnSlot[c] = 0;
+                xUnique[unique++] = c;
+            }
+        }
+        java.util.Arrays.sort(xUnique, 0, unique);
+        for (int s = 0; s < unique; s++) {
+            columnSlot[xUnique[s]] = s;
+        }
+        for (int p = 0; p < nonzeros; p++) {
+            xSlot[p] = columnSlot[xColumns[p]];
+        }
+        for (int s = 0; s < unique; s++) {
+            columnSlot[xUnique[s]] = -1;
+        }
+        xUniqueCount = unique;
+        int compact = unique * spec.layer(0).numOut();
+        if (xWeights.length < compact) {
+            xWeights = new double[Math.max(compact, xWeights.length + xWeights.length / 2)];
+            xGrad = new double[xWeights.length];
+        }
     }
 
     /** Makes rows {@code [from, to)} of {@code block}, in stored order, the current batch. */

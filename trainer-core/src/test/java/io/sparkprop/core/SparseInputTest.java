@@ -52,7 +52,7 @@ class SparseInputTest {
     }
 
     @Test
-    void theFirstLayerSumsTheNonzerosInColumnOrderAndOnlyTheirWeightsGetGradients() {
+    void theFirstLayerAddsTheNonzerosToTheBiasInColumnOrderAndOnlyTheirWeightsGetGradients() {
         // 4 inputs, 2 identity units, MSE; one row with x1 = 0.5 and x3 = -2 (x0 = x2 = 0).
         NetworkSpec spec = NetworkSpec.of(new int[] {4, 2}, Activation.IDENTITY, Activation.IDENTITY, Loss.MSE);
         double[] p = {0.1, 0.2, 0.3, 0.4, -0.5, 0.6, -0.7, 0.8, 0.01, -0.02};
@@ -61,8 +61,8 @@ class SparseInputTest {
         Workspace ws = new Workspace(spec, 1).load(row, 0, 1);
         double[] grad = new double[spec.paramCount()];
         new Network(spec).lossAndGradient(p, ws, grad);
-        double a0 = 0.01 + (0.0 + 0.2 * 0.5 + 0.4 * -2);
-        double a1 = -0.02 + (0.0 + 0.6 * 0.5 + 0.8 * -2);
+        double a0 = 0.01 + 0.2 * 0.5 + 0.4 * -2;
+        double a1 = -0.02 + 0.6 * 0.5 + 0.8 * -2;
         assertEquals(a0, ws.output()[0]);
         assertEquals(a1, ws.output()[1]);
         double d0 = a0 - 1.0;

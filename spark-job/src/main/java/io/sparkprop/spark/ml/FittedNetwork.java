@@ -49,6 +49,12 @@ final class FittedNetwork implements java.io.Serializable {
     private static final long serialVersionUID = 1L;
     static final String MODEL_FILE = "data/model.spm";
     static final String HISTORY_FILE = "data/history.jsonl";
+    /**
+     * The largest fraction of stored values for which prediction goes sparse. Measured for a
+     * 784-256 first layer over 128 rows (native OpenBLAS), sparse vs dense forward: 3.7 vs 1.4 ms
+     * at 19% nonzeros, 1.5 vs 1.3 ms at 5%, 0.66 vs 1.28 ms at 1%.
+     */
+    static final double SPARSE_DENSITY = 0.02;
 
     final NetworkSpec spec;
     final double[] params;
@@ -210,9 +216,9 @@ final class FittedNetwork implements java.io.Serializable {
 
     /**
      * {@code vectors[0..n)} as a block, targets zero (prediction only). Sparse (their stored
-     * entries) when {@code allSparse} and at most 5% of the values are stored: the sparse first
-     * layer costs about twenty times a dense product's time per multiply-add, and a wide input's
-     * memory stays its nonzeros. Otherwise dense.
+     * entries) when {@code allSparse} and at most {@link #SPARSE_DENSITY} of the values are stored,
+     * else dense. Below that density the sparse first layer is the faster one, and a wide input's
+     * memory stays its nonzeros.
      */
     static DataBlock block(Vector[] vectors, int n, boolean allSparse, int in, int out) {
         double[] targets = new double[n * out];
@@ -220,7 +226,7 @@ final class FittedNetwork implements java.io.Serializable {
         for (int r = 0; allSparse && r < n; r++) {
             stored += ((SparseVector) vectors[r]).indices().length;
         }
-        if (allSparse && stored <= 0.05 * n * (double) in) {
+        if (allSparse && stored <= SPARSE_DENSITY * n * (double) in) {
             int[] starts = new int[n + 1];
             for (int r = 0; r < n; r++) {
                 starts[r + 1] = starts[r] + ((SparseVector) vectors[r]).indices().length;
