@@ -67,6 +67,24 @@ class SparseLoadingTest {
     }
 
     @Test
+    void parquetDenseAndSparseVectorsWithWeights() {
+        org.apache.spark.sql.types.StructType schema = new org.apache.spark.sql.types.StructType()
+                .add("features", org.apache.spark.ml.linalg.SQLDataTypes.VectorType())
+                .add("y", org.apache.spark.sql.types.DataTypes.LongType)
+                .add("w", org.apache.spark.sql.types.DataTypes.DoubleType);
+        List<org.apache.spark.sql.Row> rows = new java.util.ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            org.apache.spark.ml.linalg.Vector v = i % 2 == 0
+                    ? org.apache.spark.ml.linalg.Vectors.dense(i, 0, i % 3 == 0 ? 0 : -i, 0, 0.5)
+                    : org.apache.spark.ml.linalg.Vectors.sparse(5, new int[] {1, 3, 4}, new double[] {i, 0, 2});
+            rows.add(org.apache.spark.sql.RowFactory.create(v, (long) (i % 3), i / 8.0));
+        }
+        String out = dir.resolve("vectors").toString();
+        io.sparkprop.spark.SparkTestSupport.spark().createDataFrame(rows, schema).coalesce(1).write().parquet(out);
+        assertSameRows(new Opts(DataFormat.PARQUET, out, 3).label("y").vector("features").weight("w"), 2);
+    }
+
+    @Test
     void standardizationIsRefusedWithSparseBlocksNamingTheKeys() {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> JobSettings.from(JobConfig.defaults().withOverrides(List.of("model.layers=4,2",
