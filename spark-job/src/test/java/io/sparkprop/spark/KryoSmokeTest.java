@@ -32,4 +32,19 @@ class KryoSmokeTest {
                 .collect();
         assertEquals(List.of(1.0, 2.0), sums);
     }
+
+    @Test
+    void sparseBlocksRoundTripThroughKryo() {
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(SparkTestSupport.spark().sparkContext());
+        DataBlock block = DataBlock.sparse(3, 6, 1, new int[] {0, 2, 2, 3}, new int[] {1, 5, 0},
+                new double[] {0.5, -1, 2}, new double[] {1, 0, 1}, null);
+        SerializerInstance kryo = new KryoSerializer(sc.getConf()).newInstance();
+        DataBlock copy = kryo.deserialize(kryo.serialize(block, ClassTag$.MODULE$.apply(DataBlock.class)),
+                ClassTag$.MODULE$.apply(DataBlock.class));
+        assertEquals(true, copy.isSparse());
+        assertArrayEquals(block.rowStart(), copy.rowStart());
+        assertArrayEquals(block.columns(), copy.columns());
+        assertArrayEquals(block.values(), copy.values());
+        assertArrayEquals(block.targets(), copy.targets());
+    }
 }

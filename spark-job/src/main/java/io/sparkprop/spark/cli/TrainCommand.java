@@ -203,6 +203,8 @@ public final class TrainCommand {
             finals.put("parameters", Integer.toString(settings.spec().paramCount()));
             finals.put("exchange", settings.localSteps() == 1 ? "synchronous SGD"
                     : "local SGD, " + settings.localSteps() + " steps per exchange");
+            finals.put("arithmetic", config.get("train.precision") + " products"
+                    + (config.getBoolean("data.sparse") ? ", sparse input blocks" : ""));
             List<String> written = RunReport.write(run, new RunReport.Content(settings.spec().toString(),
                     config.render(), history, finals, confusion));
             LOG.info("Report written to {} ({})", run.file(RunReport.HTML), String.join(", ", written));

@@ -69,7 +69,8 @@ class RunReportTest {
             count++;
         }
         assertEquals(3, count, "loss, metric and confusion pictures inline");
-        assertTrue(html.contains("validation accuracy") && html.contains("local SGD, 64 steps per exchange"), html);
+        assertTrue(html.contains("validation accuracy") && html.contains("local SGD, 64 steps per exchange")
+                && html.contains("float64 products"), html);
         assertTrue(html.contains("train.learning-rate = 0.05"), "the config is shown");
         Matcher rows = Pattern.compile("<tr><td>(\\d+)</td>").matcher(html);
         int epochs = 0;
