@@ -16,7 +16,7 @@ import io.sparkprop.spark.train.BlockOps;
 import io.sparkprop.spark.train.DistributedTrainer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import io.sparkprop.spark.report.RunReport;
+import io.sparkprop.spark.report.TrainingReport;
 import io.sparkprop.spark.train.EpochMetrics;
 import io.sparkprop.spark.train.EvalSums;
 import io.sparkprop.spark.train.TrainingRun;
@@ -153,64 +153,8 @@ public final class TrainCommand {
                         config.get("train.early-stopping.metric"), run.file(RunDirectory.MODEL))
                 : String.format(Locale.ROOT, "Trained %d epochs; model written to %s", epochs,
                         run.file(RunDirectory.MODEL)));
-        writeReport(sc, run, settings, config, validation, model, result, outcome.metricsLines());
+        TrainingReport.write(sc, run, settings, validation, model.params(), result, outcome.metricsLines());
         return new Outcome(run, result, model);
-    }
-
-    /**
-     * The run's report ({@link RunReport}): curves, the confusion heatmap of the final model on the
-     * validation data, and report.html. A report that cannot be drawn (a JVM without fonts, say)
-     * is logged and skipped: the model is already written.
-     */
-    private static void writeReport(JavaSparkContext sc, RunDirectory run, JobSettings settings, JobConfig config,
-                                    JavaRDD<DataBlock> validation, Model model, DistributedTrainer.Result result,
-                                    List<String> metricsLines) {
-        try {
-            List<EpochMetrics> history = new ArrayList<>();
-            for (String line : metricsLines) {
-                history.add(EpochMetrics.fromJson(line));
-            }
-            Map<String, String> finals = new LinkedHashMap<>();
-            double[][] confusion = null;
-            if (validation != null) {
-                EvalSums sums = DistributedTrainer.evaluate(sc, settings.spec(), validation, model.params(),
-                        "report: final validation metrics");
-                finals.put("validation rows", Long.toString(sums.rows()));
-                finals.put("validation loss", String.format(Locale.ROOT, "%.4f", sums.meanLoss()));
-                if (settings.spec().loss() == Loss.MSE) {
-                    finals.put("validation RMSE", String.format(Locale.ROOT, "%.4f", sums.rmse()));
-                    finals.put("validation MAE", String.format(Locale.ROOT, "%.4f", sums.mae()));
-                    finals.put("validation R²", String.format(Locale.ROOT, "%.4f", sums.r2()));
-                } else {
-                    finals.put("validation accuracy", String.format(Locale.ROOT, "%.2f%%", 100 * sums.accuracy()));
-                }
-                double[] flat = sums.confusion();
-                int k = settings.spec().outputSize();
-                if (settings.spec().loss() == Loss.SOFTMAX_CROSS_ENTROPY && flat.length == k * k) {
-                    confusion = new double[k][];
-                    for (int t = 0; t < k; t++) {
-                        confusion[t] = java.util.Arrays.copyOfRange(flat, t * k, (t + 1) * k);
-                    }
-                }
-            }
-            finals.put("epochs", Integer.toString(history.size()) + (result.stoppedEarly() ? " (stopped early)" : ""));
-            if (result.bestEpoch() >= 0) {
-                finals.put("model weights", "epoch " + (result.bestEpoch() + 1) + ", the best by "
-                        + config.get("train.early-stopping.metric"));
-            }
-            finals.put("training seconds", String.format(Locale.ROOT, "%.1f",
-                    history.stream().mapToDouble(EpochMetrics::epochSeconds).sum()));
-            finals.put("parameters", Integer.toString(settings.spec().paramCount()));
-            finals.put("exchange", settings.localSteps() == 1 ? "synchronous SGD"
-                    : "local SGD, " + settings.localSteps() + " steps per exchange");
-            finals.put("arithmetic", config.get("train.precision") + " products"
-                    + (config.getBoolean("data.sparse") ? ", sparse input blocks" : ""));
-            List<String> written = RunReport.write(run, new RunReport.Content(settings.spec().toString(),
-                    config.render(), history, finals, confusion));
-            LOG.info("Report written to {} ({})", run.file(RunReport.HTML), String.join(", ", written));
-        } catch (Exception | LinkageError e) {
-            LOG.warn("Could not write the run report into {}: {}", run.uri(), e.toString());
-        }
     }
 
     private static void writeMetrics(RunDirectory run, List<String> lines) {

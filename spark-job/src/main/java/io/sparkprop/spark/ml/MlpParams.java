@@ -65,6 +65,10 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         return mlpParams().sparse;
     }
 
+    default Param<String> reportDir() {
+        return mlpParams().reportDir;
+    }
+
     default Param<String> precision() {
         return mlpParams().precision;
     }
@@ -209,6 +213,10 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         return with(sparse(), value);
     }
 
+    default S setReportDir(String value) {
+        return with(reportDir(), value);
+    }
+
     default S setPrecision(String value) {
         return with(precision(), value);
     }
@@ -351,6 +359,10 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
 
     default boolean getSparse() {
         return (Boolean) $(sparse());
+    }
+
+    default String getReportDir() {
+        return $(reportDir());
     }
 
     default String getPrecision() {
@@ -544,6 +556,7 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         final DoubleParam regParam;
         final IntParam localSteps;
         final Param<String> precision;
+        final Param<String> reportDir;
         final org.apache.spark.ml.param.BooleanParam sparse;
         final DoubleParam validationFraction;
         final Param<String> weightCol;
@@ -588,6 +601,9 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
                     ParamValidators.gtEq(1));
             sparse = new org.apache.spark.ml.param.BooleanParam(stage, "sparse", "keep only each row's nonzero"
                     + " features and compute the first layer from them (for wide, mostly-zero features)");
+            reportDir = new Param<>(stage, "reportDir", "a Hadoop file system directory for the fit's report:"
+                    + " config.conf, metrics.jsonl, learning curves, the confusion heatmap and report.html, as"
+                    + " scripts/sparkprop train writes; empty for none");
             precision = new Param<>(stage, "precision", "the arithmetic of training's matrix products: float64, or"
                     + " float32 (single-precision products, double weights, optimizer and loss)",
                     ParamValidators.inArray(new String[] {"float64", "float32"}));
@@ -655,6 +671,7 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
             stage.setDefault(localSteps, JobConfig.defaults().getInt("train.local-steps"));
             stage.setDefault(precision, JobConfig.defaults().get("train.precision"));
             stage.setDefault(sparse, false);
+            stage.setDefault(reportDir, "");
             stage.setDefault(validationFraction, 0.0);
             stage.setDefault(weightCol, "");
             stage.setDefault(validationIndicatorCol, "");

@@ -5,7 +5,9 @@ import io.sparkprop.core.io.Model;
 import io.sparkprop.spark.checkpoint.CheckpointSink;
 import io.sparkprop.spark.checkpoint.CheckpointStore;
 import io.sparkprop.spark.checkpoint.TrainingState;
+import io.sparkprop.spark.RunDirectory;
 import io.sparkprop.spark.cli.ModelFiles;
+import io.sparkprop.spark.report.TrainingReport;
 import io.sparkprop.spark.config.JobSettings;
 import io.sparkprop.spark.train.BlockOps;
 import io.sparkprop.spark.train.DistributedTrainer;
@@ -68,6 +70,11 @@ final class MlpTraining {
         JavaRDD<DataBlock> blocks = blocks(trainRows, stage, settings, featuresCol, labelCol, regression);
         JavaRDD<DataBlock> validationBlocks = validationRows == null ? null
                 : blocks(validationRows, stage, settings, featuresCol, labelCol, regression);
+        // Every cached RDD this fit makes, to unpersist at the end.
+        List<JavaRDD<DataBlock>> held = new ArrayList<>(List.of(blocks));
+        if (validationBlocks != null) {
+            held.add(validationBlocks);
+        }
         try {
             long[] summary = summarize(blocks);
             long count = summary[0];
@@ -76,6 +83,7 @@ final class MlpTraining {
             JavaRDD<DataBlock> validation = validationBlocks;
             if (fraction > 0) {
                 List<JavaRDD<DataBlock>> split = BlockOps.holdOut(blocks, fraction, (Long) stage.$(stage.seed()));
+                held.addAll(split);
                 train = split.get(0);
                 validation = split.get(1);
                 count = train.map(DataBlock::rows).reduce(Integer::sum);
@@ -124,13 +132,34 @@ final class MlpTraining {
             }
             TrainingRun.Outcome outcome = TrainingRun.run(trainer, start, checkpoints, settings.maxJobRetries(),
                     (metrics, lines) -> LOG.info(metrics.toConsole(settings.epochs(), Double.NaN)));
+            String reportDir = stage.$(stage.reportDir());
+            if (!reportDir.isEmpty()) {
+                report(sc, reportDir, settings, validation, outcome);
+            }
             return new FittedNetwork(settings.spec(), outcome.result().params(), outcome.history());
         } finally {
-            blocks.unpersist(false);
-            if (validationBlocks != null) {
-                validationBlocks.unpersist(false);
+            for (JavaRDD<DataBlock> cached : held) {
+                cached.unpersist(false);
             }
         }
+    }
+
+    /**
+     * Writes the fit's report into {@code uri}, as {@code scripts/sparkprop train} does into its
+     * run directory: the effective config, metrics.jsonl and {@link TrainingReport}.
+     */
+    private static void report(JavaSparkContext sc, String uri, JobSettings settings, JavaRDD<DataBlock> validation,
+                               TrainingRun.Outcome outcome) {
+        RunDirectory run = RunDirectory.create(uri, sc.hadoopConfiguration());
+        try {
+            run.writeText(RunDirectory.CONFIG, settings.config().render());
+            List<String> lines = outcome.metricsLines();
+            run.writeText(RunDirectory.METRICS, lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("Cannot write the report to " + run.uri() + ": " + e.getMessage(), e);
+        }
+        TrainingReport.write(sc, run, settings, validation, outcome.result().params(), outcome.result(),
+                outcome.metricsLines());
     }
 
     /**

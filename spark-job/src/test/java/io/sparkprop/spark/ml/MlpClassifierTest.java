@@ -201,6 +201,30 @@ class MlpClassifierTest {
     }
 
     @Test
+    void reportDirGetsTheCommandLinesReportAndAFitLeavesNothingCached() throws Exception {
+        SparkSession spark = SparkTestSupport.spark();
+        Dataset<Row> train = vectors(spark, 300, 12).cache();
+        train.count();
+        int cachedBefore = spark.sparkContext().getPersistentRDDs().size();
+        Path report = dir.resolve("report");
+        MlpClassificationModel model = classifier().setMaxIter(3).setValidationFraction(0.2)
+                .setReportDir(report.toString()).fit(train);
+        assertEquals(cachedBefore, spark.sparkContext().getPersistentRDDs().size(),
+                "the fit's blocks and its hold-out split are unpersisted");
+        assertTrue(java.nio.file.Files.readString(report.resolve(io.sparkprop.spark.RunDirectory.CONFIG))
+                .contains("model.layers = 3,16,3"));
+        assertEquals(3, java.nio.file.Files.readAllLines(report.resolve(io.sparkprop.spark.RunDirectory.METRICS))
+                .size());
+        for (String png : List.of(io.sparkprop.spark.report.RunReport.LOSS_PNG,
+                io.sparkprop.spark.report.RunReport.METRIC_PNG, io.sparkprop.spark.report.RunReport.CONFUSION_PNG)) {
+            assertTrue(javax.imageio.ImageIO.read(report.resolve(png).toFile()) != null, png + " decodes");
+        }
+        String html = java.nio.file.Files.readString(report.resolve(io.sparkprop.spark.report.RunReport.HTML));
+        assertTrue(html.contains("validation accuracy") && html.contains(String.format(java.util.Locale.ROOT, "%.2f%%",
+                100 * model.history().get(2).valAccuracy())), "the final validation accuracy is shown");
+    }
+
+    @Test
     void badLabelsAndWidthsAreNamed() {
         SparkSession spark = SparkTestSupport.spark();
         StructType schema = new StructType().add("features", new VectorUDT()).add("label", DataTypes.DoubleType);
