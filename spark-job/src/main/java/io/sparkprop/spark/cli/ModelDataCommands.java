@@ -56,6 +56,14 @@ public final class ModelDataCommands {
     public record Metrics(long rows, double loss, double accuracy, double rmse, double mae, double r2,
                           double[][] perClass, double[] confusion, boolean multiLabel) {
 
+        /** The metrics of evaluation sums for a network with {@code loss}. */
+        public static Metrics of(EvalSums sums, Loss loss) {
+            boolean classification = loss != Loss.MSE;
+            return new Metrics(sums.rows(), sums.meanLoss(), classification ? sums.accuracy() : Double.NaN,
+                    classification ? Double.NaN : sums.rmse(), classification ? Double.NaN : sums.mae(), sums.r2(),
+                    sums.perClass(), sums.confusion(), loss == Loss.BINARY_CROSS_ENTROPY);
+        }
+
         /** One JSON object; fields that do not apply to the task are left out. */
         public String toJson() {
             StringBuilder sb = new StringBuilder("{\"rows\":").append(rows).append(",\"loss\":").append(loss);
@@ -138,11 +146,7 @@ public final class ModelDataCommands {
         Model model = ModelFiles.read(modelUri, sc.hadoopConfiguration());
         JavaRDD<DataBlock> blocks = load(spark, config, model);
         EvalSums sums = DistributedTrainer.evaluate(sc, model.spec(), blocks, model.params(), "evaluate " + modelUri);
-        Loss loss = model.spec().loss();
-        boolean classification = loss != Loss.MSE;
-        Metrics metrics = new Metrics(sums.rows(), sums.meanLoss(), classification ? sums.accuracy() : Double.NaN,
-                classification ? Double.NaN : sums.rmse(), classification ? Double.NaN : sums.mae(), sums.r2(),
-                sums.perClass(), sums.confusion(), loss == Loss.BINARY_CROSS_ENTROPY);
+        Metrics metrics = Metrics.of(sums, model.spec().loss());
         System.out.print(metrics.toText());
         if (outputUri != null) {
             writeText(sc, outputUri, metrics.toJson() + "\n");

@@ -88,6 +88,24 @@ final class FittedNetwork implements java.io.Serializable {
         return java.util.Arrays.copyOf(ws.output(), spec.outputSize());
     }
 
+    /**
+     * The metrics ({@code scripts/sparkprop evaluate}'s) of this network on {@code dataset}'s
+     * features and labels, computed on the executors with the weights broadcast once.
+     */
+    io.sparkprop.spark.cli.ModelDataCommands.Metrics evaluate(Dataset<?> dataset, String featuresCol,
+                                                             String labelCol, boolean regression, boolean sparse) {
+        org.apache.spark.api.java.JavaRDD<DataBlock> blocks = MlpTraining.blocks(dataset, spec, featuresCol, labelCol,
+                "", regression, sparse);
+        try {
+            io.sparkprop.spark.train.EvalSums sums = io.sparkprop.spark.train.DistributedTrainer.evaluate(
+                    JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext()), spec, blocks, params,
+                    "evaluate " + spec);
+            return io.sparkprop.spark.cli.ModelDataCommands.Metrics.of(sums, spec.loss());
+        } finally {
+            blocks.unpersist(false);
+        }
+    }
+
     /** The values of the columns a model appends to one row, from the network's output for the row. */
     @FunctionalInterface
     interface Columns extends java.io.Serializable {

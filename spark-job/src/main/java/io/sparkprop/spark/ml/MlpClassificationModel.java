@@ -188,6 +188,20 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
         return values;
     }
 
+    /**
+     * The model's metrics on {@code dataset}'s {@code featuresCol} and {@code labelCol}: mean loss,
+     * accuracy, per-class precision, recall, F1 and support, the confusion matrix (as {@code scripts/sparkprop evaluate} reports them; {@code toText()}
+     * and {@code toJson()} print them).
+     */
+    public io.sparkprop.spark.cli.ModelDataCommands.Metrics evaluate(Dataset<?> dataset) {
+        return evaluate(dataset, false);
+    }
+
+    /** {@link #evaluate(Dataset)}, with {@code sparse} blocks of the features' nonzeros (for wide inputs). */
+    public io.sparkprop.spark.cli.ModelDataCommands.Metrics evaluate(Dataset<?> dataset, boolean sparse) {
+        return network.evaluate(dataset, $(featuresCol()), $(labelCol()), false, sparse);
+    }
+
     /** Training's per-epoch metrics (loss, validation metrics, throughput, step times). */
     public List<EpochMetrics> history() {
         return network.history;

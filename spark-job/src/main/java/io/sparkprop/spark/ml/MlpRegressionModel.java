@@ -94,6 +94,20 @@ public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegress
                 output -> new Object[] {output[0]});
     }
 
+    /**
+     * The model's metrics on {@code dataset}'s {@code featuresCol} and {@code labelCol}: mean loss,
+     * RMSE, MAE and R² (as {@code scripts/sparkprop evaluate} reports them; {@code toText()}
+     * and {@code toJson()} print them).
+     */
+    public io.sparkprop.spark.cli.ModelDataCommands.Metrics evaluate(Dataset<?> dataset) {
+        return evaluate(dataset, false);
+    }
+
+    /** {@link #evaluate(Dataset)}, with {@code sparse} blocks of the features' nonzeros (for wide inputs). */
+    public io.sparkprop.spark.cli.ModelDataCommands.Metrics evaluate(Dataset<?> dataset, boolean sparse) {
+        return network.evaluate(dataset, $(featuresCol()), $(labelCol()), true, sparse);
+    }
+
     /** Training's per-epoch metrics. */
     public List<EpochMetrics> history() {
         return network.history;

@@ -1,6 +1,7 @@
 package io.sparkprop.spark.ml;
 
 import io.sparkprop.core.DataBlock;
+import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.spark.checkpoint.CheckpointSink;
 import io.sparkprop.spark.checkpoint.CheckpointStore;
@@ -238,12 +239,23 @@ final class MlpTraining {
     /** The rows of {@code data} as one cached block per partition. */
     private static JavaRDD<DataBlock> blocks(Dataset<?> data, MlpParams<?> stage, JobSettings settings,
                                              String featuresCol, String labelCol, boolean regression) {
-        String weight = stage.$(stage.weightCol());
+        return blocks(data, settings.spec(), featuresCol, labelCol, stage.$(stage.weightCol()), regression,
+                (Boolean) stage.$(stage.sparse()));
+    }
+
+    /**
+     * The rows of {@code data} as one cached block per partition, for a network {@code spec}:
+     * features checked against its input width, labels against its outputs.
+     *
+     * @param weight the weight column, or empty for weight 1
+     */
+    static JavaRDD<DataBlock> blocks(Dataset<?> data, NetworkSpec spec, String featuresCol, String labelCol,
+                                     String weight, boolean regression, boolean sparse) {
         Dataset<Row> rows = data.select(functions.col(featuresCol), functions.col(labelCol).cast("double"),
                 weight.isEmpty() ? functions.lit(1.0) : functions.col(weight).cast("double"));
         return rows.javaRDD()
-                .mapPartitions(new ToBlock(settings.spec().inputSize(), settings.spec().outputSize(), regression,
-                        !weight.isEmpty(), (Boolean) stage.$(stage.sparse())), true)
+                .mapPartitions(new ToBlock(spec.inputSize(), spec.outputSize(), regression, !weight.isEmpty(), sparse),
+                        true)
                 .persist(StorageLevel.MEMORY_AND_DISK());
     }
 

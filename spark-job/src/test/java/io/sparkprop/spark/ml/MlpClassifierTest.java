@@ -70,6 +70,14 @@ class MlpClassifierTest {
         List<Row> rows = predicted.select("label", "prediction", "probability", "rawPrediction").collectAsList();
         long correct = rows.stream().filter(r -> r.getDouble(0) == r.getDouble(1)).count();
         assertTrue(correct > 0.85 * rows.size(), correct + " of " + rows.size());
+        io.sparkprop.spark.cli.ModelDataCommands.Metrics metrics = model.evaluate(test);
+        assertEquals(300, metrics.rows());
+        assertEquals((double) correct / rows.size(), metrics.accuracy(), 1e-12, metrics.toJson());
+        double support = 0;
+        for (double[] perClass : metrics.perClass()) {
+            support += perClass[3];
+        }
+        assertEquals(300, support, 1e-9, "per-class supports add up to the rows");
         for (Row r : rows) {
             Vector p = r.getAs(2);
             assertEquals(1.0, p.toArray()[0] + p.toArray()[1] + p.toArray()[2], 1e-12);
