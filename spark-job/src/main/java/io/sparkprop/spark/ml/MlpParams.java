@@ -65,6 +65,10 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         return mlpParams().sparse;
     }
 
+    default IntParam numPartitions() {
+        return mlpParams().numPartitions;
+    }
+
     default Param<String> reportDir() {
         return mlpParams().reportDir;
     }
@@ -213,6 +217,10 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         return with(sparse(), value);
     }
 
+    default S setNumPartitions(int value) {
+        return with(numPartitions(), value);
+    }
+
     default S setReportDir(String value) {
         return with(reportDir(), value);
     }
@@ -359,6 +367,10 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
 
     default boolean getSparse() {
         return (Boolean) $(sparse());
+    }
+
+    default int getNumPartitions() {
+        return (Integer) $(numPartitions());
     }
 
     default String getReportDir() {
@@ -557,6 +569,7 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         final IntParam localSteps;
         final Param<String> precision;
         final Param<String> reportDir;
+        final IntParam numPartitions;
         final org.apache.spark.ml.param.BooleanParam sparse;
         final DoubleParam validationFraction;
         final Param<String> weightCol;
@@ -601,6 +614,9 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
                     ParamValidators.gtEq(1));
             sparse = new org.apache.spark.ml.param.BooleanParam(stage, "sparse", "keep only each row's nonzero"
                     + " features and compute the first layer from them (for wide, mostly-zero features)");
+            numPartitions = new IntParam(stage, "numPartitions", "train on at most this many partitions, merging"
+                    + " neighbouring input partitions without a shuffle (a DataFrame after a join has 200); 0 keeps the"
+                    + " input's partitions", ParamValidators.gtEq(0));
             reportDir = new Param<>(stage, "reportDir", "a Hadoop file system directory for the fit's report:"
                     + " config.conf, metrics.jsonl, learning curves, the confusion heatmap and report.html, as"
                     + " scripts/sparkprop train writes; empty for none");
@@ -672,6 +688,7 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
             stage.setDefault(precision, JobConfig.defaults().get("train.precision"));
             stage.setDefault(sparse, false);
             stage.setDefault(reportDir, "");
+            stage.setDefault(numPartitions, 0);
             stage.setDefault(validationFraction, 0.0);
             stage.setDefault(weightCol, "");
             stage.setDefault(validationIndicatorCol, "");

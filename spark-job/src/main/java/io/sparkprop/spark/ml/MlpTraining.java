@@ -52,6 +52,11 @@ final class MlpTraining {
                        String labelCol, boolean regression) {
         String indicator = stage.$(stage.validationIndicatorCol());
         double fraction = (Double) stage.$(stage.validationFraction());
+        int partitions = (Integer) stage.$(stage.numPartitions());
+        if (partitions > 0 && partitions < dataset.rdd().getNumPartitions()) {
+            // Coalescing merges neighbouring partitions without a shuffle: the row order stays fixed.
+            dataset = dataset.coalesce(partitions);
+        }
         Dataset<?> trainRows = dataset;
         Dataset<?> validationRows = null;
         if (!indicator.isEmpty()) {

@@ -2,6 +2,7 @@ package io.sparkprop.spark.ml;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -124,6 +125,19 @@ class MlpClassifierTest {
         SparkSession spark = SparkTestSupport.spark();
         Dataset<Row> train = vectors(spark, 300, 5);
         assertArrayEquals(classifier().fit(train).weights().toArray(), classifier().fit(train).weights().toArray());
+    }
+
+    @Test
+    void numPartitionsMergesNeighbouringPartitionsWithoutReordering() {
+        SparkSession spark = SparkTestSupport.spark();
+        Dataset<Row> six = vectors(spark, 300, 13).repartition(6).cache();
+        six.count();
+        double[] merged = classifier().setMaxIter(3).setNumPartitions(2).fit(six).weights().toArray();
+        assertArrayEquals(classifier().setMaxIter(3).fit(six.coalesce(2)).weights().toArray(), merged);
+        assertFalse(java.util.Arrays.equals(classifier().setMaxIter(3).fit(six).weights().toArray(), merged),
+                "six partitions train differently from two");
+        assertArrayEquals(classifier().setMaxIter(3).fit(six).weights().toArray(), classifier().setMaxIter(3).setNumPartitions(50).fit(six)
+                .weights().toArray(), "more than the input has changes nothing");
     }
 
     @Test
