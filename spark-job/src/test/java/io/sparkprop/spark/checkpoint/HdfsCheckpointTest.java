@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Checkpoints on a real HDFS (MiniDFSCluster, one DataNode): the data, the config, the run
  * directory and its checkpoints all live on {@code hdfs://}. A run writes, prunes and verifies its
  * checkpoints there; a run directory that holds only an early checkpoint of that run resumes from
- * it and ends with the uninterrupted run's weights, bit for bit.
+ * it and ends with the uninterrupted run's weights, bit for bit. The estimators do the same with
+ * their checkpointDir, and write their report and saved model there.
  */
 class HdfsCheckpointTest {
 
@@ -77,6 +78,47 @@ class HdfsCheckpointTest {
         if (cluster != null) {
             cluster.shutdown();
         }
+    }
+
+    @Test
+    void anEstimatorCheckpointsResumesReportsAndSavesOnHdfs() throws Exception {
+        SparkSession spark = SparkTestSupport.spark();
+        io.sparkprop.core.SplitMix64 random = new io.sparkprop.core.SplitMix64(17);
+        List<org.apache.spark.sql.Row> rows = new java.util.ArrayList<>();
+        for (int r = 0; r < 300; r++) {
+            double a = random.nextDouble();
+            double b = random.nextDouble();
+            rows.add(org.apache.spark.sql.RowFactory.create(org.apache.spark.ml.linalg.Vectors.dense(a, b),
+                    a > b ? 1.0 : 0.0));
+        }
+        org.apache.spark.sql.Dataset<org.apache.spark.sql.Row> data = spark.createDataFrame(rows,
+                new org.apache.spark.sql.types.StructType().add("features", new org.apache.spark.ml.linalg.VectorUDT())
+                        .add("label", org.apache.spark.sql.types.DataTypes.DoubleType)).coalesce(2).cache();
+        String checkpoints = hdfs + "/estimator/checkpoints";
+        io.sparkprop.spark.ml.MlpClassifier estimator = new io.sparkprop.spark.ml.MlpClassifier()
+                .setLayers(new int[] {2, 8, 2}).setMaxIter(3).setBatchSize(30).setLocalSteps(2).setStepSize(0.01)
+                .setValidationFraction(0.2).setCheckpointDir(checkpoints);
+        io.sparkprop.spark.ml.MlpClassificationModel whole = estimator.copy(new org.apache.spark.ml.param.ParamMap())
+                .setReportDir(hdfs + "/estimator/report").fit(data);
+        assertTrue(fs.exists(new Path(hdfs + "/estimator/report/report.html")), "the report is on HDFS");
+
+        // Keep only the first epoch's checkpoint: the next fit resumes from it, bit-exactly.
+        CheckpointStore store = CheckpointStore.open(checkpoints, spark.sparkContext().hadoopConfiguration(), 3);
+        List<CheckpointStore.Entry> entries = store.list();
+        assertEquals(3, entries.size(), entries.toString());
+        for (CheckpointStore.Entry e : entries.subList(1, entries.size())) {
+            fs.delete(new Path(e.uri()), true);
+        }
+        io.sparkprop.spark.ml.MlpClassificationModel resumed = estimator.fit(data);
+        assertEquals(java.util.Arrays.toString(whole.weights().toArray()),
+                java.util.Arrays.toString(resumed.weights().toArray()));
+        assertEquals(whole.history().get(0).epochSeconds(), resumed.history().get(0).epochSeconds(),
+                "epoch 1 came from the HDFS checkpoint");
+
+        String saved = hdfs + "/estimator/model";
+        resumed.write().save(saved);
+        assertEquals(java.util.Arrays.toString(resumed.weights().toArray()), java.util.Arrays.toString(
+                io.sparkprop.spark.ml.MlpClassificationModel.load(saved).weights().toArray()));
     }
 
     @Test
