@@ -181,7 +181,7 @@ public final class DistributedTrainer {
             throw new IllegalArgumentException("train.early-stopping.metric=" + early.metric().key() + " needs"
                     + " validation data: set data.validation or data.validation-fraction");
         }
-        Loop loop = new Loop(start.copy(), optimizer, early);
+        Loop loop = new Loop(start, optimizer, early);
         double[] grad = new double[spec.paramCount()];
         int everySteps = settings.checkpointEverySteps();
         int localSteps = settings.localSteps();
@@ -376,7 +376,8 @@ public final class DistributedTrainer {
                     throw new IllegalStateException(what + "; that is " + rollbacks + " rollbacks without reaching a"
                             + " new checkpoint, more than train.non-finite.max-skips=" + settings.maxSkips());
                 }
-                TrainingState back = checkpoints.latest().orElseGet(this::initialState);
+                // Without a checkpoint, back to where this run started (given initial weights, say).
+                TrainingState back = checkpoints.latest().orElse(loop.origin);
                 double scale = loop.learningRateScale * settings.rollbackFactor();
                 LOG.warn("{}; rolling back to global step {} and multiplying the learning rate by {} (now x{})", what,
                         back.globalStep(), settings.rollbackFactor(), scale);
@@ -391,6 +392,8 @@ public final class DistributedTrainer {
 
     /** The loop's mutable position and state. */
     private final class Loop {
+        /** The state the run started from, for a rollback before any checkpoint. Not modified. */
+        final TrainingState origin;
         int epoch;
         int step;
         long globalStep;
@@ -414,6 +417,7 @@ public final class DistributedTrainer {
         Loop(TrainingState start, Optimizer optimizer, EarlyStopping early) {
             this.optimizer = optimizer;
             this.early = early;
+            this.origin = start.copy();
             restore(start);
         }
 

@@ -12,7 +12,8 @@ import org.slf4j.LoggerFactory;
 /**
  * A whole training run as the command line and the estimators do it: {@link DistributedTrainer#train}
  * from a start state, and after a failed Spark job (an executor lost more often than Spark's own
- * task retries allow, say) up to {@code train.max-job-retries} restarts from the newest checkpoint.
+ * task retries allow, say) up to {@code train.max-job-retries} restarts from the newest checkpoint,
+ * or from the start state when there is none.
  * Keeps the run's history, one {@code metrics.jsonl} line per epoch: an epoch run again after a
  * restart or rollback replaces its line.
  */
@@ -53,6 +54,7 @@ public final class TrainingRun {
     public static Outcome run(DistributedTrainer trainer, TrainingState start, DistributedTrainer.Checkpoints checkpoints,
                               int maxJobRetries, Listener listener) {
         TreeMap<Integer, String> lines = new TreeMap<>();
+        TrainingState origin = start;
         for (int attempt = 0; ; attempt++) {
             lines.clear();
             for (String line : start.metricsLines()) {
@@ -73,7 +75,8 @@ public final class TrainingRun {
                     }
                     throw new IllegalStateException("Training failed: " + e.getMessage(), e);
                 }
-                start = checkpoints.latest().orElseGet(trainer::initialState);
+                // Without a checkpoint, from where the run started (not necessarily the seeded weights).
+                start = checkpoints.latest().orElse(origin);
                 LOG.warn("A Spark job failed ({}); retry {} of train.max-job-retries={} from global step {}",
                         e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(""),
                         attempt + 1, maxJobRetries, start.globalStep());

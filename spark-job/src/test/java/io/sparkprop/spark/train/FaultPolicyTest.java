@@ -107,6 +107,38 @@ class FaultPolicyTest {
         assertEquals(3, Files.readAllLines(run.resolve("metrics.jsonl")).size());
     }
 
+    /** A run from given weights (not the seeded ones), synchronous, on one cached partition. */
+    private static double[] fromGivenWeights(io.sparkprop.spark.config.JobSettings settings, boolean retried) {
+        org.apache.spark.api.java.JavaSparkContext sc = org.apache.spark.api.java.JavaSparkContext.fromSparkContext(
+                SparkTestSupport.spark().sparkContext());
+        io.sparkprop.core.DataBlock data = DistributedTrainerTest.randomClassification(200, 3);
+        DistributedTrainer trainer = new DistributedTrainer(sc, settings, DistributedTrainerTest.cache(sc,
+                List.of(data)), 200, null);
+        io.sparkprop.spark.checkpoint.TrainingState seeded = trainer.initialState();
+        io.sparkprop.spark.checkpoint.TrainingState start = new io.sparkprop.spark.checkpoint.TrainingState(0, 0, 0,
+                io.sparkprop.core.WeightInit.initialize(settings.spec(), 999), seeded.optimizer(), 0, 0, 1.0, 0, 0, 0,
+                List.of(), new double[0]);
+        TrainingRun.Listener quiet = (metrics, lines) -> { };
+        return TrainingRun.run(trainer, start, DistributedTrainer.NO_CHECKPOINTS, retried ? 1 : 0, quiet).result()
+                .params();
+    }
+
+    @Test
+    void withoutACheckpointRollbacksAndRetriesReturnToTheGivenStartNotTheSeededWeights() {
+        double[] halfRate = fromGivenWeights(DistributedTrainerTest.settings("train.learning-rate=0.005"), false);
+        // A NaN at step 2 before any checkpoint: back to the given weights, at half the learning rate
+        // (0.01 x 0.5 is exactly 0.005), so the run is the half-rate run from those weights.
+        System.setProperty(StepFunction.NAN_ONCE_AT_STEPS, "2");
+        double[] rolledBack = fromGivenWeights(DistributedTrainerTest.settings("train.non-finite=rollback"), false);
+        assertBitIdentical(halfRate, rolledBack);
+
+        // A failed job before any checkpoint: the whole run again from the given weights.
+        System.clearProperty(StepFunction.NAN_ONCE_AT_STEPS);
+        double[] uninterrupted = fromGivenWeights(DistributedTrainerTest.settings(), false);
+        System.setProperty(StepFunction.FAIL_JOB_ONCE_AT_STEP, "4");
+        assertBitIdentical(uninterrupted, fromGivenWeights(DistributedTrainerTest.settings(), true));
+    }
+
     @Test
     void aFailedSparkJobIsRetriedFromTheLastCheckpointAndChangesNothing() throws Exception {
         System.setProperty(StepFunction.FAIL_JOB_ONCE_AT_STEP, "30");
