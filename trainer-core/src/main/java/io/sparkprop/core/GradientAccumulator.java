@@ -84,11 +84,19 @@ public final class GradientAccumulator {
             throw new IllegalArgumentException("Expected a gradient buffer of " + gradSum.length + " values but got "
                     + gradOut.length);
         }
-        System.arraycopy(gradSum, 0, gradOut, 0, gradSum.length);
-        double penalty = network.addL2(params, l2, gradOut);
         double inv = 1.0 / weightSum;
-        for (int i = 0; i < gradOut.length; i++) {
-            gradOut[i] *= inv;
+        double penalty = 0.0;
+        if (l2 == 0.0) {
+            // The same values as the copy, penalty and scaling below, in one pass.
+            for (int i = 0; i < gradOut.length; i++) {
+                gradOut[i] = gradSum[i] * inv;
+            }
+        } else {
+            System.arraycopy(gradSum, 0, gradOut, 0, gradSum.length);
+            penalty = network.addL2(params, l2, gradOut);
+            for (int i = 0; i < gradOut.length; i++) {
+                gradOut[i] *= inv;
+            }
         }
         return (lossSum + penalty) * inv;
     }

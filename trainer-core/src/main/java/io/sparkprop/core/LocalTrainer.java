@@ -107,14 +107,14 @@ public final class LocalTrainer {
                     continue; // every row of this batch has weight 0: nothing to learn from
                 }
                 double objective = accumulator.mean(network, params, settings.l2(), grad);
-                double norm = GradientClipping.globalNorm(grad);
+                double norm = GradientClipping.stepNorm(grad, settings.clipNorm());
                 if (!Double.isFinite(objective) || !Double.isFinite(norm)) {
                     throw new IllegalStateException("Non-finite " + (Double.isFinite(objective) ? "gradient" : "loss")
                             + " at epoch " + epoch + " step " + step + " (global step " + globalStep + "): objective "
                             + objective + ", gradient norm " + norm);
                 }
                 if (settings.clipNorm() > 0.0) {
-                    GradientClipping.clipByGlobalNorm(grad, settings.clipNorm());
+                    GradientClipping.clipToNorm(grad, norm, settings.clipNorm());
                 }
                 optimizer.step(params, grad, schedule.rate(globalStep));
                 globalStep++;

@@ -267,7 +267,7 @@ public final class DistributedTrainer {
             return true; // every row of this batch has weight 0
         }
         double objective = total.mean(network, loop.params, settings.l2(), grad);
-        double norm = GradientClipping.globalNorm(grad);
+        double norm = GradientClipping.stepNorm(grad, settings.clipNorm());
         if (!Double.isFinite(objective) || !Double.isFinite(norm)) {
             loop.nonFiniteWhat = String.format(Locale.ROOT, "Non-finite %s at epoch %d step %d (global step %d):"
                             + " objective %s, gradient norm %s", Double.isFinite(objective) ? "gradient" : "loss",
@@ -276,7 +276,7 @@ public final class DistributedTrainer {
         }
         loop.consecutiveSkips = 0;
         if (settings.clipNorm() > 0.0) {
-            GradientClipping.clipByGlobalNorm(grad, settings.clipNorm());
+            GradientClipping.clipToNorm(grad, norm, settings.clipNorm());
         }
         optimizer.step(loop.params, grad, loop.learningRateScale * schedule.rate(loop.globalStep));
         stepTimes.record(lastBroadcastNanos, lastJobNanos, timed.computeNanos, System.nanoTime() - updateStart);

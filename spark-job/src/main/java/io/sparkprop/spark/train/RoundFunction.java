@@ -128,7 +128,7 @@ final class RoundFunction implements OrderedTreeAggregate.PartitionFunction<Data
                 accumulator.gradSum()[0] = Double.NaN;
             }
             double objective = accumulator.mean(network, params, localL2, grad);
-            double norm = GradientClipping.globalNorm(grad);
+            double norm = GradientClipping.stepNorm(grad, clipNorm);
             if (!Double.isFinite(objective) || !Double.isFinite(norm)) {
                 nonFinite = String.format(Locale.ROOT, "Non-finite %s in partition %d at epoch %d step %d (global"
                                 + " step %d) of a local-SGD round: objective %s, gradient norm %s",
@@ -137,7 +137,7 @@ final class RoundFunction implements OrderedTreeAggregate.PartitionFunction<Data
                 break;
             }
             if (clipNorm > 0.0) {
-                GradientClipping.clipByGlobalNorm(grad, clipNorm);
+                GradientClipping.clipToNorm(grad, norm, clipNorm);
             }
             optimizer.step(params, grad, rates[j]);
             objectiveSum += objective * accumulator.weightSum();
