@@ -342,6 +342,7 @@ public final class Network {
         int unique = ws.xUniqueCount;
         int[] columns = ws.xUnique;
         double[] w = ws.xWeights;
+        // W (numOut, numIn) row-major -> w (unique, numOut): the batch's columns, each one contiguous.
         for (int j = 0; j < numOut; j++) {
             int row = wOff + j * numIn;
             for (int s = 0; s < unique; s++) {
@@ -351,6 +352,7 @@ public final class Network {
         int[] start = ws.xStart;
         int[] slot = ws.xSlot;
         double[] values = ws.xValues;
+        // x: n rows of nonzeros (slot, value); a (n, numOut) = b + Σ value · w[slot].
         for (int r = 0; r < ws.rows; r++) {
             int out = r * numOut;
             System.arraycopy(params, bOff, a, out, numOut);
@@ -374,6 +376,8 @@ public final class Network {
         int numOut = spec.layer(0).numOut();
         int wOff = spec.weightOffset(0);
         int unique = ws.xUniqueCount;
+        // delta (n, numOut); g (unique, numOut) = Σ_r value · delta[r] per nonzero; then
+        // ∇W (numOut, numIn) row-major += gᵀ at the batch's columns.
         double[] g = ws.xGrad;
         java.util.Arrays.fill(g, 0, unique * numOut, 0.0);
         int[] start = ws.xStart;

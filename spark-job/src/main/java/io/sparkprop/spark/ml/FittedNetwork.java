@@ -6,18 +6,23 @@ import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.Workspace;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
+import io.sparkprop.spark.cli.ModelDataCommands;
+import io.sparkprop.spark.cli.ModelFiles;
+import io.sparkprop.spark.train.DistributedTrainer;
 import io.sparkprop.spark.train.EpochMetrics;
+import io.sparkprop.spark.train.EvalSums;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import java.util.Iterator;
+import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.broadcast.Broadcast;
@@ -25,8 +30,8 @@ import org.apache.spark.ml.linalg.DenseVector;
 import org.apache.spark.ml.linalg.SparseVector;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.Params;
-import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsReader$;
+import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.DefaultParamsWriter$;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -92,15 +97,15 @@ final class FittedNetwork implements java.io.Serializable {
      * The metrics ({@code scripts/sparkprop evaluate}'s) of this network on {@code dataset}'s
      * features and labels, computed on the executors with the weights broadcast once.
      */
-    io.sparkprop.spark.cli.ModelDataCommands.Metrics evaluate(Dataset<?> dataset, String featuresCol,
+    ModelDataCommands.Metrics evaluate(Dataset<?> dataset, String featuresCol,
                                                              String labelCol, boolean regression, boolean sparse) {
-        org.apache.spark.api.java.JavaRDD<DataBlock> blocks = MlpTraining.blocks(dataset, spec, featuresCol, labelCol,
+        JavaRDD<DataBlock> blocks = MlpTraining.blocks(dataset, spec, featuresCol, labelCol,
                 "", regression, sparse);
         try {
-            io.sparkprop.spark.train.EvalSums sums = io.sparkprop.spark.train.DistributedTrainer.evaluate(
+            EvalSums sums = DistributedTrainer.evaluate(
                     JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext()), spec, blocks, params,
                     "evaluate " + spec);
-            return io.sparkprop.spark.cli.ModelDataCommands.Metrics.of(sums, spec.loss());
+            return ModelDataCommands.Metrics.of(sums, spec.loss());
         } finally {
             blocks.unpersist(false);
         }
@@ -307,14 +312,14 @@ final class FittedNetwork implements java.io.Serializable {
                     throw new IllegalArgumentException(path + " is a directory without " + MODEL_FILE
                             + ": not a saved MlpClassificationModel or MlpRegressionModel");
                 }
-                return io.sparkprop.spark.cli.ModelFiles.read(inside.toString(), conf);
+                return ModelFiles.read(inside.toString(), conf);
             }
         } catch (java.io.FileNotFoundException e) {
             throw new IllegalArgumentException("Model " + path + " does not exist", e);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot read the model " + path + ": " + e.getMessage(), e);
         }
-        return io.sparkprop.spark.cli.ModelFiles.read(path, conf);
+        return ModelFiles.read(path, conf);
     }
 
     static Loaded load(SparkSession session, String path, Class<?> type) {

@@ -1,6 +1,7 @@
 package io.sparkprop.spark.ml;
 
 import io.sparkprop.core.NetworkSpec;
+import io.sparkprop.spark.cli.ModelDataCommands;
 import io.sparkprop.spark.train.EpochMetrics;
 import java.util.ArrayList;
 import java.util.List;
@@ -193,12 +194,12 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
      * accuracy, per-class precision, recall, F1 and support, the confusion matrix (as {@code scripts/sparkprop evaluate} reports them; {@code toText()}
      * and {@code toJson()} print them).
      */
-    public io.sparkprop.spark.cli.ModelDataCommands.Metrics evaluate(Dataset<?> dataset) {
+    public ModelDataCommands.Metrics evaluate(Dataset<?> dataset) {
         return evaluate(dataset, false);
     }
 
     /** {@link #evaluate(Dataset)}, with {@code sparse} blocks of the features' nonzeros (for wide inputs). */
-    public io.sparkprop.spark.cli.ModelDataCommands.Metrics evaluate(Dataset<?> dataset, boolean sparse) {
+    public ModelDataCommands.Metrics evaluate(Dataset<?> dataset, boolean sparse) {
         return network.evaluate(dataset, $(featuresCol()), $(labelCol()), false, sparse);
     }
 

@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntArrayParam;
 import org.apache.spark.ml.param.IntParam;
@@ -61,7 +62,7 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         return mlpParams().regParam;
     }
 
-    default org.apache.spark.ml.param.BooleanParam sparse() {
+    default BooleanParam sparse() {
         return mlpParams().sparse;
     }
 
@@ -570,7 +571,7 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         final Param<String> precision;
         final Param<String> reportDir;
         final IntParam numPartitions;
-        final org.apache.spark.ml.param.BooleanParam sparse;
+        final BooleanParam sparse;
         final DoubleParam validationFraction;
         final Param<String> weightCol;
         final Param<String> validationIndicatorCol;
@@ -612,7 +613,7 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
             regParam = new DoubleParam(stage, "regParam", "L2 strength λ (>= 0)", ParamValidators.gtEq(0));
             localSteps = new IntParam(stage, "localSteps", "local SGD steps per exchange; 1 is synchronous SGD",
                     ParamValidators.gtEq(1));
-            sparse = new org.apache.spark.ml.param.BooleanParam(stage, "sparse", "keep only each row's nonzero"
+            sparse = new BooleanParam(stage, "sparse", "keep only each row's nonzero"
                     + " features and compute the first layer from them (for wide, mostly-zero features)");
             numPartitions = new IntParam(stage, "numPartitions", "train on at most this many partitions, merging"
                     + " neighbouring input partitions without a shuffle (a DataFrame after a join has 200); 0 keeps the"
