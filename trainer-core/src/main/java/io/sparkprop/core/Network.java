@@ -188,14 +188,7 @@ public final class Network {
                 blas.dgemm("N", "T", numIn, numOut, n, 1.0, hPrev, 0, numIn, delta, 0, numOut,
                         1.0, gradSum, spec.weightOffset(k), numIn);
             }
-            // ∇b (numOut) += column sums of delta (n, numOut), rows in order.
-            int bOff = spec.biasOffset(k);
-            for (int r = 0; r < n; r++) {
-                int off = r * numOut;
-                for (int j = 0; j < numOut; j++) {
-                    gradSum[bOff + j] += delta[off + j];
-                }
-            }
+            addBiasGradient(delta, n, numOut, gradSum, spec.biasOffset(k));
             if (k == 0 && gradInput == null) {
                 break;
             }
@@ -296,13 +289,7 @@ public final class Network {
                     gradSum[wOff + i] += gradW[i];
                 }
             }
-            int bOff = spec.biasOffset(k);
-            for (int r = 0; r < n; r++) {
-                int off = r * numOut;
-                for (int j = 0; j < numOut; j++) {
-                    gradSum[bOff + j] += delta[off + j];
-                }
-            }
+            addBiasGradient(delta, n, numOut, gradSum, spec.biasOffset(k));
             if (k == 0 && gradInput == null) {
                 break;
             }
@@ -398,6 +385,16 @@ public final class Network {
             int row = wOff + j * numIn;
             for (int s = 0; s < unique; s++) {
                 gradSum[row + columns[s]] += g[s * numOut + j];
+            }
+        }
+    }
+
+    /** ∇b (numOut) at {@code bOff} of {@code gradSum} += column sums of delta (n, numOut), rows in order. */
+    private static void addBiasGradient(double[] delta, int n, int numOut, double[] gradSum, int bOff) {
+        for (int r = 0; r < n; r++) {
+            int off = r * numOut;
+            for (int j = 0; j < numOut; j++) {
+                gradSum[bOff + j] += delta[off + j];
             }
         }
     }

@@ -57,28 +57,11 @@ final class BlockBuilder {
             if (row.isBad()) {
                 continue;
             }
-            if (row.indices == null) {
-                if (row.values.length != numFeatures) {
-                    throw new IllegalStateException("Partition " + partition + ": a dense row of " + row.values.length
-                            + " features reached a block of " + numFeatures);
-                }
-                for (int c = 0; c < numFeatures; c++) {
-                    if (row.values[c] != 0.0) {
-                        columns.add(c);
-                        values.add(row.values[c]);
-                    }
-                }
-            } else {
-                int[] indices = row.indices;
-                if (indices.length > 0 && indices[indices.length - 1] >= numFeatures) {
-                    throw new IllegalStateException("Partition " + partition + ": a sparse row with feature index "
-                            + indices[indices.length - 1] + " reached a block of " + numFeatures);
-                }
-                for (int k = 0; k < indices.length; k++) {
-                    if (row.values[k] != 0.0) {
-                        columns.add(indices[k]);
-                        values.add(row.values[k]);
-                    }
+            checkWidth(row, numFeatures, partition);
+            for (int k = 0; k < row.values.length; k++) {
+                if (row.values[k] != 0.0) {
+                    columns.add(row.indices == null ? k : row.indices[k]);
+                    values.add(row.values[k]);
                 }
             }
             starts.add(columns.size());
@@ -235,19 +218,25 @@ final class BlockBuilder {
                 weighted ? concat(weightChunks, rowCount, 1, chunkRows) : null);
     }
 
-    private static void write(ParsedRow row, double[] out, int offset, int numFeatures, int partition) {
+    /** The readers' promise, checked: a dense row has the block's width, a sparse row no index beyond it. */
+    private static void checkWidth(ParsedRow row, int numFeatures, int partition) {
         if (row.indices == null) {
             if (row.values.length != numFeatures) {
                 throw new IllegalStateException("Partition " + partition + ": a dense row of " + row.values.length
                         + " features reached a block of " + numFeatures);
             }
+        } else if (row.indices.length > 0 && row.indices[row.indices.length - 1] >= numFeatures) {
+            throw new IllegalStateException("Partition " + partition + ": a sparse row with feature index "
+                    + row.indices[row.indices.length - 1] + " reached a block of " + numFeatures);
+        }
+    }
+
+    private static void write(ParsedRow row, double[] out, int offset, int numFeatures, int partition) {
+        checkWidth(row, numFeatures, partition);
+        if (row.indices == null) {
             System.arraycopy(row.values, 0, out, offset, numFeatures);
         } else {
             int[] indices = row.indices;
-            if (indices.length > 0 && indices[indices.length - 1] >= numFeatures) {
-                throw new IllegalStateException("Partition " + partition + ": a sparse row with feature index "
-                        + indices[indices.length - 1] + " reached a block of " + numFeatures);
-            }
             for (int k = 0; k < indices.length; k++) {
                 out[offset + indices[k]] = row.values[k];
             }
