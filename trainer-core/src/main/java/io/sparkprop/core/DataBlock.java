@@ -30,13 +30,7 @@ public final class DataBlock {
      */
     public DataBlock(int rows, int numFeatures, int numTargets, double[] features, double[] targets,
                      double[] weights) {
-        if (rows < 0) {
-            throw new IllegalArgumentException("Row count must be >= 0 but got " + rows);
-        }
-        if (numFeatures <= 0 || numTargets <= 0) {
-            throw new IllegalArgumentException("Feature and target widths must be positive but got "
-                    + numFeatures + " and " + numTargets);
-        }
+        checkShape(rows, numFeatures, numTargets);
         checkLength("features", features, (long) rows * numFeatures);
         checkLength("targets", targets, (long) rows * numTargets);
         if (weights != null) {
@@ -49,15 +43,7 @@ public final class DataBlock {
                     throw new IllegalArgumentException("Row " + r + " feature " + j + " must be finite but is " + v);
                 }
             }
-            for (int j = 0; j < numTargets; j++) {
-                double v = targets[r * numTargets + j];
-                if (!Double.isFinite(v)) {
-                    throw new IllegalArgumentException("Row " + r + " target " + j + " must be finite but is " + v);
-                }
-            }
-            if (weights != null && !(weights[r] >= 0.0 && weights[r] < Double.POSITIVE_INFINITY)) {
-                throw new IllegalArgumentException("Row " + r + " weight must be finite and >= 0 but is " + weights[r]);
-            }
+            checkTargetsAndWeight(r, numTargets, targets, weights);
         }
         this.rows = rows;
         this.numFeatures = numFeatures;
@@ -88,13 +74,7 @@ public final class DataBlock {
      */
     public static DataBlock sparse(int rows, int numFeatures, int numTargets, int[] rowStart, int[] columns,
                                    double[] values, double[] targets, double[] weights) {
-        if (rows < 0) {
-            throw new IllegalArgumentException("Row count must be >= 0 but got " + rows);
-        }
-        if (numFeatures <= 0 || numTargets <= 0) {
-            throw new IllegalArgumentException("Feature and target widths must be positive but got "
-                    + numFeatures + " and " + numTargets);
-        }
+        checkShape(rows, numFeatures, numTargets);
         if (rowStart == null || rowStart.length != rows + 1 || rowStart[0] != 0) {
             throw new IllegalArgumentException("Expected " + (rows + 1) + " row starts beginning with 0 but got "
                     + (rowStart == null ? "null" : rowStart.length + " starting with "
@@ -125,17 +105,32 @@ public final class DataBlock {
                             + values[p]);
                 }
             }
-            for (int j = 0; j < numTargets; j++) {
-                double v = targets[r * numTargets + j];
-                if (!Double.isFinite(v)) {
-                    throw new IllegalArgumentException("Row " + r + " target " + j + " must be finite but is " + v);
-                }
-            }
-            if (weights != null && !(weights[r] >= 0.0 && weights[r] < Double.POSITIVE_INFINITY)) {
-                throw new IllegalArgumentException("Row " + r + " weight must be finite and >= 0 but is " + weights[r]);
-            }
+            checkTargetsAndWeight(r, numTargets, targets, weights);
         }
         return new DataBlock(rows, numFeatures, numTargets, rowStart, columns, values, targets, weights);
+    }
+
+    private static void checkShape(int rows, int numFeatures, int numTargets) {
+        if (rows < 0) {
+            throw new IllegalArgumentException("Row count must be >= 0 but got " + rows);
+        }
+        if (numFeatures <= 0 || numTargets <= 0) {
+            throw new IllegalArgumentException("Feature and target widths must be positive but got "
+                    + numFeatures + " and " + numTargets);
+        }
+    }
+
+    /** Row {@code r}'s targets are finite and its weight (if any) finite and non-negative. */
+    private static void checkTargetsAndWeight(int r, int numTargets, double[] targets, double[] weights) {
+        for (int j = 0; j < numTargets; j++) {
+            double v = targets[r * numTargets + j];
+            if (!Double.isFinite(v)) {
+                throw new IllegalArgumentException("Row " + r + " target " + j + " must be finite but is " + v);
+            }
+        }
+        if (weights != null && !(weights[r] >= 0.0 && weights[r] < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("Row " + r + " weight must be finite and >= 0 but is " + weights[r]);
+        }
     }
 
     private static void checkLength(String name, double[] array, long expected) {

@@ -129,12 +129,8 @@ final class MlpTraining {
                 checkpoints = new CheckpointSink(store, settings, settings.config(), fingerprint, Map.of(), metadata);
             }
             if (start == null) {
-                start = trainer.initialState();
                 double[] initial = initialWeights(stage, settings, sc);
-                if (initial != null) {
-                    start = new TrainingState(0, 0, 0, initial, start.optimizer(), 0, 0, 1.0, 0, 0, 0, List.of(),
-                            new double[0]);
-                }
+                start = initial == null ? trainer.initialState() : trainer.initialState(initial);
             }
             TrainingRun.Outcome outcome = TrainingRun.run(trainer, start, checkpoints, settings.maxJobRetries(),
                     (metrics, lines) -> LOG.info(metrics.toConsole(settings.epochs(), Double.NaN)));

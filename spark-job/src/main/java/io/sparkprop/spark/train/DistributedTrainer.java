@@ -150,8 +150,13 @@ public final class DistributedTrainer {
 
     /** The state before the first step: the seeded initial weights and a fresh optimizer. */
     public TrainingState initialState() {
-        return new TrainingState(0, 0, 0, WeightInit.initialize(spec, settings.seed()), settings.newOptimizer().state(),
-                0, 0, 1.0, 0, 0, 0, List.of(), new double[0]);
+        return initialState(WeightInit.initialize(spec, settings.seed()));
+    }
+
+    /** The state before the first step from {@code params} (kept, not copied) and a fresh optimizer. */
+    public TrainingState initialState(double[] params) {
+        return new TrainingState(0, 0, 0, params, settings.newOptimizer().state(), 0, 0, 1.0, 0, 0, 0, List.of(),
+                new double[0]);
     }
 
     /**

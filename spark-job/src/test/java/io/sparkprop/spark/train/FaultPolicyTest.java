@@ -114,10 +114,8 @@ class FaultPolicyTest {
         io.sparkprop.core.DataBlock data = DistributedTrainerTest.randomClassification(200, 3);
         DistributedTrainer trainer = new DistributedTrainer(sc, settings, DistributedTrainerTest.cache(sc,
                 List.of(data)), 200, null);
-        io.sparkprop.spark.checkpoint.TrainingState seeded = trainer.initialState();
-        io.sparkprop.spark.checkpoint.TrainingState start = new io.sparkprop.spark.checkpoint.TrainingState(0, 0, 0,
-                io.sparkprop.core.WeightInit.initialize(settings.spec(), 999), seeded.optimizer(), 0, 0, 1.0, 0, 0, 0,
-                List.of(), new double[0]);
+        io.sparkprop.spark.checkpoint.TrainingState start = trainer.initialState(
+                io.sparkprop.core.WeightInit.initialize(settings.spec(), 999));
         TrainingRun.Listener quiet = (metrics, lines) -> { };
         return TrainingRun.run(trainer, start, DistributedTrainer.NO_CHECKPOINTS, retried ? 1 : 0, quiet).result()
                 .params();
