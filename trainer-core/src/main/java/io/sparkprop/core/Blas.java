@@ -1,6 +1,7 @@
 package io.sparkprop.core;
 
 import dev.ludovic.netlib.blas.BLAS;
+import dev.ludovic.netlib.blas.NativeBLAS;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -9,6 +10,10 @@ import org.slf4j.LoggerFactory;
  * implementation, the same choice Spark makes (native OpenBLAS through JNI when
  * {@code libopenblas} is installed, else the JDK Vector API when
  * {@code --add-modules=jdk.incubator.vector} is given, else pure Java). The choice is logged once.
+ *
+ * <p>The system property {@code sparkprop.blas} pins the choice: {@code java} (scalar pure Java, the
+ * same bits on every machine) or {@code native}; unset or {@code auto}
+ * takes the best available. Tests that pin weights bit for bit use {@code java}.
  *
  * <p>All BLAS calls take column-major matrices. Our matrices are row-major (samples are rows), so a
  * row-major {@code (r, c)} matrix is passed as the column-major {@code (c, r)} matrix it also is;
@@ -32,8 +37,29 @@ public final class Blas {
         return INSTANCE.getClass().getName();
     }
 
+    /**
+     * netlib's scalar pure-Java BLAS ({@code Java11BLAS}, package-private there, hence reflection):
+     * {@code JavaBLAS.getInstance()} would take the Vector API when it is present.
+     */
+    private static BLAS scalarJava() {
+        try {
+            java.lang.reflect.Method get = Class.forName("dev.ludovic.netlib.blas.Java11BLAS").getMethod("getInstance");
+            get.setAccessible(true);
+            return (BLAS) get.invoke(null);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("Cannot load netlib's pure-Java BLAS for sparkprop.blas=java", e);
+        }
+    }
+
     private static BLAS load() {
-        BLAS blas = BLAS.getInstance();
+        String pinned = System.getProperty("sparkprop.blas", "auto");
+        BLAS blas = switch (pinned) {
+            case "auto" -> BLAS.getInstance();
+            case "java" -> scalarJava();
+            case "native" -> NativeBLAS.getInstance();
+            default -> throw new IllegalArgumentException("System property sparkprop.blas must be auto, java or"
+                    + " native but got '" + pinned + "'");
+        };
         LOG.info("BLAS implementation: {}", blas.getClass().getName());
         return blas;
     }
