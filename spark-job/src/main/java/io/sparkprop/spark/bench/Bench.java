@@ -5,7 +5,7 @@ import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.spark.Main;
 import io.sparkprop.spark.cli.TrainCommand;
 import io.sparkprop.spark.config.JobConfig;
-import io.sparkprop.spark.config.JobSettings;
+import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.train.EpochMetrics;
 import io.sparkprop.spark.train.StepTimes;
 import java.io.BufferedReader;
@@ -222,7 +222,7 @@ public final class Bench {
                 Runtime.getRuntime().availableProcessors(), sc.master(), partitions));
 
         JobConfig base = JobConfig.load(options.config, sc.hadoopConfiguration()).withOverrides(options.sets);
-        NetworkSpec spec = JobSettings.from(base).spec();
+        NetworkSpec spec = TrainingConfig.from(base).spec();
 
         // 2. Roof.
         section(lines, "Roof: the core's training step alone (1 thread, no Spark) vs dgemm, same BLAS");

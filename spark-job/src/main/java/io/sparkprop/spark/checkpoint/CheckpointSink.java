@@ -2,7 +2,7 @@ package io.sparkprop.spark.checkpoint;
 
 import io.sparkprop.core.io.Model;
 import io.sparkprop.spark.config.JobConfig;
-import io.sparkprop.spark.config.JobSettings;
+import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.train.DistributedTrainer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -21,7 +21,7 @@ public final class CheckpointSink implements DistributedTrainer.Checkpoints {
     private static final Logger LOG = LoggerFactory.getLogger(CheckpointSink.class);
 
     private final CheckpointStore store;
-    private final JobSettings settings;
+    private final TrainingConfig settings;
     private final String config;
     private final String fingerprint;
     private final Map<String, double[]> arrays;
@@ -32,7 +32,7 @@ public final class CheckpointSink implements DistributedTrainer.Checkpoints {
      * @param arrays      extra arrays for each checkpoint's model (a standardization, say)
      * @param metadata    each checkpoint's model metadata
      */
-    public CheckpointSink(CheckpointStore store, JobSettings settings, JobConfig config, String fingerprint,
+    public CheckpointSink(CheckpointStore store, TrainingConfig settings, JobConfig config, String fingerprint,
                           Map<String, double[]> arrays, Map<String, String> metadata) {
         this.store = store;
         this.settings = settings;
@@ -51,7 +51,7 @@ public final class CheckpointSink implements DistributedTrainer.Checkpoints {
         } catch (IOException | RuntimeException e) {
             String message = "Cannot write the checkpoint at global step " + state.globalStep() + " to "
                     + store.uri() + ": " + e.getMessage() + "; any earlier checkpoint is intact";
-            if (settings.checkpointFailureIsFatal()) {
+            if (settings.checkpoints().failureIsFatal()) {
                 throw new IllegalStateException(message + " (checkpoint.on-failure=fail)", e);
             }
             LOG.warn("{} (checkpoint.on-failure=warn: training goes on)", message);

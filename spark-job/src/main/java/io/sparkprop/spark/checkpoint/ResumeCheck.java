@@ -1,28 +1,19 @@
 package io.sparkprop.spark.checkpoint;
 
+import io.sparkprop.spark.config.ConfigSchema;
 import io.sparkprop.spark.config.JobConfig;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
 
 /**
- * Whether a run may resume from a checkpoint written under another config. Keys that change what
+ * Whether a run may resume from a checkpoint written under another config, by each key's
+ * {@link io.sparkprop.spark.config.ConfigKey.Resume} rule as {@link ConfigSchema} declares it. Keys that change what
  * is trained or the shape of the state (the network, the training data and how it is read and
  * split, the seed, the batch size, the optimizer) must be equal; keys that only change how long,
  * how often or where things are written are harmless; any other change is allowed but makes the
  * rest of the run differ from an uninterrupted one, and is warned about.
  */
 public final class ResumeCheck {
-
-    private static final Set<String> MUST_MATCH_PREFIXES = Set.of("model.");
-    private static final Set<String> MUST_MATCH = Set.of("data.format", "data.train", "data.train-labels",
-            "data.num-features", "data.label-column", "data.features-column", "data.feature-columns",
-            "data.weight-column", "data.csv.header", "data.csv.delimiter", "data.bad-rows", "data.partitions",
-            "data.scaling", "data.scaling.divisor", "data.validation-fraction", "train.seed", "train.batch-size",
-            "train.optimizer");
-    private static final Set<String> HARMLESS = Set.of("train.epochs", "train.max-job-retries", "data.validation",
-            "data.validation-labels", "data.test", "data.test-labels", "train.non-finite",
-            "train.non-finite.max-skips", "train.non-finite.rollback-factor");
 
     /** The differences, sorted by severity. */
     public record Differences(List<String> incompatible, List<String> harmless, List<String> trajectory) {
@@ -42,12 +33,11 @@ public final class ResumeCheck {
                 continue;
             }
             String change = key + ": '" + before + "' -> '" + after + "'";
-            if (MUST_MATCH.contains(key) || MUST_MATCH_PREFIXES.stream().anyMatch(key::startsWith)) {
-                incompatible.add(change);
-            } else if (HARMLESS.contains(key) || key.startsWith("checkpoint.")) {
-                harmless.add(change);
-            } else {
-                trajectory.add(change);
+            switch (ConfigSchema.key(key).resume()) {
+                case MUST_MATCH -> incompatible.add(change);
+                case HARMLESS -> harmless.add(change);
+                case TRAJECTORY -> trajectory.add(change);
+                default -> throw new AssertionError(key);
             }
         }
         return new Differences(incompatible, harmless, trajectory);

@@ -5,7 +5,7 @@ import io.sparkprop.core.GradientCheck;
 import io.sparkprop.core.Network;
 import io.sparkprop.core.WeightInit;
 import io.sparkprop.spark.config.JobConfig;
-import io.sparkprop.spark.config.JobSettings;
+import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.data.DataLoader;
 import io.sparkprop.spark.data.LoadedData;
 import io.sparkprop.spark.train.BlockOps;
@@ -32,17 +32,17 @@ public final class GradcheckCommand {
             throw new IllegalArgumentException("gradcheck needs --rows and --params of at least 1 but got " + rows + " and "
                     + maxParams);
         }
-        JobSettings settings = JobSettings.from(config);
-        LoadedData data = DataLoader.load(spark, settings.dataOptions("data.train", "data.train-labels"), 1);
+        TrainingConfig settings = TrainingConfig.from(config);
+        LoadedData data = DataLoader.load(spark, settings.trainData(), 1);
         List<DataBlock> first = data.blocks().map(b -> head(b, rows)).take(1);
         DataBlock sample = first.get(0);
-        if (settings.scaling() == JobSettings.Scaling.STANDARDIZE) {
+        if (settings.data().scaling() == TrainingConfig.Scaling.STANDARDIZE) {
             sample = BlockOps.scaleBlock(sample, BlockOps.fitStandardization(data.blocks(), sample.numFeatures()));
         }
         data.blocks().unpersist(false);
-        double[] params = WeightInit.initialize(settings.spec(), settings.seed());
-        GradientCheck.Result result = GradientCheck.check(new Network(settings.spec()), params, sample, settings.l2(),
-                GradientCheck.Options.defaults().withMaxParams(maxParams, settings.seed()));
+        double[] params = WeightInit.initialize(settings.spec(), settings.optimization().seed());
+        GradientCheck.Result result = GradientCheck.check(new Network(settings.spec()), params, sample, settings.optimization().l2(),
+                GradientCheck.Options.defaults().withMaxParams(maxParams, settings.optimization().seed()));
         LOG.info("Gradient check of {} on {} rows: {}", settings.spec(), sample.rows(), result);
         return result;
     }

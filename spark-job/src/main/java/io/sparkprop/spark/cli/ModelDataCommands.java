@@ -8,7 +8,7 @@ import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.Workspace;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.spark.config.JobConfig;
-import io.sparkprop.spark.config.JobSettings;
+import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.data.DataLoader;
 import io.sparkprop.spark.data.DataOptions;
 import io.sparkprop.spark.data.LoadedData;
@@ -219,16 +219,15 @@ public final class ModelDataCommands {
         if (scaling.equals("divide")) {
             effective = effective.with("data.scaling.divisor", Double.toString(ModelFiles.divisor(model)));
         }
-        JobSettings settings = JobSettings.from(effective);
+        TrainingConfig settings = TrainingConfig.from(effective);
         boolean test = effective.isSet("data.test");
-        DataOptions options = test ? settings.dataOptions("data.test", "data.test-labels")
-                : settings.dataOptions("data.validation", "data.validation-labels");
+        DataOptions options = test ? settings.testData() : settings.validationData();
         if (options == null) {
             throw new IllegalArgumentException("Config key 'data.test' (or 'data.validation') is required to evaluate or"
                     + " predict: the data to run the model on");
         }
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        int partitions = settings.partitions() > 0 ? settings.partitions() : sc.defaultParallelism();
+        int partitions = settings.data().partitions() > 0 ? settings.data().partitions() : sc.defaultParallelism();
         LoadedData data = DataLoader.load(spark, options, partitions);
         if (data.numFeatures() != spec.inputSize()) {
             throw new IllegalArgumentException("The model expects " + spec.inputSize() + " features but "

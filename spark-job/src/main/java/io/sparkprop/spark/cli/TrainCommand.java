@@ -8,7 +8,7 @@ import io.sparkprop.spark.checkpoint.CheckpointSink;
 import io.sparkprop.spark.checkpoint.CheckpointStore;
 import io.sparkprop.spark.checkpoint.TrainingState;
 import io.sparkprop.spark.config.JobConfig;
-import io.sparkprop.spark.config.JobSettings;
+import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.data.DataLoader;
 import io.sparkprop.spark.data.DataOptions;
 import io.sparkprop.spark.data.LoadedData;
@@ -58,11 +58,11 @@ public final class TrainCommand {
      * (always required with {@code resume}), training continues from the newest one, bit-exactly.
      */
     public static Outcome run(SparkSession spark, JobConfig config, String runDirUri, boolean resume) throws IOException {
-        JobSettings settings = JobSettings.from(config);
+        TrainingConfig settings = TrainingConfig.from(config);
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         RunDirectory run = RunDirectory.create(runDirUri, sc.hadoopConfiguration());
         String checkpointDir = config.isSet("checkpoint.dir") ? config.get("checkpoint.dir") : run.file("checkpoints");
-        CheckpointStore store = CheckpointStore.open(checkpointDir, sc.hadoopConfiguration(), settings.checkpointKeep());
+        CheckpointStore store = CheckpointStore.open(checkpointDir, sc.hadoopConfiguration(), settings.checkpoints().keep());
         Optional<CheckpointStore.Checkpoint> latest = store.loadNewest();
         if (resume && latest.isEmpty()) {
             throw new IllegalArgumentException("--resume: no valid checkpoint in " + store.uri());
@@ -71,11 +71,8 @@ public final class TrainCommand {
         LOG.info("Effective configuration:\n{}", config.render());
         run.writeText(RunDirectory.CONFIG, config.render());
 
-        int partitions = settings.partitions() > 0 ? settings.partitions() : sc.defaultParallelism();
-        DataOptions trainOptions = settings.dataOptions("data.train", "data.train-labels");
-        if (trainOptions == null) {
-            config.require("data.train");
-        }
+        int partitions = settings.data().partitions() > 0 ? settings.data().partitions() : sc.defaultParallelism();
+        DataOptions trainOptions = settings.trainData();
         LoadedData train = DataLoader.load(spark, trainOptions, partitions);
         checkWidth(settings, train, "data.train");
         String fingerprint = "training data\n" + String.join("\n", train.sources()) + "\nrows " + train.rows()
@@ -83,20 +80,20 @@ public final class TrainCommand {
         JavaRDD<DataBlock> trainBlocks = train.blocks();
         long trainRows = train.rows();
         JavaRDD<DataBlock> validation = null;
-        DataOptions validationOptions = settings.dataOptions("data.validation", "data.validation-labels");
+        DataOptions validationOptions = settings.validationData();
         if (validationOptions != null) {
             LoadedData loaded = DataLoader.load(spark, validationOptions, partitions);
             checkWidth(settings, loaded, "data.validation");
             validation = loaded.blocks();
-        } else if (settings.validationFraction() > 0) {
-            List<JavaRDD<DataBlock>> split = BlockOps.holdOut(trainBlocks, settings.validationFraction(), settings.seed());
+        } else if (settings.data().validationFraction() > 0) {
+            List<JavaRDD<DataBlock>> split = BlockOps.holdOut(trainBlocks, settings.data().validationFraction(), settings.optimization().seed());
             trainBlocks = split.get(0);
             validation = split.get(1);
             trainRows = trainBlocks.map(DataBlock::rows).reduce(Integer::sum);
             LOG.info("Held out {} of {} training rows for validation", train.rows() - trainRows, train.rows());
         }
         BlockOps.Scaling standardization = null;
-        if (settings.scaling() == JobSettings.Scaling.STANDARDIZE) {
+        if (settings.data().scaling() == TrainingConfig.Scaling.STANDARDIZE) {
             standardization = BlockOps.fitStandardization(trainBlocks, settings.spec().inputSize());
             trainBlocks = BlockOps.scale(trainBlocks, standardization);
             if (validation != null) {
@@ -125,8 +122,8 @@ public final class TrainCommand {
         }
         writeMetrics(run, start.metricsLines());
 
-        int epochs = settings.epochs();
-        TrainingRun.Outcome outcome = TrainingRun.run(trainer, start, checkpoints, settings.maxJobRetries(),
+        int epochs = settings.optimization().epochs();
+        TrainingRun.Outcome outcome = TrainingRun.run(trainer, start, checkpoints, settings.faults().maxJobRetries(),
                 new TrainingRun.Listener() {
                     @Override
                     public void epoch(EpochMetrics metrics, List<String> lines) {
@@ -165,10 +162,10 @@ public final class TrainCommand {
         }
     }
 
-    private static void checkWidth(JobSettings settings, LoadedData data, String key) {
+    private static void checkWidth(TrainingConfig settings, LoadedData data, String key) {
         if (data.numFeatures() != settings.spec().inputSize()) {
             throw new IllegalArgumentException("model.layers starts with " + settings.spec().inputSize() + " inputs but "
-                    + key + " (" + settings.config().get(key) + ") has " + data.numFeatures() + " features per row");
+                    + key + " (" + settings.text().get(key) + ") has " + data.numFeatures() + " features per row");
         }
     }
 
@@ -181,11 +178,11 @@ public final class TrainCommand {
         return arrays;
     }
 
-    private static Map<String, String> metadata(JobSettings settings, JobConfig config) {
+    private static Map<String, String> metadata(TrainingConfig settings, JobConfig config) {
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put(ModelFiles.TASK, config.getChoice("model.task"));
-        metadata.put(ModelFiles.SCALING, settings.scaling().name().toLowerCase(Locale.ROOT));
-        if (settings.scaling() == JobSettings.Scaling.DIVIDE) {
+        metadata.put(ModelFiles.SCALING, settings.data().scaling().name().toLowerCase(Locale.ROOT));
+        if (settings.data().scaling() == TrainingConfig.Scaling.DIVIDE) {
             metadata.put(ModelFiles.DIVISOR, config.get("data.scaling.divisor"));
         }
         metadata.put(ModelFiles.CONFIG, config.render());

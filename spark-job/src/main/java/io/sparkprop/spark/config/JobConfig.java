@@ -19,12 +19,17 @@ import org.apache.hadoop.fs.Path;
  * The effective, type-checked configuration of a run: every {@link ConfigSchema} key with its
  * default, overlaid by a config file and then by {@code --set key=value} overrides. Immutable.
  *
+ * <p>This is the config file's form: text values with the place each came from. It is read once
+ * into the typed {@link TrainingConfig} ({@link TrainingConfig#from}), which checks the values
+ * together; the training code sees only that.
+ *
  * <p>File format: one {@code key = value} per line; blank lines and lines starting with {@code #}
- * are ignored (a {@code #} after a value is part of the value); a key may appear once per file. Every value is checked against its key's kind when
- * it comes in, and errors name the key, the source (file and line, or {@code --set}), the value
- * and what was expected.
+ * are ignored (a {@code #} after a value is part of the value); a key may appear once per file.
+ * Every value is checked against its key's kind when it comes in ({@link ConfigKey#parse}), and
+ * errors name the key, the source (file and line, or {@code --set}), the value and what was
+ * expected.
  */
-public final class JobConfig implements Serializable {
+public final class JobConfig implements ConfigSource, Serializable {
 
     private static final long serialVersionUID = 1L;
 
@@ -40,9 +45,26 @@ public final class JobConfig implements Serializable {
     public static JobConfig defaults() {
         Map<String, String> values = new LinkedHashMap<>();
         Map<String, String> origins = new LinkedHashMap<>();
-        for (ConfigKey key : ConfigSchema.keys().values()) {
+        for (ConfigKey<?> key : ConfigSchema.keys().values()) {
             values.put(key.name(), key.defaultValue());
             origins.put(key.name(), "default");
+        }
+        return new JobConfig(values, origins);
+    }
+
+    /**
+     * The values of {@code source} in a config file's form, each with its origin: what a run's
+     * {@code config.conf} holds when the values came from somewhere else (an estimator's params).
+     */
+    public static JobConfig of(ConfigSource source) {
+        if (source instanceof JobConfig config) {
+            return config;
+        }
+        Map<String, String> values = new LinkedHashMap<>();
+        Map<String, String> origins = new LinkedHashMap<>();
+        for (ConfigKey<?> key : ConfigSchema.keys().values()) {
+            values.put(key.name(), key.format(source.value(key)));
+            origins.put(key.name(), source.origin(key));
         }
         return new JobConfig(values, origins);
     }
@@ -136,7 +158,7 @@ public final class JobConfig implements Serializable {
 
     private static void put(Map<String, String> values, Map<String, String> origins, String name, String value,
                             String where) {
-        ConfigKey key;
+        ConfigKey<?> key;
         try {
             key = ConfigSchema.key(name);
         } catch (IllegalArgumentException e) {
@@ -147,53 +169,23 @@ public final class JobConfig implements Serializable {
         origins.put(name, where);
     }
 
-    private static void check(ConfigKey key, String value, String where) {
-        if (value.isEmpty()) {
-            return; // empty means "not set"; required keys are checked where they are used
-        }
-        String expected = null;
+    private static void check(ConfigKey<?> key, String value, String where) {
         try {
-            switch (key.kind()) {
-                case INT -> Integer.parseInt(value);
-                case LONG -> Long.parseLong(value);
-                case DOUBLE -> {
-                    double d = Double.parseDouble(value);
-                    if (!Double.isFinite(d)) {
-                        expected = "a finite number";
-                    }
-                }
-                case BOOLEAN -> {
-                    if (!value.equals("true") && !value.equals("false")) {
-                        expected = "true or false";
-                    }
-                }
-                case CHOICE -> {
-                    if (!key.choices().contains(value.toLowerCase(Locale.ROOT))) {
-                        expected = "one of " + String.join(", ", key.choices());
-                    }
-                }
-                case INT_LIST -> {
-                    for (String part : value.split(",")) {
-                        Integer.parseInt(part.strip());
-                    }
-                }
-                case STRING, PATH, STRING_LIST -> {
-                }
-                default -> throw new AssertionError(key.kind());
-            }
-        } catch (NumberFormatException e) {
-            expected = switch (key.kind()) {
-                case INT -> "an integer";
-                case LONG -> "a 64-bit integer";
-                case DOUBLE -> "a number";
-                case INT_LIST -> "comma-separated integers";
-                default -> "a valid value";
-            };
-        }
-        if (expected != null) {
-            throw new IllegalArgumentException("Config key '" + key.name() + "' must be " + expected + " but got '"
+            key.parse(value); // empty means "not set"; required keys are checked where they are used
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("Config key '" + key.name() + "' must be " + e.getMessage() + " but got '"
                     + value + "' (at " + where + ")");
         }
+    }
+
+    @Override
+    public <T> T value(ConfigKey<T> key) {
+        return key.parse(get(key.name()));
+    }
+
+    @Override
+    public String origin(ConfigKey<?> key) {
+        return origin(key.name());
     }
 
     /** The raw value of {@code name} ({@code ""} when unset). */

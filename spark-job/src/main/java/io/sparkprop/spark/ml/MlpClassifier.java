@@ -1,6 +1,8 @@
 package io.sparkprop.spark.ml;
 
-import io.sparkprop.spark.config.JobSettings;
+import io.sparkprop.spark.config.ConfigSchema;
+import io.sparkprop.spark.config.TrainingConfig;
+import java.util.Map;
 import org.apache.spark.ml.classification.ProbabilisticClassifier;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.ParamMap;
@@ -66,7 +68,7 @@ public final class MlpClassifier extends ProbabilisticClassifier<Vector, MlpClas
 
     @Override
     public MlpClassificationModel train(Dataset<?> dataset) {
-        JobSettings settings = settings("classification");
+        TrainingConfig settings = trainingConfig(Map.of(ConfigSchema.MODEL_TASK, "classification"));
         return new MlpClassificationModel(uid(),
                 MlpTraining.fit(dataset, this, settings, $(featuresCol()), $(labelCol()), false));
     }

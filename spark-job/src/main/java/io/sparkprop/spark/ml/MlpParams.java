@@ -1,10 +1,12 @@
 package io.sparkprop.spark.ml;
 
-import io.sparkprop.spark.config.JobConfig;
-import io.sparkprop.spark.config.JobSettings;
-import java.util.Arrays;
+import io.sparkprop.spark.config.ConfigKey;
+import io.sparkprop.spark.config.ConfigSchema;
+import io.sparkprop.spark.config.TrainingConfig;
+import java.io.Serializable;
+import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.stream.Collectors;
+import java.util.Map;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
@@ -14,12 +16,16 @@ import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.param.Params;
+import scala.runtime.AbstractFunction1;
 
 /**
  * The training params shared by {@link MlpClassifier} and {@link MlpRegressor}, with their
  * getters and setters. Spark ML finds params through public no-argument methods returning a
  * {@code Param}, which default methods are; the {@code Param} objects themselves live in each
- * stage's {@link ParamSet}, made once the stage's uid is known.
+ * stage's {@link ParamSet}, made once the stage's uid is known from the config keys that name an
+ * estimator param ({@link ConfigKey#param()}): their docs, defaults and checks are the keys'.
+ * {@link #trainingConfig} hands the typed values to {@link TrainingConfig#from}, the same
+ * constructor the config file goes through.
  *
  * Public because Spark invokes the getters by reflection; the estimators are the API.
  *
@@ -31,155 +37,167 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
     ParamSet mlpParams();
 
     default IntArrayParam layers() {
-        return mlpParams().layers;
+        return (IntArrayParam) mlpParams().get("layers");
     }
 
+    @SuppressWarnings("unchecked")
     default Param<String> hiddenActivation() {
-        return mlpParams().hiddenActivation;
+        return (Param<String>) mlpParams().get("hiddenActivation");
     }
 
+    @SuppressWarnings("unchecked")
     default Param<String> optimizer() {
-        return mlpParams().optimizer;
+        return (Param<String>) mlpParams().get("optimizer");
     }
 
     default DoubleParam stepSize() {
-        return mlpParams().stepSize;
+        return (DoubleParam) mlpParams().get("stepSize");
     }
 
     default IntParam batchSize() {
-        return mlpParams().batchSize;
+        return (IntParam) mlpParams().get("batchSize");
     }
 
     default IntParam maxIter() {
-        return mlpParams().maxIter;
+        return (IntParam) mlpParams().get("maxIter");
     }
 
     default LongParam seed() {
-        return mlpParams().seed;
+        return (LongParam) mlpParams().get("seed");
     }
 
     default DoubleParam regParam() {
-        return mlpParams().regParam;
+        return (DoubleParam) mlpParams().get("regParam");
     }
 
     default BooleanParam sparse() {
-        return mlpParams().sparse;
+        return (BooleanParam) mlpParams().get("sparse");
     }
 
     default IntParam numPartitions() {
-        return mlpParams().numPartitions;
+        return (IntParam) mlpParams().get("numPartitions");
     }
 
+    @SuppressWarnings("unchecked")
     default Param<String> reportDir() {
-        return mlpParams().reportDir;
+        return (Param<String>) mlpParams().get("reportDir");
     }
 
+    @SuppressWarnings("unchecked")
     default Param<String> precision() {
-        return mlpParams().precision;
+        return (Param<String>) mlpParams().get("precision");
     }
 
     default IntParam localSteps() {
-        return mlpParams().localSteps;
+        return (IntParam) mlpParams().get("localSteps");
     }
 
     default DoubleParam validationFraction() {
-        return mlpParams().validationFraction;
+        return (DoubleParam) mlpParams().get("validationFraction");
     }
 
+    @SuppressWarnings("unchecked")
     default Param<String> weightCol() {
-        return mlpParams().weightCol;
+        return (Param<String>) mlpParams().get("weightCol");
     }
 
+    @SuppressWarnings("unchecked")
     default Param<String> validationIndicatorCol() {
-        return mlpParams().validationIndicatorCol;
+        return (Param<String>) mlpParams().get("validationIndicatorCol");
     }
 
+    @SuppressWarnings("unchecked")
     default Param<String> earlyStoppingMetric() {
-        return mlpParams().earlyStoppingMetric;
+        return (Param<String>) mlpParams().get("earlyStoppingMetric");
     }
 
     default IntParam earlyStoppingPatience() {
-        return mlpParams().earlyStoppingPatience;
+        return (IntParam) mlpParams().get("earlyStoppingPatience");
     }
 
     default DoubleParam earlyStoppingMinDelta() {
-        return mlpParams().earlyStoppingMinDelta;
+        return (DoubleParam) mlpParams().get("earlyStoppingMinDelta");
     }
 
+    @SuppressWarnings("unchecked")
     default Param<Vector> initialWeights() {
-        return mlpParams().initialWeights;
+        return (Param<Vector>) mlpParams().get("initialWeights");
     }
 
     default DoubleParam momentum() {
-        return mlpParams().momentum;
+        return (DoubleParam) mlpParams().get("momentum");
     }
 
     default DoubleParam adamBeta1() {
-        return mlpParams().adamBeta1;
+        return (DoubleParam) mlpParams().get("adamBeta1");
     }
 
     default DoubleParam adamBeta2() {
-        return mlpParams().adamBeta2;
+        return (DoubleParam) mlpParams().get("adamBeta2");
     }
 
     default DoubleParam adamEpsilon() {
-        return mlpParams().adamEpsilon;
+        return (DoubleParam) mlpParams().get("adamEpsilon");
     }
 
     default DoubleParam weightDecay() {
-        return mlpParams().weightDecay;
+        return (DoubleParam) mlpParams().get("weightDecay");
     }
 
     default DoubleParam clipNorm() {
-        return mlpParams().clipNorm;
+        return (DoubleParam) mlpParams().get("clipNorm");
     }
 
+    @SuppressWarnings("unchecked")
     default Param<String> schedule() {
-        return mlpParams().schedule;
+        return (Param<String>) mlpParams().get("schedule");
     }
 
     default DoubleParam scheduleGamma() {
-        return mlpParams().scheduleGamma;
+        return (DoubleParam) mlpParams().get("scheduleGamma");
     }
 
     default IntParam scheduleStepEpochs() {
-        return mlpParams().scheduleStepEpochs;
+        return (IntParam) mlpParams().get("scheduleStepEpochs");
     }
 
     default DoubleParam minStepSize() {
-        return mlpParams().minStepSize;
+        return (DoubleParam) mlpParams().get("minStepSize");
     }
 
     default IntParam warmupSteps() {
-        return mlpParams().warmupSteps;
+        return (IntParam) mlpParams().get("warmupSteps");
     }
 
+    @SuppressWarnings("unchecked")
     default Param<String> checkpointDir() {
-        return mlpParams().checkpointDir;
+        return (Param<String>) mlpParams().get("checkpointDir");
     }
 
     default IntParam checkpointInterval() {
-        return mlpParams().checkpointInterval;
+        return (IntParam) mlpParams().get("checkpointInterval");
     }
 
     default IntParam maxJobRetries() {
-        return mlpParams().maxJobRetries;
+        return (IntParam) mlpParams().get("maxJobRetries");
     }
 
+    @SuppressWarnings("unchecked")
     default Param<String> initialModel() {
-        return mlpParams().initialModel;
+        return (Param<String>) mlpParams().get("initialModel");
     }
 
+    @SuppressWarnings("unchecked")
     default Param<String> solver() {
-        return mlpParams().solver;
+        return (Param<String>) mlpParams().get("solver");
     }
 
     default IntParam blockSize() {
-        return mlpParams().blockSize;
+        return (IntParam) mlpParams().get("blockSize");
     }
 
     default DoubleParam tol() {
-        return mlpParams().tol;
+        return (DoubleParam) mlpParams().get("tol");
     }
 
     default S setLayers(int[] value) {
@@ -493,17 +511,23 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
     }
 
     /**
-     * The training settings these params stand for, as the command line's config keys;
-     * {@code task} is {@code classification} or {@code regression}; {@code extra} are more
-     * {@code key=value} overrides.
+     * The training configuration these params stand for: each param that sets a config key
+     * ({@link ConfigKey#param()}) hands over its typed value, every other key keeps its default, and
+     * {@code overrides} (the estimator's own: the task, say) come last. MLlib's {@code solver} and
+     * {@code tol} map to the optimizer and to early stopping on the training loss. Errors name the
+     * param, the value and what is valid.
      */
-    default JobSettings settings(String task, String... extra) {
+    default TrainingConfig trainingConfig(Map<ConfigKey<?>, Object> overrides) {
         if (!isDefined(layers())) {
             throw new IllegalArgumentException(getClass().getSimpleName() + " needs layers, e.g. setLayers(new int[]"
                     + " {784, 256, 10})");
         }
+        Map<ConfigKey<?>, Object> fixed = new LinkedHashMap<>(overrides);
+        Map<ConfigKey<?>, String> why = new LinkedHashMap<>();
+        for (ConfigKey<?> key : overrides.keySet()) {
+            why.put(key, getClass().getSimpleName());
+        }
         String optimizerName = $(optimizer());
-        double learningRate = (Double) $(stepSize());
         if (isSet(solver())) {
             if ($(solver()).equals("l-bfgs")) {
                 throw new IllegalArgumentException("solver=l-bfgs: sparkprop trains with mini-batch optimizers and has"
@@ -514,204 +538,131 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
                 throw new IllegalArgumentException("solver=gd means optimizer sgd but optimizer is set to "
                         + optimizerName + "; set one of them");
             }
-            optimizerName = "sgd";
+            fixed.put(ConfigSchema.TRAIN_OPTIMIZER, "sgd");
+            why.put(ConfigSchema.TRAIN_OPTIMIZER, "param solver=gd");
             if (!isSet(stepSize())) {
-                learningRate = 0.03;
+                fixed.put(ConfigSchema.TRAIN_LEARNING_RATE, 0.03); // MLlib's default for gd
+                why.put(ConfigSchema.TRAIN_LEARNING_RATE, "param solver=gd (MLlib's stepSize)");
             }
         }
-        String stopMetric = $(earlyStoppingMetric());
-        int patience = (Integer) $(earlyStoppingPatience());
-        double minDelta = (Double) $(earlyStoppingMinDelta());
         if (isSet(tol())) {
+            String stopMetric = $(earlyStoppingMetric());
             if (!stopMetric.equals("none")) {
                 throw new IllegalArgumentException("tol (" + $(tol()) + ") stops on the training loss but"
                         + " earlyStoppingMetric is " + stopMetric + "; set one of them");
             }
-            stopMetric = "train_loss";
-            patience = 1;
-            minDelta = (Double) $(tol());
+            fixed.put(ConfigSchema.TRAIN_EARLY_STOPPING_METRIC, "train_loss");
+            fixed.put(ConfigSchema.TRAIN_EARLY_STOPPING_PATIENCE, 1);
+            fixed.put(ConfigSchema.TRAIN_EARLY_STOPPING_MIN_DELTA, $(tol()));
+            for (ConfigKey<?> key : List.of(ConfigSchema.TRAIN_EARLY_STOPPING_METRIC,
+                    ConfigSchema.TRAIN_EARLY_STOPPING_PATIENCE, ConfigSchema.TRAIN_EARLY_STOPPING_MIN_DELTA)) {
+                why.put(key, "param tol");
+            }
         }
-        List<String> overrides = new java.util.ArrayList<>(List.of("model.task=" + task,
-                "model.layers=" + Arrays.stream($(layers())).mapToObj(Integer::toString)
-                        .collect(Collectors.joining(",")),
-                "model.hidden-activation=" + $(hiddenActivation()).replace('_', '-'),
-                "train.optimizer=" + optimizerName, "train.learning-rate=" + learningRate,
-                "train.batch-size=" + $(batchSize()), "train.epochs=" + $(maxIter()), "train.seed=" + $(seed()),
-                "train.l2=" + $(regParam()), "train.local-steps=" + $(localSteps()),
-                "train.precision=" + $(precision()), "data.sparse=" + $(sparse()),
-                "train.momentum=" + $(momentum()), "train.adam.beta1=" + $(adamBeta1()),
-                "train.adam.beta2=" + $(adamBeta2()), "train.adam.epsilon=" + $(adamEpsilon()),
-                "train.clip-norm=" + $(clipNorm()), "train.schedule=" + $(schedule()),
-                "train.schedule.gamma=" + $(scheduleGamma()), "train.schedule.step-epochs=" + $(scheduleStepEpochs()),
-                "train.schedule.min-learning-rate=" + $(minStepSize()), "train.warmup-steps=" + $(warmupSteps()),
-                "train.early-stopping.metric=" + stopMetric, "train.early-stopping.patience=" + patience,
-                "train.early-stopping.min-delta=" + minDelta, "train.max-job-retries=" + $(maxJobRetries()),
-                "checkpoint.every-steps=" + $(checkpointInterval())));
-        if (isDefined(weightDecay())) {
-            overrides.add("train.weight-decay=" + $(weightDecay()));
-        }
-        if (!$(checkpointDir()).isEmpty()) {
-            overrides.add("checkpoint.dir=" + $(checkpointDir()));
-        }
-        overrides.addAll(List.of(extra));
-        return JobSettings.from(JobConfig.defaults().withOverrides(overrides));
+        return TrainingConfig.from(new ParamsSource(this, fixed, why));
     }
 
-    /** One stage's param objects and their defaults. */
+    /**
+     * One stage's param objects: one per config key with an estimator param
+     * ({@link ConfigKey#param()}), documented and defaulted as {@link ConfigSchema} declares it and
+     * validated by the key's own check, plus the estimator-only params.
+     */
     final class ParamSet {
-        final IntArrayParam layers;
-        final Param<String> hiddenActivation;
-        final Param<String> optimizer;
-        final DoubleParam stepSize;
-        final IntParam batchSize;
-        final IntParam maxIter;
-        final LongParam seed;
-        final DoubleParam regParam;
-        final IntParam localSteps;
-        final Param<String> precision;
-        final Param<String> reportDir;
-        final IntParam numPartitions;
-        final BooleanParam sparse;
-        final DoubleParam validationFraction;
-        final Param<String> weightCol;
-        final Param<String> validationIndicatorCol;
-        final Param<String> earlyStoppingMetric;
-        final IntParam earlyStoppingPatience;
-        final DoubleParam earlyStoppingMinDelta;
-        final Param<Vector> initialWeights;
-        final DoubleParam momentum;
-        final DoubleParam adamBeta1;
-        final DoubleParam adamBeta2;
-        final DoubleParam adamEpsilon;
-        final DoubleParam weightDecay;
-        final DoubleParam clipNorm;
-        final Param<String> schedule;
-        final DoubleParam scheduleGamma;
-        final IntParam scheduleStepEpochs;
-        final DoubleParam minStepSize;
-        final IntParam warmupSteps;
-        final Param<String> checkpointDir;
-        final IntParam checkpointInterval;
-        final IntParam maxJobRetries;
-        final Param<String> initialModel;
-        final Param<String> solver;
-        final IntParam blockSize;
-        final DoubleParam tol;
+        private final Map<String, Param<?>> byName = new LinkedHashMap<>();
 
         /** Params owned by {@code stage} (whose uid must be set), with their defaults set on it. */
         ParamSet(Params stage, String lastLayer) {
-            layers = new IntArrayParam(stage, "layers", "layer sizes, input first and " + lastLayer + " last");
-            hiddenActivation = new Param<>(stage, "hiddenActivation", "hidden layers' activation: relu, leaky_relu,"
-                    + " tanh, sigmoid or identity", ParamValidators.inArray(new String[] {"relu", "leaky_relu", "tanh",
-                            "sigmoid", "identity"}));
-            optimizer = new Param<>(stage, "optimizer", "sgd, momentum, nesterov, adam or adamw",
-                    ParamValidators.inArray(new String[] {"sgd", "momentum", "nesterov", "adam", "adamw"}));
-            stepSize = new DoubleParam(stage, "stepSize", "learning rate (> 0)", ParamValidators.gt(0));
-            batchSize = new IntParam(stage, "batchSize", "global mini-batch size (>= 1)", ParamValidators.gtEq(1));
-            maxIter = new IntParam(stage, "maxIter", "epochs (>= 1)", ParamValidators.gtEq(1));
-            seed = new LongParam(stage, "seed", "the seed of initial weights, shuffles and the validation split");
-            regParam = new DoubleParam(stage, "regParam", "L2 strength λ (>= 0)", ParamValidators.gtEq(0));
-            localSteps = new IntParam(stage, "localSteps", "local SGD steps per exchange; 1 is synchronous SGD",
-                    ParamValidators.gtEq(1));
-            sparse = new BooleanParam(stage, "sparse", "keep only each row's nonzero"
-                    + " features and compute the first layer from them (for wide, mostly-zero features)");
-            numPartitions = new IntParam(stage, "numPartitions", "train on at most this many partitions, merging"
-                    + " neighbouring input partitions without a shuffle (a DataFrame after a join has 200); 0 keeps the"
-                    + " input's partitions", ParamValidators.gtEq(0));
-            reportDir = new Param<>(stage, "reportDir", "a Hadoop file system directory for the fit's report:"
+            for (ConfigKey<?> key : ConfigSchema.keys().values()) {
+                if (key.param() != null && key != ConfigSchema.MODEL_OUTPUT_ACTIVATION) {
+                    add(stage, key, key == ConfigSchema.MODEL_LAYERS ? "layer sizes, input first and " + lastLayer
+                            + " last" : null);
+                }
+            }
+            put(new Param<String>(stage, "validationIndicatorCol", "a boolean column: true rows are the validation"
+                    + " data (instead of validationFraction); empty for none"));
+            put(new Param<String>(stage, "reportDir", "a Hadoop file system directory for the fit's report:"
                     + " config.conf, metrics.jsonl, learning curves, the confusion heatmap and report.html, as"
-                    + " scripts/sparkprop train writes; empty for none");
-            precision = new Param<>(stage, "precision", "the arithmetic of training's matrix products: float64, or"
-                    + " float32 (single-precision products, double weights, optimizer and loss)",
-                    ParamValidators.inArray(new String[] {"float64", "float32"}));
-            validationFraction = new DoubleParam(stage, "validationFraction", "fraction of rows held out for"
-                    + " per-epoch validation metrics, in [0, 1)", ParamValidators.inRange(0, 1, true, false));
-            weightCol = new Param<>(stage, "weightCol", "sample weight column; empty for weight 1");
-            validationIndicatorCol = new Param<>(stage, "validationIndicatorCol", "a boolean column: true rows are"
-                    + " the validation data (instead of validationFraction); empty for none");
-            earlyStoppingMetric = new Param<>(stage, "earlyStoppingMetric", "stop when this validation metric stops"
-                    + " improving and keep the best epoch's weights: none, val_loss, val_accuracy, val_rmse, val_mae"
-                    + " (these need validationFraction > 0 or validationIndicatorCol) or train_loss", ParamValidators.inArray(new String[] {"none", "val_loss",
-                            "val_accuracy", "val_rmse", "val_mae", "train_loss"}));
-            earlyStoppingPatience = new IntParam(stage, "earlyStoppingPatience", "epochs in a row without improvement"
-                    + " before stopping (>= 1)", ParamValidators.gtEq(1));
-            earlyStoppingMinDelta = new DoubleParam(stage, "earlyStoppingMinDelta", "the least change that counts as"
-                    + " an improvement (>= 0)", ParamValidators.gtEq(0));
-            initialWeights = new Param<>(stage, "initialWeights", "weights to start from instead of the seeded"
-                    + " initialization, in the core's flat layout (a fitted model's weights())");
-            momentum = new DoubleParam(stage, "momentum", "momentum and nesterov: the momentum coefficient in [0, 1)",
-                    ParamValidators.inRange(0, 1, true, false));
-            adamBeta1 = new DoubleParam(stage, "adamBeta1", "adam and adamw: decay of the first moment, in [0, 1)",
-                    ParamValidators.inRange(0, 1, true, false));
-            adamBeta2 = new DoubleParam(stage, "adamBeta2", "adam and adamw: decay of the second moment, in [0, 1)",
-                    ParamValidators.inRange(0, 1, true, false));
-            adamEpsilon = new DoubleParam(stage, "adamEpsilon", "adam and adamw: added to the root of the second"
-                    + " moment (> 0)", ParamValidators.gt(0));
-            weightDecay = new DoubleParam(stage, "weightDecay", "decoupled weight decay (>= 0); unset: 0.01 for adamw,"
-                    + " 0 otherwise", ParamValidators.gtEq(0));
-            clipNorm = new DoubleParam(stage, "clipNorm", "clip the gradient to this global L2 norm; 0 for no"
-                    + " clipping", ParamValidators.gtEq(0));
-            schedule = new Param<>(stage, "schedule", "learning-rate schedule over epochs: constant, step, exponential"
-                    + " or cosine", ParamValidators.inArray(new String[] {"constant", "step", "exponential", "cosine"}));
-            scheduleGamma = new DoubleParam(stage, "scheduleGamma", "step and exponential: the decay factor in (0, 1]",
-                    ParamValidators.inRange(0, 1, false, true));
-            scheduleStepEpochs = new IntParam(stage, "scheduleStepEpochs", "step: epochs between decays (>= 1)",
-                    ParamValidators.gtEq(1));
-            minStepSize = new DoubleParam(stage, "minStepSize", "cosine: the final learning rate (>= 0)",
-                    ParamValidators.gtEq(0));
-            warmupSteps = new IntParam(stage, "warmupSteps", "linear learning-rate warm-up over this many steps (>= 0)",
-                    ParamValidators.gtEq(0));
-            checkpointDir = new Param<>(stage, "checkpointDir", "a Hadoop file system directory for checkpoints;"
-                    + " a fit finding a checkpoint of the same data and params there resumes from it; empty for none");
-            checkpointInterval = new IntParam(stage, "checkpointInterval", "with checkpointDir: global steps between"
-                    + " checkpoints (rounded up to a local-SGD round); 0 checkpoints at each epoch's end only",
-                    ParamValidators.gtEq(0));
-            maxJobRetries = new IntParam(stage, "maxJobRetries", "restarts from the newest checkpoint (or the start)"
-                    + " after a failed Spark job (>= 0)", ParamValidators.gtEq(0));
-            initialModel = new Param<>(stage, "initialModel", "a saved model to start from: a fitted model's save"
-                    + " path or a model.spm of scripts/sparkprop train; empty for the seeded initialization");
-            solver = new Param<>(stage, "solver", "MLlib compatibility: gd trains with plain SGD (and stepSize 0.03,"
+                    + " scripts/sparkprop train writes; empty for none"));
+            put(new Param<Vector>(stage, "initialWeights", "weights to start from instead of the seeded"
+                    + " initialization, in the core's flat layout (a fitted model's weights())"));
+            put(new Param<String>(stage, "initialModel", "a saved model to start from: a fitted model's save"
+                    + " path or a model.spm of scripts/sparkprop train; empty for the seeded initialization"));
+            put(new Param<String>(stage, "solver", "MLlib compatibility: gd trains with plain SGD (and stepSize 0.03,"
                     + " MLlib's default, unless set); l-bfgs is refused. Unset: the optimizer param decides",
-                    ParamValidators.inArray(new String[] {"gd", "l-bfgs"}));
-            blockSize = new IntParam(stage, "blockSize", "MLlib compatibility: rows per matrix when predicting (>= 1);"
-                    + " training stacks each partition's mini-batch slice whatever its size", ParamValidators.gtEq(1));
-            tol = new DoubleParam(stage, "tol", "MLlib compatibility: stop when an epoch's training loss improves by"
+                    ParamValidators.inArray(new String[] {"gd", "l-bfgs"})));
+            put(new IntParam(stage, "blockSize", "MLlib compatibility: rows per matrix when predicting (>= 1);"
+                    + " training stacks each partition's mini-batch slice whatever its size", ParamValidators.gtEq(1)));
+            put(new DoubleParam(stage, "tol", "MLlib compatibility: stop when an epoch's training loss improves by"
                     + " less than tol, keeping the best epoch (early stopping on train_loss, patience 1); unset: off",
-                    ParamValidators.gtEq(0));
-            stage.setDefault(hiddenActivation, "relu");
-            stage.setDefault(optimizer, "adam");
-            stage.setDefault(stepSize, 0.001);
-            stage.setDefault(batchSize, 128);
-            stage.setDefault(maxIter, 10);
-            stage.setDefault(seed, 42L);
-            stage.setDefault(regParam, 0.0);
-            stage.setDefault(localSteps, JobConfig.defaults().getInt("train.local-steps"));
-            stage.setDefault(precision, JobConfig.defaults().get("train.precision"));
-            stage.setDefault(sparse, false);
-            stage.setDefault(reportDir, "");
-            stage.setDefault(numPartitions, 0);
-            stage.setDefault(validationFraction, 0.0);
-            stage.setDefault(weightCol, "");
-            stage.setDefault(validationIndicatorCol, "");
-            stage.setDefault(earlyStoppingMetric, "none");
-            stage.setDefault(earlyStoppingPatience, 3);
-            stage.setDefault(earlyStoppingMinDelta, 0.0);
-            JobConfig defaults = JobConfig.defaults();
-            stage.setDefault(momentum, defaults.getDouble("train.momentum"));
-            stage.setDefault(adamBeta1, defaults.getDouble("train.adam.beta1"));
-            stage.setDefault(adamBeta2, defaults.getDouble("train.adam.beta2"));
-            stage.setDefault(adamEpsilon, defaults.getDouble("train.adam.epsilon"));
-            stage.setDefault(clipNorm, defaults.getDouble("train.clip-norm"));
-            stage.setDefault(schedule, defaults.get("train.schedule"));
-            stage.setDefault(scheduleGamma, defaults.getDouble("train.schedule.gamma"));
-            stage.setDefault(scheduleStepEpochs, defaults.getInt("train.schedule.step-epochs"));
-            stage.setDefault(minStepSize, defaults.getDouble("train.schedule.min-learning-rate"));
-            stage.setDefault(warmupSteps, defaults.getInt("train.warmup-steps"));
-            stage.setDefault(checkpointDir, "");
-            stage.setDefault(checkpointInterval, defaults.getInt("checkpoint.every-steps"));
-            stage.setDefault(maxJobRetries, defaults.getInt("train.max-job-retries"));
-            stage.setDefault(initialModel, "");
-            stage.setDefault(blockSize, 128);
+                    ParamValidators.gtEq(0)));
+            setDefault(stage, get("validationIndicatorCol"), "");
+            setDefault(stage, get("reportDir"), "");
+            setDefault(stage, get("initialModel"), "");
+            setDefault(stage, get("blockSize"), 128);
+        }
+
+        /** The param named {@code name}. */
+        Param<?> get(String name) {
+            Param<?> param = byName.get(name);
+            if (param == null) {
+                throw new IllegalArgumentException("No param " + name + "; params: " + byName.keySet());
+            }
+            return param;
+        }
+
+        private void put(Param<?> param) {
+            byName.put(param.name(), param);
+        }
+
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        private void add(Params stage, ConfigKey<?> key, String doc) {
+            String name = key.param();
+            String text = doc != null ? doc : key.description() + (key.choices().isEmpty() ? ""
+                    : " One of: " + String.join(", ", ParamsSource.paramChoices(key)) + ".");
+            KeyValidator valid = new KeyValidator(key.name());
+            Param param = switch (key.kind()) {
+                case INT -> new IntParam(stage, name, text, valid);
+                case LONG -> new LongParam(stage, name, text, valid);
+                case DOUBLE -> new DoubleParam(stage, name, text, valid);
+                case BOOLEAN -> new BooleanParam(stage, name, text);
+                case INT_LIST -> new IntArrayParam(stage, name, text);
+                case STRING, PATH, CHOICE -> new Param(stage, name, text, valid);
+                case STRING_LIST -> throw new AssertionError("no estimator param for list key " + key.name());
+            };
+            put(param);
+            Object defaultValue = ParamsSource.toParam(key, key.defaultTyped());
+            if (defaultValue == null && (key.kind() == ConfigKey.Kind.STRING || key.kind() == ConfigKey.Kind.PATH)) {
+                defaultValue = "";
+            }
+            if (defaultValue != null) {
+                setDefault(stage, param, defaultValue);
+            }
+        }
+
+        @SuppressWarnings({"unchecked", "rawtypes"})
+        private static void setDefault(Params stage, Param param, Object value) {
+            stage.setDefault(param, value);
+        }
+    }
+
+    /** A param's validator: the config key's own check (and, for choices, its choices). */
+    final class KeyValidator extends AbstractFunction1<Object, Object> implements Serializable {
+        private static final long serialVersionUID = 1L;
+        private final String keyName;
+
+        KeyValidator(String keyName) {
+            this.keyName = keyName;
+        }
+
+        @Override
+        @SuppressWarnings("unchecked")
+        public Object apply(Object value) {
+            ConfigKey<Object> key = (ConfigKey<Object>) ConfigSchema.key(keyName);
+            if (key.kind() == ConfigKey.Kind.CHOICE) {
+                return ParamsSource.paramChoices(key).contains(value);
+            }
+            Object typed = ParamsSource.fromParam(key, value);
+            return typed == null || key.valid().test(typed);
         }
     }
 }

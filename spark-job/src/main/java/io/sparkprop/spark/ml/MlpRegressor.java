@@ -1,6 +1,8 @@
 package io.sparkprop.spark.ml;
 
-import io.sparkprop.spark.config.JobSettings;
+import io.sparkprop.spark.config.ConfigSchema;
+import io.sparkprop.spark.config.TrainingConfig;
+import java.util.Map;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
@@ -71,8 +73,8 @@ public final class MlpRegressor extends Regressor<Vector, MlpRegressor, MlpRegre
 
     @Override
     public MlpRegressionModel train(Dataset<?> dataset) {
-        JobSettings settings = settings("regression",
-                "model.output-activation=" + $(outputActivation).replace('_', '-'));
+        TrainingConfig settings = trainingConfig(Map.of(ConfigSchema.MODEL_TASK, "regression",
+                ConfigSchema.MODEL_OUTPUT_ACTIVATION, $(outputActivation).replace('_', '-')));
         if (settings.spec().outputSize() != 1) {
             throw new IllegalArgumentException("MlpRegressor predicts one value: layers must end in 1 but end in "
                     + settings.spec().outputSize());

@@ -9,7 +9,7 @@ import io.sparkprop.spark.checkpoint.TrainingState;
 import io.sparkprop.spark.RunDirectory;
 import io.sparkprop.spark.cli.ModelFiles;
 import io.sparkprop.spark.report.TrainingReport;
-import io.sparkprop.spark.config.JobSettings;
+import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.train.BlockOps;
 import io.sparkprop.spark.train.DistributedTrainer;
 import io.sparkprop.spark.train.TrainingRun;
@@ -48,7 +48,7 @@ final class MlpTraining {
     private MlpTraining() {
     }
 
-    static FittedNetwork fit(Dataset<?> dataset, MlpParams<?> stage, JobSettings settings, String featuresCol,
+    static FittedNetwork fit(Dataset<?> dataset, MlpParams<?> stage, TrainingConfig settings, String featuresCol,
                        String labelCol, boolean regression) {
         String indicator = stage.$(stage.validationIndicatorCol());
         double fraction = (Double) stage.$(stage.validationFraction());
@@ -107,7 +107,7 @@ final class MlpTraining {
                 String fingerprint = "estimator training data\npartitions " + blocks.getNumPartitions() + "\nrows "
                         + summary[0] + "\ncontent hash " + Long.toHexString(summary[1]) + "\n";
                 CheckpointStore store = CheckpointStore.open(checkpointDir, sc.hadoopConfiguration(),
-                        settings.checkpointKeep());
+                        settings.checkpoints().keep());
                 Optional<CheckpointStore.Checkpoint> latest;
                 try {
                     latest = store.loadNewest();
@@ -116,7 +116,7 @@ final class MlpTraining {
                             + e.getMessage(), e);
                 }
                 if (latest.isPresent()) {
-                    CheckpointSink.checkResumable(latest.get(), settings.config(), fingerprint, store,
+                    CheckpointSink.checkResumable(latest.get(), settings.text(), fingerprint, store,
                             "Set another checkpointDir to train afresh.");
                     start = latest.get().state();
                     LOG.info("Resuming from the checkpoint at global step {} (epoch {}) in {}", start.globalStep(),
@@ -125,15 +125,15 @@ final class MlpTraining {
                 Map<String, String> metadata = new LinkedHashMap<>();
                 metadata.put(ModelFiles.TASK, regression ? "regression" : "classification");
                 metadata.put(ModelFiles.SCALING, "none");
-                metadata.put(ModelFiles.CONFIG, settings.config().render());
-                checkpoints = new CheckpointSink(store, settings, settings.config(), fingerprint, Map.of(), metadata);
+                metadata.put(ModelFiles.CONFIG, settings.text().render());
+                checkpoints = new CheckpointSink(store, settings, settings.text(), fingerprint, Map.of(), metadata);
             }
             if (start == null) {
                 double[] initial = initialWeights(stage, settings, sc);
                 start = initial == null ? trainer.initialState() : trainer.initialState(initial);
             }
-            TrainingRun.Outcome outcome = TrainingRun.run(trainer, start, checkpoints, settings.maxJobRetries(),
-                    (metrics, lines) -> LOG.info(metrics.toConsole(settings.epochs(), Double.NaN)));
+            TrainingRun.Outcome outcome = TrainingRun.run(trainer, start, checkpoints, settings.faults().maxJobRetries(),
+                    (metrics, lines) -> LOG.info(metrics.toConsole(settings.optimization().epochs(), Double.NaN)));
             String reportDir = stage.$(stage.reportDir());
             if (!reportDir.isEmpty()) {
                 report(sc, reportDir, settings, validation, outcome);
@@ -150,11 +150,11 @@ final class MlpTraining {
      * Writes the fit's report into {@code uri}, as {@code scripts/sparkprop train} does into its
      * run directory: the effective config, metrics.jsonl and {@link TrainingReport}.
      */
-    private static void report(JavaSparkContext sc, String uri, JobSettings settings, JavaRDD<DataBlock> validation,
+    private static void report(JavaSparkContext sc, String uri, TrainingConfig settings, JavaRDD<DataBlock> validation,
                                TrainingRun.Outcome outcome) {
         RunDirectory run = RunDirectory.create(uri, sc.hadoopConfiguration());
         try {
-            run.writeText(RunDirectory.CONFIG, settings.config().render());
+            run.writeText(RunDirectory.CONFIG, settings.text().render());
             List<String> lines = outcome.metricsLines();
             run.writeText(RunDirectory.METRICS, lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
         } catch (java.io.IOException e) {
@@ -168,7 +168,7 @@ final class MlpTraining {
      * The weights to start from: {@code initialWeights}, or the saved model {@code initialModel}
      * names; null for the seeded initialization.
      */
-    private static double[] initialWeights(MlpParams<?> stage, JobSettings settings, JavaSparkContext sc) {
+    private static double[] initialWeights(MlpParams<?> stage, TrainingConfig settings, JavaSparkContext sc) {
         String path = stage.$(stage.initialModel());
         boolean weightsSet = stage.isDefined(stage.initialWeights());
         if (weightsSet && !path.isEmpty()) {
@@ -238,7 +238,7 @@ final class MlpTraining {
     }
 
     /** The rows of {@code data} as one cached block per partition. */
-    private static JavaRDD<DataBlock> blocks(Dataset<?> data, MlpParams<?> stage, JobSettings settings,
+    private static JavaRDD<DataBlock> blocks(Dataset<?> data, MlpParams<?> stage, TrainingConfig settings,
                                              String featuresCol, String labelCol, boolean regression) {
         return blocks(data, settings.spec(), featuresCol, labelCol, stage.$(stage.weightCol()), regression,
                 (Boolean) stage.$(stage.sparse()));

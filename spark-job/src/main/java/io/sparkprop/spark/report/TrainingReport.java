@@ -4,7 +4,7 @@ import io.sparkprop.core.DataBlock;
 import io.sparkprop.core.Loss;
 import io.sparkprop.spark.RunDirectory;
 import io.sparkprop.spark.config.JobConfig;
-import io.sparkprop.spark.config.JobSettings;
+import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.train.DistributedTrainer;
 import io.sparkprop.spark.train.EpochMetrics;
 import io.sparkprop.spark.train.EvalSums;
@@ -31,10 +31,10 @@ public final class TrainingReport {
      * validation data, and report.html. A report that cannot be drawn (a JVM without fonts, say)
      * is logged and skipped: the model is already written.
      */
-    public static void write(JavaSparkContext sc, RunDirectory run, JobSettings settings,
+    public static void write(JavaSparkContext sc, RunDirectory run, TrainingConfig settings,
                              JavaRDD<DataBlock> validation, double[] params, DistributedTrainer.Result result,
                              List<String> metricsLines) {
-        JobConfig config = settings.config();
+        JobConfig config = settings.text();
         try {
             List<EpochMetrics> history = new ArrayList<>();
             for (String line : metricsLines) {
@@ -71,8 +71,8 @@ public final class TrainingReport {
             finals.put("training seconds", String.format(Locale.ROOT, "%.1f",
                     history.stream().mapToDouble(EpochMetrics::epochSeconds).sum()));
             finals.put("parameters", Integer.toString(settings.spec().paramCount()));
-            finals.put("exchange", settings.localSteps() == 1 ? "synchronous SGD"
-                    : "local SGD, " + settings.localSteps() + " steps per exchange");
+            finals.put("exchange", settings.exchange().localSteps() == 1 ? "synchronous SGD"
+                    : "local SGD, " + settings.exchange().localSteps() + " steps per exchange");
             finals.put("arithmetic", config.get("train.precision") + " products"
                     + (config.getBoolean("data.sparse") ? ", sparse input blocks" : ""));
             List<String> written = RunReport.write(run, new RunReport.Content(settings.spec().toString(),

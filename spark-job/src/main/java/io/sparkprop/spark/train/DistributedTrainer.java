@@ -12,7 +12,7 @@ import io.sparkprop.core.optim.LearningRateSchedule;
 import io.sparkprop.core.optim.Optimizer;
 import io.sparkprop.core.optim.OptimizerState;
 import io.sparkprop.spark.checkpoint.TrainingState;
-import io.sparkprop.spark.config.JobSettings;
+import io.sparkprop.spark.config.TrainingConfig;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -63,7 +63,7 @@ public final class DistributedTrainer {
     }
 
     private final JavaSparkContext sc;
-    private final JobSettings settings;
+    private final TrainingConfig settings;
     private final NetworkSpec spec;
     private final Network network;
     private final JavaRDD<DataBlock> train;
@@ -79,7 +79,7 @@ public final class DistributedTrainer {
      * @param trainRows  their total row count
      * @param validation cached validation blocks, or {@code null}
      */
-    public DistributedTrainer(JavaSparkContext sc, JobSettings settings, JavaRDD<DataBlock> train, long trainRows,
+    public DistributedTrainer(JavaSparkContext sc, TrainingConfig settings, JavaRDD<DataBlock> train, long trainRows,
                               JavaRDD<DataBlock> validation) {
         this.sc = sc;
         this.settings = settings;
@@ -88,7 +88,7 @@ public final class DistributedTrainer {
         this.train = train;
         this.trainRows = trainRows;
         this.validation = validation;
-        this.stepsPerEpoch = EpochPlan.stepsPerEpoch(trainRows, settings.batchSize());
+        this.stepsPerEpoch = EpochPlan.stepsPerEpoch(trainRows, settings.optimization().batchSize());
     }
 
     public int stepsPerEpoch() {
@@ -150,12 +150,12 @@ public final class DistributedTrainer {
 
     /** The state before the first step: the seeded initial weights and a fresh optimizer. */
     public TrainingState initialState() {
-        return initialState(WeightInit.initialize(spec, settings.seed()));
+        return initialState(WeightInit.initialize(spec, settings.optimization().seed()));
     }
 
     /** The state before the first step from {@code params} (kept, not copied) and a fresh optimizer. */
     public TrainingState initialState(double[] params) {
-        return new TrainingState(0, 0, 0, params, settings.newOptimizer().state(), 0, 0, 1.0, 0, 0, 0, List.of(),
+        return new TrainingState(0, 0, 0, params, settings.optimization().newOptimizer(settings.spec()).state(), 0, 0, 1.0, 0, 0, 0, List.of(),
                 new double[0]);
     }
 
@@ -165,31 +165,31 @@ public final class DistributedTrainer {
      * Resuming from a checkpoint continues bit-exactly where the saved run was.
      */
     public Result train(TrainingState start, Checkpoints checkpoints, Consumer<EpochMetrics> onEpoch) {
-        int epochs = settings.epochs();
-        Optimizer optimizer = settings.newOptimizer();
-        LearningRateSchedule schedule = settings.schedule(stepsPerEpoch);
+        int epochs = settings.optimization().epochs();
+        Optimizer optimizer = settings.optimization().newOptimizer(settings.spec());
+        LearningRateSchedule schedule = settings.optimization().schedule(stepsPerEpoch);
         LOG.info("Training {} ({} parameters) on {} rows in {} partitions: {} epochs of {} steps, batch {}, {}, {}, {}{}",
                 spec, spec.paramCount(), trainRows, train.getNumPartitions(), epochs, stepsPerEpoch,
-                settings.batchSize(), settings.localSteps() == 1 ? "synchronous SGD"
-                        : "local SGD (" + settings.localSteps() + " local steps per exchange)", optimizer, schedule,
+                settings.optimization().batchSize(), settings.exchange().localSteps() == 1 ? "synchronous SGD"
+                        : "local SGD (" + settings.exchange().localSteps() + " local steps per exchange)", optimizer, schedule,
                 start.globalStep() > 0
                         ? String.format(Locale.ROOT, "; resuming at epoch %d step %d (global step %d)", start.epoch() + 1,
                         start.step() + 1, start.globalStep()) : "");
         int partitions = train.getNumPartitions();
-        if (settings.localSteps() > 1 && settings.batchSize() < 16L * partitions) {
+        if (settings.exchange().localSteps() > 1 && settings.optimization().batchSize() < 16L * partitions) {
             LOG.warn("Local SGD with train.batch-size {} over {} partitions: each local step sees about {} rows;"
                     + " raise train.batch-size to at least {} (16 rows per partition) for useful local steps",
-                    settings.batchSize(), partitions, Math.max(1, settings.batchSize() / partitions), 16 * partitions);
+                    settings.optimization().batchSize(), partitions, Math.max(1, settings.optimization().batchSize() / partitions), 16 * partitions);
         }
-        EarlyStopping early = settings.earlyStopping();
+        EarlyStopping early = EarlyStopping.of(settings.stopping());
         if (early != null && early.metric() != EarlyStopping.Metric.TRAIN_LOSS && validation == null) {
             throw new IllegalArgumentException("train.early-stopping.metric=" + early.metric().key() + " needs"
                     + " validation data: set data.validation or data.validation-fraction");
         }
         Loop loop = new Loop(start, optimizer, early);
         double[] grad = new double[spec.paramCount()];
-        int everySteps = settings.checkpointEverySteps();
-        int localSteps = settings.localSteps();
+        int everySteps = settings.checkpoints().everySteps();
+        int localSteps = settings.exchange().localSteps();
         boolean stoppedEarly = early != null && early.shouldStop();
         while (loop.epoch < epochs && !stoppedEarly) {
             long epochStart = System.nanoTime();
@@ -271,8 +271,8 @@ public final class DistributedTrainer {
         if (!(total.weightSum() > 0.0)) {
             return true; // every row of this batch has weight 0
         }
-        double objective = total.mean(network, loop.params, settings.l2(), grad);
-        double norm = GradientClipping.stepNorm(grad, settings.clipNorm());
+        double objective = total.mean(network, loop.params, settings.optimization().l2(), grad);
+        double norm = GradientClipping.stepNorm(grad, settings.optimization().clipNorm());
         if (!Double.isFinite(objective) || !Double.isFinite(norm)) {
             loop.nonFiniteWhat = String.format(Locale.ROOT, "Non-finite %s at epoch %d step %d (global step %d):"
                             + " objective %s, gradient norm %s", Double.isFinite(objective) ? "gradient" : "loss",
@@ -280,8 +280,8 @@ public final class DistributedTrainer {
             return false;
         }
         loop.consecutiveSkips = 0;
-        if (settings.clipNorm() > 0.0) {
-            GradientClipping.clipToNorm(grad, norm, settings.clipNorm());
+        if (settings.optimization().clipNorm() > 0.0) {
+            GradientClipping.clipToNorm(grad, norm, settings.optimization().clipNorm());
         }
         optimizer.step(loop.params, grad, loop.learningRateScale * schedule.rate(loop.globalStep));
         stepTimes.record(lastBroadcastNanos, lastJobNanos, timed.computeNanos, System.nanoTime() - updateStart);
@@ -311,9 +311,9 @@ public final class DistributedTrainer {
         RoundResult round;
         try {
             round = OrderedTreeAggregate.aggregate(train, new RoundFunction(broadcast, spec,
-                    settings.precision(), settings.optimizerFactory(), state.kind(), state.steps(), settings.seed(), loop.epoch, loop.step,
-                    stepsPerEpoch, loop.globalStep, rates, settings.l2(), trainRows, settings.clipNorm()),
-                    RoundResult::merge, settings.aggregationDepth());
+                    settings.optimization().precision(), settings.optimization().optimizerFactory(settings.spec()), state.kind(), state.steps(), settings.optimization().seed(), loop.epoch, loop.step,
+                    stepsPerEpoch, loop.globalStep, rates, settings.optimization().l2(), trainRows, settings.optimization().clipNorm()),
+                    RoundResult::merge, settings.exchange().aggregationDepth());
         } finally {
             broadcast.destroy(false);
         }
@@ -363,35 +363,35 @@ public final class DistributedTrainer {
      * weights are then the last checkpoint's, with a lower learning rate).
      */
     private boolean handleNonFinite(Loop loop, String what, Checkpoints checkpoints) {
-        switch (settings.nonFinitePolicy()) {
+        switch (settings.faults().nonFinite()) {
             case FAIL -> throw new IllegalStateException(what + "; lower train.learning-rate, set train.clip-norm, or"
                     + " choose train.non-finite=skip or rollback. The last checkpoint is intact.");
             case SKIP -> {
                 loop.consecutiveSkips++;
-                if (loop.consecutiveSkips > settings.maxSkips()) {
+                if (loop.consecutiveSkips > settings.faults().maxSkips()) {
                     throw new IllegalStateException(what + "; that is " + loop.consecutiveSkips
-                            + " skipped steps in a row, more than train.non-finite.max-skips=" + settings.maxSkips());
+                            + " skipped steps in a row, more than train.non-finite.max-skips=" + settings.faults().maxSkips());
                 }
                 LOG.warn("{}; skipping the update ({} in a row)", what, loop.consecutiveSkips);
                 return false;
             }
             case ROLLBACK -> {
                 int rollbacks = loop.rollbacks + 1;
-                if (rollbacks > settings.maxSkips()) {
+                if (rollbacks > settings.faults().maxSkips()) {
                     throw new IllegalStateException(what + "; that is " + rollbacks + " rollbacks without reaching a"
-                            + " new checkpoint, more than train.non-finite.max-skips=" + settings.maxSkips());
+                            + " new checkpoint, more than train.non-finite.max-skips=" + settings.faults().maxSkips());
                 }
                 // Without a checkpoint, back to where this run started (given initial weights, say).
                 TrainingState back = checkpoints.latest().orElse(loop.origin);
-                double scale = loop.learningRateScale * settings.rollbackFactor();
+                double scale = loop.learningRateScale * settings.faults().rollbackFactor();
                 LOG.warn("{}; rolling back to global step {} and multiplying the learning rate by {} (now x{})", what,
-                        back.globalStep(), settings.rollbackFactor(), scale);
+                        back.globalStep(), settings.faults().rollbackFactor(), scale);
                 loop.restore(back);
                 loop.learningRateScale = scale;
                 loop.rollbacks = rollbacks;
                 return true;
             }
-            default -> throw new AssertionError(settings.nonFinitePolicy());
+            default -> throw new AssertionError(settings.faults().nonFinite());
         }
     }
 
@@ -475,8 +475,8 @@ public final class DistributedTrainer {
         long broadcastDone = System.nanoTime();
         try {
             return OrderedTreeAggregate.aggregate(train,
-                    new StepFunction(weights, spec, settings.precision(), settings.seed(), epoch, step, stepsPerEpoch, globalStep),
-                    TimedGradient::merge, settings.aggregationDepth());
+                    new StepFunction(weights, spec, settings.optimization().precision(), settings.optimization().seed(), epoch, step, stepsPerEpoch, globalStep),
+                    TimedGradient::merge, settings.exchange().aggregationDepth());
         } finally {
             weights.destroy(false);
             lastBroadcastNanos = broadcastDone - start;

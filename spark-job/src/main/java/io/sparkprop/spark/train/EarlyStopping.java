@@ -1,5 +1,7 @@
 package io.sparkprop.spark.train;
 
+import io.sparkprop.spark.config.TrainingConfig;
+
 import java.util.List;
 import java.util.Locale;
 
@@ -52,6 +54,12 @@ public final class EarlyStopping {
                 case TRAIN_LOSS -> m.trainLoss();
             };
         }
+    }
+
+    /** The tracker {@code rule} asks for, or {@code null} when it names no metric. */
+    public static EarlyStopping of(TrainingConfig.Stopping rule) {
+        return rule.metric() == null ? null : new EarlyStopping(Metric.of(rule.metric()), rule.patience(),
+                rule.minDelta());
     }
 
     private final Metric metric;

@@ -15,7 +15,7 @@ import io.sparkprop.spark.Main;
 import io.sparkprop.spark.RunDirectory;
 import io.sparkprop.spark.SparkTestSupport;
 import io.sparkprop.spark.config.JobConfig;
-import io.sparkprop.spark.config.JobSettings;
+import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.data.DataLoader;
 import io.sparkprop.spark.data.LoadedData;
 import java.io.IOException;
@@ -51,8 +51,8 @@ class GenerateCommandTest {
     }
 
     private LoadedData load(String configText, int partitions) {
-        JobSettings settings = JobSettings.from(JobConfig.parse(configText, "test config"));
-        return DataLoader.load(SparkTestSupport.spark(), settings.dataOptions("data.train", "data.train-labels"),
+        TrainingConfig settings = TrainingConfig.from(JobConfig.parse(configText, "test config"));
+        return DataLoader.load(SparkTestSupport.spark(), settings.trainData(),
                 partitions);
     }
 

@@ -70,38 +70,38 @@ class ConfigTest {
 
     @Test
     void settingsBuildTheNetworkAndOptimizerAndCheckKeysTogether() {
-        JobSettings mnist = JobSettings.from(JobConfig.defaults().withOverrides(List.of("model.layers=784,256,128,10")));
+        TrainingConfig mnist = TrainingConfig.from(JobConfig.defaults().withOverrides(List.of("model.layers=784,256,128,10")));
         assertEquals(Loss.SOFTMAX_CROSS_ENTROPY, mnist.spec().loss());
         assertEquals(Activation.RELU, mnist.spec().layer(0).activation());
         assertEquals(Activation.SOFTMAX, mnist.spec().layer(2).activation());
-        assertTrue(mnist.newOptimizer() instanceof Adam);
-        assertEquals(0.01, ((Adam) JobSettings.from(mnist.config().with("train.optimizer", "adamw")).newOptimizer())
-                .weightDecay());
+        assertTrue(mnist.optimization().newOptimizer(mnist.spec()) instanceof Adam);
+        assertEquals(0.01, ((Adam) TrainingConfig.from(mnist.text().with("train.optimizer", "adamw")).optimization()
+                .newOptimizer(mnist.spec())).weightDecay());
 
-        JobSettings regression = JobSettings.from(JobConfig.defaults().withOverrides(
+        TrainingConfig regression = TrainingConfig.from(JobConfig.defaults().withOverrides(
                 List.of("model.layers=3,8,2", "model.task=regression", "model.hidden-activation=tanh")));
         assertEquals(Loss.MSE, regression.spec().loss());
         assertEquals(Activation.IDENTITY, regression.spec().layer(1).activation());
 
-        assertMessage(() -> JobSettings.from(JobConfig.defaults()), "'model.layers' is required", "784,256,128,10");
-        assertMessage(() -> JobSettings.from(JobConfig.defaults().withOverrides(List.of("model.layers=10"))),
+        assertMessage(() -> TrainingConfig.from(JobConfig.defaults()), "'model.layers' is required", "784,256,128,10");
+        assertMessage(() -> TrainingConfig.from(JobConfig.defaults().withOverrides(List.of("model.layers=10"))),
                 "'model.layers'", "at least one layer size");
-        assertMessage(() -> JobSettings.from(JobConfig.defaults().withOverrides(List.of("model.layers=10,1"))),
+        assertMessage(() -> TrainingConfig.from(JobConfig.defaults().withOverrides(List.of("model.layers=10,1"))),
                 "number of classes");
-        assertMessage(() -> JobSettings.from(JobConfig.defaults().withOverrides(
+        assertMessage(() -> TrainingConfig.from(JobConfig.defaults().withOverrides(
                 List.of("model.layers=10,3", "model.output-activation=sigmoid"))), "'model.output-activation'",
                 "must be softmax");
-        assertMessage(() -> JobSettings.from(JobConfig.defaults().withOverrides(
+        assertMessage(() -> TrainingConfig.from(JobConfig.defaults().withOverrides(
                 List.of("model.layers=10,3", "train.momentum=1.5"))), "'train.momentum'", "[0, 1)", "'1.5'", "--set");
-        assertMessage(() -> JobSettings.from(JobConfig.defaults().withOverrides(
+        assertMessage(() -> TrainingConfig.from(JobConfig.defaults().withOverrides(
                 List.of("model.layers=10,3", "train.epochs=0"))), "'train.epochs'", "at least 1");
     }
 
     @Test
     void scheduleCoversTheWholeRunAfterWarmup() {
-        JobSettings settings = JobSettings.from(JobConfig.defaults().withOverrides(List.of("model.layers=4,3",
+        TrainingConfig settings = TrainingConfig.from(JobConfig.defaults().withOverrides(List.of("model.layers=4,3",
                 "train.schedule=cosine", "train.epochs=2", "train.warmup-steps=10", "train.learning-rate=0.1")));
-        var schedule = settings.schedule(50);
+        var schedule = settings.optimization().schedule(50);
         assertEquals(0.1 / 10, schedule.rate(0), 1e-15);
         assertEquals(0.1, schedule.rate(10), 1e-15);
         assertEquals(0.0, schedule.rate(100), 1e-15);
@@ -124,7 +124,7 @@ class ConfigTest {
     @Test
     void theShippedMnistConfigIsValid() throws Exception {
         JobConfig config = JobConfig.load(Path.of("..", "conf", "mnist.conf").toString(), new Configuration());
-        JobSettings settings = JobSettings.from(config);
+        TrainingConfig settings = TrainingConfig.from(config);
         assertEquals("784-256(RELU)-128(RELU)-10(SOFTMAX) SOFTMAX_CROSS_ENTROPY", settings.spec().toString());
         assertTrue(Files.exists(Path.of(new org.apache.hadoop.fs.Path(config.get("data.train")).toUri().getPath())),
                 config.get("data.train"));

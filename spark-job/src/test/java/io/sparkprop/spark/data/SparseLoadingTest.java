@@ -9,7 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkprop.core.DataBlock;
 import io.sparkprop.spark.config.JobConfig;
-import io.sparkprop.spark.config.JobSettings;
+import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.data.DataTestSupport.Opts;
 import java.nio.file.Path;
 import java.util.List;
@@ -87,7 +87,7 @@ class SparseLoadingTest {
     @Test
     void standardizationIsRefusedWithSparseBlocksNamingTheKeys() {
         IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
-                () -> JobSettings.from(JobConfig.defaults().withOverrides(List.of("model.layers=4,2",
+                () -> TrainingConfig.from(JobConfig.defaults().withOverrides(List.of("model.layers=4,2",
                         "data.sparse=true", "data.scaling=standardize"))));
         assertTrue(e.getMessage().contains("data.scaling") && e.getMessage().contains("data.sparse = true"),
                 e.getMessage());

@@ -15,7 +15,7 @@ import io.sparkprop.core.WeightInit;
 import io.sparkprop.core.Workspace;
 import io.sparkprop.spark.SparkTestSupport;
 import io.sparkprop.spark.config.JobConfig;
-import io.sparkprop.spark.config.JobSettings;
+import io.sparkprop.spark.config.TrainingConfig;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
@@ -34,20 +34,20 @@ class DistributedTrainerTest {
     private static final int CLASSES = 4;
     private static final DataBlock DATA = randomClassification(ROWS, 77);
 
-    static JobSettings settings(String... overrides) {
+    static TrainingConfig settings(String... overrides) {
         // Synchronous SGD unless a test overrides train.local-steps (LocalSgdTest).
         List<String> all = new ArrayList<>(List.of("model.layers=6,16,12,4", "model.hidden-activation=tanh",
                 "train.batch-size=40", "train.epochs=3", "train.seed=5", "train.optimizer=adam",
                 "train.learning-rate=0.01", "train.l2=0.001", "train.clip-norm=3", "train.local-steps=1"));
         all.addAll(List.of(overrides));
-        return JobSettings.from(JobConfig.defaults().withOverrides(all));
+        return TrainingConfig.from(JobConfig.defaults().withOverrides(all));
     }
 
     @ParameterizedTest(name = "{0} partitions")
     @ValueSource(ints = {1, 3, 7})
     void distributedGradientEqualsTheCoresGradientOfTheSameRows(int partitions) {
         JavaSparkContext sc = sc();
-        JobSettings settings = settings();
+        TrainingConfig settings = settings();
         NetworkSpec spec = settings.spec();
         List<DataBlock> parts = split(DATA, partitions);
         DistributedTrainer trainer = new DistributedTrainer(sc, settings, cache(sc, parts), ROWS, null);
@@ -61,7 +61,7 @@ class DistributedTrainerTest {
             GradientAccumulator local = new GradientAccumulator(spec.paramCount());
             for (int p = 0; p < partitions; p++) {
                 DataBlock block = parts.get(p);
-                int[] order = EpochPlan.permutation(settings.seed(), epoch, p, block.rows());
+                int[] order = EpochPlan.permutation(settings.optimization().seed(), epoch, p, block.rows());
                 int from = EpochPlan.sliceStart(step, block.rows(), steps);
                 int to = EpochPlan.sliceStart(step + 1, block.rows(), steps);
                 local.add(new Network(spec), params, new Workspace(spec, Math.max(1, to - from)).gather(block, order, from, to));
@@ -90,12 +90,12 @@ class DistributedTrainerTest {
     @Test
     void onePartitionIsExactlyTheLocalTrainer() {
         JavaSparkContext sc = sc();
-        JobSettings settings = settings();
+        TrainingConfig settings = settings();
         double[] distributed = new DistributedTrainer(sc, settings, cache(sc, List.of(DATA)), ROWS, null)
                 .train(m -> { }).params();
-        LocalTrainer local = new LocalTrainer(settings.spec(), new LocalTrainer.Settings(settings.batchSize(),
-                settings.epochs(), settings.seed(), settings.l2(), settings.clipNorm()), settings.newOptimizer(),
-                settings.schedule(EpochPlan.stepsPerEpoch(ROWS, settings.batchSize())));
+        LocalTrainer local = new LocalTrainer(settings.spec(), new LocalTrainer.Settings(settings.optimization().batchSize(),
+                settings.optimization().epochs(), settings.optimization().seed(), settings.optimization().l2(), settings.optimization().clipNorm()), settings.optimization().newOptimizer(settings.spec()),
+                settings.optimization().schedule(EpochPlan.stepsPerEpoch(ROWS, settings.optimization().batchSize())));
         double[] reference = local.fit(DATA).params();
         assertBitIdentical(reference, distributed);
     }
@@ -104,7 +104,7 @@ class DistributedTrainerTest {
     void twoRunsWithTheSameSeedAndPartitionsAreBitIdentical() {
         JavaSparkContext sc = sc();
         // 7 partitions with depth 2 adds a shuffle level to the aggregation tree.
-        JobSettings settings = settings("train.aggregation-depth=2");
+        TrainingConfig settings = settings("train.aggregation-depth=2");
         List<DataBlock> parts = split(DATA, 7);
         DistributedTrainer.Result a = new DistributedTrainer(sc, settings, cache(sc, parts), ROWS, null).train(m -> { });
         DistributedTrainer.Result b = new DistributedTrainer(sc, settings, cache(sc, parts), ROWS, null).train(m -> { });
@@ -117,7 +117,7 @@ class DistributedTrainerTest {
 
     @Test
     void aTaskThatFailsOnceIsRetriedAndChangesNothing() {
-        JobSettings settings = settings();
+        TrainingConfig settings = settings();
         List<DataBlock> parts = split(DATA, 3);
         double[] undisturbed = new DistributedTrainer(sc(), settings, cache(sc(), parts), ROWS, null).train(m -> { })
                 .params();
@@ -140,7 +140,7 @@ class DistributedTrainerTest {
     @Test
     void validationMetricsAreReportedEveryEpoch() {
         JavaSparkContext sc = sc();
-        JobSettings settings = settings("train.epochs=4");
+        TrainingConfig settings = settings("train.epochs=4");
         List<EpochMetrics> seen = new ArrayList<>();
         new DistributedTrainer(sc, settings, cache(sc, split(DATA, 2)), ROWS, cache(sc, split(DATA, 2)))
                 .train(seen::add);
@@ -167,7 +167,7 @@ class DistributedTrainerTest {
             y[r] = 0.5 * x[2 * r] - 0.25 * x[2 * r + 1];
         }
         DataBlock data = new DataBlock(200, 2, 1, x, y, null);
-        JobSettings settings = JobSettings.from(JobConfig.defaults().withOverrides(List.of("model.layers=2,1",
+        TrainingConfig settings = TrainingConfig.from(JobConfig.defaults().withOverrides(List.of("model.layers=2,1",
                 "model.task=regression", "train.epochs=30", "train.batch-size=20", "train.learning-rate=0.05",
                 "train.local-steps=1")));
         List<EpochMetrics> seen = new ArrayList<>();

@@ -14,7 +14,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sparkprop.core.DataBlock;
 import io.sparkprop.spark.cli.TrainCommand;
 import io.sparkprop.spark.config.JobConfig;
-import io.sparkprop.spark.config.JobSettings;
+import io.sparkprop.spark.config.TrainingConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -111,7 +111,7 @@ class EarlyStoppingTest {
                 () -> settings("train.early-stopping.metric=val_rmse"));
         assertTrue(wrongTask.getMessage().contains("train.early-stopping.metric"), wrongTask.getMessage());
         assertThrows(IllegalArgumentException.class,
-                () -> JobSettings.from(JobConfig.defaults().withOverrides(List.of("model.layers=2,1",
+                () -> TrainingConfig.from(JobConfig.defaults().withOverrides(List.of("model.layers=2,1",
                         "train.early-stopping.patience=0"))));
     }
 

@@ -108,7 +108,7 @@ class FaultPolicyTest {
     }
 
     /** A run from given weights (not the seeded ones), synchronous, on one cached partition. */
-    private static double[] fromGivenWeights(io.sparkprop.spark.config.JobSettings settings, boolean retried) {
+    private static double[] fromGivenWeights(io.sparkprop.spark.config.TrainingConfig settings, boolean retried) {
         org.apache.spark.api.java.JavaSparkContext sc = org.apache.spark.api.java.JavaSparkContext.fromSparkContext(
                 SparkTestSupport.spark().sparkContext());
         io.sparkprop.core.DataBlock data = DistributedTrainerTest.randomClassification(200, 3);

@@ -26,7 +26,7 @@ import io.sparkprop.core.optim.OptimizerState;
 import io.sparkprop.spark.SparkTestSupport;
 import io.sparkprop.spark.checkpoint.CheckpointStore;
 import io.sparkprop.spark.cli.TrainCommand;
-import io.sparkprop.spark.config.JobSettings;
+import io.sparkprop.spark.config.TrainingConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -64,12 +64,12 @@ class LocalSgdTest {
         // 301 rows in batches of 40: 8 steps an epoch, so k = 3 and 5 leave a short last round and
         // k = 100 makes each epoch one round.
         JavaSparkContext sc = sc();
-        JobSettings settings = settings("train.local-steps=" + k);
+        TrainingConfig settings = settings("train.local-steps=" + k);
         double[] distributed = new DistributedTrainer(sc, settings, cache(sc, List.of(DATA)), ROWS, null)
                 .train(m -> { }).params();
-        LocalTrainer local = new LocalTrainer(settings.spec(), new LocalTrainer.Settings(settings.batchSize(),
-                settings.epochs(), settings.seed(), settings.l2(), settings.clipNorm()), settings.newOptimizer(),
-                settings.schedule(EpochPlan.stepsPerEpoch(ROWS, settings.batchSize())));
+        LocalTrainer local = new LocalTrainer(settings.spec(), new LocalTrainer.Settings(settings.optimization().batchSize(),
+                settings.optimization().epochs(), settings.optimization().seed(), settings.optimization().l2(), settings.optimization().clipNorm()), settings.optimization().newOptimizer(settings.spec()),
+                settings.optimization().schedule(EpochPlan.stepsPerEpoch(ROWS, settings.optimization().batchSize())));
         assertBitIdentical(local.fit(DATA).params(), distributed);
     }
 
@@ -77,17 +77,17 @@ class LocalSgdTest {
     @ValueSource(ints = {1, 5})
     void float32OnOnePartitionIsExactlyTheFloat32LocalTrainer(int k) {
         JavaSparkContext sc = sc();
-        JobSettings settings = settings("train.local-steps=" + k, "train.precision=float32");
+        TrainingConfig settings = settings("train.local-steps=" + k, "train.precision=float32");
         double[] distributed = new DistributedTrainer(sc, settings, cache(sc, List.of(DATA)), ROWS, null)
                 .train(m -> { }).params();
-        LocalTrainer.Settings local = new LocalTrainer.Settings(settings.batchSize(), settings.epochs(),
-                settings.seed(), settings.l2(), settings.clipNorm());
-        double[] float32 = new LocalTrainer(settings.spec(), local, settings.newOptimizer(),
-                settings.schedule(EpochPlan.stepsPerEpoch(ROWS, settings.batchSize())),
+        LocalTrainer.Settings local = new LocalTrainer.Settings(settings.optimization().batchSize(), settings.optimization().epochs(),
+                settings.optimization().seed(), settings.optimization().l2(), settings.optimization().clipNorm());
+        double[] float32 = new LocalTrainer(settings.spec(), local, settings.optimization().newOptimizer(settings.spec()),
+                settings.optimization().schedule(EpochPlan.stepsPerEpoch(ROWS, settings.optimization().batchSize())),
                 io.sparkprop.core.Precision.FLOAT32).fit(DATA).params();
         assertBitIdentical(float32, distributed);
-        double[] float64 = new LocalTrainer(settings.spec(), local, settings.newOptimizer(),
-                settings.schedule(EpochPlan.stepsPerEpoch(ROWS, settings.batchSize()))).fit(DATA).params();
+        double[] float64 = new LocalTrainer(settings.spec(), local, settings.optimization().newOptimizer(settings.spec()),
+                settings.optimization().schedule(EpochPlan.stepsPerEpoch(ROWS, settings.optimization().batchSize()))).fit(DATA).params();
         assertFalse(java.util.Arrays.equals(float64, distributed), "train.precision=float32 takes effect");
     }
 
@@ -96,7 +96,7 @@ class LocalSgdTest {
         // Three partitions of unequal size (the weighting matters), momentum (its state is averaged
         // too), L2 and clipping on; 8 steps an epoch in rounds of 3, 3 and 2; two epochs.
         JavaSparkContext sc = sc();
-        JobSettings settings = settings("train.optimizer=momentum", "train.momentum=0.9", "train.learning-rate=0.05",
+        TrainingConfig settings = settings("train.optimizer=momentum", "train.momentum=0.9", "train.learning-rate=0.05",
                 "train.local-steps=3", "train.epochs=2", "train.schedule=cosine");
         List<DataBlock> parts = List.of(slice(DATA, 0, 50), slice(DATA, 50, 150), slice(DATA, 150, ROWS));
         double[] distributed = new DistributedTrainer(sc, settings, cache(sc, parts), ROWS, null).train(m -> { })
@@ -105,9 +105,9 @@ class LocalSgdTest {
         // The same computation written out on the core, one partition after another.
         NetworkSpec spec = settings.spec();
         Network network = new Network(spec);
-        int steps = EpochPlan.stepsPerEpoch(ROWS, settings.batchSize());
-        LearningRateSchedule schedule = settings.schedule(steps);
-        double[] params = WeightInit.initialize(spec, settings.seed());
+        int steps = EpochPlan.stepsPerEpoch(ROWS, settings.optimization().batchSize());
+        LearningRateSchedule schedule = settings.optimization().schedule(steps);
+        double[] params = WeightInit.initialize(spec, settings.optimization().seed());
         double[] velocity = new double[spec.paramCount()];
         long optimizerSteps = 0;
         long globalStep = 0;
@@ -123,7 +123,7 @@ class LocalSgdTest {
                     Momentum momentum = new Momentum(spec.paramCount(), 0.9, false);
                     momentum.restore(new OptimizerState(Momentum.KIND_CLASSICAL, optimizerSteps,
                             new double[][] {velocity.clone()}));
-                    int[] order = EpochPlan.permutation(settings.seed(), epoch, p, block.rows());
+                    int[] order = EpochPlan.permutation(settings.optimization().seed(), epoch, p, block.rows());
                     double partitionWeight = 0;
                     for (int j = 0; j < k; j++) {
                         int from = EpochPlan.sliceStart(first + j, block.rows(), steps);
@@ -131,8 +131,8 @@ class LocalSgdTest {
                         GradientAccumulator acc = new GradientAccumulator(spec.paramCount())
                                 .add(network, w, new Workspace(spec, to - from).gather(block, order, from, to));
                         double[] grad = new double[spec.paramCount()];
-                        acc.mean(network, w, settings.l2() * block.rows() / ROWS, grad);
-                        GradientClipping.clipByGlobalNorm(grad, settings.clipNorm());
+                        acc.mean(network, w, settings.optimization().l2() * block.rows() / ROWS, grad);
+                        GradientClipping.clipByGlobalNorm(grad, settings.optimization().clipNorm());
                         momentum.step(w, grad, schedule.rate(globalStep + j));
                         partitionWeight += to - from;
                     }
@@ -162,7 +162,7 @@ class LocalSgdTest {
 
     @Test
     void sevenPartitionsTwiceAndWithARetriedTaskGiveBitIdenticalWeights() {
-        JobSettings settings = settings("train.local-steps=3");
+        TrainingConfig settings = settings("train.local-steps=3");
         List<DataBlock> parts = split(DATA, 7);
         double[] a = new DistributedTrainer(sc(), settings, cache(sc(), parts), ROWS, null).train(m -> { }).params();
         double[] b = new DistributedTrainer(sc(), settings, cache(sc(), parts), ROWS, null).train(m -> { }).params();
