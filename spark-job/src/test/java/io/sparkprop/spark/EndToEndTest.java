@@ -1,5 +1,7 @@
 package io.sparkprop.spark;
 
+import io.sparkprop.spark.report.EvaluationMetrics;
+import io.sparkprop.spark.report.RunDirectory;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -73,7 +75,7 @@ class EndToEndTest {
 
         // evaluate: on all 10,000 rows (80% of which were trained on), so better than held-out.
         JobConfig config = JobConfig.load(conf.toString(), new Configuration());
-        ModelDataCommands.Metrics evaluated = ModelDataCommands.evaluate(spark, config,
+        EvaluationMetrics evaluated = ModelDataCommands.evaluate(spark, config,
                 run.resolve(RunDirectory.MODEL).toString(), dir.resolve("eval.json").toString());
         assertEquals(10_000, evaluated.rows());
         assertTrue(evaluated.accuracy() > accuracy - 0.02, evaluated.toJson());
@@ -134,9 +136,9 @@ class EndToEndTest {
 
         // The model does not care how its input was stored: dense and sparse evaluation agree.
         JobConfig config = JobConfig.load(conf.toString(), new Configuration());
-        ModelDataCommands.Metrics dense = ModelDataCommands.evaluate(spark, config,
+        EvaluationMetrics dense = ModelDataCommands.evaluate(spark, config,
                 run.resolve(RunDirectory.MODEL).toString(), dir.resolve("dense.json").toString());
-        ModelDataCommands.Metrics sparse = ModelDataCommands.evaluate(spark,
+        EvaluationMetrics sparse = ModelDataCommands.evaluate(spark,
                 config.withOverrides(List.of("data.sparse=true")), run.resolve(RunDirectory.MODEL).toString(),
                 dir.resolve("sparse.json").toString());
         assertEquals(dense.accuracy(), sparse.accuracy());

@@ -1,5 +1,6 @@
 package io.sparkprop.spark;
 
+import io.sparkprop.spark.report.RunDirectory;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.sparkprop.core.Blas;

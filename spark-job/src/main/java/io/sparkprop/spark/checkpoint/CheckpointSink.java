@@ -32,11 +32,11 @@ public final class CheckpointSink implements DistributedTrainer.Checkpoints {
      * @param arrays      extra arrays for each checkpoint's model (a standardization, say)
      * @param metadata    each checkpoint's model metadata
      */
-    public CheckpointSink(CheckpointStore store, TrainingConfig settings, JobConfig config, String fingerprint,
+    public CheckpointSink(CheckpointStore store, TrainingConfig settings, String fingerprint,
                           Map<String, double[]> arrays, Map<String, String> metadata) {
         this.store = store;
         this.settings = settings;
-        this.config = config.render();
+        this.config = settings.text().render();
         this.fingerprint = fingerprint;
         this.arrays = arrays;
         this.metadata = metadata;

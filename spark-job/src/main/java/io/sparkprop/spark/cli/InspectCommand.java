@@ -1,9 +1,10 @@
 package io.sparkprop.spark.cli;
 
+import io.sparkprop.spark.session.ModelFiles;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
-import io.sparkprop.spark.RunDirectory;
+import io.sparkprop.spark.report.RunDirectory;
 import io.sparkprop.spark.checkpoint.CheckpointStore;
 import io.sparkprop.spark.checkpoint.TrainingState;
 import java.io.IOException;

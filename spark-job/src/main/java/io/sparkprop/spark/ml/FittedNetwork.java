@@ -1,13 +1,15 @@
 package io.sparkprop.spark.ml;
 
+import io.sparkprop.spark.report.EvaluationMetrics;
 import io.sparkprop.core.DataBlock;
 import io.sparkprop.core.Network;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.Workspace;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
-import io.sparkprop.spark.cli.ModelDataCommands;
-import io.sparkprop.spark.cli.ModelFiles;
+import io.sparkprop.spark.session.ModelFiles;
+import io.sparkprop.spark.data.FrameBlocks;
+import io.sparkprop.spark.data.TargetKind;
 import io.sparkprop.spark.train.DistributedTrainer;
 import io.sparkprop.spark.train.EpochMetrics;
 import io.sparkprop.spark.train.EvalSums;
@@ -97,15 +99,15 @@ final class FittedNetwork implements java.io.Serializable {
      * The metrics ({@code scripts/sparkprop evaluate}'s) of this network on {@code dataset}'s
      * features and labels, computed on the executors with the weights broadcast once.
      */
-    ModelDataCommands.Metrics evaluate(Dataset<?> dataset, String featuresCol,
+    EvaluationMetrics evaluate(Dataset<?> dataset, String featuresCol,
                                                              String labelCol, boolean regression, boolean sparse) {
-        JavaRDD<DataBlock> blocks = MlpTraining.blocks(dataset, spec, featuresCol, labelCol,
-                "", regression, sparse);
+        JavaRDD<DataBlock> blocks = FrameBlocks.blocks(dataset, featuresCol, labelCol, null, spec.inputSize(),
+                spec.outputSize(), regression ? TargetKind.REGRESSION : TargetKind.CLASS_INDEX, sparse);
         try {
             EvalSums sums = DistributedTrainer.evaluate(
                     JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext()), spec, blocks, params,
                     "evaluate " + spec);
-            return ModelDataCommands.Metrics.of(sums, spec.loss());
+            return EvaluationMetrics.of(sums, spec.loss());
         } finally {
             blocks.unpersist(false);
         }

@@ -1,7 +1,7 @@
 package io.sparkprop.spark.ml;
 
+import io.sparkprop.spark.report.EvaluationMetrics;
 import io.sparkprop.core.NetworkSpec;
-import io.sparkprop.spark.cli.ModelDataCommands;
 import io.sparkprop.spark.train.EpochMetrics;
 import java.util.ArrayList;
 import java.util.List;
@@ -194,12 +194,12 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
      * accuracy, per-class precision, recall, F1 and support, the confusion matrix (as {@code scripts/sparkprop evaluate} reports them; {@code toText()}
      * and {@code toJson()} print them).
      */
-    public ModelDataCommands.Metrics evaluate(Dataset<?> dataset) {
+    public EvaluationMetrics evaluate(Dataset<?> dataset) {
         return evaluate(dataset, false);
     }
 
     /** {@link #evaluate(Dataset)}, with {@code sparse} blocks of the features' nonzeros (for wide inputs). */
-    public ModelDataCommands.Metrics evaluate(Dataset<?> dataset, boolean sparse) {
+    public EvaluationMetrics evaluate(Dataset<?> dataset, boolean sparse) {
         return network.evaluate(dataset, $(featuresCol()), $(labelCol()), false, sparse);
     }
 

@@ -70,7 +70,7 @@ public final class MlpClassifier extends ProbabilisticClassifier<Vector, MlpClas
     public MlpClassificationModel train(Dataset<?> dataset) {
         TrainingConfig settings = trainingConfig(Map.of(ConfigSchema.MODEL_TASK, "classification"));
         return new MlpClassificationModel(uid(),
-                MlpTraining.fit(dataset, this, settings, $(featuresCol()), $(labelCol()), false));
+                MlpTraining.fit(dataset, this, settings, $(featuresCol()), $(labelCol())));
     }
 
     @Override

@@ -1,7 +1,7 @@
 package io.sparkprop.spark.ml;
 
+import io.sparkprop.spark.report.EvaluationMetrics;
 import io.sparkprop.core.NetworkSpec;
-import io.sparkprop.spark.cli.ModelDataCommands;
 import io.sparkprop.spark.train.EpochMetrics;
 import java.util.List;
 import org.apache.spark.ml.linalg.Vector;
@@ -100,12 +100,12 @@ public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegress
      * RMSE, MAE and R² (as {@code scripts/sparkprop evaluate} reports them; {@code toText()}
      * and {@code toJson()} print them).
      */
-    public ModelDataCommands.Metrics evaluate(Dataset<?> dataset) {
+    public EvaluationMetrics evaluate(Dataset<?> dataset) {
         return evaluate(dataset, false);
     }
 
     /** {@link #evaluate(Dataset)}, with {@code sparse} blocks of the features' nonzeros (for wide inputs). */
-    public ModelDataCommands.Metrics evaluate(Dataset<?> dataset, boolean sparse) {
+    public EvaluationMetrics evaluate(Dataset<?> dataset, boolean sparse) {
         return network.evaluate(dataset, $(featuresCol()), $(labelCol()), true, sparse);
     }
 

@@ -80,7 +80,7 @@ public final class MlpRegressor extends Regressor<Vector, MlpRegressor, MlpRegre
                     + settings.spec().outputSize());
         }
         return new MlpRegressionModel(uid(),
-                MlpTraining.fit(dataset, this, settings, $(featuresCol()), $(labelCol()), true));
+                MlpTraining.fit(dataset, this, settings, $(featuresCol()), $(labelCol())));
     }
 
     @Override

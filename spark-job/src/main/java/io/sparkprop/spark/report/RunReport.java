@@ -1,6 +1,6 @@
 package io.sparkprop.spark.report;
 
-import io.sparkprop.spark.RunDirectory;
+import io.sparkprop.spark.report.RunDirectory;
 import io.sparkprop.spark.train.EpochMetrics;
 import io.sparkprop.spark.train.StepTimes;
 import java.awt.Color;

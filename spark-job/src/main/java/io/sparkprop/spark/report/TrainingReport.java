@@ -2,7 +2,7 @@ package io.sparkprop.spark.report;
 
 import io.sparkprop.core.DataBlock;
 import io.sparkprop.core.Loss;
-import io.sparkprop.spark.RunDirectory;
+import io.sparkprop.spark.report.RunDirectory;
 import io.sparkprop.spark.config.JobConfig;
 import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.train.DistributedTrainer;

@@ -11,7 +11,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
 import io.sparkprop.spark.Main;
-import io.sparkprop.spark.RunDirectory;
+import io.sparkprop.spark.report.RunDirectory;
 import io.sparkprop.spark.SparkTestSupport;
 import io.sparkprop.spark.cli.InspectCommand;
 import java.io.ByteArrayOutputStream;

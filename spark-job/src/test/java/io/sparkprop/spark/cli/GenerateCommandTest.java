@@ -12,7 +12,7 @@ import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.SplitMix64;
 import io.sparkprop.core.WeightInit;
 import io.sparkprop.spark.Main;
-import io.sparkprop.spark.RunDirectory;
+import io.sparkprop.spark.report.RunDirectory;
 import io.sparkprop.spark.SparkTestSupport;
 import io.sparkprop.spark.config.JobConfig;
 import io.sparkprop.spark.config.TrainingConfig;

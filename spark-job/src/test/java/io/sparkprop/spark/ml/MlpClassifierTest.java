@@ -1,5 +1,7 @@
 package io.sparkprop.spark.ml;
 
+import io.sparkprop.spark.report.EvaluationMetrics;
+import io.sparkprop.spark.report.RunDirectory;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -71,7 +73,7 @@ class MlpClassifierTest {
         List<Row> rows = predicted.select("label", "prediction", "probability", "rawPrediction").collectAsList();
         long correct = rows.stream().filter(r -> r.getDouble(0) == r.getDouble(1)).count();
         assertTrue(correct > 0.85 * rows.size(), correct + " of " + rows.size());
-        io.sparkprop.spark.cli.ModelDataCommands.Metrics metrics = model.evaluate(test);
+        io.sparkprop.spark.report.EvaluationMetrics metrics = model.evaluate(test);
         assertEquals(300, metrics.rows());
         assertEquals((double) correct / rows.size(), metrics.accuracy(), 1e-12, metrics.toJson());
         double support = 0;
@@ -233,9 +235,9 @@ class MlpClassifierTest {
                 .setReportDir(report.toString()).fit(train);
         assertEquals(cachedBefore, spark.sparkContext().getPersistentRDDs().size(),
                 "the fit's blocks and its hold-out split are unpersisted");
-        assertTrue(java.nio.file.Files.readString(report.resolve(io.sparkprop.spark.RunDirectory.CONFIG))
+        assertTrue(java.nio.file.Files.readString(report.resolve(io.sparkprop.spark.report.RunDirectory.CONFIG))
                 .contains("model.layers = 3,16,3"));
-        assertEquals(3, java.nio.file.Files.readAllLines(report.resolve(io.sparkprop.spark.RunDirectory.METRICS))
+        assertEquals(3, java.nio.file.Files.readAllLines(report.resolve(io.sparkprop.spark.report.RunDirectory.METRICS))
                 .size());
         for (String png : List.of(io.sparkprop.spark.report.RunReport.LOSS_PNG,
                 io.sparkprop.spark.report.RunReport.METRIC_PNG, io.sparkprop.spark.report.RunReport.CONFUSION_PNG)) {

@@ -1,5 +1,6 @@
 package io.sparkprop.spark.train;
 
+import io.sparkprop.spark.report.EvaluationMetrics;
 import static io.sparkprop.spark.train.DistributedTrainerTest.cache;
 import static io.sparkprop.spark.train.DistributedTrainerTest.sc;
 import static io.sparkprop.spark.train.DistributedTrainerTest.split;
@@ -53,7 +54,7 @@ class EvaluationMetricsTest {
         assertArrayEquals(new double[] {1, 1, 1, 3}, perClass[2], 1e-15);
         assertTrue(Double.isNaN(sums.r2()));
 
-        ModelDataCommands.Metrics metrics = new ModelDataCommands.Metrics(sums.rows(), sums.meanLoss(),
+        EvaluationMetrics metrics = new EvaluationMetrics(sums.rows(), sums.meanLoss(),
                 sums.accuracy(), Double.NaN, Double.NaN, sums.r2(), perClass, sums.confusion(), false);
         JsonNode json = new ObjectMapper().readTree(metrics.toJson());
         assertEquals(3, json.get("per_class").size());
@@ -77,7 +78,7 @@ class EvaluationMetricsTest {
         assertArrayEquals(new double[] {0, 1, 1, 1, 1, 0, 0, 2}, sums.confusion());
         assertArrayEquals(new double[] {0.5, 0.5, 0.5, 2}, sums.perClass()[0], 1e-15);
         assertArrayEquals(new double[] {1, 1, 1, 2}, sums.perClass()[1], 1e-15);
-        ModelDataCommands.Metrics metrics = new ModelDataCommands.Metrics(sums.rows(), sums.meanLoss(),
+        EvaluationMetrics metrics = new EvaluationMetrics(sums.rows(), sums.meanLoss(),
                 sums.accuracy(), Double.NaN, Double.NaN, sums.r2(), sums.perClass(), sums.confusion(), true);
         JsonNode json = new ObjectMapper().readTree(metrics.toJson());
         assertEquals(2, json.get("per_label").size());
@@ -97,7 +98,7 @@ class EvaluationMetricsTest {
         assertEquals(Math.sqrt(3.0 / 4), sums.rmse(), 1e-14);
         assertEquals(0.75, sums.mae(), 1e-14);
         assertEquals(0, sums.perClass().length);
-        ModelDataCommands.Metrics metrics = new ModelDataCommands.Metrics(sums.rows(), sums.meanLoss(), Double.NaN,
+        EvaluationMetrics metrics = new EvaluationMetrics(sums.rows(), sums.meanLoss(), Double.NaN,
                 sums.rmse(), sums.mae(), sums.r2(), sums.perClass(), sums.confusion(), false);
         assertEquals(0.4, new ObjectMapper().readTree(metrics.toJson()).get("r2").asDouble(), 1e-14);
         assertTrue(metrics.toText().contains("R² 0.4000"), metrics.toText());

@@ -1,4 +1,4 @@
-package io.sparkprop.spark.cli;
+package io.sparkprop.spark.session;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

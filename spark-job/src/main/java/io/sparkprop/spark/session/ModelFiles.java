@@ -1,8 +1,11 @@
-package io.sparkprop.spark.cli;
+package io.sparkprop.spark.session;
 
 import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
+import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.train.BlockOps;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.io.IOException;
 import java.io.InputStream;
 import org.apache.hadoop.conf.Configuration;
@@ -28,6 +31,21 @@ public final class ModelFiles {
     private ModelFiles() {
     }
 
+    /**
+     * The metadata a model trained under {@code config} carries: its task, its feature scaling
+     * (with the divisor) and the effective config.
+     */
+    public static Map<String, String> metadata(TrainingConfig config) {
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put(TASK, TrainingConfig.Model.taskName(config.model().task()));
+        metadata.put(SCALING, config.data().scaling().key());
+        if (config.data().scaling() == TrainingConfig.Scaling.DIVIDE) {
+            metadata.put(DIVISOR, Double.toString(config.data().scalingDivisor()));
+        }
+        metadata.put(CONFIG, config.text().render());
+        return metadata;
+    }
+
     /** Reads the model at {@code uri}; errors name the file. */
     public static Model read(String uri, Configuration conf) {
         Path path = new Path(uri);
@@ -45,7 +63,7 @@ public final class ModelFiles {
     }
 
     /** The standardization stored in {@code model}, or {@code null}. */
-    static BlockOps.Scaling standardization(Model model) {
+    public static BlockOps.Scaling standardization(Model model) {
         if (!"standardize".equals(model.metadata().get(SCALING))) {
             return null;
         }
@@ -53,7 +71,7 @@ public final class ModelFiles {
     }
 
     /** The divisor applied to features as they are read ({@code 1} unless the model was trained with divide). */
-    static double divisor(Model model) {
+    public static double divisor(Model model) {
         return "divide".equals(model.metadata().get(SCALING)) ? Double.parseDouble(model.metadata().get(DIVISOR)) : 1.0;
     }
 }

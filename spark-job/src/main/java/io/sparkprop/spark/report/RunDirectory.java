@@ -1,4 +1,4 @@
-package io.sparkprop.spark;
+package io.sparkprop.spark.report;
 
 import java.io.IOException;
 import java.io.OutputStream;

@@ -1,4 +1,4 @@
-package io.sparkprop.spark.cli;
+package io.sparkprop.spark.session;
 
 import io.sparkprop.spark.train.DistributedTrainer;
 import java.io.PrintStream;
@@ -11,7 +11,7 @@ import java.util.function.LongSupplier;
  * {@code minIntervalNanos} (and always at the epoch's last step). {@link #clear} wipes it before
  * the epoch's log line. Logs that are not a terminal get only the per-epoch lines.
  */
-final class ProgressLine implements DistributedTrainer.Progress {
+public final class ProgressLine implements DistributedTrainer.Progress {
 
     private final PrintStream out;
     private final LongSupplier clock;
@@ -32,7 +32,7 @@ final class ProgressLine implements DistributedTrainer.Progress {
     }
 
     /** A line on this terminal (stderr, where the logs go), at most 4 times a second. */
-    static ProgressLine forTerminal(long rows) {
+    public static ProgressLine forTerminal(long rows) {
         return new ProgressLine(System.err, System::nanoTime, 250_000_000L, rows);
     }
 
@@ -40,7 +40,7 @@ final class ProgressLine implements DistributedTrainer.Progress {
      * Whether to show a progress line: {@code SPARKPROP_PROGRESS=1} or {@code 0} decides; otherwise
      * only when the process runs in a terminal ({@code System.console()}).
      */
-    static boolean wanted() {
+    public static boolean wanted() {
         String setting = System.getenv("SPARKPROP_PROGRESS");
         if (setting != null) {
             return setting.equals("1");
@@ -63,7 +63,7 @@ final class ProgressLine implements DistributedTrainer.Progress {
     }
 
     /** Wipes the line, if one is showing. */
-    void clear() {
+    public void clear() {
         if (width > 0) {
             out.print("\r" + " ".repeat(width) + "\r");
             out.flush();

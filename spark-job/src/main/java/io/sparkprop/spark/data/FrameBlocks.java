@@ -1,0 +1,132 @@
+package io.sparkprop.spark.data;
+
+import io.sparkprop.core.DataBlock;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.function.Function2;
+import org.apache.spark.ml.linalg.SparseVector;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.functions;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * A DataFrame's {@code (features, label, weight)} columns as cached blocks, one per partition, in
+ * the partition's row order (so a deterministic input gives bit-identical weights): each row is
+ * checked and becomes a {@link ParsedRow}, and {@link BlockBuilder} stacks them, as it does for
+ * the file readers. The estimators' fit and evaluate use this; the files' readers feed
+ * {@link BlockBuilder} directly.
+ *
+ * <p>Errors name the partition and the row within it: a features vector of the wrong size or with
+ * a non-finite value, a label that is not a class index in {@code [0, numOutputs)} (or, for
+ * regression, not finite), a weight that is negative or not finite.
+ */
+public final class FrameBlocks {
+
+    private FrameBlocks() {
+    }
+
+    /**
+     * The rows of {@code data} as one block per partition, persisted {@code MEMORY_AND_DISK}.
+     *
+     * @param featuresCol a Vector column of {@code numFeatures} values per row
+     * @param labelCol    a numeric label column: class indices, or the regression target
+     * @param weightCol   a non-negative sample-weight column; {@code null} or empty for weight 1
+     * @param kind        {@link TargetKind#CLASS_INDEX} (one-hot targets of {@code numOutputs}) or
+     *                    {@link TargetKind#REGRESSION} (one target)
+     * @param sparse      keep each row's nonzeros (compressed sparse rows) instead of dense rows
+     */
+    public static JavaRDD<DataBlock> blocks(Dataset<?> data, String featuresCol, String labelCol, String weightCol,
+                                            int numFeatures, int numOutputs, TargetKind kind, boolean sparse) {
+        if (kind == TargetKind.MULTI_LABEL || kind == TargetKind.REGRESSION && numOutputs != 1) {
+            throw new IllegalArgumentException("A DataFrame's label column gives class indices or one regression"
+                    + " target, not " + numOutputs + " " + kind.key() + " targets");
+        }
+        boolean weighted = weightCol != null && !weightCol.isEmpty();
+        Dataset<Row> rows = data.select(functions.col(featuresCol), functions.col(labelCol).cast("double"),
+                weighted ? functions.col(weightCol).cast("double") : functions.lit(1.0));
+        return rows.javaRDD()
+                .mapPartitionsWithIndex(new ToBlock(numFeatures, numOutputs, kind, weighted, sparse), true)
+                .persist(StorageLevel.MEMORY_AND_DISK());
+    }
+
+    /** One partition's rows, checked, as one block. */
+    private static final class ToBlock implements Function2<Integer, Iterator<Row>, Iterator<DataBlock>> {
+
+        private static final long serialVersionUID = 1L;
+        private final int numFeatures;
+        private final int numOutputs;
+        private final TargetKind kind;
+        private final boolean weighted;
+        private final boolean sparse;
+
+        ToBlock(int numFeatures, int numOutputs, TargetKind kind, boolean weighted, boolean sparse) {
+            this.numFeatures = numFeatures;
+            this.numOutputs = numOutputs;
+            this.kind = kind;
+            this.weighted = weighted;
+            this.sparse = sparse;
+        }
+
+        @Override
+        public Iterator<DataBlock> call(Integer partition, Iterator<Row> rows) {
+            Iterator<ParsedRow> parsed = new Iterator<>() {
+                private int index;
+
+                @Override
+                public boolean hasNext() {
+                    return rows.hasNext();
+                }
+
+                @Override
+                public ParsedRow next() {
+                    return parse(rows.next(), index++);
+                }
+            };
+            DataBlock block = sparse ? BlockBuilder.buildSparse(parsed, numFeatures, numOutputs, weighted, partition)
+                    : BlockBuilder.build(parsed, numFeatures, numOutputs, weighted, partition);
+            return List.of(block).iterator();
+        }
+
+        private ParsedRow parse(Row row, int index) {
+            Vector v = (Vector) row.get(0);
+            if (v == null || v.size() != numFeatures) {
+                throw bad(index, "a features vector of " + numFeatures + " values (layers[0])",
+                        v == null ? "null" : v.size() + " values");
+            }
+            int[] indices = v instanceof SparseVector s ? s.indices() : null;
+            double[] values = v instanceof SparseVector s ? s.values() : v.toArray();
+            for (double d : values) {
+                if (!Double.isFinite(d)) {
+                    throw bad(index, "finite features", Double.toString(d));
+                }
+            }
+            double label = row.isNullAt(1) ? Double.NaN : row.getDouble(1);
+            boolean regression = kind == TargetKind.REGRESSION;
+            if (regression ? !Double.isFinite(label)
+                    : !(label >= 0 && label < numOutputs && label == Math.rint(label))) {
+                throw bad(index, regression ? "a finite label" : "a class index in [0, " + numOutputs
+                        + ") (the last layer's size)", Double.toString(label));
+            }
+            double w = row.isNullAt(2) ? Double.NaN : row.getDouble(2);
+            if (!(w >= 0) || Double.isInfinite(w)) {
+                throw bad(index, "a finite weight >= 0", Double.toString(w));
+            }
+            int classIndex = regression ? -1 : (int) label;
+            double[] targets = regression ? new double[] {label} : null;
+            // Dense blocks scatter a sparse row; sparse blocks keep its entries (less explicit zeros).
+            return indices != null ? ParsedRow.sparse(indices, values, classIndex, targets, w)
+                    : ParsedRow.dense(values, classIndex, targets, w);
+        }
+
+        private static IllegalArgumentException bad(int row, String expected, String found) {
+            TaskContext task = TaskContext.get();
+            return new IllegalArgumentException(String.format(Locale.ROOT, "Row %d of partition %d: expected %s but"
+                    + " found %s", row, task == null ? -1 : task.partitionId(), expected, found));
+        }
+    }
+}

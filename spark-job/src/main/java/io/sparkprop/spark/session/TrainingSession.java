@@ -1,0 +1,402 @@
+package io.sparkprop.spark.session;
+
+import io.sparkprop.core.DataBlock;
+import io.sparkprop.core.NetworkSpec;
+import io.sparkprop.core.io.Model;
+import io.sparkprop.core.io.ModelCodec;
+import io.sparkprop.spark.checkpoint.CheckpointSink;
+import io.sparkprop.spark.checkpoint.CheckpointStore;
+import io.sparkprop.spark.checkpoint.TrainingState;
+import io.sparkprop.spark.config.TrainingConfig;
+import io.sparkprop.spark.data.BlockFingerprint;
+import io.sparkprop.spark.data.DataLoader;
+import io.sparkprop.spark.data.DataOptions;
+import io.sparkprop.spark.data.FrameBlocks;
+import io.sparkprop.spark.data.LoadedData;
+import io.sparkprop.spark.report.RunDirectory;
+import io.sparkprop.spark.report.TrainingReport;
+import io.sparkprop.spark.train.BlockOps;
+import io.sparkprop.spark.train.DistributedTrainer;
+import io.sparkprop.spark.train.EpochMetrics;
+import io.sparkprop.spark.train.TrainingRun;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DataTypes;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One training run, whichever front door started it: {@code scripts/sparkprop train}
+ * ({@code cli.TrainCommand}) and the Spark ML estimators' {@code fit} ({@code ml.MlpTraining}) are
+ * thin adapters over {@link #run}. Not a long-lived object: one call is one run.
+ *
+ * <p>What {@link #run} does, in order:
+ * <ol>
+ *   <li>opens the run directory (if any) and the checkpoint store, and finds the newest valid
+ *       checkpoint;</li>
+ *   <li>turns the input into cached blocks, one per partition ({@link DataLoader} for files,
+ *       {@link FrameBlocks} for a DataFrame), holds out validation rows (a file, an indicator
+ *       column or a seeded fraction) and fits the standardization;</li>
+ *   <li>resumes from the checkpoint, refused when the data's {@link BlockFingerprint} or an
+ *       incompatible setting differs, or starts from the given or the seeded weights;</li>
+ *   <li>trains with {@link DistributedTrainer} through {@link TrainingRun} (restarts after failed
+ *       Spark jobs), writing {@code metrics.jsonl} after every epoch and checkpoints as configured;</li>
+ *   <li>builds the {@link Model} (weights, standardization, metadata), writes it and the report
+ *       ({@link TrainingReport}) into the run directory, and releases the cached blocks.</li>
+ * </ol>
+ */
+public final class TrainingSession {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingSession.class);
+
+    /** Where the training rows come from. */
+    public sealed interface Input permits Files, Frame {
+    }
+
+    /** The config's files: {@code data.train}, and {@code data.validation} when set. */
+    public record Files() implements Input {
+    }
+
+    /**
+     * A DataFrame: a Vector {@code featuresCol}, a numeric {@code labelCol}, the config's
+     * {@code data.weight-column} if set, and an optional boolean {@code validationIndicatorCol}
+     * (empty for none) whose true rows are validated on and never trained on. Partitions and row
+     * order are kept; {@code data.partitions > 0} merges neighbouring partitions down to that many.
+     */
+    public record Frame(Dataset<?> rows, String featuresCol, String labelCol, String validationIndicatorCol)
+            implements Input {
+    }
+
+    /**
+     * Where the run's files go.
+     *
+     * @param runDirectory       a Hadoop URI for config.conf, metrics.jsonl, the report (and, with
+     *                           {@code modelFile}, model.spm); {@code null} for none
+     * @param checkpointsInRun   without {@code checkpoint.dir}: checkpoint into the run directory's
+     *                           {@code checkpoints/} (the command line) or not at all (the estimators)
+     * @param modelFile          write model.spm into the run directory
+     * @param requireCheckpoint  refuse to start afresh: there must be a checkpoint to resume
+     * @param progressLine       show the live progress line on a terminal
+     * @param afresh             what to do instead of resuming, for errors
+     */
+    public record Outputs(String runDirectory, boolean checkpointsInRun, boolean modelFile, boolean requireCheckpoint,
+                          boolean progressLine, String afresh) {
+
+        /** The command line's: everything in {@code runDir}. */
+        public static Outputs commandLine(String runDir, boolean resume) {
+            return new Outputs(runDir, true, true, resume, true, "Use a new --run-dir to train afresh.");
+        }
+
+        /** The estimators': a report directory if given (empty for none), checkpoints only in checkpointDir. */
+        public static Outputs estimator(String reportDir) {
+            return new Outputs(reportDir == null || reportDir.isEmpty() ? null : reportDir, false, false, false, false,
+                    "Set another checkpointDir to train afresh.");
+        }
+    }
+
+    /**
+     * What a run produced.
+     *
+     * @param run     its directory, or {@code null}
+     * @param model   the trained network with its preprocessing and metadata
+     * @param result  the trainer's result (best epoch, early stop)
+     * @param history the metrics of every epoch, first to last
+     */
+    public record Result(RunDirectory run, Model model, DistributedTrainer.Result result, List<EpochMetrics> history) {
+    }
+
+    private TrainingSession() {
+    }
+
+    /**
+     * Trains {@code config}'s network on {@code input}, resuming from the newest valid checkpoint
+     * when there is one. {@code initialParams} (not modified; {@code null} for the seeded
+     * initialization) is where a fresh run starts.
+     *
+     * @throws IllegalArgumentException bad input or settings, or a checkpoint that cannot be resumed
+     *                                  (named, and left intact)
+     * @throws IllegalStateException    training failed (a non-finite loss, more failed jobs than allowed)
+     */
+    public static Result run(SparkSession spark, TrainingConfig config, Input input, Outputs outputs,
+                             double[] initialParams) {
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        RunDirectory run = outputs.runDirectory() == null ? null
+                : RunDirectory.create(outputs.runDirectory(), sc.hadoopConfiguration());
+        String checkpointDir = config.checkpoints().dir() != null ? config.checkpoints().dir()
+                : run != null && outputs.checkpointsInRun() ? run.file("checkpoints") : null;
+        CheckpointStore store = checkpointDir == null ? null
+                : CheckpointStore.open(checkpointDir, sc.hadoopConfiguration(), config.checkpoints().keep());
+        Optional<CheckpointStore.Checkpoint> latest = newest(store);
+        if (outputs.requireCheckpoint() && latest.isEmpty()) {
+            throw new IllegalArgumentException("--resume: no valid checkpoint in "
+                    + (store == null ? "(no checkpoint directory)" : store.uri()));
+        }
+        if (run != null) {
+            LOG.info("Run directory {}", run.uri());
+            LOG.info("Effective configuration:\n{}", config.text().render());
+            write(run, RunDirectory.CONFIG, config.text().render());
+        }
+
+        Blocks data = Blocks.of(spark, config, input);
+        try {
+            DistributedTrainer trainer = new DistributedTrainer(sc, config, data.train, data.trainRows,
+                    data.validation);
+            ProgressLine progress = outputs.progressLine() && ProgressLine.wanted()
+                    ? ProgressLine.forTerminal(data.trainRows) : null;
+            if (progress != null) {
+                trainer.setProgress(progress);
+            }
+            Map<String, double[]> arrays = arrays(data.standardization);
+            Map<String, String> metadata = ModelFiles.metadata(config);
+            DistributedTrainer.Checkpoints checkpoints = DistributedTrainer.NO_CHECKPOINTS;
+            TrainingState start;
+            if (store != null) {
+                String fingerprint = BlockFingerprint.of(data.loaded);
+                checkpoints = new CheckpointSink(store, config, fingerprint, arrays, metadata);
+                if (latest.isPresent()) {
+                    CheckpointSink.checkResumable(latest.get(), config.text(), fingerprint, store, outputs.afresh());
+                }
+            }
+            if (latest.isPresent()) {
+                start = latest.get().state();
+                LOG.info("Resuming from checkpoint at global step {} (epoch {}, step {}) in {}", start.globalStep(),
+                        start.epoch() + 1, start.step() + 1, store.uri());
+            } else {
+                start = initialParams == null ? trainer.initialState() : trainer.initialState(initialParams.clone());
+            }
+            if (run != null) {
+                writeMetrics(run, start.metricsLines());
+            }
+
+            int epochs = config.optimization().epochs();
+            TrainingRun.Outcome outcome = TrainingRun.run(trainer, start, checkpoints, config.faults().maxJobRetries(),
+                    new TrainingRun.Listener() {
+                        @Override
+                        public void epoch(EpochMetrics metrics, List<String> lines) {
+                            double eta = metrics.elapsedSeconds() / (metrics.epoch() + 1) * (epochs - metrics.epoch()
+                                    - 1);
+                            if (progress != null) {
+                                progress.clear();
+                            }
+                            LOG.info(metrics.toConsole(epochs, eta));
+                            if (run != null) {
+                                writeMetrics(run, lines);
+                            }
+                        }
+
+                        @Override
+                        public void restarted(List<String> lines) {
+                            if (run != null) {
+                                writeMetrics(run, lines);
+                            }
+                        }
+                    });
+            DistributedTrainer.Result result = outcome.result();
+            Model model = new Model(config.spec(), result.params(), arrays, metadata);
+            if (run != null && outputs.modelFile()) {
+                try {
+                    run.write(RunDirectory.MODEL, out -> ModelCodec.write(model, out));
+                } catch (IOException e) {
+                    throw new UncheckedIOException("Cannot write the model to " + run.file(RunDirectory.MODEL) + ": "
+                            + e.getMessage(), e);
+                }
+                LOG.info(result.bestEpoch() >= 0
+                        ? String.format(Locale.ROOT, "%s; the model holds epoch %d's weights (the best by %s),"
+                                + " written to %s", result.stoppedEarly() ? "Stopped early" : "Trained " + epochs
+                                + " epochs", result.bestEpoch() + 1, config.stopping().metric(),
+                                run.file(RunDirectory.MODEL))
+                        : String.format(Locale.ROOT, "Trained %d epochs; model written to %s", epochs,
+                                run.file(RunDirectory.MODEL)));
+            }
+            if (run != null) {
+                TrainingReport.write(sc, run, config, data.validation, model.params(), result, outcome.metricsLines());
+            }
+            return new Result(run, model, result, outcome.history());
+        } finally {
+            data.release();
+        }
+    }
+
+    private static Optional<CheckpointStore.Checkpoint> newest(CheckpointStore store) {
+        if (store == null) {
+            return Optional.empty();
+        }
+        try {
+            return store.loadNewest();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read checkpoints from " + store.uri() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static Map<String, double[]> arrays(BlockOps.Scaling standardization) {
+        Map<String, double[]> arrays = new LinkedHashMap<>();
+        if (standardization != null) {
+            arrays.put(ModelFiles.SHIFT, standardization.shift());
+            arrays.put(ModelFiles.SCALE, standardization.scale());
+        }
+        return arrays;
+    }
+
+    private static void writeMetrics(RunDirectory run, List<String> lines) {
+        write(run, RunDirectory.METRICS, lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
+    }
+
+    private static void write(RunDirectory run, String name, String text) {
+        try {
+            run.writeText(name, text);
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot write " + run.file(name) + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A run's cached blocks: the training blocks as loaded (for the fingerprint), the blocks trained
+     * on and validated on, and the standardization fitted on the training blocks.
+     */
+    private static final class Blocks {
+        private JavaRDD<DataBlock> loaded;
+        private JavaRDD<DataBlock> train;
+        private long trainRows;
+        private JavaRDD<DataBlock> validation;
+        private BlockOps.Scaling standardization;
+        /** Every cached RDD the run made, to unpersist at the end. */
+        private final List<JavaRDD<DataBlock>> held = new ArrayList<>();
+
+        static Blocks of(SparkSession spark, TrainingConfig config, Input input) {
+            Blocks blocks = new Blocks();
+            try {
+                if (input instanceof Frame frame) {
+                    blocks.fromFrame(config, frame);
+                } else {
+                    blocks.fromFiles(spark, config);
+                }
+                blocks.holdOut(config);
+                blocks.standardize(config);
+            } catch (RuntimeException e) {
+                blocks.release();
+                throw e;
+            }
+            String metric = config.stopping().metric();
+            if (blocks.validation == null && metric != null && metric.startsWith("val_")) {
+                blocks.release();
+                throw new IllegalArgumentException(input instanceof Frame
+                        ? "earlyStoppingMetric=" + metric + " needs validation data: set validationFraction > 0 or"
+                                + " validationIndicatorCol"
+                        : "train.early-stopping.metric=" + metric + " needs validation data: set data.validation or"
+                                + " data.validation-fraction");
+            }
+            return blocks;
+        }
+
+        private void fromFiles(SparkSession spark, TrainingConfig config) {
+            JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            int partitions = config.data().partitions() > 0 ? config.data().partitions() : sc.defaultParallelism();
+            LoadedData data = load(spark, config, config.trainData(), partitions, "data.train");
+            loaded = data.blocks();
+            train = loaded;
+            trainRows = data.rows();
+            DataOptions validationOptions = config.validationData();
+            if (validationOptions != null) {
+                validation = load(spark, config, validationOptions, partitions, "data.validation").blocks();
+            }
+        }
+
+        private LoadedData load(SparkSession spark, TrainingConfig config, DataOptions options, int partitions,
+                                String key) {
+            LoadedData data = DataLoader.load(spark, options, partitions);
+            held.add(data.blocks());
+            NetworkSpec spec = config.spec();
+            if (data.numFeatures() != spec.inputSize()) {
+                throw new IllegalArgumentException("model.layers starts with " + spec.inputSize() + " inputs but " + key
+                        + " (" + options.path() + ") has " + data.numFeatures() + " features per row");
+            }
+            return data;
+        }
+
+        private void fromFrame(TrainingConfig config, Frame frame) {
+            Dataset<?> rows = frame.rows();
+            int partitions = config.data().partitions();
+            if (partitions > 0 && partitions < rows.rdd().getNumPartitions()) {
+                // Coalescing merges neighbouring partitions without a shuffle: the row order stays fixed.
+                rows = rows.coalesce(partitions);
+            }
+            Dataset<?> validationRows = null;
+            String indicator = frame.validationIndicatorCol();
+            if (indicator != null && !indicator.isEmpty()) {
+                double fraction = config.data().validationFraction();
+                if (fraction > 0) {
+                    throw new IllegalArgumentException("Set validationFraction (" + fraction
+                            + ") or validationIndicatorCol (" + indicator + "), not both");
+                }
+                DataType type = rows.schema().apply(indicator).dataType();
+                if (!type.equals(DataTypes.BooleanType)) {
+                    throw new IllegalArgumentException("validationIndicatorCol '" + indicator + "' must be boolean but"
+                            + " is " + type.simpleString());
+                }
+                // Filters keep each partition's row order: the split is as deterministic as the input.
+                validationRows = rows.filter(functions.col(indicator));
+                rows = rows.filter(functions.not(functions.col(indicator)));
+            }
+            loaded = frameBlocks(config, frame, rows);
+            train = loaded;
+            trainRows = train.map(DataBlock::rows).fold(0, Integer::sum);
+            if (validationRows != null) {
+                validation = frameBlocks(config, frame, validationRows);
+            }
+        }
+
+        private JavaRDD<DataBlock> frameBlocks(TrainingConfig config, Frame frame, Dataset<?> rows) {
+            NetworkSpec spec = config.spec();
+            JavaRDD<DataBlock> blocks = FrameBlocks.blocks(rows, frame.featuresCol(), frame.labelCol(),
+                    config.data().weightColumn(), spec.inputSize(), spec.outputSize(), config.model().task(),
+                    config.data().sparse());
+            held.add(blocks);
+            return blocks;
+        }
+
+        private void holdOut(TrainingConfig config) {
+            double fraction = config.data().validationFraction();
+            if (validation != null || fraction <= 0) {
+                return;
+            }
+            List<JavaRDD<DataBlock>> split = BlockOps.holdOut(train, fraction, config.optimization().seed());
+            held.addAll(split);
+            long all = trainRows;
+            train = split.get(0);
+            validation = split.get(1);
+            trainRows = train.map(DataBlock::rows).reduce(Integer::sum);
+            LOG.info("Held out {} of {} training rows for validation", all - trainRows, all);
+        }
+
+        private void standardize(TrainingConfig config) {
+            if (config.data().scaling() != TrainingConfig.Scaling.STANDARDIZE) {
+                return;
+            }
+            standardization = BlockOps.fitStandardization(train, config.spec().inputSize());
+            train = BlockOps.scale(train, standardization);
+            held.add(train);
+            if (validation != null) {
+                validation = BlockOps.scale(validation, standardization);
+                held.add(validation);
+            }
+        }
+
+        void release() {
+            for (JavaRDD<DataBlock> cached : held) {
+                cached.unpersist(false);
+            }
+        }
+    }
+}
