@@ -123,24 +123,24 @@ public final class TrainCommand {
         } else {
             start = trainer.initialState();
         }
-        writeMetrics(run, start.metricsLines());
+        writeMetrics(run, start.history());
 
         int epochs = settings.epochs();
         TrainingRun.Outcome outcome = TrainingRun.run(trainer, start, checkpoints, settings.maxJobRetries(),
                 new TrainingRun.Listener() {
                     @Override
-                    public void epoch(EpochMetrics metrics, List<String> lines) {
+                    public void epoch(EpochMetrics metrics, List<EpochMetrics> history) {
                         double eta = metrics.elapsedSeconds() / (metrics.epoch() + 1) * (epochs - metrics.epoch() - 1);
                         if (progress != null) {
                             progress.clear();
                         }
                         LOG.info(metrics.toConsole(epochs, eta));
-                        writeMetrics(run, lines);
+                        writeMetrics(run, history);
                     }
 
                     @Override
-                    public void restarted(List<String> lines) {
-                        writeMetrics(run, lines);
+                    public void restarted(List<EpochMetrics> history) {
+                        writeMetrics(run, history);
                     }
                 });
         DistributedTrainer.Result result = outcome.result();
@@ -153,13 +153,13 @@ public final class TrainCommand {
                         config.get("train.early-stopping.metric"), run.file(RunDirectory.MODEL))
                 : String.format(Locale.ROOT, "Trained %d epochs; model written to %s", epochs,
                         run.file(RunDirectory.MODEL)));
-        TrainingReport.write(sc, run, settings, validation, model.params(), result, outcome.metricsLines());
+        TrainingReport.write(sc, run, settings, validation, model.params(), result, outcome.history());
         return new Outcome(run, result, model);
     }
 
-    private static void writeMetrics(RunDirectory run, List<String> lines) {
+    private static void writeMetrics(RunDirectory run, List<EpochMetrics> history) {
         try {
-            run.writeText(RunDirectory.METRICS, lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
+            run.writeText(RunDirectory.METRICS, EpochMetrics.toJsonLines(history));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -12,6 +12,7 @@ import io.sparkprop.spark.report.TrainingReport;
 import io.sparkprop.spark.config.JobSettings;
 import io.sparkprop.spark.train.BlockOps;
 import io.sparkprop.spark.train.DistributedTrainer;
+import io.sparkprop.spark.train.EpochMetrics;
 import io.sparkprop.spark.train.TrainingRun;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -155,13 +156,12 @@ final class MlpTraining {
         RunDirectory run = RunDirectory.create(uri, sc.hadoopConfiguration());
         try {
             run.writeText(RunDirectory.CONFIG, settings.config().render());
-            List<String> lines = outcome.metricsLines();
-            run.writeText(RunDirectory.METRICS, lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
+            run.writeText(RunDirectory.METRICS, EpochMetrics.toJsonLines(outcome.history()));
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException("Cannot write the report to " + run.uri() + ": " + e.getMessage(), e);
         }
         TrainingReport.write(sc, run, settings, validation, outcome.result().params(), outcome.result(),
-                outcome.metricsLines());
+                outcome.history());
     }
 
     /**
