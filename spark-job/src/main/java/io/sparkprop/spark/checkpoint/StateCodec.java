@@ -1,6 +1,7 @@
 package io.sparkprop.spark.checkpoint;
 
 import io.sparkprop.core.optim.OptimizerState;
+import io.sparkprop.spark.train.EpochMetrics;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -24,9 +25,12 @@ import java.util.zip.CRC32C;
  *   int32 bestParamsLength, float64[bestParamsLength]   (version 2; 0 without early stopping),
  *   int32 CRC32C of every preceding byte
  * </pre>
- * Version 1 files (without the best weights) are still read, with no best weights.
- * where a string is an int32 byte length and UTF-8 bytes. Reading checks magic, version, checksum
- * and structure, and throws {@link CheckpointException} naming what is wrong.
+ * where a string is an int32 byte length and UTF-8 bytes, and a metrics line is one completed
+ * epoch's {@link EpochMetrics} as the JSON object of a {@code metrics.jsonl} line
+ * ({@link EpochMetrics#toJson}, read back by {@link EpochMetrics#fromJson}, so in any key order or
+ * spacing). Version 1 files (without the best weights) are still read, with no best weights.
+ * Reading checks magic, version, checksum and structure, and throws {@link CheckpointException}
+ * naming what is wrong.
  */
 final class StateCodec {
 
@@ -61,9 +65,9 @@ final class StateCodec {
                 buffer.asDoubleBuffer().put(slot);
                 out.write(buffer.array());
             }
-            out.writeInt(state.metricsLines().size());
-            for (String line : state.metricsLines()) {
-                writeString(out, line);
+            out.writeInt(state.history().size());
+            for (EpochMetrics metrics : state.history()) {
+                writeString(out, metrics.toJson());
             }
             out.writeInt(state.bestParams().length);
             ByteBuffer best = ByteBuffer.allocate(state.bestParams().length * Double.BYTES);
@@ -128,9 +132,15 @@ final class StateCodec {
             if (lines < 0 || lines > in.remaining()) {
                 throw new CheckpointException(source + ": implausible metrics line count " + lines);
             }
-            List<String> metrics = new ArrayList<>();
+            List<EpochMetrics> history = new ArrayList<>();
             for (int i = 0; i < lines; i++) {
-                metrics.add(readString(in));
+                String line = readString(in);
+                try {
+                    history.add(EpochMetrics.fromJson(line));
+                } catch (IllegalArgumentException e) {
+                    throw new CheckpointException(source + ": metrics line " + (i + 1) + " of " + lines + ": "
+                            + e.getMessage(), e);
+                }
             }
             double[] bestParams = new double[0];
             if (version >= 2) {
@@ -146,7 +156,7 @@ final class StateCodec {
                 throw new CheckpointException(source + ": " + (in.remaining() - 4) + " unexpected bytes before the checksum");
             }
             return new TrainingState(epoch, step, globalStep, params, new OptimizerState(kind, optimizerSteps, slots),
-                    objectiveSum, weightSum, lrScale, skips, rollbacks, elapsed, metrics, bestParams);
+                    objectiveSum, weightSum, lrScale, skips, rollbacks, elapsed, history, bestParams);
         } catch (BufferUnderflowException | IllegalArgumentException e) {
             throw new CheckpointException(source + ": malformed training state (" + e + ")", e);
         }

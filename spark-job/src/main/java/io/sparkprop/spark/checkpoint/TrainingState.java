@@ -1,6 +1,7 @@
 package io.sparkprop.spark.checkpoint;
 
 import io.sparkprop.core.optim.OptimizerState;
+import io.sparkprop.spark.train.EpochMetrics;
 import java.util.List;
 
 /**
@@ -20,17 +21,18 @@ import java.util.List;
  * @param consecutiveSkips    non-finite steps skipped in a row
  * @param rollbacks           rollbacks in a row without reaching a new checkpoint
  * @param elapsedSeconds      training time spent before this state was saved
- * @param metricsLines        the {@code metrics.jsonl} lines of the completed epochs
+ * @param history             the metrics of the completed epochs, in epoch order (what
+ *                            {@code metrics.jsonl} holds; immutable)
  * @param bestParams          early stopping: the weights of the best epoch so far (empty without
  *                            early stopping, or before the first epoch ends); owned, not copied
  */
 public record TrainingState(int epoch, int step, long globalStep, double[] params, OptimizerState optimizer,
                             double epochObjectiveSum, double epochWeightSum, double learningRateScale,
-                            int consecutiveSkips, int rollbacks, double elapsedSeconds, List<String> metricsLines,
+                            int consecutiveSkips, int rollbacks, double elapsedSeconds, List<EpochMetrics> history,
                             double[] bestParams) {
 
     public TrainingState {
-        metricsLines = List.copyOf(metricsLines);
+        history = List.copyOf(history);
         if (bestParams == null) {
             throw new IllegalArgumentException("bestParams must be given (empty when there are none) but got null");
         }
@@ -44,6 +46,6 @@ public record TrainingState(int epoch, int step, long globalStep, double[] param
         }
         return new TrainingState(epoch, step, globalStep, params.clone(),
                 new OptimizerState(optimizer.kind(), optimizer.steps(), slots), epochObjectiveSum, epochWeightSum,
-                learningRateScale, consecutiveSkips, rollbacks, elapsedSeconds, metricsLines, bestParams.clone());
+                learningRateScale, consecutiveSkips, rollbacks, elapsedSeconds, history, bestParams.clone());
     }
 }

@@ -81,8 +81,8 @@ public final class InspectCommand {
                 s.optimizer().steps(), s.optimizer().slots().length));
         sb.append(String.format(Locale.ROOT, "  learning-rate scale %s, skipped in a row %d, rollbacks %d, trained %.1fs%n",
                 s.learningRateScale(), s.consecutiveSkips(), s.rollbacks(), s.elapsedSeconds()));
-        if (!s.metricsLines().isEmpty()) {
-            sb.append("  last epoch: ").append(s.metricsLines().get(s.metricsLines().size() - 1)).append('\n');
+        if (!s.history().isEmpty()) {
+            sb.append("  last epoch: ").append(s.history().get(s.history().size() - 1).toJson()).append('\n');
         }
         sb.append(describeModel(checkpoint.model(), "  weights").replace("\n", "\n  ").stripTrailing()).append('\n');
         return sb.toString();

@@ -288,12 +288,8 @@ final class FittedNetwork implements java.io.Serializable {
             try (OutputStream out = fs.create(new Path(path, MODEL_FILE), false)) {
                 out.write(ModelCodec.toBytes(new Model(spec, params, Map.of(), Map.of())));
             }
-            StringBuilder lines = new StringBuilder();
-            for (EpochMetrics m : history) {
-                lines.append(m.toJson()).append('\n');
-            }
             try (OutputStream out = fs.create(new Path(path, HISTORY_FILE), false)) {
-                out.write(lines.toString().getBytes(StandardCharsets.UTF_8));
+                out.write(EpochMetrics.toJsonLines(history).getBytes(StandardCharsets.UTF_8));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot save the model to " + path + ": " + e.getMessage(), e);
@@ -332,13 +328,11 @@ final class FittedNetwork implements java.io.Serializable {
             try (InputStream in = fs.open(new Path(path, MODEL_FILE))) {
                 model = ModelCodec.fromBytes(in.readAllBytes());
             }
-            List<EpochMetrics> history = new ArrayList<>();
-            try (InputStream in = fs.open(new Path(path, HISTORY_FILE))) {
-                for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-                    if (!line.isBlank()) {
-                        history.add(EpochMetrics.fromJson(line));
-                    }
-                }
+            List<EpochMetrics> history;
+            Path historyFile = new Path(path, HISTORY_FILE);
+            try (InputStream in = fs.open(historyFile)) {
+                history = EpochMetrics.fromJsonLines(new String(in.readAllBytes(), StandardCharsets.UTF_8),
+                        historyFile.toString());
             }
             return new Loaded(metadata, new FittedNetwork(model.spec(), model.params(), history));
         } catch (IOException e) {

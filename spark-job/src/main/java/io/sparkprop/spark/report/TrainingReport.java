@@ -8,7 +8,6 @@ import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.train.DistributedTrainer;
 import io.sparkprop.spark.train.EpochMetrics;
 import io.sparkprop.spark.train.EvalSums;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -33,13 +32,9 @@ public final class TrainingReport {
      */
     public static void write(JavaSparkContext sc, RunDirectory run, TrainingConfig settings,
                              JavaRDD<DataBlock> validation, double[] params, DistributedTrainer.Result result,
-                             List<String> metricsLines) {
+                             List<EpochMetrics> history) {
         JobConfig config = settings.text();
         try {
-            List<EpochMetrics> history = new ArrayList<>();
-            for (String line : metricsLines) {
-                history.add(EpochMetrics.fromJson(line));
-            }
             Map<String, String> finals = new LinkedHashMap<>();
             double[][] confusion = null;
             if (validation != null) {

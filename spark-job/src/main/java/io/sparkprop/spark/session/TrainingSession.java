@@ -177,14 +177,14 @@ public final class TrainingSession {
                 start = initialParams == null ? trainer.initialState() : trainer.initialState(initialParams.clone());
             }
             if (run != null) {
-                writeMetrics(run, start.metricsLines());
+                writeMetrics(run, start.history());
             }
 
             int epochs = config.optimization().epochs();
             TrainingRun.Outcome outcome = TrainingRun.run(trainer, start, checkpoints, config.faults().maxJobRetries(),
                     new TrainingRun.Listener() {
                         @Override
-                        public void epoch(EpochMetrics metrics, List<String> lines) {
+                        public void epoch(EpochMetrics metrics, List<EpochMetrics> history) {
                             double eta = metrics.elapsedSeconds() / (metrics.epoch() + 1) * (epochs - metrics.epoch()
                                     - 1);
                             if (progress != null) {
@@ -192,14 +192,14 @@ public final class TrainingSession {
                             }
                             LOG.info(metrics.toConsole(epochs, eta));
                             if (run != null) {
-                                writeMetrics(run, lines);
+                                writeMetrics(run, history);
                             }
                         }
 
                         @Override
-                        public void restarted(List<String> lines) {
+                        public void restarted(List<EpochMetrics> history) {
                             if (run != null) {
-                                writeMetrics(run, lines);
+                                writeMetrics(run, history);
                             }
                         }
                     });
@@ -221,7 +221,7 @@ public final class TrainingSession {
                                 run.file(RunDirectory.MODEL)));
             }
             if (run != null) {
-                TrainingReport.write(sc, run, config, data.validation, model.params(), result, outcome.metricsLines());
+                TrainingReport.write(sc, run, config, data.validation, model.params(), result, outcome.history());
             }
             return new Result(run, model, result, outcome.history());
         } finally {
@@ -249,8 +249,8 @@ public final class TrainingSession {
         return arrays;
     }
 
-    private static void writeMetrics(RunDirectory run, List<String> lines) {
-        write(run, RunDirectory.METRICS, lines.isEmpty() ? "" : String.join("\n", lines) + "\n");
+    private static void writeMetrics(RunDirectory run, List<EpochMetrics> history) {
+        write(run, RunDirectory.METRICS, EpochMetrics.toJsonLines(history));
     }
 
     private static void write(RunDirectory run, String name, String text) {

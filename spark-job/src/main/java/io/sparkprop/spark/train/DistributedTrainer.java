@@ -229,7 +229,7 @@ public final class DistributedTrainer {
                     val == null || classification ? Double.NaN : val.rmse(),
                     val == null || classification ? Double.NaN : val.mae(),
                     trainRows / epochSeconds, epochSeconds, loop.elapsed(), stepTimes.summarySince(epochFirstStep));
-            loop.metricsLines.add(metrics.toJson());
+            loop.stateHistory.add(metrics);
             loop.history.add(metrics);
             if (early != null && early.observe(metrics)) {
                 loop.bestParams = loop.params.clone();
@@ -415,7 +415,8 @@ public final class DistributedTrainer {
         /** Early stopping: the best epoch's weights so far (empty before the first epoch ends). */
         double[] bestParams = new double[0];
         final EarlyStopping early;
-        final List<String> metricsLines = new ArrayList<>();
+        /** Every completed epoch, also those before a resumed start (history: this call's epochs only). */
+        final List<EpochMetrics> stateHistory = new ArrayList<>();
         final List<EpochMetrics> history = new ArrayList<>();
         private final Optimizer optimizer;
 
@@ -440,11 +441,11 @@ public final class DistributedTrainer {
             rollbacks = s.rollbacks();
             elapsedBefore = s.elapsedSeconds();
             resumedAt = System.nanoTime();
-            metricsLines.clear();
-            metricsLines.addAll(s.metricsLines());
+            stateHistory.clear();
+            stateHistory.addAll(s.history());
             bestParams = s.bestParams();
             if (early != null) {
-                early.replay(s.metricsLines());
+                early.replay(s.history());
             }
             history.removeIf(m -> m.epoch() >= epoch);
         }
@@ -456,7 +457,7 @@ public final class DistributedTrainer {
         /** A deep copy of the current state. */
         TrainingState snapshot() {
             return new TrainingState(epoch, step, globalStep, params, optimizer.state(), objectiveSum, weightSum,
-                    learningRateScale, consecutiveSkips, rollbacks, elapsed(), metricsLines, bestParams).copy();
+                    learningRateScale, consecutiveSkips, rollbacks, elapsed(), stateHistory, bestParams).copy();
         }
     }
 

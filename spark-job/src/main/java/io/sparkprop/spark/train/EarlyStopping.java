@@ -12,8 +12,8 @@ import java.util.Locale;
  * weights become the result.
  *
  * <p>The tracking state (best value, best epoch, epochs without improvement) is a function of the
- * epochs' metrics, so it is rebuilt from a checkpoint's {@code metrics.jsonl} lines by
- * {@link #replay}; only the best weights themselves are kept in the checkpoint.
+ * epochs' metrics, so it is rebuilt from a checkpoint's history by {@link #replay}; only the best
+ * weights themselves are kept in the checkpoint.
  */
 public final class EarlyStopping {
 
@@ -109,11 +109,11 @@ public final class EarlyStopping {
         return observe(metrics.epoch(), metric.of(metrics));
     }
 
-    /** Rebuilds the tracking from the {@code metrics.jsonl} lines of completed epochs, in order. */
-    void replay(List<String> metricsLines) {
+    /** Rebuilds the tracking from the metrics of the completed epochs, in order. */
+    void replay(List<EpochMetrics> history) {
         reset();
-        for (String line : metricsLines) {
-            observe(EpochMetrics.fromJson(line));
+        for (EpochMetrics metrics : history) {
+            observe(metrics);
         }
     }
 

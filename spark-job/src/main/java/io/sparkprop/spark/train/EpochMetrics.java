@@ -1,73 +1,72 @@
 package io.sparkprop.spark.train;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
- * One epoch's figures, as written to {@code metrics.jsonl} and printed on the console. Validation
- * fields are {@code NaN} when there is no validation set; accuracy is {@code NaN} for regression
- * and RMSE/MAE {@code NaN} for classification.
+ * One epoch's figures: the in-memory form of the training history everywhere (the trainer, the
+ * checkpoints' state, the run report, the fitted models), printed on the console and written as
+ * JSON only where a file is written ({@link #toJson}, {@link #fromJson}). Validation fields are
+ * {@code NaN} when there is no validation set; accuracy is {@code NaN} for regression and RMSE/MAE
+ * {@code NaN} for classification.
  *
  * @param trainLoss the weighted mean of the epoch's step objectives (L2 included), each measured on
  *                  its batch before that step's update
  * @param stepTimes the medians of this epoch's synchronous steps (or local-SGD rounds): where the
- *                  time went ({@link StepTimes})
+ *                  time went ({@link StepTimes}); {@code null} when none were recorded
  */
 public record EpochMetrics(int epoch, long step, double trainLoss, double valLoss, double valAccuracy, double valRmse,
                            double valMae, double examplesPerSec, double epochSeconds, double elapsedSeconds,
                            StepTimes.Summary stepTimes) {
 
-    /** One JSON object (one line of {@code metrics.jsonl}); {@code NaN} fields are left out. */
+    /**
+     * One JSON object without a line break: a line of {@code metrics.jsonl} or {@code history.jsonl},
+     * or the metrics of an epoch in a checkpoint. {@code NaN} fields are left out, infinite ones
+     * written as {@code null} ({@link MetricsJson} has the whole form).
+     */
     public String toJson() {
-        StringBuilder sb = new StringBuilder("{");
-        sb.append("\"epoch\":").append(epoch).append(",\"step\":").append(step);
-        field(sb, "train_loss", trainLoss);
-        field(sb, "val_loss", valLoss);
-        field(sb, "val_accuracy", valAccuracy);
-        field(sb, "val_rmse", valRmse);
-        field(sb, "val_mae", valMae);
-        field(sb, "examples_per_sec", examplesPerSec);
-        field(sb, "epoch_seconds", epochSeconds);
-        field(sb, "elapsed_seconds", elapsedSeconds);
-        if (stepTimes != null && stepTimes.steps() > 0) {
-            sb.append(',').append(stepTimes.toJsonFields());
-        }
-        return sb.append('}').toString();
+        return MetricsJson.write(this);
     }
 
     /**
-     * The metrics of one {@code metrics.jsonl} line, as {@link #toJson} wrote it; absent fields are
-     * NaN (and the step times absent when the line has none). Throws naming the line when it is not
-     * such a line.
+     * The metrics of one JSON object as {@link #toJson} writes it, in any key order and spacing,
+     * unknown keys ignored: absent fields are {@code NaN}, {@code null} is {@code +Infinity}, and
+     * the step times are {@code null} when there are none. Throws {@link IllegalArgumentException}
+     * saying what is wrong and what was expected.
      */
-    public static EpochMetrics fromJson(String line) {
-        java.util.regex.Matcher epoch = java.util.regex.Pattern.compile("^\\{\"epoch\":(\\d+),\"step\":(\\d+)")
-                .matcher(line);
-        if (!epoch.find()) {
-            throw new IllegalArgumentException("Not a metrics.jsonl line (expected {\"epoch\":N,\"step\":M,...}): "
-                    + line);
-        }
-        StepTimes.Summary times = line.contains("\"step_ms\":") ? new StepTimes.Summary((int) number(line, "sync_steps"),
-                number(line, "broadcast_ms"), number(line, "compute_ms"), number(line, "exchange_ms"),
-                number(line, "update_ms"), number(line, "step_ms")) : null;
-        return new EpochMetrics(Integer.parseInt(epoch.group(1)), Long.parseLong(epoch.group(2)),
-                number(line, "train_loss"), number(line, "val_loss"), number(line, "val_accuracy"),
-                number(line, "val_rmse"), number(line, "val_mae"), number(line, "examples_per_sec"),
-                number(line, "epoch_seconds"), number(line, "elapsed_seconds"), times);
+    public static EpochMetrics fromJson(String json) {
+        return MetricsJson.read(json);
     }
 
-    private static double number(String line, String name) {
-        java.util.regex.Matcher m = java.util.regex.Pattern.compile("\"" + name + "\":(null|[-+0-9.eE]+|NaN|-?Infinity)")
-                .matcher(line);
-        if (!m.find()) {
-            return Double.NaN;
+    /** The text of a {@code metrics.jsonl} or {@code history.jsonl} file: one {@link #toJson} line per epoch. */
+    public static String toJsonLines(List<EpochMetrics> history) {
+        StringBuilder text = new StringBuilder();
+        for (EpochMetrics m : history) {
+            text.append(m.toJson()).append('\n');
         }
-        return m.group(1).equals("null") ? Double.POSITIVE_INFINITY : Double.parseDouble(m.group(1));
+        return text.toString();
     }
 
-    private static void field(StringBuilder sb, String name, double value) {
-        if (!Double.isNaN(value)) {
-            sb.append(",\"").append(name).append("\":").append(Double.isInfinite(value) ? "null" : Double.toString(value));
+    /**
+     * The epochs of a {@code metrics.jsonl} or {@code history.jsonl} file's {@code text}, one JSON
+     * object per line ({@link #fromJson}), blank lines skipped. A malformed line throws
+     * {@link IllegalArgumentException} naming {@code source} (the file) and the line's number.
+     */
+    public static List<EpochMetrics> fromJsonLines(String text, String source) {
+        List<EpochMetrics> history = new ArrayList<>();
+        List<String> lines = text.lines().toList();
+        for (int i = 0; i < lines.size(); i++) {
+            if (lines.get(i).isBlank()) {
+                continue;
+            }
+            try {
+                history.add(fromJson(lines.get(i)));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException(source + " line " + (i + 1) + ": " + e.getMessage(), e);
+            }
         }
+        return history;
     }
 
     /** The console line, for example {@code epoch 3/12 · step 1407 · train_loss 0.0712 · val_acc 97.81% ...}. */

@@ -76,16 +76,14 @@ public final class StepTimes {
         return mid / 1e6;
     }
 
-    /** Median milliseconds per step (or local-SGD round) of each phase, over {@code steps} of them. */
+    /**
+     * Median milliseconds per step (or local-SGD round) of each phase, over {@code steps} of them;
+     * in {@code metrics.jsonl} as {@code sync_steps}, {@code step_ms} (the total) and
+     * {@code compute_ms}, {@code exchange_ms}, {@code broadcast_ms}, {@code update_ms}
+     * ({@link MetricsJson}).
+     */
     public record Summary(int steps, double broadcastMs, double computeMs, double exchangeMs, double updateMs,
                           double totalMs) {
-
-        /** JSON fields (without braces) for metrics.jsonl: {@code "sync_steps":n,"step_ms":...}. */
-        public String toJsonFields() {
-            return String.format(Locale.ROOT, "\"sync_steps\":%d,\"step_ms\":%.3f,\"compute_ms\":%.3f,"
-                    + "\"exchange_ms\":%.3f,\"broadcast_ms\":%.3f,\"update_ms\":%.3f", steps, totalMs, computeMs,
-                    exchangeMs, broadcastMs, updateMs);
-        }
 
         /** Everything but compute: what the synchronization costs per step. */
         public double overheadMs() {

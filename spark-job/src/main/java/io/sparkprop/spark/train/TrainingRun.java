@@ -1,7 +1,6 @@
 package io.sparkprop.spark.train;
 
 import io.sparkprop.spark.checkpoint.TrainingState;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.function.Consumer;
@@ -14,33 +13,31 @@ import org.slf4j.LoggerFactory;
  * from a start state, and after a failed Spark job (an executor lost more often than Spark's own
  * task retries allow, say) up to {@code train.max-job-retries} restarts from the newest checkpoint,
  * or from the start state when there is none.
- * Keeps the run's history, one {@code metrics.jsonl} line per epoch: an epoch run again after a
- * restart or rollback replaces its line.
+ * Keeps the run's history, one {@link EpochMetrics} per epoch: an epoch run again after a restart
+ * or rollback replaces its entry.
  */
 public final class TrainingRun {
 
     private static final Logger LOG = LoggerFactory.getLogger(TrainingRun.class);
 
-    /** What the run ended with: the trainer's result and the history, epoch by epoch. */
-    public record Outcome(DistributedTrainer.Result result, List<String> metricsLines) {
+    /**
+     * What the run ended with: the trainer's result and the whole run's history, epoch by epoch
+     * (also the epochs before a resumed start, unlike {@code result.history()}); immutable.
+     */
+    public record Outcome(DistributedTrainer.Result result, List<EpochMetrics> history) {
 
-        /** The history as metrics. */
-        public List<EpochMetrics> history() {
-            List<EpochMetrics> history = new ArrayList<>();
-            for (String line : metricsLines) {
-                history.add(EpochMetrics.fromJson(line));
-            }
-            return history;
+        public Outcome {
+            history = List.copyOf(history);
         }
     }
 
     /** Sees the run's progress. */
     public interface Listener {
-        /** An epoch ended with {@code metrics}; {@code metricsLines} is the history up to it. */
-        void epoch(EpochMetrics metrics, List<String> metricsLines);
+        /** An epoch ended with {@code metrics}; {@code history} is the run's history up to it. */
+        void epoch(EpochMetrics metrics, List<EpochMetrics> history);
 
-        /** The run starts again from a checkpoint whose history is {@code metricsLines}. */
-        default void restarted(List<String> metricsLines) {
+        /** The run starts again from a checkpoint whose history is {@code history}. */
+        default void restarted(List<EpochMetrics> history) {
         }
     }
 
@@ -53,20 +50,20 @@ public final class TrainingRun {
      */
     public static Outcome run(DistributedTrainer trainer, TrainingState start, DistributedTrainer.Checkpoints checkpoints,
                               int maxJobRetries, Listener listener) {
-        TreeMap<Integer, String> lines = new TreeMap<>();
+        TreeMap<Integer, EpochMetrics> history = new TreeMap<>();
         TrainingState origin = start;
         for (int attempt = 0; ; attempt++) {
-            lines.clear();
-            for (String line : start.metricsLines()) {
-                lines.put(EpochMetrics.fromJson(line).epoch(), line);
+            history.clear();
+            for (EpochMetrics metrics : start.history()) {
+                history.put(metrics.epoch(), metrics);
             }
             try {
                 DistributedTrainer.Result result = trainer.train(start, checkpoints, metrics -> {
-                    lines.tailMap(metrics.epoch(), true).clear();
-                    lines.put(metrics.epoch(), metrics.toJson());
-                    listener.epoch(metrics, new ArrayList<>(lines.values()));
+                    history.tailMap(metrics.epoch(), true).clear();
+                    history.put(metrics.epoch(), metrics);
+                    listener.epoch(metrics, List.copyOf(history.values()));
                 });
-                return new Outcome(result, new ArrayList<>(lines.values()));
+                return new Outcome(result, List.copyOf(history.values()));
             } catch (Exception e) {
                 // Scala throws SparkException undeclared, so it arrives here as a checked Exception.
                 if (!isSparkException(e) || attempt >= maxJobRetries) {
@@ -80,7 +77,7 @@ public final class TrainingRun {
                 LOG.warn("A Spark job failed ({}); retry {} of train.max-job-retries={} from global step {}",
                         e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(""),
                         attempt + 1, maxJobRetries, start.globalStep());
-                listener.restarted(start.metricsLines());
+                listener.restarted(start.history());
             }
         }
     }

@@ -12,6 +12,8 @@ import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.core.optim.OptimizerState;
 import io.sparkprop.spark.cli.InspectCommand;
+import io.sparkprop.spark.train.EpochMetrics;
+import io.sparkprop.spark.train.StepTimes;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -44,7 +46,10 @@ class CheckpointStoreTest {
         }
         return new TrainingState((int) (globalStep / 10), (int) (globalStep % 10), globalStep, params,
                 new OptimizerState("adam", globalStep, new double[][] {m, v}), 12.5 + globalStep, 40.0, 0.25, 1, 2,
-                3.75, List.of("{\"epoch\":0}", "{\"epoch\":1,\"μ\":\"non-ascii\"}"), m.clone());
+                3.75, List.of(new EpochMetrics(0, 10, 1.0986122886681098, 0.9162907318741551, 0.625, Double.NaN,
+                        Double.NaN, 12345.678901234567, 0.81, 2.5, new StepTimes.Summary(10, 0.123, 2.5, 1.0, 0.05, 3.9)),
+                        new EpochMetrics(1, 20, Double.POSITIVE_INFINITY, Double.NaN, Double.NaN, Double.NaN,
+                                Double.NaN, 4000.0, 1.5, 4.0, null)), m.clone());
     }
 
     private static CheckpointStore.Checkpoint checkpoint(long globalStep) {
@@ -74,7 +79,7 @@ class CheckpointStoreTest {
         assertEquals(expected.consecutiveSkips(), actual.consecutiveSkips());
         assertEquals(expected.rollbacks(), actual.rollbacks());
         assertEquals(expected.elapsedSeconds(), actual.elapsedSeconds());
-        assertEquals(expected.metricsLines(), actual.metricsLines());
+        assertEquals(expected.history(), actual.history());
         assertBits(expected.bestParams(), actual.bestParams());
         assertEquals("train.seed = 1\n", loaded.config());
         assertTrue(loaded.fingerprint().contains("partitions 2"));

@@ -11,6 +11,7 @@ import io.sparkprop.core.io.ModelCodec;
 import io.sparkprop.spark.Main;
 import io.sparkprop.spark.report.RunDirectory;
 import io.sparkprop.spark.SparkTestSupport;
+import io.sparkprop.spark.train.EpochMetrics;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -131,7 +132,8 @@ class CrashResumeTest {
     private static void resumeAndCompare(Path run, CheckpointStore store, long from) throws Exception {
         Path start = run.resolve("checkpoints").resolve(stepDir(from)).resolve(CheckpointStore.MANIFEST);
         long writtenAt = Files.getLastModifiedTime(start).toMillis();
-        List<String> epochsBefore = store.load(start.getParent().toString()).state().metricsLines();
+        List<String> epochsBefore = store.load(start.getParent().toString()).state().history().stream()
+                .map(EpochMetrics::toJson).toList();
 
         assertEquals(0, Main.run(SparkTestSupport.spark(), "train", "--config", config.toString(), "--run-dir",
                 run.toString(), "--resume", "--set", "checkpoint.keep=100"));

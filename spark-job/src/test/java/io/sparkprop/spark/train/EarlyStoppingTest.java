@@ -12,6 +12,9 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkprop.core.DataBlock;
+import io.sparkprop.spark.report.RunDirectory;
+import io.sparkprop.spark.checkpoint.CheckpointStore;
+import io.sparkprop.spark.checkpoint.StateFiles;
 import io.sparkprop.spark.cli.TrainCommand;
 import io.sparkprop.spark.config.JobConfig;
 import io.sparkprop.spark.config.TrainingConfig;
@@ -19,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.AfterEach;
@@ -99,6 +103,58 @@ class EarlyStoppingTest {
         assertBitIdentical(reference.model().params(), resumed.model().params());
         assertEquals(epochs, Files.readAllLines(run.resolve("metrics.jsonl")).size());
         assertEquals(reference.result().bestEpoch(), resumed.result().bestEpoch());
+    }
+
+    @Test
+    void aRunWhoseMetricsAJsonToolRewroteResumesToTheSameModel() throws Exception {
+        // As above, but before the resume a JSON tool rewrites metrics.jsonl and the metrics inside
+        // every checkpoint (keys reversed, pretty-printed onto one line): early stopping's replay
+        // reads them, so a misread value would move the best epoch or the stop.
+        Path csv = FaultPolicyTest.writeCsv(dir.resolve("train.csv"), 400, 1);
+        List<String> config = List.of("data.format=csv", "data.train=" + csv, "data.partitions=2",
+                "data.validation-fraction=0.25", "model.layers=6,12,3", "model.hidden-activation=tanh",
+                "train.epochs=12", "train.batch-size=15", "train.learning-rate=0.05", "train.local-steps=1",
+                "train.early-stopping.metric=val_loss", "train.early-stopping.patience=2",
+                "train.early-stopping.min-delta=0.02");
+        TrainCommand.Outcome reference = FaultPolicyTest.train(config, dir.resolve("reference"), false);
+        List<EpochMetrics> referenceHistory = reference.result().history();
+        int epochs = referenceHistory.size();
+
+        // Stopped by a NaN (non-finite=fail) in its last epoch.
+        Path run = dir.resolve("stopped");
+        long stepsPerEpoch = referenceHistory.get(0).step();
+        System.setProperty(StepFunction.NAN_ONCE_AT_STEPS, Long.toString((epochs - 1) * stepsPerEpoch + 5));
+        assertThrows(IllegalStateException.class, () -> FaultPolicyTest.train(config, run, false));
+        Path metricsFile = run.resolve(RunDirectory.METRICS);
+        List<String> before = Files.readAllLines(metricsFile);
+        assertEquals(epochs - 1, before.size());
+        Files.write(metricsFile, before.stream().map(MetricsJsonTest::reformat).toList());
+        CheckpointStore store = CheckpointStore.open(run.resolve("checkpoints").toString(), new Configuration(), 100);
+        int rewritten = 0;
+        for (CheckpointStore.Entry entry : store.list()) {
+            List<String> lines = StateFiles.rewriteMetrics(entry.uri(), MetricsJsonTest::reformat);
+            assertTrue(lines.stream().allMatch(l -> l.contains("\" : ")), lines.toString());
+            rewritten += lines.size();
+        }
+        assertTrue(rewritten > 0, "no metrics in the checkpoints of " + run);
+        assertTrue(store.list().stream().allMatch(CheckpointStore.Entry::valid), store.list().toString());
+
+        TrainCommand.Outcome resumed = FaultPolicyTest.train(config, run, true);
+        assertBitIdentical(reference.model().params(), resumed.model().params());
+        assertEquals(reference.result().bestEpoch(), resumed.result().bestEpoch());
+        assertTrue(resumed.result().stoppedEarly());
+        List<String> after = Files.readAllLines(metricsFile);
+        List<EpochMetrics> history = EpochMetrics.fromJsonLines(String.join("\n", after), metricsFile.toString());
+        assertEquals(epochs, history.size());
+        for (int e = 0; e < epochs; e++) {
+            assertTrue(after.get(e).startsWith("{\"epoch\":" + e + ",\"step\":"), after.get(e));
+            EpochMetrics expected = referenceHistory.get(e);
+            EpochMetrics actual = history.get(e);
+            assertEquals(expected.step(), actual.step());
+            assertEquals(expected.trainLoss(), actual.trainLoss(), "epoch " + e);
+            assertEquals(expected.valLoss(), actual.valLoss(), "epoch " + e);
+            assertEquals(expected.valAccuracy(), actual.valAccuracy(), "epoch " + e);
+        }
     }
 
     @Test

@@ -1,0 +1,221 @@
+package io.sparkprop.spark.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The file form of the epoch history ({@link MetricsJson} through {@link EpochMetrics#toJson} and
+ * {@link EpochMetrics#fromJson}): the format written before Jackson is written and read unchanged,
+ * a line any JSON tool rewrote reads back to the same metrics, and a malformed line is named.
+ */
+class MetricsJsonTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * Lines as the hand-written writer before Jackson (commit 84b9847) wrote them for
+     * {@link #GOLDEN_METRICS}, copied from its output: the format files and checkpoints hold.
+     */
+    static final List<String> GOLDEN_LINES = List.of(
+            "{\"epoch\":0,\"step\":20,\"train_loss\":1.0986122886681098,\"val_loss\":0.9162907318741551,"
+                    + "\"val_accuracy\":0.625,\"examples_per_sec\":12345.678901234567,\"epoch_seconds\":0.81,"
+                    + "\"elapsed_seconds\":2.5,\"sync_steps\":20,\"step_ms\":3.900,\"compute_ms\":2.500,"
+                    + "\"exchange_ms\":1.000,\"broadcast_ms\":0.123,\"update_ms\":0.050}",
+            "{\"epoch\":3,\"step\":80,\"train_loss\":0.012,\"examples_per_sec\":1.0E7,\"epoch_seconds\":1.0E-4,"
+                    + "\"elapsed_seconds\":123.0}",
+            "{\"epoch\":1,\"step\":2,\"train_loss\":null,\"val_loss\":0.25,\"val_rmse\":0.5,\"val_mae\":0.375,"
+                    + "\"examples_per_sec\":4000.0,\"epoch_seconds\":1.5,\"elapsed_seconds\":3.0}",
+            "{\"epoch\":7,\"step\":1234567890123,\"train_loss\":4.9E-324,\"val_loss\":null,"
+                    + "\"val_rmse\":1.7976931348623157E308,\"val_mae\":-0.0,\"examples_per_sec\":1.0,"
+                    + "\"epoch_seconds\":2.0,\"elapsed_seconds\":3.0,\"sync_steps\":3,\"step_ms\":1234.568,"
+                    + "\"compute_ms\":1234.568,\"exchange_ms\":0.000,\"broadcast_ms\":0.001,\"update_ms\":0.000}");
+
+    /** What {@link #GOLDEN_LINES} were written from. */
+    static final List<EpochMetrics> GOLDEN_METRICS = List.of(
+            new EpochMetrics(0, 20, 1.0986122886681098, 0.9162907318741551, 0.625, Double.NaN, Double.NaN,
+                    12345.678901234567, 0.81, 2.5, new StepTimes.Summary(20, 0.1234, 2.5, 1.0, 0.05, 3.9)),
+            new EpochMetrics(3, 80, 0.012, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 1.0E7, 1.0E-4, 123.0, null),
+            new EpochMetrics(1, 2, Double.POSITIVE_INFINITY, 0.25, Double.NaN, 0.5, 0.375, 4000.0, 1.5, 3.0,
+                    new StepTimes.Summary(0, 0, 0, 0, 0, 0)),
+            new EpochMetrics(7, 1234567890123L, 4.9E-324, Double.NEGATIVE_INFINITY, Double.NaN,
+                    1.7976931348623157E308, -0.0, 1.0, 2.0, 3.0,
+                    new StepTimes.Summary(3, 0.0005, 1234.5678, 0.0, 1.0E-9, 1234.5683)));
+
+    /** {@link #GOLDEN_METRICS} as they read back: step times to 3 decimals, no empty step times, -Infinity as +Infinity. */
+    static final List<EpochMetrics> GOLDEN_READ = List.of(
+            new EpochMetrics(0, 20, 1.0986122886681098, 0.9162907318741551, 0.625, Double.NaN, Double.NaN,
+                    12345.678901234567, 0.81, 2.5, new StepTimes.Summary(20, 0.123, 2.5, 1.0, 0.05, 3.9)),
+            new EpochMetrics(3, 80, 0.012, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 1.0E7, 1.0E-4, 123.0, null),
+            new EpochMetrics(1, 2, Double.POSITIVE_INFINITY, 0.25, Double.NaN, 0.5, 0.375, 4000.0, 1.5, 3.0, null),
+            new EpochMetrics(7, 1234567890123L, 4.9E-324, Double.POSITIVE_INFINITY, Double.NaN,
+                    1.7976931348623157E308, -0.0, 1.0, 2.0, 3.0,
+                    new StepTimes.Summary(3, 0.001, 1234.568, 0.0, 0.0, 1234.568)));
+
+    @Test
+    void theWrittenFormatIsTheOneBeforeJackson() {
+        for (int i = 0; i < GOLDEN_LINES.size(); i++) {
+            assertEquals(GOLDEN_LINES.get(i), GOLDEN_METRICS.get(i).toJson());
+            assertEquals(GOLDEN_LINES.get(i), GOLDEN_READ.get(i).toJson());
+        }
+    }
+
+    @Test
+    void linesWrittenBeforeJacksonReadBackToTheSameMetrics() {
+        for (int i = 0; i < GOLDEN_LINES.size(); i++) {
+            assertEquals(GOLDEN_READ.get(i), EpochMetrics.fromJson(GOLDEN_LINES.get(i)), GOLDEN_LINES.get(i));
+        }
+    }
+
+    @Test
+    void aLineReformattedByAJsonToolReadsBackToTheSameMetrics() throws Exception {
+        // Python's json.dumps of each golden line with its keys reversed: spaces after ':' and ',',
+        // numbers as Python prints them (1e-05 style, 10000000.0, 1.7976931348623157e+308, 5e-324).
+        List<String> python = List.of(
+                "{\"update_ms\": 0.05, \"broadcast_ms\": 0.123, \"exchange_ms\": 1.0, \"compute_ms\": 2.5, \"step_ms\":"
+                        + " 3.9, \"sync_steps\": 20, \"elapsed_seconds\": 2.5, \"epoch_seconds\": 0.81,"
+                        + " \"examples_per_sec\": 12345.678901234567, \"val_accuracy\": 0.625, \"val_loss\":"
+                        + " 0.9162907318741551, \"train_loss\": 1.0986122886681098, \"step\": 20, \"epoch\": 0}",
+                "{\"elapsed_seconds\": 123.0, \"epoch_seconds\": 0.0001, \"examples_per_sec\": 10000000.0,"
+                        + " \"train_loss\": 0.012, \"step\": 80, \"epoch\": 3}",
+                "{\"elapsed_seconds\": 3.0, \"epoch_seconds\": 1.5, \"examples_per_sec\": 4000.0, \"val_mae\": 0.375,"
+                        + " \"val_rmse\": 0.5, \"val_loss\": 0.25, \"train_loss\": null, \"step\": 2, \"epoch\": 1}",
+                "{\"update_ms\": 0.0, \"broadcast_ms\": 0.001, \"exchange_ms\": 0.0, \"compute_ms\": 1234.568,"
+                        + " \"step_ms\": 1234.568, \"sync_steps\": 3, \"elapsed_seconds\": 3.0, \"epoch_seconds\": 2.0,"
+                        + " \"examples_per_sec\": 1.0, \"val_mae\": -0.0, \"val_rmse\": 1.7976931348623157e+308,"
+                        + " \"val_loss\": null, \"train_loss\": 5e-324, \"step\": 1234567890123, \"epoch\": 7}");
+        for (int i = 0; i < GOLDEN_LINES.size(); i++) {
+            assertEquals(GOLDEN_READ.get(i), EpochMetrics.fromJson(python.get(i)), python.get(i));
+            String pretty = reformat(GOLDEN_LINES.get(i));
+            assertTrue(pretty.startsWith("{   \"") && pretty.contains("\" : "), pretty);
+            assertEquals(GOLDEN_READ.get(i), EpochMetrics.fromJson(pretty), pretty);
+            String padded = " \t" + GOLDEN_LINES.get(i).replace(":", " : ").replace(",", " ,  ") + "  ";
+            assertEquals(GOLDEN_READ.get(i), EpochMetrics.fromJson(padded), padded);
+        }
+    }
+
+    @Test
+    void unknownKeysAreIgnoredAndNonNumericTokensRead() {
+        EpochMetrics m = EpochMetrics.fromJson("{\"host\":\"a\",\"tags\":[1,{\"x\":null}],\"epoch\":2,\"step\":9,"
+                + "\"train_loss\":NaN,\"val_loss\":Infinity,\"val_mae\":-Infinity,\"val_rmse\":7}");
+        assertEquals(new EpochMetrics(2, 9, Double.NaN, Double.POSITIVE_INFINITY, Double.NaN, 7.0,
+                Double.NEGATIVE_INFINITY, Double.NaN, Double.NaN, Double.NaN, null), m);
+    }
+
+    @Test
+    void everyFieldRoundTripsIncludingNaNAndInfinity() {
+        SplittableRandom random = new SplittableRandom(12);
+        double[] special = {Double.NaN, Double.POSITIVE_INFINITY, Double.NEGATIVE_INFINITY, 0.0, -0.0,
+                Double.MIN_VALUE, Double.MAX_VALUE, -Double.MIN_NORMAL, 1e-300, 0.1, 1.0 / 3};
+        for (int trial = 0; trial < 2000; trial++) {
+            double[] v = new double[8];
+            for (int j = 0; j < v.length; j++) {
+                v[j] = switch (random.nextInt(3)) {
+                    case 0 -> special[random.nextInt(special.length)];
+                    case 1 -> Double.longBitsToDouble(random.nextLong());
+                    default -> random.nextDouble() * Math.pow(10, random.nextInt(-8, 9));
+                };
+            }
+            StepTimes.Summary times = random.nextBoolean() ? null : new StepTimes.Summary(1 + random.nextInt(1000),
+                    millis(random), millis(random), millis(random), millis(random), millis(random));
+            EpochMetrics m = new EpochMetrics(random.nextInt(Integer.MAX_VALUE), random.nextLong(Long.MAX_VALUE),
+                    v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], times);
+            EpochMetrics expected = new EpochMetrics(m.epoch(), m.step(), read(v[0]), read(v[1]), read(v[2]),
+                    read(v[3]), read(v[4]), read(v[5]), read(v[6]), read(v[7]), times);
+            String line = m.toJson();
+            assertEquals(expected, EpochMetrics.fromJson(line), line);
+            assertEquals(expected, EpochMetrics.fromJson(reformat(line)), line);
+            assertEquals(line, EpochMetrics.fromJson(line).toJson());
+        }
+    }
+
+    @Test
+    void historiesRoundTripThroughJsonLines() {
+        String text = EpochMetrics.toJsonLines(GOLDEN_READ);
+        assertEquals(String.join("\n", GOLDEN_LINES) + "\n", text);
+        assertEquals(GOLDEN_READ, EpochMetrics.fromJsonLines(text, "metrics.jsonl"));
+        assertEquals(GOLDEN_READ, EpochMetrics.fromJsonLines("\n" + text.replace("\n", "\r\n\r\n"), "metrics.jsonl"));
+        assertEquals("", EpochMetrics.toJsonLines(List.of()));
+        assertEquals(List.of(), EpochMetrics.fromJsonLines("", "metrics.jsonl"));
+    }
+
+    @Test
+    void aMalformedLineIsNamedWithTheExpectedShape() {
+        String good = GOLDEN_LINES.get(1);
+        String[][] cases = {
+                {"{\"epoch\":3,\"step\":80,\"train_loss\":0.0", "Unexpected end-of-input"},
+                {"{\"step\":80,\"train_loss\":0.5}", "no \"epoch\""},
+                {"{\"epoch\":3,\"train_loss\":0.5}", "no \"step\""},
+                {"{\"epoch\":-1,\"step\":80}", "\"epoch\" must be a whole number"},
+                {"{\"epoch\":1.5,\"step\":80}", "\"epoch\" must be a whole number"},
+                {"{\"epoch\":3,\"step\":\"80\"}", "\"step\" must be a whole number"},
+                {"{\"epoch\":3,\"step\":80,\"val_loss\":\"low\"}", "\"val_loss\" must be a number or null"},
+                {"{\"epoch\":3,\"step\":80} {\"epoch\":4,\"step\":81}", "Trailing token"},
+                {"[3,80]", "not a JSON object"},
+                {"epoch 3 step 80", "Unrecognized token"},
+        };
+        for (String[] c : cases) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> EpochMetrics.fromJsonLines(good + "\n\n" + c[0] + "\n" + good + "\n", "run/metrics.jsonl"),
+                    c[0]);
+            String message = e.getMessage();
+            assertTrue(message.startsWith("run/metrics.jsonl line 3: "), message);
+            assertTrue(message.contains(c[1]), message);
+            assertTrue(message.contains("expected one JSON object such as {\"epoch\":0,\"step\":20,"), message);
+            assertTrue(message.endsWith(c[0]), message);
+        }
+        // A whole number written as a float (as some tools do) is still one.
+        assertEquals(3, EpochMetrics.fromJson("{\"epoch\":3.0,\"step\":8e1}").epoch());
+        assertEquals(80, EpochMetrics.fromJson("{\"epoch\":3.0,\"step\":8e1}").step());
+    }
+
+    @Test
+    void anEmptyStepTimesSummaryIsLeftOutAndReadsAsNone() {
+        EpochMetrics m = EpochMetrics.fromJson(GOLDEN_METRICS.get(2).toJson());
+        assertNull(m.stepTimes());
+        // sync_steps missing but step_ms there: the times are read, with no step count.
+        StepTimes.Summary times = EpochMetrics.fromJson("{\"epoch\":0,\"step\":1,\"step_ms\":2.5}").stepTimes();
+        assertEquals(new StepTimes.Summary(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 2.5), times);
+    }
+
+    /**
+     * {@code line} as a JSON tool rewrites it: Jackson's pretty printer (keys reversed, two-space
+     * indents, spaces around colons), with its line breaks joined into one line.
+     */
+    static String reformat(String line) {
+        try {
+            JsonNode node = JSON.readTree(line);
+            List<String> names = new ArrayList<>();
+            node.fieldNames().forEachRemaining(names::add);
+            Collections.reverse(names);
+            ObjectNode reversed = JSON.createObjectNode();
+            for (String name : names) {
+                reversed.set(name, node.get(name));
+            }
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(reversed).replace("\n", " ")
+                    .replace("\r", " ");
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static double millis(SplittableRandom random) {
+        // What survives 3 decimals: a whole number of microseconds.
+        return Double.parseDouble(String.format(Locale.ROOT, "%.3f", random.nextLong(100_000_000) / 1000.0));
+    }
+
+    private static double read(double written) {
+        return Double.isInfinite(written) ? Double.POSITIVE_INFINITY : written;
+    }
+}
