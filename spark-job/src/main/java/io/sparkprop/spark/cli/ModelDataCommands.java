@@ -2,6 +2,7 @@ package io.sparkprop.spark.cli;
 
 import io.sparkprop.core.DataBlock;
 import io.sparkprop.core.Evaluation;
+import io.sparkprop.core.EvaluationSums;
 import io.sparkprop.core.Loss;
 import io.sparkprop.core.Network;
 import io.sparkprop.core.NetworkSpec;
@@ -14,7 +15,6 @@ import io.sparkprop.spark.data.DataOptions;
 import io.sparkprop.spark.data.LoadedData;
 import io.sparkprop.spark.train.BlockOps;
 import io.sparkprop.spark.train.DistributedTrainer;
-import io.sparkprop.spark.train.EvalSums;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -57,7 +57,7 @@ public final class ModelDataCommands {
                           double[][] perClass, double[] confusion, boolean multiLabel) {
 
         /** The metrics of evaluation sums for a network with {@code loss}. */
-        public static Metrics of(EvalSums sums, Loss loss) {
+        public static Metrics of(EvaluationSums sums, Loss loss) {
             boolean classification = loss != Loss.MSE;
             return new Metrics(sums.rows(), sums.meanLoss(), classification ? sums.accuracy() : Double.NaN,
                     classification ? Double.NaN : sums.rmse(), classification ? Double.NaN : sums.mae(), sums.r2(),
@@ -145,7 +145,8 @@ public final class ModelDataCommands {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Model model = ModelFiles.read(modelUri, sc.hadoopConfiguration());
         JavaRDD<DataBlock> blocks = load(spark, config, model);
-        EvalSums sums = DistributedTrainer.evaluate(sc, model.spec(), blocks, model.params(), "evaluate " + modelUri);
+        EvaluationSums sums = DistributedTrainer.evaluate(sc, model.spec(), blocks, model.params(),
+                "evaluate " + modelUri);
         Metrics metrics = Metrics.of(sums, model.spec().loss());
         System.out.print(metrics.toText());
         if (outputUri != null) {

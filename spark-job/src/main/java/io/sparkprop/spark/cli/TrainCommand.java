@@ -18,7 +18,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import io.sparkprop.spark.report.TrainingReport;
 import io.sparkprop.spark.train.EpochMetrics;
-import io.sparkprop.spark.train.EvalSums;
 import io.sparkprop.spark.train.TrainingRun;
 import io.sparkprop.core.Loss;
 import java.util.ArrayList;

@@ -1,6 +1,7 @@
 package io.sparkprop.spark.ml;
 
 import io.sparkprop.core.DataBlock;
+import io.sparkprop.core.EvaluationSums;
 import io.sparkprop.core.Network;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.Workspace;
@@ -10,7 +11,6 @@ import io.sparkprop.spark.cli.ModelDataCommands;
 import io.sparkprop.spark.cli.ModelFiles;
 import io.sparkprop.spark.train.DistributedTrainer;
 import io.sparkprop.spark.train.EpochMetrics;
-import io.sparkprop.spark.train.EvalSums;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -102,7 +102,7 @@ final class FittedNetwork implements java.io.Serializable {
         JavaRDD<DataBlock> blocks = MlpTraining.blocks(dataset, spec, featuresCol, labelCol,
                 "", regression, sparse);
         try {
-            EvalSums sums = DistributedTrainer.evaluate(
+            EvaluationSums sums = DistributedTrainer.evaluate(
                     JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext()), spec, blocks, params,
                     "evaluate " + spec);
             return ModelDataCommands.Metrics.of(sums, spec.loss());

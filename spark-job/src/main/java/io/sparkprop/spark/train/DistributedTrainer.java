@@ -2,12 +2,14 @@ package io.sparkprop.spark.train;
 
 import io.sparkprop.core.DataBlock;
 import io.sparkprop.core.EpochPlan;
+import io.sparkprop.core.EvaluationSums;
 import io.sparkprop.core.GradientAccumulator;
 import io.sparkprop.core.Loss;
 import io.sparkprop.core.Network;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.StepRule;
 import io.sparkprop.core.WeightInit;
+import io.sparkprop.core.Workspace;
 import io.sparkprop.core.optim.LearningRateSchedule;
 import io.sparkprop.core.optim.Optimizer;
 import io.sparkprop.core.optim.OptimizerState;
@@ -15,6 +17,7 @@ import io.sparkprop.spark.checkpoint.TrainingState;
 import io.sparkprop.spark.config.JobSettings;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -34,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * {@link StepRule} to them (divide once with L2, check that loss and gradient are finite, clip,
  * step the optimizer at the schedule's rate) and destroys the broadcast. Optimizer state never
  * leaves the driver. After each epoch the validation blocks are evaluated with the broadcast
- * weights.
+ * weights ({@link EvaluationSums} per partition, merged in partition order).
  *
  * <p>With {@code train.local-steps = k > 1} (local SGD) an exchange covers k steps instead: the
  * weights and the optimizer state are broadcast, every partition takes the k steps on its own
@@ -50,6 +53,9 @@ import org.slf4j.LoggerFactory;
 public final class DistributedTrainer {
 
     private static final Logger LOG = LoggerFactory.getLogger(DistributedTrainer.class);
+
+    /** Rows per forward pass of evaluation; the loss sums depend on it (their rounding), so it is fixed. */
+    private static final int EVALUATION_CHUNK = 512;
 
     /**
      * The trained weights and the per-epoch history. With early stopping the weights are the best
@@ -221,8 +227,8 @@ public final class DistributedTrainer {
                 continue;
             }
             double epochSeconds = (System.nanoTime() - epochStart) / 1e9;
-            EvalSums val = validation == null ? null : evaluate(validation, loop.params, "epoch " + (loop.epoch + 1)
-                    + "/" + epochs + " · validation");
+            EvaluationSums val = validation == null ? null : evaluate(validation, loop.params,
+                    "epoch " + (loop.epoch + 1) + "/" + epochs + " · validation");
             boolean classification = spec.loss() == Loss.SOFTMAX_CROSS_ENTROPY || spec.loss() == Loss.BINARY_CROSS_ENTROPY;
             EpochMetrics metrics = new EpochMetrics(loop.epoch, loop.globalStep, loop.objectiveSum / loop.weightSum,
                     val == null ? Double.NaN : val.meanLoss(),
@@ -486,30 +492,50 @@ public final class DistributedTrainer {
     }
 
     /** Validation (or any) metrics of {@code blocks} under {@code params}: one Spark job. */
-    public EvalSums evaluate(JavaRDD<DataBlock> blocks, double[] params, String description) {
+    public EvaluationSums evaluate(JavaRDD<DataBlock> blocks, double[] params, String description) {
         return evaluate(sc, spec, blocks, params, description);
     }
 
-    /** Metrics of {@code blocks} under {@code params} for network {@code spec}, merged in partition order. */
-    public static EvalSums evaluate(JavaSparkContext sc, NetworkSpec spec, JavaRDD<DataBlock> blocks, double[] params,
-                                    String description) {
+    /**
+     * Metrics of {@code blocks} under {@code params} for network {@code spec}: each partition adds
+     * its blocks to the core's {@link EvaluationSums} (in double precision, in forward passes of up
+     * to {@value #EVALUATION_CHUNK} rows through a pooled workspace), and the driver merges the
+     * partitions' sums in partition order, so the metrics do not depend on which task finished
+     * first.
+     */
+    public static EvaluationSums evaluate(JavaSparkContext sc, NetworkSpec spec, JavaRDD<DataBlock> blocks,
+                                          double[] params, String description) {
         sc.setJobDescription(description);
         Broadcast<double[]> weights = sc.broadcast(params);
         try {
-            List<EvalSums> parts = blocks.mapPartitions(it -> {
-                EvalSums sums = new EvalSums();
-                while (it.hasNext()) {
-                    sums.add(spec, weights.value(), it.next());
-                }
-                return List.of(sums).iterator();
-            }, true).collect();
-            EvalSums total = new EvalSums();
-            for (EvalSums part : parts) {
+            List<EvaluationSums> parts = blocks.mapPartitions(
+                    it -> List.of(evaluatePartition(spec, weights.value(), it)).iterator(), true).collect();
+            EvaluationSums total = new EvaluationSums(spec);
+            for (EvaluationSums part : parts) {
                 total.merge(part);
             }
             return total;
         } finally {
             weights.destroy(false);
         }
+    }
+
+    /** One partition's evaluation sums, run by a Spark task. */
+    private static EvaluationSums evaluatePartition(NetworkSpec spec, double[] params, Iterator<DataBlock> blocks) {
+        Network network = new Network(spec);
+        EvaluationSums sums = new EvaluationSums(spec);
+        while (blocks.hasNext()) {
+            DataBlock block = blocks.next();
+            if (block.rows() == 0) {
+                continue;
+            }
+            Workspace ws = ExecutorCache.borrow(spec, Math.min(EVALUATION_CHUNK, block.rows()));
+            try {
+                sums.add(network, params, block, ws);
+            } finally {
+                ExecutorCache.release(ws);
+            }
+        }
+        return sums;
     }
 }

@@ -12,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkprop.core.DataBlock;
+import io.sparkprop.core.EvaluationSums;
 import io.sparkprop.spark.cli.TrainCommand;
 import io.sparkprop.spark.config.JobConfig;
 import io.sparkprop.spark.config.JobSettings;
@@ -72,7 +73,7 @@ class EarlyStoppingTest {
         }
         assertEquals(best, result.bestEpoch());
         // Evaluating the returned weights gives exactly the best epoch's validation loss.
-        EvalSums sums = DistributedTrainer.evaluate(sc, settings().spec(), validation, result.params(), "test");
+        EvaluationSums sums = DistributedTrainer.evaluate(sc, settings().spec(), validation, result.params(), "test");
         assertEquals(seen.get(best).valLoss(), sums.meanLoss());
     }
 
