@@ -1,58 +1,40 @@
 package io.sparkprop.core;
 
 /**
- * Metrics of a trained network over a {@link DataBlock}, computed in chunks through a workspace.
- * For now: accuracy and the mean loss; the Spark job builds fuller reports on the same passes.
+ * Metrics of a trained network over one in-memory {@link DataBlock}: {@link EvaluationSums} over
+ * the block, in forward passes of up to 256 rows through one workspace. The Spark job computes the
+ * same sums per partition and merges them. Also the two prediction rules every metric shares,
+ * {@link #argMax} and {@link #isCorrect}.
  */
 public final class Evaluation {
 
+    /** Rows per forward pass; the loss sum depends on it (its rounding), so it is fixed. */
     private static final int CHUNK = 256;
 
     private Evaluation() {
     }
 
     /**
-     * The weighted fraction of rows classified correctly ({@link #isCorrect}).
+     * Every metric's sums for the rows of {@code data} under {@code params (paramCount)}, computed
+     * with {@code network} (in its precision).
      */
-    public static double accuracy(Network network, double[] params, DataBlock data) {
+    public static EvaluationSums sums(Network network, double[] params, DataBlock data) {
         NetworkSpec spec = network.spec();
-        int width = spec.outputSize();
         Workspace ws = new Workspace(spec, Math.min(CHUNK, Math.max(1, data.rows())));
-        double correct = 0.0;
-        double total = 0.0;
-        double[] targets = data.targets();
-        for (int from = 0; from < data.rows(); from += ws.capacity()) {
-            int to = Math.min(data.rows(), from + ws.capacity());
-            ws.load(data, from, to);
-            network.forward(params, ws);
-            double[] out = ws.output();
-            for (int i = 0; i < to - from; i++) {
-                int r = from + i;
-                boolean hit = isCorrect(spec, out, i * width, targets, r * width);
-                double w = data.weighted() ? data.weights()[r] : 1.0;
-                total += w;
-                if (hit) {
-                    correct += w;
-                }
-            }
-        }
-        return correct / total;
+        return new EvaluationSums(spec).add(network, params, data, ws);
     }
 
-    /** The weighted mean loss {@code Σ w_i L_i / Σ w_i}, without L2. */
+    /**
+     * The weighted fraction of rows classified correctly ({@link #isCorrect}); NaN for a block of
+     * no weight.
+     */
+    public static double accuracy(Network network, double[] params, DataBlock data) {
+        return sums(network, params, data).accuracy();
+    }
+
+    /** The weighted mean loss {@code Σ w_i L_i / Σ w_i}, without L2; NaN for a block of no weight. */
     public static double meanLoss(Network network, double[] params, DataBlock data) {
-        NetworkSpec spec = network.spec();
-        Workspace ws = new Workspace(spec, Math.min(CHUNK, Math.max(1, data.rows())));
-        double loss = 0.0;
-        double total = 0.0;
-        for (int from = 0; from < data.rows(); from += ws.capacity()) {
-            int to = Math.min(data.rows(), from + ws.capacity());
-            loss += network.loss(params, ws.load(data, from, to));
-            for (int r = from; r < to; r++) {
-                total += data.weighted() ? data.weights()[r] : 1.0;
-            }
-        }
-        return loss / total;
+        return sums(network, params, data).meanLoss();
     }
 
     /** Index of the largest of {@code v[off..off+width)}, the first on ties. */

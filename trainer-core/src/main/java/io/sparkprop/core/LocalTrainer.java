@@ -1,6 +1,5 @@
 package io.sparkprop.core;
 
-import io.sparkprop.core.optim.GradientClipping;
 import io.sparkprop.core.optim.LearningRateSchedule;
 import io.sparkprop.core.optim.Optimizer;
 import java.util.ArrayList;
@@ -11,10 +10,11 @@ import java.util.List;
  * Single-process mini-batch training over one in-memory {@link DataBlock}: the reference the
  * distributed trainer is compared against, and a quick way to train small problems.
  *
- * <p>It does exactly what one step of the distributed trainer does with one partition: batches
- * follow {@link EpochPlan} (partition 0), the batch's {@link GradientAccumulator} is divided once
- * with L2 ({@link GradientAccumulator#mean}), the gradient is clipped by global norm when asked,
- * and the optimizer steps with the schedule's rate for the global step number. Not thread-safe.
+ * <p>It does exactly what the distributed trainer does with one partition: batches follow
+ * {@link EpochPlan} (partition 0), and each epoch is a {@link LocalRound} of all its steps, each
+ * step applying the one {@link StepRule} (the batch's {@link GradientAccumulator} divided once
+ * with L2, checked for finiteness, clipped by global norm when asked, then the optimizer's step
+ * with the schedule's rate for the global step number). Not thread-safe.
  */
 public final class LocalTrainer {
 
@@ -80,6 +80,10 @@ public final class LocalTrainer {
     /**
      * Trains from {@code initialParams} (not modified). Throws {@code IllegalStateException} naming
      * the epoch and step if the objective or the gradient becomes non-finite.
+     *
+     * <p>Each epoch is one {@link LocalRound} of all its steps on partition 0, with L2 unscaled. The
+     * schedule's position is the number of optimizer steps taken so far, so a batch of zero total
+     * weight, which the rule skips, does not advance it.
      */
     public Result fit(DataBlock data, double[] initialParams) {
         NetworkSpec spec = network.spec();
@@ -91,37 +95,24 @@ public final class LocalTrainer {
         int rows = data.rows();
         int steps = EpochPlan.stepsPerEpoch(rows, settings.batchSize());
         Workspace ws = new Workspace(spec, EpochPlan.maxSlice(rows, steps));
-        GradientAccumulator accumulator = new GradientAccumulator(spec.paramCount());
-        double[] grad = new double[spec.paramCount()];
+        LocalRound round = new LocalRound(network, new StepRule(network, settings.l2(), settings.clipNorm()),
+                LocalRound.Workspaces.fixed(ws));
+        List<DataBlock> blocks = List.of(data);
         List<EpochStats> history = new ArrayList<>();
         long globalStep = 0;
         for (int epoch = 0; epoch < settings.epochs(); epoch++) {
             int[] order = EpochPlan.permutation(settings.seed(), epoch, 0, rows);
-            double objectiveSum = 0.0;
-            double weightSum = 0.0;
-            for (int step = 0; step < steps; step++) {
-                int from = EpochPlan.sliceStart(step, rows, steps);
-                int to = EpochPlan.sliceStart(step + 1, rows, steps);
-                accumulator.reset().add(network, params, ws.gather(data, order, from, to));
-                if (!(accumulator.weightSum() > 0.0)) {
-                    continue; // every row of this batch has weight 0: nothing to learn from
-                }
-                double objective = accumulator.mean(network, params, settings.l2(), grad);
-                double norm = GradientClipping.stepNorm(grad, settings.clipNorm());
-                if (!Double.isFinite(objective) || !Double.isFinite(norm)) {
-                    throw new IllegalStateException("Non-finite " + (Double.isFinite(objective) ? "gradient" : "loss")
-                            + " at epoch " + epoch + " step " + step + " (global step " + globalStep + "): objective "
-                            + objective + ", gradient norm " + norm);
-                }
-                if (settings.clipNorm() > 0.0) {
-                    GradientClipping.clipToNorm(grad, norm, settings.clipNorm());
-                }
-                optimizer.step(params, grad, schedule.rate(globalStep));
-                globalStep++;
-                objectiveSum += objective * accumulator.weightSum();
-                weightSum += accumulator.weightSum();
+            long first = globalStep;
+            LocalRound.Result done = round.run(params, optimizer, blocks, List.of(order), 0, steps, steps,
+                    (j, applied) -> schedule.rate(first + applied), null);
+            globalStep += done.applied();
+            LocalRound.NonFinite stop = done.nonFinite();
+            if (stop != null) {
+                throw new IllegalStateException("Non-finite " + stop.quantity() + " at epoch " + epoch + " step "
+                        + stop.step() + " (global step " + globalStep + "): objective " + stop.objective()
+                        + ", gradient norm " + stop.gradientNorm());
             }
-            history.add(new EpochStats(epoch, steps, objectiveSum / weightSum));
+            history.add(new EpochStats(epoch, steps, done.objectiveSum() / done.weightSum()));
         }
         return new Result(params, Collections.unmodifiableList(history));
     }

@@ -3,6 +3,7 @@ package io.sparkprop.spark.cli;
 import io.sparkprop.spark.session.ModelFiles;
 import io.sparkprop.core.DataBlock;
 import io.sparkprop.core.Evaluation;
+import io.sparkprop.core.EvaluationSums;
 import io.sparkprop.core.Loss;
 import io.sparkprop.core.Network;
 import io.sparkprop.core.NetworkSpec;
@@ -16,7 +17,6 @@ import io.sparkprop.spark.data.DataOptions;
 import io.sparkprop.spark.data.LoadedData;
 import io.sparkprop.spark.train.BlockOps;
 import io.sparkprop.spark.train.DistributedTrainer;
-import io.sparkprop.spark.train.EvalSums;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -55,7 +55,8 @@ public final class ModelDataCommands {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Model model = ModelFiles.read(modelUri, sc.hadoopConfiguration());
         JavaRDD<DataBlock> blocks = load(spark, config, model);
-        EvalSums sums = DistributedTrainer.evaluate(sc, model.spec(), blocks, model.params(), "evaluate " + modelUri);
+        EvaluationSums sums = DistributedTrainer.evaluate(sc, model.spec(), blocks, model.params(),
+                "evaluate " + modelUri);
         EvaluationMetrics metrics = EvaluationMetrics.of(sums, model.spec().loss());
         System.out.print(metrics.toText());
         if (outputUri != null) {

@@ -2,6 +2,7 @@ package io.sparkprop.spark.ml;
 
 import io.sparkprop.spark.report.EvaluationMetrics;
 import io.sparkprop.core.DataBlock;
+import io.sparkprop.core.EvaluationSums;
 import io.sparkprop.core.Network;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.Workspace;
@@ -12,7 +13,6 @@ import io.sparkprop.spark.data.FrameBlocks;
 import io.sparkprop.spark.data.TargetKind;
 import io.sparkprop.spark.train.DistributedTrainer;
 import io.sparkprop.spark.train.EpochMetrics;
-import io.sparkprop.spark.train.EvalSums;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -104,7 +104,7 @@ final class FittedNetwork implements java.io.Serializable {
         JavaRDD<DataBlock> blocks = FrameBlocks.blocks(dataset, featuresCol, labelCol, null, spec.inputSize(),
                 spec.outputSize(), regression ? TargetKind.REGRESSION : TargetKind.CLASS_INDEX, sparse);
         try {
-            EvalSums sums = DistributedTrainer.evaluate(
+            EvaluationSums sums = DistributedTrainer.evaluate(
                     JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext()), spec, blocks, params,
                     "evaluate " + spec);
             return EvaluationMetrics.of(sums, spec.loss());

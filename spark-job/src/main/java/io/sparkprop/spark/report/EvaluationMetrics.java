@@ -1,7 +1,7 @@
 package io.sparkprop.spark.report;
 
 import io.sparkprop.core.Loss;
-import io.sparkprop.spark.train.EvalSums;
+import io.sparkprop.core.EvaluationSums;
 import java.util.Locale;
 
 /**
@@ -17,7 +17,7 @@ public record EvaluationMetrics(long rows, double loss, double accuracy, double 
                                 double[][] perClass, double[] confusion, boolean multiLabel) {
 
     /** The metrics of evaluation sums for a network with {@code loss}. */
-    public static EvaluationMetrics of(EvalSums sums, Loss loss) {
+    public static EvaluationMetrics of(EvaluationSums sums, Loss loss) {
         boolean classification = loss != Loss.MSE;
         return new EvaluationMetrics(sums.rows(), sums.meanLoss(), classification ? sums.accuracy() : Double.NaN,
                 classification ? Double.NaN : sums.rmse(), classification ? Double.NaN : sums.mae(), sums.r2(),

@@ -1,13 +1,13 @@
 package io.sparkprop.spark.report;
 
 import io.sparkprop.core.DataBlock;
+import io.sparkprop.core.EvaluationSums;
 import io.sparkprop.core.Loss;
 import io.sparkprop.spark.report.RunDirectory;
 import io.sparkprop.spark.config.JobConfig;
 import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.train.DistributedTrainer;
 import io.sparkprop.spark.train.EpochMetrics;
-import io.sparkprop.spark.train.EvalSums;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -38,7 +38,7 @@ public final class TrainingReport {
             Map<String, String> finals = new LinkedHashMap<>();
             double[][] confusion = null;
             if (validation != null) {
-                EvalSums sums = DistributedTrainer.evaluate(sc, settings.spec(), validation, params,
+                EvaluationSums sums = DistributedTrainer.evaluate(sc, settings.spec(), validation, params,
                         "report: final validation metrics");
                 finals.put("validation rows", Long.toString(sums.rows()));
                 finals.put("validation loss", String.format(Locale.ROOT, "%.4f", sums.meanLoss()));

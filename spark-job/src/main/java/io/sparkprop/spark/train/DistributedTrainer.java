@@ -2,12 +2,14 @@ package io.sparkprop.spark.train;
 
 import io.sparkprop.core.DataBlock;
 import io.sparkprop.core.EpochPlan;
+import io.sparkprop.core.EvaluationSums;
 import io.sparkprop.core.GradientAccumulator;
 import io.sparkprop.core.Loss;
 import io.sparkprop.core.Network;
 import io.sparkprop.core.NetworkSpec;
+import io.sparkprop.core.StepRule;
 import io.sparkprop.core.WeightInit;
-import io.sparkprop.core.optim.GradientClipping;
+import io.sparkprop.core.Workspace;
 import io.sparkprop.core.optim.LearningRateSchedule;
 import io.sparkprop.core.optim.Optimizer;
 import io.sparkprop.core.optim.OptimizerState;
@@ -15,6 +17,7 @@ import io.sparkprop.spark.checkpoint.TrainingState;
 import io.sparkprop.spark.config.TrainingConfig;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -30,18 +33,19 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each step: broadcast the current flat weights; every partition computes the gradient sum of
  * its share of the global batch ({@link StepFunction}); the sums are combined by
- * {@link OrderedTreeAggregate} (a deterministic treeAggregate); the driver divides once (with L2),
- * checks that loss and gradient are finite, clips, applies the optimizer at the schedule's rate and
- * destroys the broadcast. Optimizer state never leaves the driver. After each epoch the validation
- * blocks are evaluated with the broadcast weights.
+ * {@link OrderedTreeAggregate} (a deterministic treeAggregate); the driver applies the core's
+ * {@link StepRule} to them (divide once with L2, check that loss and gradient are finite, clip,
+ * step the optimizer at the schedule's rate) and destroys the broadcast. Optimizer state never
+ * leaves the driver. After each epoch the validation blocks are evaluated with the broadcast
+ * weights ({@link EvaluationSums} per partition, merged in partition order).
  *
  * <p>With {@code train.local-steps = k > 1} (local SGD) an exchange covers k steps instead: the
  * weights and the optimizer state are broadcast, every partition takes the k steps on its own
- * rows ({@link RoundFunction}), and the driver averages the partitions' weights and optimizer
- * state, weighted by their rows' total weight. The optimizer state is averaged too, as
- * Deeplearning4j's parameter averaging does, so momentum and Adam's moments carry over rounds;
- * nothing but the driver's copy persists between rounds, so checkpoints and retries work as in
- * synchronous mode.
+ * rows ({@link RoundFunction}: the core's {@link io.sparkprop.core.LocalRound}, under the same
+ * {@link StepRule}), and the driver averages the partitions' weights and optimizer state,
+ * weighted by their rows' total weight. The optimizer state is averaged too, as Deeplearning4j's
+ * parameter averaging does, so momentum and Adam's moments carry over rounds; nothing but the
+ * driver's copy persists between rounds, so checkpoints and retries work as in synchronous mode.
  *
  * <p>With one partition this is exactly {@link io.sparkprop.core.LocalTrainer} (for any k); with any
  * partition count, the same seed, data, partitions and k give bit-identical weights.
@@ -49,6 +53,9 @@ import org.slf4j.LoggerFactory;
 public final class DistributedTrainer {
 
     private static final Logger LOG = LoggerFactory.getLogger(DistributedTrainer.class);
+
+    /** Rows per forward pass of evaluation; the loss sums depend on it (their rounding), so it is fixed. */
+    private static final int EVALUATION_CHUNK = 512;
 
     /**
      * The trained weights and the per-epoch history. With early stopping the weights are the best
@@ -187,7 +194,7 @@ public final class DistributedTrainer {
                     + " validation data: set data.validation or data.validation-fraction");
         }
         Loop loop = new Loop(start, optimizer, early);
-        double[] grad = new double[spec.paramCount()];
+        StepRule rule = new StepRule(network, settings.optimization().l2(), settings.optimization().clipNorm());
         int everySteps = settings.checkpoints().everySteps();
         int localSteps = settings.exchange().localSteps();
         boolean stoppedEarly = early != null && early.shouldStop();
@@ -201,7 +208,7 @@ public final class DistributedTrainer {
                                 : "epoch %d/%d · steps %d-%d/%d (local SGD)", loop.epoch + 1, epochs, loop.step + 1,
                         k == 1 ? stepsPerEpoch : loop.step + k, stepsPerEpoch));
                 long before = loop.globalStep;
-                boolean ok = localSteps == 1 ? synchronousStep(loop, optimizer, schedule, grad)
+                boolean ok = localSteps == 1 ? synchronousStep(loop, optimizer, schedule, rule)
                         : localRound(loop, k, optimizer, schedule);
                 if (!ok && handleNonFinite(loop, loop.nonFiniteWhat, checkpoints)) {
                     rolledBack = true;
@@ -220,8 +227,8 @@ public final class DistributedTrainer {
                 continue;
             }
             double epochSeconds = (System.nanoTime() - epochStart) / 1e9;
-            EvalSums val = validation == null ? null : evaluate(validation, loop.params, "epoch " + (loop.epoch + 1)
-                    + "/" + epochs + " · validation");
+            EvaluationSums val = validation == null ? null : evaluate(validation, loop.params,
+                    "epoch " + (loop.epoch + 1) + "/" + epochs + " · validation");
             boolean classification = spec.loss() == Loss.SOFTMAX_CROSS_ENTROPY || spec.loss() == Loss.BINARY_CROSS_ENTROPY;
             EpochMetrics metrics = new EpochMetrics(loop.epoch, loop.globalStep, loop.objectiveSum / loop.weightSum,
                     val == null ? Double.NaN : val.meanLoss(),
@@ -260,34 +267,34 @@ public final class DistributedTrainer {
 
     /**
      * One synchronous step at the loop's position: the global batch's gradient from every
-     * partition, then the driver's optimizer update. Returns false, with
+     * partition, then the driver's update ({@code rule} on the merged sums). Returns false, with
      * {@code loop.nonFiniteWhat} set, when the loss or gradient is not finite (nothing is updated).
      * A batch whose rows all have weight 0 changes nothing. Advances nothing: the caller does.
      */
-    private boolean synchronousStep(Loop loop, Optimizer optimizer, LearningRateSchedule schedule, double[] grad) {
+    private boolean synchronousStep(Loop loop, Optimizer optimizer, LearningRateSchedule schedule, StepRule rule) {
         TimedGradient timed = timedGradient(loop.params, loop.epoch, loop.step, loop.globalStep);
         long updateStart = System.nanoTime();
         GradientAccumulator total = timed.gradient;
-        if (!(total.weightSum() > 0.0)) {
-            return true; // every row of this batch has weight 0
+        switch (rule.apply(total, loop.params, optimizer, loop.learningRateScale * schedule.rate(loop.globalStep))) {
+            case NOTHING_TO_LEARN -> {
+                return true; // every row of this batch has weight 0
+            }
+            case NON_FINITE -> {
+                loop.nonFiniteWhat = String.format(Locale.ROOT, "Non-finite %s at epoch %d step %d (global step %d):"
+                                + " objective %s, gradient norm %s", rule.nonFiniteQuantity(), loop.epoch + 1,
+                        loop.step + 1, loop.globalStep, rule.objective(), rule.gradientNorm());
+                return false;
+            }
+            case APPLIED -> {
+                loop.consecutiveSkips = 0;
+                stepTimes.record(lastBroadcastNanos, lastJobNanos, timed.computeNanos,
+                        System.nanoTime() - updateStart);
+                loop.objectiveSum += rule.objective() * total.weightSum();
+                loop.weightSum += total.weightSum();
+                return true;
+            }
+            default -> throw new AssertionError();
         }
-        double objective = total.mean(network, loop.params, settings.optimization().l2(), grad);
-        double norm = GradientClipping.stepNorm(grad, settings.optimization().clipNorm());
-        if (!Double.isFinite(objective) || !Double.isFinite(norm)) {
-            loop.nonFiniteWhat = String.format(Locale.ROOT, "Non-finite %s at epoch %d step %d (global step %d):"
-                            + " objective %s, gradient norm %s", Double.isFinite(objective) ? "gradient" : "loss",
-                    loop.epoch + 1, loop.step + 1, loop.globalStep, objective, norm);
-            return false;
-        }
-        loop.consecutiveSkips = 0;
-        if (settings.optimization().clipNorm() > 0.0) {
-            GradientClipping.clipToNorm(grad, norm, settings.optimization().clipNorm());
-        }
-        optimizer.step(loop.params, grad, loop.learningRateScale * schedule.rate(loop.globalStep));
-        stepTimes.record(lastBroadcastNanos, lastJobNanos, timed.computeNanos, System.nanoTime() - updateStart);
-        loop.objectiveSum += objective * total.weightSum();
-        loop.weightSum += total.weightSum();
-        return true;
     }
 
     /**
@@ -486,30 +493,50 @@ public final class DistributedTrainer {
     }
 
     /** Validation (or any) metrics of {@code blocks} under {@code params}: one Spark job. */
-    public EvalSums evaluate(JavaRDD<DataBlock> blocks, double[] params, String description) {
+    public EvaluationSums evaluate(JavaRDD<DataBlock> blocks, double[] params, String description) {
         return evaluate(sc, spec, blocks, params, description);
     }
 
-    /** Metrics of {@code blocks} under {@code params} for network {@code spec}, merged in partition order. */
-    public static EvalSums evaluate(JavaSparkContext sc, NetworkSpec spec, JavaRDD<DataBlock> blocks, double[] params,
-                                    String description) {
+    /**
+     * Metrics of {@code blocks} under {@code params} for network {@code spec}: each partition adds
+     * its blocks to the core's {@link EvaluationSums} (in double precision, in forward passes of up
+     * to {@value #EVALUATION_CHUNK} rows through a pooled workspace), and the driver merges the
+     * partitions' sums in partition order, so the metrics do not depend on which task finished
+     * first.
+     */
+    public static EvaluationSums evaluate(JavaSparkContext sc, NetworkSpec spec, JavaRDD<DataBlock> blocks,
+                                          double[] params, String description) {
         sc.setJobDescription(description);
         Broadcast<double[]> weights = sc.broadcast(params);
         try {
-            List<EvalSums> parts = blocks.mapPartitions(it -> {
-                EvalSums sums = new EvalSums();
-                while (it.hasNext()) {
-                    sums.add(spec, weights.value(), it.next());
-                }
-                return List.of(sums).iterator();
-            }, true).collect();
-            EvalSums total = new EvalSums();
-            for (EvalSums part : parts) {
+            List<EvaluationSums> parts = blocks.mapPartitions(
+                    it -> List.of(evaluatePartition(spec, weights.value(), it)).iterator(), true).collect();
+            EvaluationSums total = new EvaluationSums(spec);
+            for (EvaluationSums part : parts) {
                 total.merge(part);
             }
             return total;
         } finally {
             weights.destroy(false);
         }
+    }
+
+    /** One partition's evaluation sums, run by a Spark task. */
+    private static EvaluationSums evaluatePartition(NetworkSpec spec, double[] params, Iterator<DataBlock> blocks) {
+        Network network = new Network(spec);
+        EvaluationSums sums = new EvaluationSums(spec);
+        while (blocks.hasNext()) {
+            DataBlock block = blocks.next();
+            if (block.rows() == 0) {
+                continue;
+            }
+            Workspace ws = ExecutorCache.borrow(spec, Math.min(EVALUATION_CHUNK, block.rows()));
+            try {
+                sums.add(network, params, block, ws);
+            } finally {
+                ExecutorCache.release(ws);
+            }
+        }
+        return sums;
     }
 }

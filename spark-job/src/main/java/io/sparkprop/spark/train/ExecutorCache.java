@@ -1,6 +1,7 @@
 package io.sparkprop.spark.train;
 
 import io.sparkprop.core.EpochPlan;
+import io.sparkprop.core.LocalRound;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.Workspace;
 import java.util.ArrayDeque;
@@ -33,7 +34,20 @@ final class ExecutorCache {
         }
     };
 
-    private static final Map<WorkspaceKey, Deque<Workspace>> WORKSPACES = new LinkedHashMap<>();
+    private static final Map<WorkspaceKey, Deque<Workspace>> POOLS = new LinkedHashMap<>();
+
+    /** The workspace pools as the core's {@link LocalRound} borrows from them. */
+    static final LocalRound.Workspaces WORKSPACES = new LocalRound.Workspaces() {
+        @Override
+        public Workspace borrow(NetworkSpec spec, int capacity) {
+            return ExecutorCache.borrow(spec, capacity);
+        }
+
+        @Override
+        public void release(Workspace ws) {
+            ExecutorCache.release(ws);
+        }
+    };
 
     private ExecutorCache() {
     }
@@ -55,13 +69,13 @@ final class ExecutorCache {
     static Workspace borrow(NetworkSpec spec, int rows) {
         int capacity = Math.max(1, rows);
         WorkspaceKey key = new WorkspaceKey(Objects.requireNonNull(spec), capacity);
-        synchronized (WORKSPACES) {
-            Deque<Workspace> pool = WORKSPACES.get(key);
+        synchronized (POOLS) {
+            Deque<Workspace> pool = POOLS.get(key);
             if (pool != null && !pool.isEmpty()) {
                 return pool.pop();
             }
-            if (WORKSPACES.size() > 16 && pool == null) {
-                WORKSPACES.clear(); // a different network or batch size: drop the old pools
+            if (POOLS.size() > 16 && pool == null) {
+                POOLS.clear(); // a different network or batch size: drop the old pools
             }
         }
         return new Workspace(spec, capacity);
@@ -69,8 +83,8 @@ final class ExecutorCache {
 
     static void release(Workspace ws) {
         WorkspaceKey key = new WorkspaceKey(ws.spec(), ws.capacity());
-        synchronized (WORKSPACES) {
-            WORKSPACES.computeIfAbsent(key, k -> new ArrayDeque<>()).push(ws);
+        synchronized (POOLS) {
+            POOLS.computeIfAbsent(key, k -> new ArrayDeque<>()).push(ws);
         }
     }
 }

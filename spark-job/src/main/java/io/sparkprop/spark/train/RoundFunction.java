@@ -1,13 +1,11 @@
 package io.sparkprop.spark.train;
 
 import io.sparkprop.core.DataBlock;
-import io.sparkprop.core.EpochPlan;
-import io.sparkprop.core.GradientAccumulator;
+import io.sparkprop.core.LocalRound;
 import io.sparkprop.core.Network;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.Precision;
-import io.sparkprop.core.Workspace;
-import io.sparkprop.core.optim.GradientClipping;
+import io.sparkprop.core.StepRule;
 import io.sparkprop.core.optim.Optimizer;
 import io.sparkprop.core.optim.OptimizerState;
 import io.sparkprop.spark.config.OptimizerFactory;
@@ -17,20 +15,21 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * One local-SGD round on one partition, run by a Spark task: starting from the broadcast weights
- * and optimizer state, take the round's {@code k} consecutive steps of the epoch plan on this
- * partition's rows only (each step is the partition's slice of that global batch, the same rows
- * it would contribute in synchronous training), updating a private copy of the weights and the
- * optimizer after every step; return the final weights and state with the round's loss sums.
- *
- * <p>Each local step computes the mean gradient of its slice with L2 scaled by the partition's
- * share of all training rows ({@code λ · rows_p / rows}), so that {@code λ/m} per step means what
- * it means in synchronous training, clips it when clipping is on, and applies the optimizer at the
- * driver-supplied rate of that global step. A slice of zero total weight is skipped.
+ * One local-SGD round on one partition, run by a Spark task: the Spark adapter of the core's
+ * {@link LocalRound}. It reads the round's start (weights, then the optimizer's state slots) from
+ * the broadcast, restores a private copy of the optimizer from it, runs the round's {@code k}
+ * consecutive steps of the epoch plan on this partition's blocks (each step the partition's slice
+ * of that global batch, the same rows it would contribute in synchronous training) with L2 scaled
+ * by the partition's share of the rows ({@link LocalRound#partitionL2}) and the driver's rate for
+ * each global step, and returns the final weights and state with the round's loss sums as a
+ * {@link RoundResult}. The update itself is the core's {@link StepRule}; workspaces and
+ * permutations come from the executor's {@link ExecutorCache}.
  *
  * <p>The result depends on {@code (broadcast, seed, epoch, steps, partition)} only, never on the
  * task attempt, so a retried task returns the same bits. A non-finite loss or gradient stops the
- * partition's round and is reported, naming the partition and step.
+ * partition's round and is reported, naming the partition and step. The test hooks of
+ * {@link StepFunction} apply: a failure injected at the round's first global step, and a NaN
+ * injected into partition 0's sums of a named global step (before the mean).
  */
 final class RoundFunction implements OrderedTreeAggregate.PartitionFunction<DataBlock, RoundResult> {
 
@@ -91,58 +90,27 @@ final class RoundFunction implements OrderedTreeAggregate.PartitionFunction<Data
         optimizer.restore(new OptimizerState(optimizerKind, optimizerSteps, slots));
         List<DataBlock> own = new ArrayList<>(1);
         blocks.forEachRemaining(own::add);
+        List<int[]> orders = new ArrayList<>(own.size());
         long rows = 0;
         for (DataBlock block : own) {
+            orders.add(ExecutorCache.permutation(seed, epoch, partition, block.rows()));
             rows += block.rows();
         }
         Network network = new Network(spec, precision);
-        GradientAccumulator accumulator = new GradientAccumulator(spec.paramCount());
-        double[] grad = new double[spec.paramCount()];
-        double localL2 = l2 * ((double) rows / totalRows);
-        double objectiveSum = 0.0;
-        double weightSum = 0.0;
-        long count = 0;
+        StepRule rule = new StepRule(network, LocalRound.partitionL2(l2, rows, totalRows), clipNorm);
+        LocalRound.Result done = new LocalRound(network, rule, ExecutorCache.WORKSPACES).run(params, optimizer, own,
+                orders, firstStep, rates.length, stepsPerEpoch, (j, applied) -> rates[j], (j, sums) -> {
+                    if (StepFunction.nanRequested(partition, firstGlobalStep + j, firstGlobalStep + j + 1)) {
+                        sums.gradSum()[0] = Double.NaN;
+                    }
+                });
         String nonFinite = null;
-        for (int j = 0; j < rates.length && nonFinite == null; j++) {
-            int step = firstStep + j;
-            accumulator.reset();
-            for (DataBlock block : own) {
-                int n = block.rows();
-                int from = EpochPlan.sliceStart(step, n, stepsPerEpoch);
-                int to = EpochPlan.sliceStart(step + 1, n, stepsPerEpoch);
-                if (to == from) {
-                    continue;
-                }
-                int[] order = ExecutorCache.permutation(seed, epoch, partition, n);
-                Workspace ws = ExecutorCache.borrow(spec, EpochPlan.maxSlice(n, stepsPerEpoch));
-                try {
-                    accumulator.add(network, params, ws.gather(block, order, from, to));
-                } finally {
-                    ExecutorCache.release(ws);
-                }
-            }
-            if (!(accumulator.weightSum() > 0.0)) {
-                continue; // no rows of positive weight in this slice: nothing to learn from
-            }
-            if (StepFunction.nanRequested(partition, firstGlobalStep + j, firstGlobalStep + j + 1)) {
-                accumulator.gradSum()[0] = Double.NaN;
-            }
-            double objective = accumulator.mean(network, params, localL2, grad);
-            double norm = GradientClipping.stepNorm(grad, clipNorm);
-            if (!Double.isFinite(objective) || !Double.isFinite(norm)) {
-                nonFinite = String.format(Locale.ROOT, "Non-finite %s in partition %d at epoch %d step %d (global"
-                                + " step %d) of a local-SGD round: objective %s, gradient norm %s",
-                        Double.isFinite(objective) ? "gradient" : "loss", partition, epoch + 1, step + 1,
-                        firstGlobalStep + j, objective, norm);
-                break;
-            }
-            if (clipNorm > 0.0) {
-                GradientClipping.clipToNorm(grad, norm, clipNorm);
-            }
-            optimizer.step(params, grad, rates[j]);
-            objectiveSum += objective * accumulator.weightSum();
-            weightSum += accumulator.weightSum();
-            count += accumulator.count();
+        LocalRound.NonFinite stop = done.nonFinite();
+        if (stop != null) {
+            nonFinite = String.format(Locale.ROOT, "Non-finite %s in partition %d at epoch %d step %d (global"
+                            + " step %d) of a local-SGD round: objective %s, gradient norm %s", stop.quantity(),
+                    partition, epoch + 1, stop.step() + 1, firstGlobalStep + (stop.step() - firstStep),
+                    stop.objective(), stop.gradientNorm());
         }
         double[][] values = new double[initial.length][];
         values[0] = params;
@@ -150,6 +118,7 @@ final class RoundFunction implements OrderedTreeAggregate.PartitionFunction<Data
         for (int s = 0; s < state.slots().length; s++) {
             values[s + 1] = state.slots()[s];
         }
-        return new RoundResult(values, objectiveSum, weightSum, count, System.nanoTime() - begin, nonFinite);
+        return new RoundResult(values, done.objectiveSum(), done.weightSum(), done.count(),
+                System.nanoTime() - begin, nonFinite);
     }
 }

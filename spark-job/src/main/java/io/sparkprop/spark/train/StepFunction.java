@@ -3,11 +3,13 @@ package io.sparkprop.spark.train;
 import io.sparkprop.core.DataBlock;
 import io.sparkprop.core.EpochPlan;
 import io.sparkprop.core.GradientAccumulator;
+import io.sparkprop.core.LocalRound;
 import io.sparkprop.core.Network;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.Precision;
-import io.sparkprop.core.Workspace;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -15,7 +17,9 @@ import org.apache.spark.broadcast.Broadcast;
 /**
  * One training step on one partition, run by a Spark task: take this step's slice of the
  * partition's epoch permutation ({@link EpochPlan}), run the core's forward and backward passes
- * with the broadcast weights, and return the partition's {@code (gradient sum, loss sum, count)} with its compute time.
+ * with the broadcast weights ({@link LocalRound#addStep}), and return the partition's
+ * {@code (gradient sum, loss sum, count)} with its compute time. The driver applies the core's
+ * {@link io.sparkprop.core.StepRule} to the merged sums.
  *
  * <p>The closure is small: the broadcast handle, the spec and a few numbers. The batch depends on
  * {@code (seed, epoch, partition, step)} only, never on the task attempt, so a retried task
@@ -86,27 +90,15 @@ final class StepFunction implements OrderedTreeAggregate.PartitionFunction<DataB
     public TimedGradient apply(int partition, Iterator<DataBlock> blocks) {
         injectFailureIfAsked(partition, globalStep);
         long start = System.nanoTime();
-        GradientAccumulator accumulator = new GradientAccumulator(spec.paramCount());
-        Network network = new Network(spec, precision);
+        List<DataBlock> own = new ArrayList<>(1);
+        List<int[]> orders = new ArrayList<>(1);
         while (blocks.hasNext()) {
             DataBlock block = blocks.next();
-            int rows = block.rows();
-            if (rows == 0) {
-                continue;
-            }
-            int from = EpochPlan.sliceStart(step, rows, stepsPerEpoch);
-            int to = EpochPlan.sliceStart(step + 1, rows, stepsPerEpoch);
-            if (to == from) {
-                continue;
-            }
-            int[] order = ExecutorCache.permutation(seed, epoch, partition, rows);
-            Workspace ws = ExecutorCache.borrow(spec, EpochPlan.maxSlice(rows, stepsPerEpoch));
-            try {
-                accumulator.add(network, weights.value(), ws.gather(block, order, from, to));
-            } finally {
-                ExecutorCache.release(ws);
-            }
+            own.add(block);
+            orders.add(ExecutorCache.permutation(seed, epoch, partition, block.rows()));
         }
+        GradientAccumulator accumulator = LocalRound.addStep(new Network(spec, precision), weights.value(), own,
+                orders, step, stepsPerEpoch, ExecutorCache.WORKSPACES, new GradientAccumulator(spec.paramCount()));
         if (nanRequested(partition, globalStep, globalStep + 1)) {
             accumulator.gradSum()[0] = Double.NaN;
         }

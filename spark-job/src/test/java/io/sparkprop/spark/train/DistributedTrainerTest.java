@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkprop.core.DataBlock;
 import io.sparkprop.core.EpochPlan;
+import io.sparkprop.core.EvaluationSums;
 import io.sparkprop.core.GradientAccumulator;
 import io.sparkprop.core.LocalTrainer;
 import io.sparkprop.core.Network;
@@ -184,7 +185,7 @@ class DistributedTrainerTest {
             sse += diff * diff;
             sae += Math.abs(diff);
         }
-        EvalSums sums = DistributedTrainer.evaluate(sc, settings.spec(), blocks, params, "test");
+        EvaluationSums sums = DistributedTrainer.evaluate(sc, settings.spec(), blocks, params, "test");
         assertEquals(Math.sqrt(sse / 200), sums.rmse(), 1e-12);
         assertEquals(sae / 200, sums.mae(), 1e-12);
         assertEquals(0.5 * sse / 200, sums.meanLoss(), 1e-12);

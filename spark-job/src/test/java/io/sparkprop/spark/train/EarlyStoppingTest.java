@@ -15,6 +15,7 @@ import io.sparkprop.core.DataBlock;
 import io.sparkprop.spark.report.RunDirectory;
 import io.sparkprop.spark.checkpoint.CheckpointStore;
 import io.sparkprop.spark.checkpoint.StateFiles;
+import io.sparkprop.core.EvaluationSums;
 import io.sparkprop.spark.cli.TrainCommand;
 import io.sparkprop.spark.config.JobConfig;
 import io.sparkprop.spark.config.TrainingConfig;
@@ -76,7 +77,7 @@ class EarlyStoppingTest {
         }
         assertEquals(best, result.bestEpoch());
         // Evaluating the returned weights gives exactly the best epoch's validation loss.
-        EvalSums sums = DistributedTrainer.evaluate(sc, settings().spec(), validation, result.params(), "test");
+        EvaluationSums sums = DistributedTrainer.evaluate(sc, settings().spec(), validation, result.params(), "test");
         assertEquals(seen.get(best).valLoss(), sums.meanLoss());
     }
 

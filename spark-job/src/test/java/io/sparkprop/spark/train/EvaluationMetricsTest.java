@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkprop.core.Activation;
 import io.sparkprop.core.DataBlock;
+import io.sparkprop.core.EvaluationSums;
 import io.sparkprop.core.LayerSpec;
 import io.sparkprop.core.Loss;
 import io.sparkprop.core.NetworkSpec;
@@ -43,7 +44,7 @@ class EvaluationMetricsTest {
             x[3 * r + predicted[r]] = 1;
             y[3 * r + truth[r]] = 1;
         }
-        EvalSums sums = evaluate(spec, params, new DataBlock(6, 3, 3, x, y, weights));
+        EvaluationSums sums = evaluate(spec, params, new DataBlock(6, 3, 3, x, y, weights));
         // [true][predicted]: true 0 -> {1, 1, 0}; true 1 -> {1, 1, 0}; true 2 -> {0, 0, 3}
         assertArrayEquals(new double[] {1, 1, 0, 1, 1, 0, 0, 0, 3}, sums.confusion());
         assertEquals(5.0 / 7, sums.accuracy(), 1e-15);
@@ -73,7 +74,7 @@ class EvaluationMetricsTest {
         double[] params = {1, 0, 0, 1, 0, 0};
         double[] x = {1, -1, -1, 1, 1, 1};
         double[] y = {1, 0, 1, 1, 0, 1};
-        EvalSums sums = evaluate(spec, params, new DataBlock(3, 2, 2, x, y, null));
+        EvaluationSums sums = evaluate(spec, params, new DataBlock(3, 2, 2, x, y, null));
         // label 0: (pred 1, true 1) tp, (0, 1) fn, (1, 0) fp; label 1: tn, tp, tp. Layout {tn, fp, fn, tp}.
         assertArrayEquals(new double[] {0, 1, 1, 1, 1, 0, 0, 2}, sums.confusion());
         assertArrayEquals(new double[] {0.5, 0.5, 0.5, 2}, sums.perClass()[0], 1e-15);
@@ -92,7 +93,7 @@ class EvaluationMetricsTest {
         // 1 -> 1 identity with w = 1, b = 0.5: predictions x + 0.5 = 0.5, 1.5, 2.5, 3.5 for targets
         // 0, 1, 3, 2. Residuals 0.5, 0.5, -0.5, 1.5: SS_res = 3; mean 1.5: SS_tot = 5; R² = 0.4.
         NetworkSpec spec = new NetworkSpec(List.of(new LayerSpec(1, 1, Activation.IDENTITY)), Loss.MSE);
-        EvalSums sums = evaluate(spec, new double[] {1, 0.5},
+        EvaluationSums sums = evaluate(spec, new double[] {1, 0.5},
                 new DataBlock(4, 1, 1, new double[] {0, 1, 2, 3}, new double[] {0, 1, 3, 2}, null));
         assertEquals(0.4, sums.r2(), 1e-14);
         assertEquals(Math.sqrt(3.0 / 4), sums.rmse(), 1e-14);
@@ -104,7 +105,7 @@ class EvaluationMetricsTest {
         assertTrue(metrics.toText().contains("R² 0.4000"), metrics.toText());
     }
 
-    private static EvalSums evaluate(NetworkSpec spec, double[] params, DataBlock data) {
+    private static EvaluationSums evaluate(NetworkSpec spec, double[] params, DataBlock data) {
         return DistributedTrainer.evaluate(sc(), spec, cache(sc(), split(data, 2)), params, "metrics test");
     }
 }

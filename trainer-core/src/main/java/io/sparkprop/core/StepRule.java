@@ -1,0 +1,174 @@
+package io.sparkprop.core;
+
+import io.sparkprop.core.optim.GradientClipping;
+import io.sparkprop.core.optim.Optimizer;
+
+/**
+ * The update of one mini-batch step, written once for every trainer: from a batch's accumulated
+ * sums to changed parameters. {@link LocalTrainer}, each partition's local-SGD round
+ * ({@link LocalRound}) and the distributed trainer's synchronous step (on the sums merged from
+ * every partition) all call {@link #apply}; none of them repeats the rule.
+ *
+ * <p>The maths, for a batch of {@code m = Σ w_i} total sample weight, with weights {@code W}
+ * (biases excluded from the penalty), parameters {@code θ (paramCount)}, L2 strength {@code λ} and
+ * clip norm {@code c}:
+ * <ol>
+ *   <li>Mean with L2 ({@link GradientAccumulator#mean}): objective
+ *       {@code J = (Σ w_i L_i + λ/2 Σ W²) / m}, i.e. the mean loss plus {@code λ/(2m) Σ W²}, and
+ *       gradient {@code g = (Σ w_i ∇L_i + λ W) / m}.</li>
+ *   <li>Finiteness check: if {@code J} or {@code ‖g‖₂} is NaN or infinite, stop here with
+ *       {@link Outcome#NON_FINITE}; parameters and optimizer are untouched, and the caller decides
+ *       (fail, skip, roll back) and words the message from {@link #objective()},
+ *       {@link #gradientNorm()} and {@link #nonFiniteQuantity()}.</li>
+ *   <li>Clipping by global L2 norm (Pascanu, Mikolov and Bengio, "On the difficulty of training
+ *       recurrent neural networks", ICML 2013), when {@code c > 0}: if {@code ‖g‖₂ > c} then
+ *       {@code g <- g · c / ‖g‖₂}, over the whole flat array ({@link GradientClipping}).</li>
+ *   <li>The optimizer's step at the given rate {@code η}: {@code θ <- step(θ, g, η)}
+ *       ({@link Optimizer#step}).</li>
+ * </ol>
+ * A batch of zero total weight (no rows, or every weight 0) has no mean: it is
+ * {@link Outcome#NOTHING_TO_LEARN} and changes nothing. The check uses the norm the clipping needs
+ * ({@link GradientClipping#stepNorm}: exact when clipping, a faster four-lane sum otherwise), so
+ * checking and clipping take one pass over the gradient between them.
+ *
+ * <p>Lifecycle: construct once per training run (or per Spark task) with the network, {@code λ}
+ * and {@code c}; it allocates its gradient buffer {@code (paramCount)} then, and
+ * {@link #apply} allocates nothing. After each {@code apply}, {@link #objective()},
+ * {@link #gradientNorm()} and {@link #weightSum()} describe that step until the next one. Not
+ * thread-safe: one rule per thread.
+ */
+public final class StepRule {
+
+    /** What {@link #apply} did with a batch. */
+    public enum Outcome {
+        /** The optimizer stepped; {@link #objective()} and {@link #weightSum()} describe the batch. */
+        APPLIED,
+        /** The batch's total weight is not positive: no mean exists, nothing was changed. */
+        NOTHING_TO_LEARN,
+        /**
+         * The objective or the gradient's norm is NaN or infinite; parameters, optimizer and sums
+         * are untouched.
+         */
+        NON_FINITE
+    }
+
+    private final Network network;
+    private final double l2;
+    private final double clipNorm;
+    /** The batch's mean gradient {@code (paramCount)}, clipped when clipping is on; OVERWRITTEN each step. */
+    private final double[] grad;
+    private double objective = Double.NaN;
+    private double gradientNorm = Double.NaN;
+    private double weightSum;
+
+    /**
+     * A rule for {@code network}'s parameters.
+     *
+     * @param network  the network whose spec lays out the parameters (its precision does not matter
+     *                 here: the rule's arithmetic is all in double)
+     * @param l2       L2 strength {@code λ}, finite and {@code >= 0}; 0 for none
+     * @param clipNorm maximum global L2 norm {@code c} of the gradient, finite and {@code >= 0}; 0 for no clipping
+     * @throws IllegalArgumentException naming the bad value
+     */
+    public StepRule(Network network, double l2, double clipNorm) {
+        if (network == null) {
+            throw new IllegalArgumentException("Network must be given but got null");
+        }
+        if (!(l2 >= 0.0 && l2 < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("L2 strength must be finite and >= 0 but got " + l2);
+        }
+        if (!(clipNorm >= 0.0 && clipNorm < Double.POSITIVE_INFINITY)) {
+            throw new IllegalArgumentException("Clip norm must be finite and >= 0 (0 = off) but got " + clipNorm);
+        }
+        this.network = network;
+        this.l2 = l2;
+        this.clipNorm = clipNorm;
+        this.grad = new double[network.spec().paramCount()];
+    }
+
+    /**
+     * Whether {@code sums} hold something to learn from: a positive total weight. The one test of
+     * "nothing to learn", shared with callers that must know it before {@link #apply}.
+     */
+    public static boolean hasWeight(GradientAccumulator sums) {
+        return sums.weightSum() > 0.0;
+    }
+
+    /**
+     * Applies the rule (class comment) to the batch summed in {@code sums}.
+     * {@code params (paramCount)} is OVERWRITTEN when the outcome is {@link Outcome#APPLIED} and
+     * untouched otherwise, as is {@code optimizer}'s state; {@code sums} is read only.
+     *
+     * @param learningRate the step size {@code η}, finite and {@code >= 0} (checked by the optimizer)
+     * @throws IllegalArgumentException when {@code params} or {@code sums} do not have the network's
+     *                                  parameter count
+     */
+    public Outcome apply(GradientAccumulator sums, double[] params, Optimizer optimizer, double learningRate) {
+        if (params.length != grad.length) {
+            throw new IllegalArgumentException("Network " + network.spec() + " expects " + grad.length
+                    + " parameters but got " + params.length);
+        }
+        weightSum = sums.weightSum();
+        if (!hasWeight(sums)) {
+            objective = Double.NaN;
+            gradientNorm = Double.NaN;
+            return Outcome.NOTHING_TO_LEARN; // every row of this batch has weight 0
+        }
+        objective = sums.mean(network, params, l2, grad);
+        gradientNorm = GradientClipping.stepNorm(grad, clipNorm);
+        if (!Double.isFinite(objective) || !Double.isFinite(gradientNorm)) {
+            return Outcome.NON_FINITE;
+        }
+        if (clipNorm > 0.0) {
+            GradientClipping.clipToNorm(grad, gradientNorm, clipNorm);
+        }
+        optimizer.step(params, grad, learningRate);
+        return Outcome.APPLIED;
+    }
+
+    /**
+     * The last step's objective {@code J} (mean loss plus L2 penalty, per unit of sample weight);
+     * NaN after {@link Outcome#NOTHING_TO_LEARN}.
+     */
+    public double objective() {
+        return objective;
+    }
+
+    /**
+     * The last step's gradient norm {@code ‖g‖₂} before clipping (exact when clipping is on, else
+     * the four-lane sum, which may differ in the last bits: for messages, not arithmetic); NaN
+     * after {@link Outcome#NOTHING_TO_LEARN}.
+     */
+    public double gradientNorm() {
+        return gradientNorm;
+    }
+
+    /** The last batch's total sample weight {@code m} (its row count when unweighted). */
+    public double weightSum() {
+        return weightSum;
+    }
+
+    /**
+     * After {@link Outcome#NON_FINITE}: {@code "loss"} when the objective is not finite, else
+     * {@code "gradient"}, the word the trainers' messages use.
+     */
+    public String nonFiniteQuantity() {
+        return Double.isFinite(objective) ? "gradient" : "loss";
+    }
+
+    /**
+     * The last step's mean gradient {@code (paramCount)} as handed to the optimizer (clipped when
+     * clipping is on); live, read only, OVERWRITTEN by the next {@link #apply}.
+     */
+    public double[] gradient() {
+        return grad;
+    }
+
+    public double l2() {
+        return l2;
+    }
+
+    public double clipNorm() {
+        return clipNorm;
+    }
+}
