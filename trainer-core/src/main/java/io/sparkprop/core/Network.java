@@ -1,6 +1,6 @@
 package io.sparkprop.core;
 
-import dev.ludovic.netlib.blas.BLAS;
+import java.util.Arrays;
 
 /**
  * The computing side of a {@link NetworkSpec}: batched forward and backward passes over the rows
@@ -15,7 +15,11 @@ import dev.ludovic.netlib.blas.BLAS;
  *              ∇W_k += Gᵀ H_{k-1} ;  ∇b_k += Gᵀ 1 ;  G <- G W_k   (∂J/∂H_{k-1})
  * </pre>
  * which is the seeds' {@code g <- g ⊙ f'(a); ∇W = g hᵀ; ∇b = g; g <- Wᵀ g} for all rows at once.
- * The three matrix products go to BLAS {@code dgemm}.
+ *
+ * <p>Each pass is one loop over the layers. Its three matrix products per layer,
+ * {@link #affineForward}, {@link #weightGradient} and {@link #inputGradient}, each decide how they
+ * are computed: BLAS {@code dgemm} in {@link Precision#FLOAT64}, {@code sgemm} on float copies in
+ * {@link Precision#FLOAT32}, and from the nonzeros for a sparse input's first layer.
  */
 public final class Network {
 
@@ -60,32 +64,17 @@ public final class Network {
             return;
         }
         if (precision == Precision.FLOAT32) {
-            forward32(params, ws);
-            return;
+            floatCopies(params, ws);
         }
-        BLAS blas = Blas.get();
-        double[] hPrev = ws.x;
-        for (int k = 0; k < spec.numLayers(); k++) {
+        int last = spec.numLayers() - 1;
+        for (int k = 0; k <= last; k++) {
             LayerSpec layer = spec.layer(k);
-            int numIn = layer.numIn();
-            int numOut = layer.numOut();
-            int bOff = spec.biasOffset(k);
-            double[] a = ws.a[k];
-            if (k == 0 && ws.sparse) {
-                sparseForward(params, ws, a);
-                layer.activation().forward(a, ws.h[k], n, numOut);
-                hPrev = ws.h[k];
-                continue;
+            affineForward(k, params, ws);
+            layer.activation().forward(ws.a[k], ws.h[k], n, layer.numOut());
+            if (precision == Precision.FLOAT32 && k < last) {
+                // The next layer's products read h_k rounded to float.
+                toFloat(ws.h[k], 0, ws.floats().h[k], 0, n * layer.numOut());
             }
-            for (int r = 0; r < n; r++) {
-                System.arraycopy(params, bOff, a, r * numOut, numOut);
-            }
-            // hPrev (n, numIn), w (numOut, numIn), a (n, numOut): a += hPrev wᵀ.
-            // Column-major: aᵀ (numOut, n) = op_T(w as (numIn, numOut)) · hPrevᵀ (numIn, n).
-            blas.dgemm("T", "N", numOut, n, numIn, 1.0, params, spec.weightOffset(k), numIn,
-                    hPrev, 0, numIn, 1.0, a, 0, numOut);
-            layer.activation().forward(a, ws.h[k], n, numOut);
-            hPrev = ws.h[k];
         }
     }
 
@@ -143,7 +132,7 @@ public final class Network {
                     + gradOutput.length);
         }
         if (precision == Precision.FLOAT32) {
-            // The products use the float copy forward32 made; refresh it in case params differ.
+            // The products use the float copy forward made; refresh it in case params differ.
             toFloat(params, 0, ws.floats().weights, 0, params.length);
         }
         System.arraycopy(gradOutput, 0, ws.gradA, 0, n * width);
@@ -168,37 +157,23 @@ public final class Network {
         if (n == 0) {
             return;
         }
-        if (precision == Precision.FLOAT32) {
-            backpropagate32(params, ws, deltaTop, gradSum, gradInput);
-            return;
-        }
-        BLAS blas = Blas.get();
         double[] delta = deltaTop;
         double[] spare = delta == ws.gradA ? ws.gradB : ws.gradA;
         for (int k = spec.numLayers() - 1; k >= 0; k--) {
             LayerSpec layer = spec.layer(k);
-            int numIn = layer.numIn();
-            int numOut = layer.numOut();
-            if (k == 0 && ws.sparse) {
-                sparseWeightGradient(ws, delta, gradSum);
-            } else {
-                double[] hPrev = k == 0 ? ws.x : ws.h[k - 1];
-                // delta (n, numOut), hPrev (n, numIn), ∇W (numOut, numIn): ∇W += deltaᵀ hPrev.
-                // Column-major: ∇Wᵀ (numIn, numOut) += hPrevᵀ (numIn, n) · op_T(deltaᵀ as (numOut, n)).
-                blas.dgemm("N", "T", numIn, numOut, n, 1.0, hPrev, 0, numIn, delta, 0, numOut,
-                        1.0, gradSum, spec.weightOffset(k), numIn);
+            if (floatProducts(k, ws)) {
+                // Both of this layer's products read delta rounded to float.
+                toFloat(delta, 0, ws.floats().delta, 0, n * layer.numOut());
             }
-            addBiasGradient(delta, n, numOut, gradSum, spec.biasOffset(k));
+            weightGradient(k, ws, delta, gradSum);
+            addBiasGradient(delta, n, layer.numOut(), gradSum, spec.biasOffset(k));
             if (k == 0 && gradInput == null) {
                 break;
             }
             double[] gradIn = k == 0 ? gradInput : spare;
-            // delta (n, numOut), w (numOut, numIn), gradIn (n, numIn): gradIn = delta w.
-            // Column-major: gradInᵀ (numIn, n) = (w as (numIn, numOut)) · deltaᵀ (numOut, n).
-            blas.dgemm("N", "N", numIn, n, numOut, 1.0, params, spec.weightOffset(k), numIn,
-                    delta, 0, numOut, 0.0, gradIn, 0, numIn);
+            inputGradient(k, params, ws, delta, gradIn);
             if (k > 0) {
-                spec.layer(k - 1).activation().backward(ws.a[k - 1], ws.h[k - 1], gradIn, n, numIn);
+                spec.layer(k - 1).activation().backward(ws.a[k - 1], ws.h[k - 1], gradIn, n, layer.numIn());
                 spare = delta;
                 delta = gradIn;
             }
@@ -206,111 +181,127 @@ public final class Network {
     }
 
     /**
-     * {@link #forward} with single-precision products: the weights and the input are rounded to
-     * float, each layer's product {@code H_{k-1} W_kᵀ} is an {@code sgemm}, widened to double before
-     * the (double) bias and activation; a hidden layer's output is rounded to float for the next
-     * product. The double {@code a} and {@code h} buffers end as in {@link Precision#FLOAT64}.
+     * Whether layer {@code k}'s products run in {@code sgemm}: in {@link Precision#FLOAT32}, except
+     * a sparse input's first layer, which works from the nonzeros in double.
      */
-    private void forward32(double[] params, Workspace ws) {
+    private boolean floatProducts(int k, Workspace ws) {
+        return precision == Precision.FLOAT32 && !(k == 0 && ws.sparse);
+    }
+
+    /**
+     * {@link Precision#FLOAT32}'s float copies of what the products read: the weights (all but a
+     * sparse input's first layer, which is used in double) and a dense input. Products in float are
+     * widened to double before the (double) bias, activation and gradient sums.
+     */
+    private void floatCopies(double[] params, Workspace ws) {
         Workspace.Floats f = ws.floats();
-        int n = ws.rows;
-        // A sparse input's first layer runs in double from the nonzeros: its weights need no float copy.
         int firstConverted = ws.sparse ? (spec.numLayers() > 1 ? spec.weightOffset(1) : params.length) : 0;
         toFloat(params, firstConverted, f.weights, firstConverted, params.length - firstConverted);
-        float[] hPrev = null;
         if (!ws.sparse) {
-            hPrev = f.x(n * spec.inputSize());
-            toFloat(ws.x, 0, hPrev, 0, n * spec.inputSize());
+            int size = ws.rows * spec.inputSize();
+            toFloat(ws.x, 0, f.x(size), 0, size);
         }
-        BLAS blas = Blas.get();
-        int last = spec.numLayers() - 1;
-        for (int k = 0; k <= last; k++) {
-            LayerSpec layer = spec.layer(k);
-            int numIn = layer.numIn();
-            int numOut = layer.numOut();
-            int bOff = spec.biasOffset(k);
-            if (k == 0 && ws.sparse) {
-                sparseForward(params, ws, ws.a[0]);
-                layer.activation().forward(ws.a[0], ws.h[0], n, numOut);
-                if (k < last) {
-                    toFloat(ws.h[0], 0, f.h[0], 0, n * numOut);
-                    hPrev = f.h[0];
-                }
-                continue;
+    }
+
+    /** Layer {@code k}'s input {@code H_{k-1}} in double: the input {@code x} or {@code h_{k-1}}. */
+    private static double[] input(int k, Workspace ws) {
+        return k == 0 ? ws.x : ws.h[k - 1];
+    }
+
+    /** Layer {@code k}'s input {@code H_{k-1}} rounded to float ({@link #floatCopies}, {@link #forward}). */
+    private static float[] floatInput(int k, Workspace ws) {
+        return k == 0 ? ws.floats().x(0) : ws.floats().h[k - 1];
+    }
+
+    /**
+     * Layer {@code k}'s pre-activation {@code A_k = H_{k-1} W_kᵀ + 1 b_kᵀ}, OVERWRITING
+     * {@code ws.a[k]}: a {@code dgemm} onto the broadcast biases, an {@code sgemm} widened and added
+     * to them, or from a sparse input's nonzeros.
+     */
+    private void affineForward(int k, double[] params, Workspace ws) {
+        double[] a = ws.a[k];
+        if (k == 0 && ws.sparse) {
+            sparseForward(params, ws, a);
+            return;
+        }
+        int n = ws.rows;
+        int numIn = spec.layer(k).numIn();
+        int numOut = spec.layer(k).numOut();
+        int bOff = spec.biasOffset(k);
+        // hPrev (n, numIn), w (numOut, numIn), a (n, numOut): a = 1 bᵀ + hPrev wᵀ.
+        // Column-major: aᵀ (numOut, n) = op_T(w as (numIn, numOut)) · hPrevᵀ (numIn, n).
+        if (precision == Precision.FLOAT64) {
+            for (int r = 0; r < n; r++) {
+                System.arraycopy(params, bOff, a, r * numOut, numOut);
             }
-            // As in forward: product (n, numOut) = hPrev (n, numIn) wᵀ, column-major as (numOut, n).
+            Blas.get().dgemm("T", "N", numOut, n, numIn, 1.0, params, spec.weightOffset(k), numIn,
+                    input(k, ws), 0, numIn, 1.0, a, 0, numOut);
+        } else {
+            Workspace.Floats f = ws.floats();
             float[] product = f.product(n * numOut);
-            blas.sgemm("T", "N", numOut, n, numIn, 1.0f, f.weights, spec.weightOffset(k), numIn,
-                    hPrev, 0, numIn, 0.0f, product, 0, numOut);
-            double[] a = ws.a[k];
+            Blas.get().sgemm("T", "N", numOut, n, numIn, 1.0f, f.weights, spec.weightOffset(k), numIn,
+                    floatInput(k, ws), 0, numIn, 0.0f, product, 0, numOut);
             for (int r = 0; r < n; r++) {
                 int off = r * numOut;
                 for (int j = 0; j < numOut; j++) {
                     a[off + j] = params[bOff + j] + product[off + j];
                 }
             }
-            layer.activation().forward(a, ws.h[k], n, numOut);
-            if (k < last) {
-                toFloat(ws.h[k], 0, f.h[k], 0, n * numOut);
-                hPrev = f.h[k];
+        }
+    }
+
+    /**
+     * {@code ∇W_k += deltaᵀ H_{k-1}} into {@code gradSum}: a {@code dgemm} accumulating in place,
+     * an {@code sgemm} (of the float delta) widened and added, or from a sparse input's nonzeros.
+     */
+    private void weightGradient(int k, Workspace ws, double[] delta, double[] gradSum) {
+        if (k == 0 && ws.sparse) {
+            sparseWeightGradient(ws, delta, gradSum);
+            return;
+        }
+        int n = ws.rows;
+        int numIn = spec.layer(k).numIn();
+        int numOut = spec.layer(k).numOut();
+        int wOff = spec.weightOffset(k);
+        // delta (n, numOut), hPrev (n, numIn), ∇W (numOut, numIn): ∇W += deltaᵀ hPrev.
+        // Column-major: ∇Wᵀ (numIn, numOut) += hPrevᵀ (numIn, n) · op_T(deltaᵀ as (numOut, n)).
+        if (precision == Precision.FLOAT64) {
+            Blas.get().dgemm("N", "T", numIn, numOut, n, 1.0, input(k, ws), 0, numIn, delta, 0, numOut,
+                    1.0, gradSum, wOff, numIn);
+        } else {
+            Workspace.Floats f = ws.floats();
+            int size = numIn * numOut;
+            float[] gradW = f.gradW(size);
+            Blas.get().sgemm("N", "T", numIn, numOut, n, 1.0f, floatInput(k, ws), 0, numIn, f.delta, 0, numOut,
+                    0.0f, gradW, 0, numIn);
+            for (int i = 0; i < size; i++) {
+                gradSum[wOff + i] += gradW[i];
             }
         }
     }
 
     /**
-     * The backward pass with single-precision products, after {@link #forward32} (whose float
-     * weights and activations it reuses): each layer's delta is rounded to float; {@code ∇W_k} is
-     * an {@code sgemm} added into the double {@code gradSum}; {@code ∂J/∂H_{k-1}} an {@code sgemm}
-     * widened to double before the activation's derivative. Bias gradients sum the double deltas.
+     * {@code gradIn = delta W_k}, that is {@code ∂J/∂H_{k-1}} {@code (n, numIn)}, OVERWRITTEN: a
+     * {@code dgemm}, or an {@code sgemm} (of the float delta) widened. A sparse input's first layer
+     * has no float weights, so its {@code ∂J/∂x} is a {@code dgemm} in either precision.
      */
-    private void backpropagate32(double[] params, Workspace ws, double[] deltaTop, double[] gradSum,
-                                 double[] gradInput) {
-        Workspace.Floats f = ws.floats();
+    private void inputGradient(int k, double[] params, Workspace ws, double[] delta, double[] gradIn) {
         int n = ws.rows;
-        BLAS blas = Blas.get();
-        double[] delta = deltaTop;
-        double[] spare = delta == ws.gradA ? ws.gradB : ws.gradA;
-        for (int k = spec.numLayers() - 1; k >= 0; k--) {
-            LayerSpec layer = spec.layer(k);
-            int numIn = layer.numIn();
-            int numOut = layer.numOut();
-            int wOff = spec.weightOffset(k);
-            if (k == 0 && ws.sparse) {
-                sparseWeightGradient(ws, delta, gradSum);
-            } else {
-                float[] hPrev = k == 0 ? f.x(0) : f.h[k - 1];
-                toFloat(delta, 0, f.delta, 0, n * numOut);
-                int size = numIn * numOut;
-                float[] gradW = f.gradW(size);
-                // As in backpropagate: ∇Wᵀ (numIn, numOut) = hPrevᵀ (numIn, n) · op_T(deltaᵀ).
-                blas.sgemm("N", "T", numIn, numOut, n, 1.0f, hPrev, 0, numIn, f.delta, 0, numOut,
-                        0.0f, gradW, 0, numIn);
-                for (int i = 0; i < size; i++) {
-                    gradSum[wOff + i] += gradW[i];
-                }
-            }
-            addBiasGradient(delta, n, numOut, gradSum, spec.biasOffset(k));
-            if (k == 0 && gradInput == null) {
-                break;
-            }
-            double[] gradIn = k == 0 ? gradInput : spare;
-            if (k == 0 && ws.sparse) {
-                // The first layer's weights have no float copy here: ∂J/∂x in double.
-                blas.dgemm("N", "N", numIn, n, numOut, 1.0, params, wOff, numIn, delta, 0, numOut,
-                        0.0, gradIn, 0, numIn);
-                break;
-            }
+        int numIn = spec.layer(k).numIn();
+        int numOut = spec.layer(k).numOut();
+        int wOff = spec.weightOffset(k);
+        // delta (n, numOut), w (numOut, numIn), gradIn (n, numIn): gradIn = delta w.
+        // Column-major: gradInᵀ (numIn, n) = (w as (numIn, numOut)) · deltaᵀ (numOut, n).
+        if (!floatProducts(k, ws)) {
+            Blas.get().dgemm("N", "N", numIn, n, numOut, 1.0, params, wOff, numIn, delta, 0, numOut,
+                    0.0, gradIn, 0, numIn);
+        } else {
+            Workspace.Floats f = ws.floats();
             float[] product = f.product(n * numIn);
-            // gradInᵀ (numIn, n) = (w as (numIn, numOut)) · deltaᵀ (numOut, n).
-            blas.sgemm("N", "N", numIn, n, numOut, 1.0f, f.weights, wOff, numIn, f.delta, 0, numOut,
+            Blas.get().sgemm("N", "N", numIn, n, numOut, 1.0f, f.weights, wOff, numIn, f.delta, 0, numOut,
                     0.0f, product, 0, numIn);
             for (int i = 0; i < n * numIn; i++) {
                 gradIn[i] = product[i];
-            }
-            if (k > 0) {
-                spec.layer(k - 1).activation().backward(ws.a[k - 1], ws.h[k - 1], gradIn, n, numIn);
-                spare = delta;
-                delta = gradIn;
             }
         }
     }
@@ -366,7 +357,7 @@ public final class Network {
         // delta (n, numOut); g (unique, numOut) = Σ_r value · delta[r] per nonzero; then
         // ∇W (numOut, numIn) row-major += gᵀ at the batch's columns.
         double[] g = ws.xGrad;
-        java.util.Arrays.fill(g, 0, unique * numOut, 0.0);
+        Arrays.fill(g, 0, unique * numOut, 0.0);
         int[] start = ws.xStart;
         int[] slot = ws.xSlot;
         double[] values = ws.xValues;
