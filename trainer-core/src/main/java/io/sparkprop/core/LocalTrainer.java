@@ -63,10 +63,18 @@ public final class LocalTrainer {
     /** A trainer whose matrix products run in {@code precision} ({@link Precision}). */
     public LocalTrainer(NetworkSpec spec, Settings settings, Optimizer optimizer, LearningRateSchedule schedule,
                         Precision precision) {
-        if (settings == null || optimizer == null || schedule == null) {
-            throw new IllegalArgumentException("Settings, optimizer and schedule must all be given");
+        this(new Network(spec, precision), settings, optimizer, schedule);
+    }
+
+    /**
+     * A trainer of {@code network}: its precision, and its {@link Dropout}, whose masks at epoch
+     * {@code e}, step {@code s} come from the key {@code (settings.seed(), e, s, partition 0)}.
+     */
+    public LocalTrainer(Network network, Settings settings, Optimizer optimizer, LearningRateSchedule schedule) {
+        if (network == null || settings == null || optimizer == null || schedule == null) {
+            throw new IllegalArgumentException("Network, settings, optimizer and schedule must all be given");
         }
-        this.network = new Network(spec, precision);
+        this.network = network;
         this.settings = settings;
         this.optimizer = optimizer;
         this.schedule = schedule;
@@ -102,7 +110,8 @@ public final class LocalTrainer {
             for (int step = 0; step < steps; step++) {
                 int from = EpochPlan.sliceStart(step, rows, steps);
                 int to = EpochPlan.sliceStart(step + 1, rows, steps);
-                accumulator.reset().add(network, params, ws.gather(data, order, from, to));
+                accumulator.reset().add(network, params,
+                        ws.gather(data, order, from, to).setDropoutKey(settings.seed(), epoch, step, 0));
                 if (!(accumulator.weightSum() > 0.0)) {
                     continue; // every row of this batch has weight 0: nothing to learn from
                 }

@@ -20,31 +20,61 @@ import java.util.Arrays;
  * {@link #affineForward}, {@link #weightGradient} and {@link #inputGradient}, each decide how they
  * are computed: BLAS {@code dgemm} in {@link Precision#FLOAT64}, {@code sgemm} on float copies in
  * {@link Precision#FLOAT32}, and from the nonzeros for a sparse input's first layer.
+ *
+ * <p>With {@link Dropout} rates, the training pass ({@link #lossAndGradient}) replaces each hidden
+ * output {@code H_k} by {@code H̃_k = H_k ⊙ M_k} as the next layer's input, and multiplies
+ * {@code ∂J/∂H̃_k} by {@code M_k} on the way back; every other pass computes without dropout.
  */
 public final class Network {
 
     private final NetworkSpec spec;
     private final Precision precision;
+    private final Dropout dropout;
+    /** Each layer's dropout rate (the output layer's is 0). */
+    private final double[] rates;
+    /** {@code o_k = Σ_{i<k} numOut_i}: where layer {@code k}'s units start among the hidden units. */
+    private final long[] unitOffsets;
 
-    /** A network computing in double precision throughout. */
+    /** A network computing in double precision throughout, without dropout. */
     public Network(NetworkSpec spec) {
         this(spec, Precision.FLOAT64);
     }
 
-    /** A network whose matrix products run in {@code precision}. */
+    /** A network whose matrix products run in {@code precision}, without dropout. */
     public Network(NetworkSpec spec, Precision precision) {
+        this(spec, precision, Dropout.none());
+    }
+
+    /**
+     * A network whose matrix products run in {@code precision} and whose training pass drops hidden
+     * units at {@code dropout}'s rates (for {@code spec}'s hidden layers, or {@link Dropout#none()}).
+     */
+    public Network(NetworkSpec spec, Precision precision, Dropout dropout) {
         if (spec == null) {
             throw new IllegalArgumentException("Network spec must be given but got null");
         }
         if (precision == null) {
             throw new IllegalArgumentException("Precision must be given but got null");
         }
+        if (dropout == null) {
+            throw new IllegalArgumentException("Dropout must be given (Dropout.none() for none) but got null");
+        }
         this.spec = spec;
         this.precision = precision;
+        this.dropout = dropout;
+        this.rates = dropout.layerRates(spec);
+        this.unitOffsets = new long[spec.numLayers()];
+        for (int k = 1; k < spec.numLayers(); k++) {
+            unitOffsets[k] = unitOffsets[k - 1] + spec.layer(k - 1).numOut();
+        }
     }
 
     public Precision precision() {
         return precision;
+    }
+
+    public Dropout dropout() {
+        return dropout;
     }
 
     public NetworkSpec spec() {
@@ -52,13 +82,27 @@ public final class Network {
     }
 
     /**
-     * Runs the forward pass over the workspace's current rows. {@code params (paramCount)} is read;
-     * the workspace's {@code a} and {@code h} buffers are OVERWRITTEN; the output is
-     * {@link Workspace#output()}.
+     * Runs the forward pass over the workspace's current rows, without dropout (for prediction and
+     * evaluation). {@code params (paramCount)} is read; the workspace's {@code a} and {@code h}
+     * buffers are OVERWRITTEN; the output is {@link Workspace#output()}.
      */
     public void forward(double[] params, Workspace ws) {
+        forward(params, ws, false);
+    }
+
+    /**
+     * The forward pass; {@code training} applies the dropout masks of the workspace's key, drawn
+     * into its mask buffers, and makes the next backward pass apply them too.
+     */
+    private void forward(double[] params, Workspace ws, boolean training) {
         checkParams(params);
         checkWorkspace(ws);
+        ws.masked = training && dropout.isActive();
+        if (ws.masked && !ws.dropoutKeySet) {
+            throw new IllegalStateException("Network " + spec + " trains with " + dropout + " but the workspace has"
+                    + " no dropout key for its batch; call Workspace.setDropoutKey(seed, epoch, step, partition)"
+                    + " after gather or load");
+        }
         int n = ws.rows;
         if (n == 0) {
             return;
@@ -71,22 +115,27 @@ public final class Network {
             LayerSpec layer = spec.layer(k);
             affineForward(k, params, ws);
             layer.activation().forward(ws.a[k], ws.h[k], n, layer.numOut());
+            if (k < last && dropped(k, ws)) {
+                dropoutForward(k, ws);
+            }
             if (precision == Precision.FLOAT32 && k < last) {
-                // The next layer's products read h_k rounded to float.
-                toFloat(ws.h[k], 0, ws.floats().h[k], 0, n * layer.numOut());
+                // The next layer's products read its input rounded to float.
+                toFloat(input(k + 1, ws), 0, ws.floats().h[k], 0, n * layer.numOut());
             }
         }
     }
 
     /**
-     * Forward and backward pass with the spec's loss over the workspace's current rows.
+     * Forward and backward pass with the spec's loss over the workspace's current rows: the training
+     * pass, the only one that applies {@link Dropout} (with the workspace's
+     * {@linkplain Workspace#setDropoutKey key}, which it then requires).
      *
      * <p>{@code gradSum (paramCount)} ACCUMULATES {@code Σ_i w_i ∇_θ L_i} (no division, no L2: the
      * driver divides once after summing every partition). Returns the loss sum
      * {@code Σ_i w_i L_i}. Workspace buffers are OVERWRITTEN.
      */
     public double lossAndGradient(double[] params, Workspace ws, double[] gradSum) {
-        forward(params, ws);
+        forward(params, ws, true);
         int n = ws.rows;
         if (n == 0) {
             return 0.0;
@@ -101,10 +150,22 @@ public final class Network {
 
     /**
      * The summed loss {@code Σ_i w_i L_i} of the workspace's current rows, forward pass only (no
-     * gradient). Workspace buffers are OVERWRITTEN.
+     * gradient, no dropout). Workspace buffers are OVERWRITTEN.
      */
     public double loss(double[] params, Workspace ws) {
-        forward(params, ws);
+        return loss(params, ws, false);
+    }
+
+    /**
+     * The loss {@link #lossAndGradient} returns, without the gradient: with the dropout masks of
+     * the workspace's key. For {@link GradientCheck}'s fixed-mask check.
+     */
+    double trainingLoss(double[] params, Workspace ws) {
+        return loss(params, ws, true);
+    }
+
+    private double loss(double[] params, Workspace ws, boolean training) {
+        forward(params, ws, training);
         int n = ws.rows;
         if (n == 0) {
             return 0.0;
@@ -119,7 +180,8 @@ public final class Network {
      * {@code (rows, outputSize)} of the output {@code ŷ = H_l}, after {@link #forward}: the seeds'
      * backward pass starting from {@code g = ∇_ŷ J}. {@code gradSum} ACCUMULATES {@code ∂J/∂θ};
      * {@code gradInput (rows, inputSize)}, if not null, is OVERWRITTEN with {@code ∂J/∂x}.
-     * {@code gradOutput} is read only.
+     * {@code gradOutput} is read only. It goes back through the pass that last ran on {@code ws}:
+     * without dropout after {@link #forward}.
      */
     public void backward(double[] params, Workspace ws, double[] gradOutput, double[] gradSum, double[] gradInput) {
         checkParams(params);
@@ -173,6 +235,9 @@ public final class Network {
             double[] gradIn = k == 0 ? gradInput : spare;
             inputGradient(k, params, ws, delta, gradIn);
             if (k > 0) {
+                if (dropped(k - 1, ws)) {
+                    dropoutBackward(k - 1, ws, gradIn);
+                }
                 spec.layer(k - 1).activation().backward(ws.a[k - 1], ws.h[k - 1], gradIn, n, layer.numIn());
                 spare = delta;
                 delta = gradIn;
@@ -203,9 +268,40 @@ public final class Network {
         }
     }
 
-    /** Layer {@code k}'s input {@code H_{k-1}} in double: the input {@code x} or {@code h_{k-1}}. */
-    private static double[] input(int k, Workspace ws) {
-        return k == 0 ? ws.x : ws.h[k - 1];
+    /**
+     * Layer {@code k}'s input {@code H_{k-1}} in double: the input {@code x}, {@code h_{k-1}}, or in a
+     * training pass with dropout {@code h_{k-1} ⊙ m_{k-1}}.
+     */
+    private double[] input(int k, Workspace ws) {
+        return k == 0 ? ws.x : dropped(k - 1, ws) ? ws.masks().out[k - 1] : ws.h[k - 1];
+    }
+
+    /** Whether hidden layer {@code k}'s output is dropped in the pass that last ran on {@code ws}. */
+    private boolean dropped(int k, Workspace ws) {
+        return ws.masked && rates[k] > 0.0;
+    }
+
+    /** Draws hidden layer {@code k}'s mask for the batch ({@link Dropout}) and applies it to its output. */
+    private void dropoutForward(int k, Workspace ws) {
+        int numOut = spec.layer(k).numOut();
+        Workspace.Masks masks = ws.masks();
+        double[] mask = masks.mask[k];
+        Dropout.drawMask(rates[k], ws.dropoutStream, ws.rowIds, ws.rows, numOut, unitOffsets[k], mask);
+        // h (n, numOut), mask (n, numOut), out (n, numOut): out = h ⊙ mask.
+        double[] h = ws.h[k];
+        double[] out = masks.out[k];
+        for (int i = 0; i < ws.rows * numOut; i++) {
+            out[i] = h[i] * mask[i];
+        }
+    }
+
+    /** {@code ∂J/∂H_k = ∂J/∂H̃_k ⊙ M_k}: {@code g (n, numOut)} of hidden layer {@code k}, in place. */
+    private void dropoutBackward(int k, Workspace ws, double[] g) {
+        int len = ws.rows * spec.layer(k).numOut();
+        double[] mask = ws.masks().mask[k];
+        for (int i = 0; i < len; i++) {
+            g[i] *= mask[i];
+        }
     }
 
     /** Layer {@code k}'s input {@code H_{k-1}} rounded to float ({@link #floatCopies}, {@link #forward}). */
