@@ -28,7 +28,9 @@ public final class GradientAccumulator {
 
     /**
      * Adds the rows loaded in {@code ws}: their summed loss and gradient under {@code params}, their
-     * count and their weight sum. Workspace buffers are OVERWRITTEN.
+     * count and their weight sum. Workspace buffers are OVERWRITTEN. This is the training pass
+     * ({@link Network#lossAndGradient}): a network with {@link Dropout} needs the batch's key
+     * ({@link Workspace#setDropoutKey}).
      */
     public GradientAccumulator add(Network network, double[] params, Workspace ws) {
         lossSum += network.lossAndGradient(params, ws, gradSum);

@@ -20,6 +20,11 @@ import java.util.Locale;
  * would make a correct gradient look wrong, so a parameter whose perturbation flips any ReLU unit
  * to the other side of 0 is skipped and counted. With ε = 1e-4 rounding error is about 1e-12, so
  * the floor of 1e-5 bounds the absolute error of near-zero gradients by 1e-11.
+ *
+ * <p>A network with {@link Dropout} is checked with a fixed mask
+ * ({@link #check(Network, double[], DataBlock, double, Options, long)}): the objective is the
+ * training pass's, every evaluation with the same dropout key, so the masks are constants and the
+ * objective is an ordinary function of the parameters.
  */
 public final class GradientCheck {
 
@@ -102,9 +107,31 @@ public final class GradientCheck {
     /**
      * Checks {@code network}'s gradient at {@code params} over all rows of {@code data}.
      * {@code params} is unchanged. Parameters whose perturbation flips the sign of a ReLU or leaky
-     * ReLU pre-activation are skipped and counted in {@link Result#skipped()}.
+     * ReLU pre-activation are skipped and counted in {@link Result#skipped()}. A network with
+     * dropout needs {@link #check(Network, double[], DataBlock, double, Options, long)}.
      */
     public static Result check(Network network, double[] params, DataBlock data, double l2, Options options) {
+        if (network.dropout().isActive()) {
+            throw new IllegalArgumentException("Network " + network.spec() + " trains with " + network.dropout()
+                    + "; check its gradient with a fixed mask: GradientCheck.check(..., options, maskSeed)");
+        }
+        return check(network, params, data, l2, options, false, 0L);
+    }
+
+    /**
+     * Checks the gradient of {@code network}'s training pass under fixed dropout masks: those of
+     * the key {@code (maskSeed, epoch 0, step 0, partition 0)} for rows {@code 0 .. rows-1} of
+     * {@code data} ({@link Workspace#setDropoutKey}), the same for the analytic gradient and every
+     * perturbed evaluation. Without dropout this is {@link #check(Network, double[], DataBlock,
+     * double, Options)}.
+     */
+    public static Result check(Network network, double[] params, DataBlock data, double l2, Options options,
+                               long maskSeed) {
+        return check(network, params, data, l2, options, true, maskSeed);
+    }
+
+    private static Result check(Network network, double[] params, DataBlock data, double l2, Options options,
+                                boolean training, long maskSeed) {
         NetworkSpec spec = network.spec();
         if (params.length != spec.paramCount()) {
             throw new IllegalArgumentException("Network " + spec + " expects " + spec.paramCount()
@@ -114,11 +141,14 @@ public final class GradientCheck {
             throw new IllegalArgumentException("L2 strength must be >= 0 but got " + l2);
         }
         Workspace ws = new Workspace(spec, Math.max(1, data.rows())).load(data, 0, data.rows());
+        if (training) {
+            ws.setDropoutKey(maskSeed, 0, 0, 0);
+        }
         GradientAccumulator accumulator = new GradientAccumulator(spec.paramCount()).add(network, params, ws);
         double[] analytic = new double[spec.paramCount()];
         accumulator.mean(network, params, l2, analytic);
-        return compare(spec, params, analytic, new NetworkObjective(network, ws, l2, accumulator.weightSum()),
-                options);
+        return compare(spec, params, analytic,
+                new NetworkObjective(network, ws, l2, accumulator.weightSum(), training), options);
     }
 
     /**
@@ -187,20 +217,25 @@ public final class GradientCheck {
                 row, column, worstParam < 0 ? Double.NaN : analytic[worstParam], worstNumeric, base);
     }
 
-    /** The driver's objective over one loaded batch, with ReLU kink detection. */
+    /**
+     * The driver's objective over one loaded batch, with ReLU kink detection; with
+     * {@code training}, the training pass's under the workspace's (fixed) dropout key.
+     */
     private static final class NetworkObjective implements Objective {
         private final Network network;
         private final Workspace ws;
         private final double l2;
         private final double weightSum;
+        private final boolean training;
         private final boolean[][] basePositive;
         private boolean crossed;
 
-        NetworkObjective(Network network, Workspace ws, double l2, double weightSum) {
+        NetworkObjective(Network network, Workspace ws, double l2, double weightSum, boolean training) {
             this.network = network;
             this.ws = ws;
             this.l2 = l2;
             this.weightSum = weightSum;
+            this.training = training;
             NetworkSpec spec = network.spec();
             this.basePositive = new boolean[spec.numLayers()][];
         }
@@ -219,7 +254,7 @@ public final class GradientCheck {
                 }
                 penalty = 0.5 * l2 * sumSquares;
             }
-            double loss = network.loss(theta, ws);
+            double loss = training ? network.trainingLoss(theta, ws) : network.loss(theta, ws);
             crossed = false;
             int n = ws.rows();
             for (int k = 0; k < spec.numLayers(); k++) {

@@ -107,6 +107,15 @@ public final class LocalRound {
     }
 
     /**
+     * Whose rows a round takes: the run's seed, the epoch and the partition. They seed the epoch's
+     * permutations ({@link EpochPlan#permutation}) and, with the step within the epoch, the
+     * network's dropout masks ({@link Workspace#setDropoutKey}), so a step's masks are the same
+     * whichever task attempt computes them.
+     */
+    public record Origin(long seed, int epoch, int partition) {
+    }
+
+    /**
      * What a round did, summed over the steps the rule applied (in step order).
      *
      * @param objectiveSum {@code Σ J_s · m_s}: each applied step's objective times its weight sum
@@ -161,12 +170,13 @@ public final class LocalRound {
      * @param blocks     the partition's blocks, in their fixed order
      * @param orders     for each block, its epoch permutation ({@link EpochPlan#permutation} for
      *                   the seed, epoch, partition and the block's row count); read only
+     * @param origin     the seed, epoch and partition (the dropout masks' key with each step)
      * @param rates      the rate of each step
      * @param beforeMean a hook on each step's sums, or {@code null}
      * @throws IllegalArgumentException when the lists differ in length, an order's length is not
      *                                  its block's row count, or the steps are outside the epoch
      */
-    public Result run(double[] params, Optimizer optimizer, List<DataBlock> blocks, List<int[]> orders,
+    public Result run(double[] params, Optimizer optimizer, List<DataBlock> blocks, List<int[]> orders, Origin origin,
                       int firstStep, int steps, int stepsPerEpoch, StepRates rates, BeforeMean beforeMean) {
         if (stepsPerEpoch <= 0 || firstStep < 0 || steps < 0 || (long) firstStep + steps > stepsPerEpoch) {
             throw new IllegalArgumentException("Steps " + firstStep + " to " + ((long) firstStep + steps - 1)
@@ -179,7 +189,7 @@ public final class LocalRound {
         int applied = 0;
         for (int j = 0; j < steps; j++) {
             int step = firstStep + j;
-            accumulate(network, params, blocks, orders, step, stepsPerEpoch, workspaces, sums.reset());
+            accumulate(network, params, blocks, orders, origin, step, stepsPerEpoch, workspaces, sums.reset());
             if (beforeMean != null && StepRule.hasWeight(sums)) {
                 beforeMean.accept(j, sums);
             }
@@ -214,20 +224,21 @@ public final class LocalRound {
      * @throws IllegalArgumentException as {@link #run} does
      */
     public static GradientAccumulator addStep(Network network, double[] params, List<DataBlock> blocks,
-                                              List<int[]> orders, int step, int stepsPerEpoch, Workspaces workspaces,
-                                              GradientAccumulator sums) {
+                                              List<int[]> orders, Origin origin, int step, int stepsPerEpoch,
+                                              Workspaces workspaces, GradientAccumulator sums) {
         if (stepsPerEpoch <= 0 || step < 0 || step >= stepsPerEpoch) {
             throw new IllegalArgumentException("Step " + step + " is not a step of an epoch of " + stepsPerEpoch);
         }
         checkPlan(blocks, orders);
-        return accumulate(network, params, blocks, orders, step, stepsPerEpoch, workspaces, sums);
+        return accumulate(network, params, blocks, orders, origin, step, stepsPerEpoch, workspaces, sums);
     }
 
     /** {@link #addStep} without the argument checks. */
     private static GradientAccumulator accumulate(Network network, double[] params, List<DataBlock> blocks,
-                                                  List<int[]> orders, int step, int stepsPerEpoch,
+                                                  List<int[]> orders, Origin origin, int step, int stepsPerEpoch,
                                                   Workspaces workspaces, GradientAccumulator sums) {
         NetworkSpec spec = network.spec();
+        boolean masks = network.dropout().isActive();
         for (int b = 0; b < blocks.size(); b++) {
             DataBlock block = blocks.get(b);
             int n = block.rows();
@@ -238,7 +249,11 @@ public final class LocalRound {
             }
             Workspace ws = workspaces.borrow(spec, EpochPlan.maxSlice(n, stepsPerEpoch));
             try {
-                sums.add(network, params, ws.gather(block, orders.get(b), from, to));
+                ws.gather(block, orders.get(b), from, to);
+                if (masks) {
+                    ws.setDropoutKey(origin.seed(), origin.epoch(), step, origin.partition());
+                }
+                sums.add(network, params, ws);
             } finally {
                 workspaces.release(ws);
             }

@@ -63,10 +63,18 @@ public final class LocalTrainer {
     /** A trainer whose matrix products run in {@code precision} ({@link Precision}). */
     public LocalTrainer(NetworkSpec spec, Settings settings, Optimizer optimizer, LearningRateSchedule schedule,
                         Precision precision) {
-        if (settings == null || optimizer == null || schedule == null) {
-            throw new IllegalArgumentException("Settings, optimizer and schedule must all be given");
+        this(new Network(spec, precision), settings, optimizer, schedule);
+    }
+
+    /**
+     * A trainer of {@code network}: its precision, and its {@link Dropout}, whose masks at epoch
+     * {@code e}, step {@code s} come from the key {@code (settings.seed(), e, s, partition 0)}.
+     */
+    public LocalTrainer(Network network, Settings settings, Optimizer optimizer, LearningRateSchedule schedule) {
+        if (network == null || settings == null || optimizer == null || schedule == null) {
+            throw new IllegalArgumentException("Network, settings, optimizer and schedule must all be given");
         }
-        this.network = new Network(spec, precision);
+        this.network = network;
         this.settings = settings;
         this.optimizer = optimizer;
         this.schedule = schedule;
@@ -103,7 +111,8 @@ public final class LocalTrainer {
         for (int epoch = 0; epoch < settings.epochs(); epoch++) {
             int[] order = EpochPlan.permutation(settings.seed(), epoch, 0, rows);
             long first = globalStep;
-            LocalRound.Result done = round.run(params, optimizer, blocks, List.of(order), 0, steps, steps,
+            LocalRound.Result done = round.run(params, optimizer, blocks, List.of(order),
+                    new LocalRound.Origin(settings.seed(), epoch, 0), 0, steps, steps,
                     (j, applied) -> schedule.rate(first + applied), null);
             globalStep += done.applied();
             LocalRound.NonFinite stop = done.nonFinite();

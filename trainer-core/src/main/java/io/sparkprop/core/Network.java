@@ -1,6 +1,6 @@
 package io.sparkprop.core;
 
-import dev.ludovic.netlib.blas.BLAS;
+import java.util.Arrays;
 
 /**
  * The computing side of a {@link NetworkSpec}: batched forward and backward passes over the rows
@@ -15,32 +15,69 @@ import dev.ludovic.netlib.blas.BLAS;
  *              ∇W_k += Gᵀ H_{k-1} ;  ∇b_k += Gᵀ 1 ;  G <- G W_k   (∂J/∂H_{k-1})
  * </pre>
  * which is the seeds' {@code g <- g ⊙ f'(a); ∇W = g hᵀ; ∇b = g; g <- Wᵀ g} for all rows at once.
- * The three matrix products go to BLAS {@code dgemm}.
+ *
+ * <p>Each pass is one loop over the layers. Its three matrix products per layer,
+ * {@link #affineForward}, {@link #weightGradient} and {@link #inputGradient}, each decide how they
+ * are computed: BLAS {@code dgemm} in {@link Precision#FLOAT64}, {@code sgemm} on float copies in
+ * {@link Precision#FLOAT32}, and from the nonzeros for a sparse input's first layer.
+ *
+ * <p>With {@link Dropout} rates, the training pass ({@link #lossAndGradient}) replaces each hidden
+ * output {@code H_k} by {@code H̃_k = H_k ⊙ M_k} as the next layer's input, and multiplies
+ * {@code ∂J/∂H̃_k} by {@code M_k} on the way back; every other pass computes without dropout.
  */
-public final class Network {
+public final class Network implements java.io.Serializable {
+
+    private static final long serialVersionUID = 1L;
+
 
     private final NetworkSpec spec;
     private final Precision precision;
+    private final Dropout dropout;
+    /** Each layer's dropout rate (the output layer's is 0). */
+    private final double[] rates;
+    /** {@code o_k = Σ_{i<k} numOut_i}: where layer {@code k}'s units start among the hidden units. */
+    private final long[] unitOffsets;
 
-    /** A network computing in double precision throughout. */
+    /** A network computing in double precision throughout, without dropout. */
     public Network(NetworkSpec spec) {
         this(spec, Precision.FLOAT64);
     }
 
-    /** A network whose matrix products run in {@code precision}. */
+    /** A network whose matrix products run in {@code precision}, without dropout. */
     public Network(NetworkSpec spec, Precision precision) {
+        this(spec, precision, Dropout.none());
+    }
+
+    /**
+     * A network whose matrix products run in {@code precision} and whose training pass drops hidden
+     * units at {@code dropout}'s rates (for {@code spec}'s hidden layers, or {@link Dropout#none()}).
+     */
+    public Network(NetworkSpec spec, Precision precision, Dropout dropout) {
         if (spec == null) {
             throw new IllegalArgumentException("Network spec must be given but got null");
         }
         if (precision == null) {
             throw new IllegalArgumentException("Precision must be given but got null");
         }
+        if (dropout == null) {
+            throw new IllegalArgumentException("Dropout must be given (Dropout.none() for none) but got null");
+        }
         this.spec = spec;
         this.precision = precision;
+        this.dropout = dropout;
+        this.rates = dropout.layerRates(spec);
+        this.unitOffsets = new long[spec.numLayers()];
+        for (int k = 1; k < spec.numLayers(); k++) {
+            unitOffsets[k] = unitOffsets[k - 1] + spec.layer(k - 1).numOut();
+        }
     }
 
     public Precision precision() {
         return precision;
+    }
+
+    public Dropout dropout() {
+        return dropout;
     }
 
     public NetworkSpec spec() {
@@ -48,56 +85,60 @@ public final class Network {
     }
 
     /**
-     * Runs the forward pass over the workspace's current rows. {@code params (paramCount)} is read;
-     * the workspace's {@code a} and {@code h} buffers are OVERWRITTEN; the output is
-     * {@link Workspace#output()}.
+     * Runs the forward pass over the workspace's current rows, without dropout (for prediction and
+     * evaluation). {@code params (paramCount)} is read; the workspace's {@code a} and {@code h}
+     * buffers are OVERWRITTEN; the output is {@link Workspace#output()}.
      */
     public void forward(double[] params, Workspace ws) {
+        forward(params, ws, false);
+    }
+
+    /**
+     * The forward pass; {@code training} applies the dropout masks of the workspace's key, drawn
+     * into its mask buffers, and makes the next backward pass apply them too.
+     */
+    private void forward(double[] params, Workspace ws, boolean training) {
         checkParams(params);
         checkWorkspace(ws);
+        ws.masked = training && dropout.isActive();
+        if (ws.masked && !ws.dropoutKeySet) {
+            throw new IllegalStateException("Network " + spec + " trains with " + dropout + " but the workspace has"
+                    + " no dropout key for its batch; call Workspace.setDropoutKey(seed, epoch, step, partition)"
+                    + " after gather or load");
+        }
         int n = ws.rows;
         if (n == 0) {
             return;
         }
         if (precision == Precision.FLOAT32) {
-            forward32(params, ws);
-            return;
+            floatCopies(params, ws);
         }
-        BLAS blas = Blas.get();
-        double[] hPrev = ws.x;
-        for (int k = 0; k < spec.numLayers(); k++) {
+        int last = spec.numLayers() - 1;
+        for (int k = 0; k <= last; k++) {
             LayerSpec layer = spec.layer(k);
-            int numIn = layer.numIn();
-            int numOut = layer.numOut();
-            int bOff = spec.biasOffset(k);
-            double[] a = ws.a[k];
-            if (k == 0 && ws.sparse) {
-                sparseForward(params, ws, a);
-                layer.activation().forward(a, ws.h[k], n, numOut);
-                hPrev = ws.h[k];
-                continue;
+            affineForward(k, params, ws);
+            layer.activation().forward(ws.a[k], ws.h[k], n, layer.numOut());
+            if (k < last && dropped(k, ws)) {
+                dropoutForward(k, ws);
             }
-            for (int r = 0; r < n; r++) {
-                System.arraycopy(params, bOff, a, r * numOut, numOut);
+            if (precision == Precision.FLOAT32 && k < last) {
+                // The next layer's products read its input rounded to float.
+                toFloat(input(k + 1, ws), 0, ws.floats().h[k], 0, n * layer.numOut());
             }
-            // hPrev (n, numIn), w (numOut, numIn), a (n, numOut): a += hPrev wᵀ.
-            // Column-major: aᵀ (numOut, n) = op_T(w as (numIn, numOut)) · hPrevᵀ (numIn, n).
-            blas.dgemm("T", "N", numOut, n, numIn, 1.0, params, spec.weightOffset(k), numIn,
-                    hPrev, 0, numIn, 1.0, a, 0, numOut);
-            layer.activation().forward(a, ws.h[k], n, numOut);
-            hPrev = ws.h[k];
         }
     }
 
     /**
-     * Forward and backward pass with the spec's loss over the workspace's current rows.
+     * Forward and backward pass with the spec's loss over the workspace's current rows: the training
+     * pass, the only one that applies {@link Dropout} (with the workspace's
+     * {@linkplain Workspace#setDropoutKey key}, which it then requires).
      *
      * <p>{@code gradSum (paramCount)} ACCUMULATES {@code Σ_i w_i ∇_θ L_i} (no division, no L2: the
      * driver divides once after summing every partition). Returns the loss sum
      * {@code Σ_i w_i L_i}. Workspace buffers are OVERWRITTEN.
      */
     public double lossAndGradient(double[] params, Workspace ws, double[] gradSum) {
-        forward(params, ws);
+        forward(params, ws, true);
         int n = ws.rows;
         if (n == 0) {
             return 0.0;
@@ -112,10 +153,22 @@ public final class Network {
 
     /**
      * The summed loss {@code Σ_i w_i L_i} of the workspace's current rows, forward pass only (no
-     * gradient). Workspace buffers are OVERWRITTEN.
+     * gradient, no dropout). Workspace buffers are OVERWRITTEN.
      */
     public double loss(double[] params, Workspace ws) {
-        forward(params, ws);
+        return loss(params, ws, false);
+    }
+
+    /**
+     * The loss {@link #lossAndGradient} returns, without the gradient: with the dropout masks of
+     * the workspace's key. For {@link GradientCheck}'s fixed-mask check.
+     */
+    double trainingLoss(double[] params, Workspace ws) {
+        return loss(params, ws, true);
+    }
+
+    private double loss(double[] params, Workspace ws, boolean training) {
+        forward(params, ws, training);
         int n = ws.rows;
         if (n == 0) {
             return 0.0;
@@ -130,7 +183,8 @@ public final class Network {
      * {@code (rows, outputSize)} of the output {@code ŷ = H_l}, after {@link #forward}: the seeds'
      * backward pass starting from {@code g = ∇_ŷ J}. {@code gradSum} ACCUMULATES {@code ∂J/∂θ};
      * {@code gradInput (rows, inputSize)}, if not null, is OVERWRITTEN with {@code ∂J/∂x}.
-     * {@code gradOutput} is read only.
+     * {@code gradOutput} is read only. It goes back through the pass that last ran on {@code ws}:
+     * without dropout after {@link #forward}.
      */
     public void backward(double[] params, Workspace ws, double[] gradOutput, double[] gradSum, double[] gradInput) {
         checkParams(params);
@@ -143,7 +197,7 @@ public final class Network {
                     + gradOutput.length);
         }
         if (precision == Precision.FLOAT32) {
-            // The products use the float copy forward32 made; refresh it in case params differ.
+            // The products use the float copy forward made; refresh it in case params differ.
             toFloat(params, 0, ws.floats().weights, 0, params.length);
         }
         System.arraycopy(gradOutput, 0, ws.gradA, 0, n * width);
@@ -168,37 +222,26 @@ public final class Network {
         if (n == 0) {
             return;
         }
-        if (precision == Precision.FLOAT32) {
-            backpropagate32(params, ws, deltaTop, gradSum, gradInput);
-            return;
-        }
-        BLAS blas = Blas.get();
         double[] delta = deltaTop;
         double[] spare = delta == ws.gradA ? ws.gradB : ws.gradA;
         for (int k = spec.numLayers() - 1; k >= 0; k--) {
             LayerSpec layer = spec.layer(k);
-            int numIn = layer.numIn();
-            int numOut = layer.numOut();
-            if (k == 0 && ws.sparse) {
-                sparseWeightGradient(ws, delta, gradSum);
-            } else {
-                double[] hPrev = k == 0 ? ws.x : ws.h[k - 1];
-                // delta (n, numOut), hPrev (n, numIn), ∇W (numOut, numIn): ∇W += deltaᵀ hPrev.
-                // Column-major: ∇Wᵀ (numIn, numOut) += hPrevᵀ (numIn, n) · op_T(deltaᵀ as (numOut, n)).
-                blas.dgemm("N", "T", numIn, numOut, n, 1.0, hPrev, 0, numIn, delta, 0, numOut,
-                        1.0, gradSum, spec.weightOffset(k), numIn);
+            if (floatProducts(k, ws)) {
+                // Both of this layer's products read delta rounded to float.
+                toFloat(delta, 0, ws.floats().delta, 0, n * layer.numOut());
             }
-            addBiasGradient(delta, n, numOut, gradSum, spec.biasOffset(k));
+            weightGradient(k, ws, delta, gradSum);
+            addBiasGradient(delta, n, layer.numOut(), gradSum, spec.biasOffset(k));
             if (k == 0 && gradInput == null) {
                 break;
             }
             double[] gradIn = k == 0 ? gradInput : spare;
-            // delta (n, numOut), w (numOut, numIn), gradIn (n, numIn): gradIn = delta w.
-            // Column-major: gradInᵀ (numIn, n) = (w as (numIn, numOut)) · deltaᵀ (numOut, n).
-            blas.dgemm("N", "N", numIn, n, numOut, 1.0, params, spec.weightOffset(k), numIn,
-                    delta, 0, numOut, 0.0, gradIn, 0, numIn);
+            inputGradient(k, params, ws, delta, gradIn);
             if (k > 0) {
-                spec.layer(k - 1).activation().backward(ws.a[k - 1], ws.h[k - 1], gradIn, n, numIn);
+                if (dropped(k - 1, ws)) {
+                    dropoutBackward(k - 1, ws, gradIn);
+                }
+                spec.layer(k - 1).activation().backward(ws.a[k - 1], ws.h[k - 1], gradIn, n, layer.numIn());
                 spare = delta;
                 delta = gradIn;
             }
@@ -206,111 +249,158 @@ public final class Network {
     }
 
     /**
-     * {@link #forward} with single-precision products: the weights and the input are rounded to
-     * float, each layer's product {@code H_{k-1} W_kᵀ} is an {@code sgemm}, widened to double before
-     * the (double) bias and activation; a hidden layer's output is rounded to float for the next
-     * product. The double {@code a} and {@code h} buffers end as in {@link Precision#FLOAT64}.
+     * Whether layer {@code k}'s products run in {@code sgemm}: in {@link Precision#FLOAT32}, except
+     * a sparse input's first layer, which works from the nonzeros in double.
      */
-    private void forward32(double[] params, Workspace ws) {
+    private boolean floatProducts(int k, Workspace ws) {
+        return precision == Precision.FLOAT32 && !(k == 0 && ws.sparse);
+    }
+
+    /**
+     * {@link Precision#FLOAT32}'s float copies of what the products read: the weights (all but a
+     * sparse input's first layer, which is used in double) and a dense input. Products in float are
+     * widened to double before the (double) bias, activation and gradient sums.
+     */
+    private void floatCopies(double[] params, Workspace ws) {
         Workspace.Floats f = ws.floats();
-        int n = ws.rows;
-        // A sparse input's first layer runs in double from the nonzeros: its weights need no float copy.
         int firstConverted = ws.sparse ? (spec.numLayers() > 1 ? spec.weightOffset(1) : params.length) : 0;
         toFloat(params, firstConverted, f.weights, firstConverted, params.length - firstConverted);
-        float[] hPrev = null;
         if (!ws.sparse) {
-            hPrev = f.x(n * spec.inputSize());
-            toFloat(ws.x, 0, hPrev, 0, n * spec.inputSize());
+            int size = ws.rows * spec.inputSize();
+            toFloat(ws.x, 0, f.x(size), 0, size);
         }
-        BLAS blas = Blas.get();
-        int last = spec.numLayers() - 1;
-        for (int k = 0; k <= last; k++) {
-            LayerSpec layer = spec.layer(k);
-            int numIn = layer.numIn();
-            int numOut = layer.numOut();
-            int bOff = spec.biasOffset(k);
-            if (k == 0 && ws.sparse) {
-                sparseForward(params, ws, ws.a[0]);
-                layer.activation().forward(ws.a[0], ws.h[0], n, numOut);
-                if (k < last) {
-                    toFloat(ws.h[0], 0, f.h[0], 0, n * numOut);
-                    hPrev = f.h[0];
-                }
-                continue;
+    }
+
+    /**
+     * Layer {@code k}'s input {@code H_{k-1}} in double: the input {@code x}, {@code h_{k-1}}, or in a
+     * training pass with dropout {@code h_{k-1} ⊙ m_{k-1}}.
+     */
+    private double[] input(int k, Workspace ws) {
+        return k == 0 ? ws.x : dropped(k - 1, ws) ? ws.masks().out[k - 1] : ws.h[k - 1];
+    }
+
+    /** Whether hidden layer {@code k}'s output is dropped in the pass that last ran on {@code ws}. */
+    private boolean dropped(int k, Workspace ws) {
+        return ws.masked && rates[k] > 0.0;
+    }
+
+    /** Draws hidden layer {@code k}'s mask for the batch ({@link Dropout}) and applies it to its output. */
+    private void dropoutForward(int k, Workspace ws) {
+        int numOut = spec.layer(k).numOut();
+        Workspace.Masks masks = ws.masks();
+        double[] mask = masks.mask[k];
+        Dropout.drawMask(rates[k], ws.dropoutStream, ws.rowIds, ws.rows, numOut, unitOffsets[k], mask);
+        // h (n, numOut), mask (n, numOut), out (n, numOut): out = h ⊙ mask.
+        double[] h = ws.h[k];
+        double[] out = masks.out[k];
+        for (int i = 0; i < ws.rows * numOut; i++) {
+            out[i] = h[i] * mask[i];
+        }
+    }
+
+    /** {@code ∂J/∂H_k = ∂J/∂H̃_k ⊙ M_k}: {@code g (n, numOut)} of hidden layer {@code k}, in place. */
+    private void dropoutBackward(int k, Workspace ws, double[] g) {
+        int len = ws.rows * spec.layer(k).numOut();
+        double[] mask = ws.masks().mask[k];
+        for (int i = 0; i < len; i++) {
+            g[i] *= mask[i];
+        }
+    }
+
+    /** Layer {@code k}'s input {@code H_{k-1}} rounded to float ({@link #floatCopies}, {@link #forward}). */
+    private static float[] floatInput(int k, Workspace ws) {
+        return k == 0 ? ws.floats().x(0) : ws.floats().h[k - 1];
+    }
+
+    /**
+     * Layer {@code k}'s pre-activation {@code A_k = H_{k-1} W_kᵀ + 1 b_kᵀ}, OVERWRITING
+     * {@code ws.a[k]}: a {@code dgemm} onto the broadcast biases, an {@code sgemm} widened and added
+     * to them, or from a sparse input's nonzeros.
+     */
+    private void affineForward(int k, double[] params, Workspace ws) {
+        double[] a = ws.a[k];
+        if (k == 0 && ws.sparse) {
+            sparseForward(params, ws, a);
+            return;
+        }
+        int n = ws.rows;
+        int numIn = spec.layer(k).numIn();
+        int numOut = spec.layer(k).numOut();
+        int bOff = spec.biasOffset(k);
+        // hPrev (n, numIn), w (numOut, numIn), a (n, numOut): a = 1 bᵀ + hPrev wᵀ.
+        // Column-major: aᵀ (numOut, n) = op_T(w as (numIn, numOut)) · hPrevᵀ (numIn, n).
+        if (precision == Precision.FLOAT64) {
+            for (int r = 0; r < n; r++) {
+                System.arraycopy(params, bOff, a, r * numOut, numOut);
             }
-            // As in forward: product (n, numOut) = hPrev (n, numIn) wᵀ, column-major as (numOut, n).
+            Blas.get().dgemm("T", "N", numOut, n, numIn, 1.0, params, spec.weightOffset(k), numIn,
+                    input(k, ws), 0, numIn, 1.0, a, 0, numOut);
+        } else {
+            Workspace.Floats f = ws.floats();
             float[] product = f.product(n * numOut);
-            blas.sgemm("T", "N", numOut, n, numIn, 1.0f, f.weights, spec.weightOffset(k), numIn,
-                    hPrev, 0, numIn, 0.0f, product, 0, numOut);
-            double[] a = ws.a[k];
+            Blas.get().sgemm("T", "N", numOut, n, numIn, 1.0f, f.weights, spec.weightOffset(k), numIn,
+                    floatInput(k, ws), 0, numIn, 0.0f, product, 0, numOut);
             for (int r = 0; r < n; r++) {
                 int off = r * numOut;
                 for (int j = 0; j < numOut; j++) {
                     a[off + j] = params[bOff + j] + product[off + j];
                 }
             }
-            layer.activation().forward(a, ws.h[k], n, numOut);
-            if (k < last) {
-                toFloat(ws.h[k], 0, f.h[k], 0, n * numOut);
-                hPrev = f.h[k];
+        }
+    }
+
+    /**
+     * {@code ∇W_k += deltaᵀ H_{k-1}} into {@code gradSum}: a {@code dgemm} accumulating in place,
+     * an {@code sgemm} (of the float delta) widened and added, or from a sparse input's nonzeros.
+     */
+    private void weightGradient(int k, Workspace ws, double[] delta, double[] gradSum) {
+        if (k == 0 && ws.sparse) {
+            sparseWeightGradient(ws, delta, gradSum);
+            return;
+        }
+        int n = ws.rows;
+        int numIn = spec.layer(k).numIn();
+        int numOut = spec.layer(k).numOut();
+        int wOff = spec.weightOffset(k);
+        // delta (n, numOut), hPrev (n, numIn), ∇W (numOut, numIn): ∇W += deltaᵀ hPrev.
+        // Column-major: ∇Wᵀ (numIn, numOut) += hPrevᵀ (numIn, n) · op_T(deltaᵀ as (numOut, n)).
+        if (precision == Precision.FLOAT64) {
+            Blas.get().dgemm("N", "T", numIn, numOut, n, 1.0, input(k, ws), 0, numIn, delta, 0, numOut,
+                    1.0, gradSum, wOff, numIn);
+        } else {
+            Workspace.Floats f = ws.floats();
+            int size = numIn * numOut;
+            float[] gradW = f.gradW(size);
+            Blas.get().sgemm("N", "T", numIn, numOut, n, 1.0f, floatInput(k, ws), 0, numIn, f.delta, 0, numOut,
+                    0.0f, gradW, 0, numIn);
+            for (int i = 0; i < size; i++) {
+                gradSum[wOff + i] += gradW[i];
             }
         }
     }
 
     /**
-     * The backward pass with single-precision products, after {@link #forward32} (whose float
-     * weights and activations it reuses): each layer's delta is rounded to float; {@code ∇W_k} is
-     * an {@code sgemm} added into the double {@code gradSum}; {@code ∂J/∂H_{k-1}} an {@code sgemm}
-     * widened to double before the activation's derivative. Bias gradients sum the double deltas.
+     * {@code gradIn = delta W_k}, that is {@code ∂J/∂H_{k-1}} {@code (n, numIn)}, OVERWRITTEN: a
+     * {@code dgemm}, or an {@code sgemm} (of the float delta) widened. A sparse input's first layer
+     * has no float weights, so its {@code ∂J/∂x} is a {@code dgemm} in either precision.
      */
-    private void backpropagate32(double[] params, Workspace ws, double[] deltaTop, double[] gradSum,
-                                 double[] gradInput) {
-        Workspace.Floats f = ws.floats();
+    private void inputGradient(int k, double[] params, Workspace ws, double[] delta, double[] gradIn) {
         int n = ws.rows;
-        BLAS blas = Blas.get();
-        double[] delta = deltaTop;
-        double[] spare = delta == ws.gradA ? ws.gradB : ws.gradA;
-        for (int k = spec.numLayers() - 1; k >= 0; k--) {
-            LayerSpec layer = spec.layer(k);
-            int numIn = layer.numIn();
-            int numOut = layer.numOut();
-            int wOff = spec.weightOffset(k);
-            if (k == 0 && ws.sparse) {
-                sparseWeightGradient(ws, delta, gradSum);
-            } else {
-                float[] hPrev = k == 0 ? f.x(0) : f.h[k - 1];
-                toFloat(delta, 0, f.delta, 0, n * numOut);
-                int size = numIn * numOut;
-                float[] gradW = f.gradW(size);
-                // As in backpropagate: ∇Wᵀ (numIn, numOut) = hPrevᵀ (numIn, n) · op_T(deltaᵀ).
-                blas.sgemm("N", "T", numIn, numOut, n, 1.0f, hPrev, 0, numIn, f.delta, 0, numOut,
-                        0.0f, gradW, 0, numIn);
-                for (int i = 0; i < size; i++) {
-                    gradSum[wOff + i] += gradW[i];
-                }
-            }
-            addBiasGradient(delta, n, numOut, gradSum, spec.biasOffset(k));
-            if (k == 0 && gradInput == null) {
-                break;
-            }
-            double[] gradIn = k == 0 ? gradInput : spare;
-            if (k == 0 && ws.sparse) {
-                // The first layer's weights have no float copy here: ∂J/∂x in double.
-                blas.dgemm("N", "N", numIn, n, numOut, 1.0, params, wOff, numIn, delta, 0, numOut,
-                        0.0, gradIn, 0, numIn);
-                break;
-            }
+        int numIn = spec.layer(k).numIn();
+        int numOut = spec.layer(k).numOut();
+        int wOff = spec.weightOffset(k);
+        // delta (n, numOut), w (numOut, numIn), gradIn (n, numIn): gradIn = delta w.
+        // Column-major: gradInᵀ (numIn, n) = (w as (numIn, numOut)) · deltaᵀ (numOut, n).
+        if (!floatProducts(k, ws)) {
+            Blas.get().dgemm("N", "N", numIn, n, numOut, 1.0, params, wOff, numIn, delta, 0, numOut,
+                    0.0, gradIn, 0, numIn);
+        } else {
+            Workspace.Floats f = ws.floats();
             float[] product = f.product(n * numIn);
-            // gradInᵀ (numIn, n) = (w as (numIn, numOut)) · deltaᵀ (numOut, n).
-            blas.sgemm("N", "N", numIn, n, numOut, 1.0f, f.weights, wOff, numIn, f.delta, 0, numOut,
+            Blas.get().sgemm("N", "N", numIn, n, numOut, 1.0f, f.weights, wOff, numIn, f.delta, 0, numOut,
                     0.0f, product, 0, numIn);
             for (int i = 0; i < n * numIn; i++) {
                 gradIn[i] = product[i];
-            }
-            if (k > 0) {
-                spec.layer(k - 1).activation().backward(ws.a[k - 1], ws.h[k - 1], gradIn, n, numIn);
-                spare = delta;
-                delta = gradIn;
             }
         }
     }
@@ -366,7 +456,7 @@ public final class Network {
         // delta (n, numOut); g (unique, numOut) = Σ_r value · delta[r] per nonzero; then
         // ∇W (numOut, numIn) row-major += gᵀ at the batch's columns.
         double[] g = ws.xGrad;
-        java.util.Arrays.fill(g, 0, unique * numOut, 0.0);
+        Arrays.fill(g, 0, unique * numOut, 0.0);
         int[] start = ws.xStart;
         int[] slot = ws.xSlot;
         double[] values = ws.xValues;

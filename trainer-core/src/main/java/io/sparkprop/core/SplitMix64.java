@@ -20,6 +20,8 @@ public final class SplitMix64 {
     public static final long STREAM_SHUFFLE = 2;
     /** Stream id for sampling (validation splits, synthetic data). */
     public static final long STREAM_SAMPLE = 3;
+    /** Stream id for dropout masks ({@link Dropout}). */
+    public static final long STREAM_DROPOUT = 4;
 
     private long state;
 
@@ -57,9 +59,25 @@ public final class SplitMix64 {
     public static long derive(long seed, long... keys) {
         long h = mix(seed + GOLDEN_GAMMA);
         for (long key : keys) {
-            h = mix(h ^ mix(key + GOLDEN_GAMMA) + GOLDEN_GAMMA);
+            h = extend(h, key);
         }
         return h;
+    }
+
+    /**
+     * One more key on a derived seed, without an array: {@code extend(derive(seed, k1, ..., kn), key)}
+     * is {@code derive(seed, k1, ..., kn, key)}.
+     */
+    public static long extend(long derived, long key) {
+        return mix(derived ^ mix(key + GOLDEN_GAMMA) + GOLDEN_GAMMA);
+    }
+
+    /**
+     * The double that the {@code (index + 1)}-th {@link #nextDouble()} of {@code new SplitMix64(seed)}
+     * returns, without drawing the ones before it (the state is a counter: {@code seed + (index + 1) γ}).
+     */
+    public static double doubleAt(long seed, long index) {
+        return (mix(seed + (index + 1) * GOLDEN_GAMMA) >>> 11) * 0x1.0p-53;
     }
 
     /** SplitMix64's output function (Stafford's Mix13 variant): a bijective 64-bit hash. */

@@ -4,7 +4,12 @@ package io.sparkprop.core;
  * The buffers of one forward and backward pass over up to {@link #capacity()} rows: the gathered
  * input, targets and weights, each layer's pre-activation {@code a} and output {@code h}, and two
  * gradient buffers that the backward pass uses in turn. Allocated once and reused for every batch
- * that fits, so the hot path allocates nothing; a batch with fewer rows uses the leading rows.
+ * that fits, so the hot path allocates nothing; a batch with fewer rows uses the leading rows. The
+ * float copies of {@link Precision#FLOAT32} and the masks of {@link Dropout} are made on their
+ * first use and kept likewise.
+ *
+ * <p>It also knows each loaded row's index in its block and the batch's dropout key
+ * ({@link #setDropoutKey}), from which a training pass with dropout draws its masks.
  *
  * <p>Not thread-safe: one workspace per thread (one per Spark task).
  */
@@ -39,6 +44,16 @@ public final class Workspace {
     final double[] gradB;
     int rows;
     boolean weighted;
+    /** Each loaded row's index in its block, {@code (rows)}: dropout masks are drawn per row index. */
+    final int[] rowIds;
+    /**
+     * The loaded batch's dropout stream {@code derive(seed, STREAM_DROPOUT, epoch, step, partition)},
+     * valid while {@code dropoutKeySet}: set by {@link #setDropoutKey}, cleared by every gather and load.
+     */
+    long dropoutStream;
+    boolean dropoutKeySet;
+    /** Whether the last forward pass applied dropout masks, so the backward pass applies them too. */
+    boolean masked;
 
     /** Buffers for {@code spec} and batches of at most {@code capacity} rows. */
     public Workspace(NetworkSpec spec, int capacity) {
@@ -64,6 +79,7 @@ public final class Workspace {
         }
         this.gradA = new double[(int) widest];
         this.gradB = new double[(int) widest];
+        this.rowIds = new int[capacity];
     }
 
     /** The widest layer output: what the pre-activation and gradient buffers hold per row. */
@@ -90,7 +106,9 @@ public final class Workspace {
 
     /**
      * Copies rows {@code order[from..to)} of {@code block} into this workspace's input, target and
-     * weight buffers (the batch's rows in that order) and makes them the current batch.
+     * weight buffers (the batch's rows in that order) and makes them the current batch. Batch row
+     * {@code i} keeps its index {@code order[from + i]} in the block for the dropout masks; the
+     * previous batch's dropout key is cleared.
      */
     public Workspace gather(DataBlock block, int[] order, int from, int to) {
         int n = to - from;
@@ -114,9 +132,24 @@ public final class Workspace {
             if (weights != null) {
                 w[i] = weights[r];
             }
+            rowIds[i] = r;
         }
         rows = n;
         weighted = weights != null;
+        dropoutKeySet = false;
+        return this;
+    }
+
+    /**
+     * Sets the dropout key of the loaded batch: its masks ({@link Dropout}) are a function of
+     * {@code (seed, epoch, step, partition)} and each row's index in its block, nothing else, so a
+     * retried task draws the same masks. Call it after {@link #gather} or {@link #load} (which clear
+     * the key) and before the training pass ({@link Network#lossAndGradient}) of a network with
+     * dropout, which fails without one.
+     */
+    public Workspace setDropoutKey(long seed, long epoch, long step, int partition) {
+        dropoutStream = SplitMix64.derive(seed, SplitMix64.STREAM_DROPOUT, epoch, step, partition);
+        dropoutKeySet = true;
         return this;
     }
 
@@ -197,7 +230,10 @@ public final class Workspace {
         }
     }
 
-    /** Makes rows {@code [from, to)} of {@code block}, in stored order, the current batch. */
+    /**
+     * Makes rows {@code [from, to)} of {@code block}, in stored order, the current batch (batch row
+     * {@code i} is block row {@code from + i}); the previous batch's dropout key is cleared.
+     */
     public Workspace load(DataBlock block, int from, int to) {
         int n = to - from;
         checkBatch(block, n);
@@ -212,8 +248,12 @@ public final class Workspace {
         if (block.weighted()) {
             System.arraycopy(block.weights(), from, w, 0, n);
         }
+        for (int i = 0; i < n; i++) {
+            rowIds[i] = from + i;
+        }
         rows = n;
         weighted = block.weighted();
+        dropoutKeySet = false;
         return this;
     }
 
@@ -281,6 +321,36 @@ public final class Workspace {
                 gradW = new float[size];
             }
             return gradW;
+        }
+    }
+
+    private Masks masks;
+
+    /** The dropout buffers, made on the first training pass with dropout and kept for every later one. */
+    Masks masks() {
+        if (masks == null) {
+            masks = new Masks(spec, capacity);
+        }
+        return masks;
+    }
+
+    /**
+     * A training pass's dropout buffers, for each hidden layer {@code k}: its mask {@code M_k} and
+     * its dropped output {@code H̃_k = H_k ⊙ M_k}, both {@code (capacity, numOut)}. {@code h[k]}
+     * keeps the activation's own output, which its backward pass needs.
+     */
+    static final class Masks {
+        final double[][] mask;
+        final double[][] out;
+
+        Masks(NetworkSpec spec, int capacity) {
+            int hidden = spec.numLayers() - 1;
+            mask = new double[hidden][];
+            out = new double[hidden][];
+            for (int k = 0; k < hidden; k++) {
+                mask[k] = new double[capacity * spec.layer(k).numOut()];
+                out[k] = new double[capacity * spec.layer(k).numOut()];
+            }
         }
     }
 

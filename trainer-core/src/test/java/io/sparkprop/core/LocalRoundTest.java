@@ -23,6 +23,9 @@ import org.junit.jupiter.api.Test;
  */
 class LocalRoundTest {
 
+    /** No dropout in these tests: the origin only keys masks. */
+    private static final LocalRound.Origin ORIGIN = new LocalRound.Origin(3, 0, 0);
+
     private static final NetworkSpec SPEC = NetworkSpec.of(new int[] {4, 6, 3}, Activation.RELU, Activation.SOFTMAX,
             Loss.SOFTMAX_CROSS_ENTROPY);
     private static final Network NETWORK = new Network(SPEC);
@@ -42,7 +45,7 @@ class LocalRoundTest {
         double[] expected = params.clone();
         Adam adam = new Adam(SPEC.paramCount());
         LocalRound.Result result = new LocalRound(NETWORK, new StepRule(NETWORK, l2, clipNorm), counting())
-                .run(params, adam, blocks, orders, 1, 3, STEPS_PER_EPOCH, (j, applied) -> 0.01 * (j + 1), null);
+                .run(params, adam, blocks, orders, ORIGIN, 1, 3, STEPS_PER_EPOCH, (j, applied) -> 0.01 * (j + 1), null);
 
         // The same three steps (1, 2, 3 of the epoch) on the core's parts, one after another.
         Adam reference = new Adam(SPEC.paramCount());
@@ -93,7 +96,7 @@ class LocalRoundTest {
         List<String> asked = new ArrayList<>();
         LocalRound.Result result = new LocalRound(NETWORK, new StepRule(NETWORK, 0, 0), counting())
                 .run(WeightInit.initialize(SPEC, 3), new Sgd(SPEC.paramCount()), List.of(weighted), List.of(order),
-                        0, 3, STEPS_PER_EPOCH, (j, applied) -> {
+                        ORIGIN, 0, 3, STEPS_PER_EPOCH, (j, applied) -> {
                             asked.add(j + ":" + applied);
                             return 0.1;
                         }, null);
@@ -111,7 +114,7 @@ class LocalRoundTest {
         Sgd sgd = new Sgd(SPEC.paramCount());
         List<Integer> seen = new ArrayList<>();
         LocalRound.Result result = new LocalRound(NETWORK, new StepRule(NETWORK, 0, 0), counting())
-                .run(params, sgd, blocks, orders, 2, 3, STEPS_PER_EPOCH, (j, applied) -> 0.1, (j, sums) -> {
+                .run(params, sgd, blocks, orders, ORIGIN, 2, 3, STEPS_PER_EPOCH, (j, applied) -> 0.1, (j, sums) -> {
                     seen.add(j);
                     if (j == 1) {
                         sums.gradSum()[0] = Double.NaN;
@@ -128,7 +131,7 @@ class LocalRoundTest {
         // The parameters are those after the one step before it.
         double[] oneStep = WeightInit.initialize(SPEC, 3);
         new LocalRound(NETWORK, new StepRule(NETWORK, 0, 0), counting())
-                .run(oneStep, new Sgd(SPEC.paramCount()), blocks, orders, 2, 1, STEPS_PER_EPOCH, (j, a) -> 0.1, null);
+                .run(oneStep, new Sgd(SPEC.paramCount()), blocks, orders, ORIGIN, 2, 1, STEPS_PER_EPOCH, (j, a) -> 0.1, null);
         assertBitIdentical(oneStep, params);
     }
 
@@ -138,7 +141,7 @@ class LocalRoundTest {
                 GradientCheckTest.randomData(SPEC, 0, false, 2), GradientCheckTest.randomData(SPEC, 17, false, 3));
         Counting pool = counting();
         new LocalRound(NETWORK, new StepRule(NETWORK, 0, 0), pool).run(WeightInit.initialize(SPEC, 3),
-                new Sgd(SPEC.paramCount()), blocks, orders(blocks), 0, STEPS_PER_EPOCH, STEPS_PER_EPOCH,
+                new Sgd(SPEC.paramCount()), blocks, orders(blocks), ORIGIN, 0, STEPS_PER_EPOCH, STEPS_PER_EPOCH,
                 (j, a) -> 0.1, null);
         assertEquals(0, pool.outstanding);
         assertEquals(2 * STEPS_PER_EPOCH, pool.capacities.size(), "the empty block borrows nothing");
@@ -161,7 +164,7 @@ class LocalRoundTest {
 
         double[] params = WeightInit.initialize(SPEC, SEED);
         new LocalRound(NETWORK, new StepRule(NETWORK, LocalRound.partitionL2(1e-3, 37, 37), 1.0), counting())
-                .run(params, new Adam(SPEC.paramCount()), List.of(data), List.of(EpochPlan.permutation(SEED, 0, 0, 37)),
+                .run(params, new Adam(SPEC.paramCount()), List.of(data), List.of(EpochPlan.permutation(SEED, 0, 0, 37)), ORIGIN,
                         0, steps, steps, (j, applied) -> schedule.rate(j), null);
         assertBitIdentical(trained, params);
     }
@@ -178,13 +181,13 @@ class LocalRoundTest {
         Optimizer sgd = new Sgd(SPEC.paramCount());
         double[] params = WeightInit.initialize(SPEC, 3);
         IllegalArgumentException beyond = assertThrows(IllegalArgumentException.class,
-                () -> round.run(params, sgd, blocks, orders(blocks), 4, 2, 5, (j, a) -> 0.1, null));
+                () -> round.run(params, sgd, blocks, orders(blocks), ORIGIN, 4, 2, 5, (j, a) -> 0.1, null));
         assertTrue(beyond.getMessage().contains("epoch of 5"), beyond.getMessage());
         IllegalArgumentException shortOrder = assertThrows(IllegalArgumentException.class,
-                () -> round.run(params, sgd, blocks, List.of(new int[9]), 0, 1, 5, (j, a) -> 0.1, null));
+                () -> round.run(params, sgd, blocks, List.of(new int[9]), ORIGIN, 0, 1, 5, (j, a) -> 0.1, null));
         assertTrue(shortOrder.getMessage().contains("10 rows but its permutation has 9"), shortOrder.getMessage());
         assertThrows(IllegalArgumentException.class,
-                () -> round.run(params, sgd, blocks, List.of(), 0, 1, 5, (j, a) -> 0.1, null));
+                () -> round.run(params, sgd, blocks, List.of(), ORIGIN, 0, 1, 5, (j, a) -> 0.1, null));
     }
 
     private static List<int[]> orders(List<DataBlock> blocks) {

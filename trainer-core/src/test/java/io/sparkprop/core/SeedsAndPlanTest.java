@@ -26,6 +26,19 @@ class SeedsAndPlanTest {
     }
 
     @Test
+    void extendAddsOneKeyAndDoubleAtJumpsAlongTheStream() {
+        long seed = -12345;
+        assertEquals(SplitMix64.derive(seed, 4, 7, -1), SplitMix64.extend(SplitMix64.derive(seed, 4, 7), -1));
+        assertEquals(SplitMix64.derive(seed, 9), SplitMix64.extend(SplitMix64.derive(seed), 9));
+        for (long start : new long[] {0, seed, Long.MIN_VALUE}) {
+            SplitMix64 walk = new SplitMix64(start);
+            for (int i = 0; i < 50; i++) {
+                assertEquals(walk.nextDouble(), SplitMix64.doubleAt(start, i), "draw " + i);
+            }
+        }
+    }
+
+    @Test
     void boundedIntsAreInRangeAndRoughlyUniform() {
         SplitMix64 random = new SplitMix64(3);
         int[] counts = new int[7];

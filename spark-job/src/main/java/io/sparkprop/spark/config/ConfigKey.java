@@ -23,7 +23,8 @@ import java.util.stream.Collectors;
  * @param valid        what a set value of this key must satisfy on its own (checks across keys live
  *                     in {@link TrainingConfig}); the estimators' param validators use it too
  * @param validity     {@code valid} in words, as errors say it: {@code must be > 0}
- * @param <T>          the value's type: Integer, Long, Double, Boolean, String, int[] or List&lt;String&gt;
+ * @param <T>          the value's type: Integer, Long, Double, Boolean, String, int[], double[] or
+ *                     List&lt;String&gt;
  */
 public record ConfigKey<T>(String name, String defaultValue, String description, String example, List<String> choices,
                            Kind kind, String param, Resume resume, Predicate<T> valid, String validity) {
@@ -46,6 +47,8 @@ public record ConfigKey<T>(String name, String defaultValue, String description,
         CHOICE,
         /** An {@code int[]}, written comma-separated. */
         INT_LIST,
+        /** A {@code double[]} of finite numbers, written comma-separated. */
+        DOUBLE_LIST,
         /** A {@code List<String>}, written comma-separated. */
         STRING_LIST
     }
@@ -132,6 +135,14 @@ public record ConfigKey<T>(String name, String defaultValue, String description,
                 }
                 case INT_LIST -> Arrays.stream(value.split(",")).map(String::strip).mapToInt(Integer::parseInt)
                         .toArray();
+                case DOUBLE_LIST -> {
+                    double[] list = Arrays.stream(value.split(",")).map(String::strip)
+                            .mapToDouble(Double::parseDouble).toArray();
+                    if (!Arrays.stream(list).allMatch(Double::isFinite)) {
+                        throw new IllegalArgumentException("comma-separated finite numbers");
+                    }
+                    yield list;
+                }
                 case STRING_LIST -> {
                     List<String> list = new ArrayList<>();
                     for (String part : value.split(",")) {
@@ -150,6 +161,7 @@ public record ConfigKey<T>(String name, String defaultValue, String description,
                 case LONG -> "a 64-bit integer";
                 case DOUBLE -> "a number";
                 case INT_LIST -> "comma-separated integers";
+                case DOUBLE_LIST -> "comma-separated numbers";
                 default -> "a valid value";
             });
         }
@@ -162,6 +174,9 @@ public record ConfigKey<T>(String name, String defaultValue, String description,
         }
         if (value instanceof int[] ints) {
             return Arrays.stream(ints).mapToObj(Integer::toString).collect(Collectors.joining(","));
+        }
+        if (value instanceof double[] doubles) {
+            return Arrays.stream(doubles).mapToObj(Double::toString).collect(Collectors.joining(","));
         }
         if (value instanceof List<?> list) {
             return list.stream().map(Object::toString).collect(Collectors.joining(","));

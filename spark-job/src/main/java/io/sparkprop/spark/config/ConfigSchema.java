@@ -95,6 +95,10 @@ public final class ConfigSchema {
     public static final ConfigKey<String> MODEL_OUTPUT_ACTIVATION = add(ConfigKey.choice("model.output-activation", "", List.of("softmax", "sigmoid", "identity", "tanh", "relu", "leaky-relu"),
                 "Output activation; empty chooses the task's (softmax, sigmoid, identity). Only regression may change it.").resume(Resume.MUST_MATCH).param("outputActivation"));
 
+    public static final ConfigKey<double[]> MODEL_DROPOUT = add(ConfigKey.<double[]>of("model.dropout", Kind.DOUBLE_LIST, "0", "0.2,0.1",
+                "Inverted dropout on the hidden layers' outputs while training (Srivastava et al. 2014): one rate for every hidden layer, or one per hidden layer, each in [0, 1); 0 for none. Kept units are scaled by 1/(1-rate), so evaluation and prediction, which never drop, need no change. Masks are drawn from (seed, epoch, step, partition, row), so runs stay bit-identical across task retries and resume.").param("dropout")
+            .valid(v -> java.util.Arrays.stream(v).allMatch(r -> r >= 0 && r < 1), "must hold rates in [0, 1)"));
+
     public static final ConfigKey<Integer> TRAIN_EPOCHS = add(ConfigKey.<Integer>of("train.epochs", Kind.INT, "10", "12", "Passes over the training data.").resume(Resume.HARMLESS).param("maxIter")
             .valid(v -> v >= 1, "must be at least 1"));
 

@@ -3,6 +3,7 @@ package io.sparkprop.spark.config;
 import static io.sparkprop.spark.config.ConfigSchema.*;
 
 import io.sparkprop.core.Activation;
+import io.sparkprop.core.Dropout;
 import io.sparkprop.core.Loss;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.Precision;
@@ -189,11 +190,12 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
     /**
      * The network to train.
      *
-     * @param task how labels become targets: class indices (softmax), 0/1 labels (sigmoid outputs)
-     *             or real values (regression)
-     * @param spec the layers, activations and loss
+     * @param task    how labels become targets: class indices (softmax), 0/1 labels (sigmoid outputs)
+     *                or real values (regression)
+     * @param spec    the layers, activations and loss
+     * @param dropout the hidden layers' dropout rates while training ({@link Dropout#none()} for none)
      */
-    public record Model(TargetKind task, NetworkSpec spec) implements Serializable {
+    public record Model(TargetKind task, NetworkSpec spec, Dropout dropout) implements Serializable {
 
         private static final long serialVersionUID = 1L;
 
@@ -202,6 +204,14 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
          * output and loss; {@code output} (null for the task's own) may differ only for regression.
          */
         public static Model of(TargetKind task, int[] sizes, Activation hidden, Activation output) {
+            return of(task, sizes, hidden, output, new double[] {0});
+        }
+
+        /**
+         * As {@link #of(TargetKind, int[], Activation, Activation)}, with {@code dropout}: one rate
+         * for every hidden layer, or one rate per hidden layer, each in [0, 1).
+         */
+        public static Model of(TargetKind task, int[] sizes, Activation hidden, Activation output, double[] dropout) {
             MODEL_LAYERS.check(sizes.length >= 2, sizes, "needs the input size and at least one layer size, like"
                     + " 784,256,10,");
             for (int size : sizes) {
@@ -224,7 +234,16 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
                 case MULTI_LABEL -> Loss.BINARY_CROSS_ENTROPY;
                 case REGRESSION -> Loss.MSE;
             };
-            return new Model(task, NetworkSpec.of(sizes.clone(), hidden, output == null ? taskOutput : output, loss));
+            int hiddenLayers = sizes.length - 2;
+            MODEL_DROPOUT.check(dropout);
+            MODEL_DROPOUT.check(dropout.length == 1 || dropout.length == hiddenLayers, dropout,
+                    "must give one rate, or one per hidden layer (" + hiddenLayers + ")");
+            boolean none = java.util.Arrays.stream(dropout).allMatch(r -> r == 0);
+            MODEL_DROPOUT.check(none || hiddenLayers > 0, dropout, "must be 0 for a network without hidden layers");
+            Dropout rates = none ? Dropout.none() : dropout.length == 1 ? Dropout.uniform(dropout[0], hiddenLayers)
+                    : Dropout.of(dropout);
+            return new Model(task, NetworkSpec.of(sizes.clone(), hidden, output == null ? taskOutput : output, loss),
+                    rates);
         }
 
         /** The {@code model.task} name of {@code task}: classification, multilabel or regression. */
@@ -246,7 +265,7 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
             };
             String output = s.value(MODEL_OUTPUT_ACTIVATION);
             return of(task, require(s, MODEL_LAYERS), Activation.parse(require(s, MODEL_HIDDEN_ACTIVATION)),
-                    output == null ? null : Activation.parse(output));
+                    output == null ? null : Activation.parse(output), require(s, MODEL_DROPOUT));
         }
     }
 

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.param.BooleanParam;
+import org.apache.spark.ml.param.DoubleArrayParam;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntArrayParam;
 import org.apache.spark.ml.param.IntParam;
@@ -198,6 +199,19 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
 
     default DoubleParam tol() {
         return (DoubleParam) mlpParams().get("tol");
+    }
+
+    default DoubleArrayParam dropout() {
+        return (DoubleArrayParam) mlpParams().get("dropout");
+    }
+
+    /** Dropout while training: one rate for every hidden layer, or one per hidden layer ({@code model.dropout}). */
+    default S setDropout(double... rates) {
+        return with(dropout(), rates);
+    }
+
+    default double[] getDropout() {
+        return $(dropout());
     }
 
     default S setLayers(int[] value) {
@@ -626,6 +640,7 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
                 case DOUBLE -> new DoubleParam(stage, name, text, valid);
                 case BOOLEAN -> new BooleanParam(stage, name, text);
                 case INT_LIST -> new IntArrayParam(stage, name, text);
+                case DOUBLE_LIST -> new DoubleArrayParam(stage, name, text, (scala.Function1) valid);
                 case STRING, PATH, CHOICE -> new Param(stage, name, text, valid);
                 case STRING_LIST -> throw new AssertionError("no estimator param for list key " + key.name());
             };

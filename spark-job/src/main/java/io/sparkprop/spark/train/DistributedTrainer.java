@@ -72,7 +72,10 @@ public final class DistributedTrainer {
     private final JavaSparkContext sc;
     private final TrainingConfig settings;
     private final NetworkSpec spec;
+    /** The network the driver needs: the objective's L2 term and validation (double, no dropout). */
     private final Network network;
+    /** The network the tasks train: the config's precision and dropout. */
+    private final Network trainingNetwork;
     private final JavaRDD<DataBlock> train;
     private final long trainRows;
     private final JavaRDD<DataBlock> validation;
@@ -92,6 +95,7 @@ public final class DistributedTrainer {
         this.settings = settings;
         this.spec = settings.spec();
         this.network = new Network(spec);
+        this.trainingNetwork = new Network(spec, settings.optimization().precision(), settings.model().dropout());
         this.train = train;
         this.trainRows = trainRows;
         this.validation = validation;
@@ -317,10 +321,11 @@ public final class DistributedTrainer {
         long broadcastDone = System.nanoTime();
         RoundResult round;
         try {
-            round = OrderedTreeAggregate.aggregate(train, new RoundFunction(broadcast, spec,
-                    settings.optimization().precision(), settings.optimization().optimizerFactory(settings.spec()), state.kind(), state.steps(), settings.optimization().seed(), loop.epoch, loop.step,
-                    stepsPerEpoch, loop.globalStep, rates, settings.optimization().l2(), trainRows, settings.optimization().clipNorm()),
-                    RoundResult::merge, settings.exchange().aggregationDepth());
+            TrainingConfig.Optimization optimization = settings.optimization();
+            round = OrderedTreeAggregate.aggregate(train, new RoundFunction(broadcast, trainingNetwork,
+                    optimization.optimizerFactory(spec), state.kind(), state.steps(), optimization.seed(), loop.epoch,
+                    loop.step, stepsPerEpoch, loop.globalStep, rates, optimization.l2(), trainRows,
+                    optimization.clipNorm()), RoundResult::merge, settings.exchange().aggregationDepth());
         } finally {
             broadcast.destroy(false);
         }
@@ -483,7 +488,8 @@ public final class DistributedTrainer {
         long broadcastDone = System.nanoTime();
         try {
             return OrderedTreeAggregate.aggregate(train,
-                    new StepFunction(weights, spec, settings.optimization().precision(), settings.optimization().seed(), epoch, step, stepsPerEpoch, globalStep),
+                    new StepFunction(weights, trainingNetwork, settings.optimization().seed(), epoch, step,
+                            stepsPerEpoch, globalStep),
                     TimedGradient::merge, settings.exchange().aggregationDepth());
         } finally {
             weights.destroy(false);

@@ -3,8 +3,6 @@ package io.sparkprop.spark.train;
 import io.sparkprop.core.DataBlock;
 import io.sparkprop.core.LocalRound;
 import io.sparkprop.core.Network;
-import io.sparkprop.core.NetworkSpec;
-import io.sparkprop.core.Precision;
 import io.sparkprop.core.StepRule;
 import io.sparkprop.core.optim.Optimizer;
 import io.sparkprop.core.optim.OptimizerState;
@@ -36,8 +34,7 @@ final class RoundFunction implements OrderedTreeAggregate.PartitionFunction<Data
     private static final long serialVersionUID = 1L;
 
     private final org.apache.spark.broadcast.Broadcast<double[][]> start;
-    private final NetworkSpec spec;
-    private final Precision precision;
+    private final Network network;
     private final OptimizerFactory optimizers;
     private final String optimizerKind;
     private final long optimizerSteps;
@@ -55,13 +52,12 @@ final class RoundFunction implements OrderedTreeAggregate.PartitionFunction<Data
      * @param start  weights, then the optimizer's state slots, at the round's start
      * @param rates  the learning rate of each of the round's steps; its length is {@code k}
      */
-    RoundFunction(org.apache.spark.broadcast.Broadcast<double[][]> start, NetworkSpec spec, Precision precision,
+    RoundFunction(org.apache.spark.broadcast.Broadcast<double[][]> start, Network network,
                   OptimizerFactory optimizers,
                   String optimizerKind, long optimizerSteps, long seed, int epoch, int firstStep, int stepsPerEpoch,
                   long firstGlobalStep, double[] rates, double l2, long totalRows, double clipNorm) {
         this.start = start;
-        this.spec = spec;
-        this.precision = precision;
+        this.network = network;
         this.optimizers = optimizers;
         this.optimizerKind = optimizerKind;
         this.optimizerSteps = optimizerSteps;
@@ -96,10 +92,9 @@ final class RoundFunction implements OrderedTreeAggregate.PartitionFunction<Data
             orders.add(ExecutorCache.permutation(seed, epoch, partition, block.rows()));
             rows += block.rows();
         }
-        Network network = new Network(spec, precision);
         StepRule rule = new StepRule(network, LocalRound.partitionL2(l2, rows, totalRows), clipNorm);
         LocalRound.Result done = new LocalRound(network, rule, ExecutorCache.WORKSPACES).run(params, optimizer, own,
-                orders, firstStep, rates.length, stepsPerEpoch, (j, applied) -> rates[j], (j, sums) -> {
+                orders, new LocalRound.Origin(seed, epoch, partition), firstStep, rates.length, stepsPerEpoch, (j, applied) -> rates[j], (j, sums) -> {
                     if (StepFunction.nanRequested(partition, firstGlobalStep + j, firstGlobalStep + j + 1)) {
                         sums.gradSum()[0] = Double.NaN;
                     }

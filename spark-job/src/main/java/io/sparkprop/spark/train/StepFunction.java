@@ -5,8 +5,6 @@ import io.sparkprop.core.EpochPlan;
 import io.sparkprop.core.GradientAccumulator;
 import io.sparkprop.core.LocalRound;
 import io.sparkprop.core.Network;
-import io.sparkprop.core.NetworkSpec;
-import io.sparkprop.core.Precision;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -21,7 +19,7 @@ import org.apache.spark.broadcast.Broadcast;
  * {@code (gradient sum, loss sum, count)} with its compute time. The driver applies the core's
  * {@link io.sparkprop.core.StepRule} to the merged sums.
  *
- * <p>The closure is small: the broadcast handle, the spec and a few numbers. The batch depends on
+ * <p>The closure is small: the broadcast handle, the network (spec, precision, dropout) and a few numbers. The batch depends on
  * {@code (seed, epoch, partition, step)} only, never on the task attempt, so a retried task
  * computes exactly the same result.
  */
@@ -66,19 +64,17 @@ final class StepFunction implements OrderedTreeAggregate.PartitionFunction<DataB
     }
 
     private final Broadcast<double[]> weights;
-    private final NetworkSpec spec;
-    private final Precision precision;
+    private final Network network;
     private final long seed;
     private final int epoch;
     private final int step;
     private final int stepsPerEpoch;
     private final long globalStep;
 
-    StepFunction(Broadcast<double[]> weights, NetworkSpec spec, Precision precision, long seed, int epoch, int step, int stepsPerEpoch,
+    StepFunction(Broadcast<double[]> weights, Network network, long seed, int epoch, int step, int stepsPerEpoch,
                  long globalStep) {
         this.weights = weights;
-        this.spec = spec;
-        this.precision = precision;
+        this.network = network;
         this.seed = seed;
         this.epoch = epoch;
         this.step = step;
@@ -97,8 +93,9 @@ final class StepFunction implements OrderedTreeAggregate.PartitionFunction<DataB
             own.add(block);
             orders.add(ExecutorCache.permutation(seed, epoch, partition, block.rows()));
         }
-        GradientAccumulator accumulator = LocalRound.addStep(new Network(spec, precision), weights.value(), own,
-                orders, step, stepsPerEpoch, ExecutorCache.WORKSPACES, new GradientAccumulator(spec.paramCount()));
+        GradientAccumulator accumulator = LocalRound.addStep(network, weights.value(), own, orders,
+                new LocalRound.Origin(seed, epoch, partition), step, stepsPerEpoch, ExecutorCache.WORKSPACES,
+                new GradientAccumulator(network.spec().paramCount()));
         if (nanRequested(partition, globalStep, globalStep + 1)) {
             accumulator.gradSum()[0] = Double.NaN;
         }

@@ -266,6 +266,26 @@ class MlpClassifierTest {
         assertTrue(noLayers.getMessage().contains("needs layers"), noLayers.getMessage());
     }
 
+    @Test
+    void dropoutTrainsButNeverPredicts() {
+        SparkSession spark = SparkTestSupport.spark();
+        Dataset<Row> train = vectors(spark, 300, 1).cache();
+        MlpClassificationModel plain = classifier().setMaxIter(3).fit(train);
+        MlpClassificationModel dropped = classifier().setMaxIter(3).setDropout(0.5).fit(train);
+        assertFalse(java.util.Arrays.equals(plain.weights().toArray(), dropped.weights().toArray()),
+                "setDropout takes effect in training");
+        assertArrayEquals(dropped.weights().toArray(), classifier().setMaxIter(3).setDropout(0.5).fit(train)
+                .weights().toArray(), 0.0, "dropout is seeded: a second fit is bit-identical");
+        // No dropout when scoring: transform gives the deterministic forward pass, row by row.
+        List<Row> first = dropped.transform(train).select("features", "rawPrediction").collectAsList();
+        List<Row> second = dropped.transform(train).select("features", "rawPrediction").collectAsList();
+        for (int r = 0; r < first.size(); r++) {
+            Vector raw = (Vector) first.get(r).get(1);
+            assertArrayEquals(raw.toArray(), ((Vector) second.get(r).get(1)).toArray(), 0.0);
+            assertArrayEquals(dropped.predictRaw((Vector) first.get(r).get(0)).toArray(), raw.toArray(), 1e-12);
+        }
+    }
+
     private static String rootMessage(Throwable e) {
         StringBuilder sb = new StringBuilder();
         for (Throwable t = e; t != null; t = t.getCause()) {

@@ -28,7 +28,7 @@ class MlpParamsTest {
                 .setRegParam(1e-3).setClipNorm(2).setSchedule("cosine").setMinStepSize(1e-4).setWarmupSteps(5)
                 .setLocalSteps(8).setPrecision("float32").setSparse(true).setValidationFraction(0.25)
                 .setEarlyStoppingMetric("val_loss").setEarlyStoppingPatience(2).setCheckpointInterval(100)
-                .setMaxJobRetries(2).setNumPartitions(3).setWeightCol("w")
+                .setMaxJobRetries(2).setNumPartitions(3).setWeightCol("w").setDropout(0.2)
                 .trainingConfig(Map.of(ConfigSchema.MODEL_TASK, "classification"));
         TrainingConfig fromFile = TrainingConfig.from(JobConfig.parse(String.join("\n", "model.layers = 4,8,3",
                 "model.hidden-activation = leaky-relu", "train.optimizer = nesterov", "train.learning-rate = 0.05",
@@ -38,10 +38,11 @@ class MlpParamsTest {
                 "train.precision = float32", "data.sparse = true", "data.validation-fraction = 0.25",
                 "train.early-stopping.metric = val_loss", "train.early-stopping.patience = 2",
                 "checkpoint.every-steps = 100", "train.max-job-retries = 2", "data.partitions = 3",
-                "data.weight-column = w", ""), "test.conf"));
+                "data.weight-column = w", "model.dropout = 0.2", ""), "test.conf"));
         assertEquals(fromFile.data(), fromParams.data());
         assertEquals(fromFile.spec(), fromParams.spec());
-        assertEquals(fromFile.model().task(), fromParams.model().task());
+        assertEquals(fromFile.model(), fromParams.model());
+        assertTrue(fromParams.model().dropout().isActive());
         assertEquals(fromFile.optimization(), fromParams.optimization());
         assertEquals(fromFile.exchange(), fromParams.exchange());
         assertEquals(fromFile.stopping(), fromParams.stopping());
@@ -70,11 +71,12 @@ class MlpParamsTest {
                 boolean text = key.kind() == ConfigKey.Kind.STRING || key.kind() == ConfigKey.Kind.PATH;
                 assertEquals(text, stage.hasDefault(param), key.name());
             } else {
-                assertEquals(expected, stage.getDefault(param).get(), key.name());
+                Object actual = stage.getDefault(param).get();
+                assertTrue(java.util.Objects.deepEquals(expected, actual), key.name() + ": " + expected + " vs " + actual);
             }
             checked++;
         }
-        assertEquals(31, checked, "keys with an estimator param (all but the regressor's own outputActivation)");
+        assertEquals(32, checked, "keys with an estimator param (all but the regressor's own outputActivation)");
     }
 
     @Test
