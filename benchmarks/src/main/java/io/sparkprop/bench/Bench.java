@@ -1,4 +1,4 @@
-package io.sparkprop.spark.bench;
+package io.sparkprop.bench;
 
 import io.sparkprop.core.Blas;
 import io.sparkprop.core.NetworkSpec;

@@ -1,4 +1,4 @@
-package io.sparkprop.spark.bench;
+package io.sparkprop.bench;
 
 import java.io.BufferedInputStream;
 import java.io.DataInputStream;

@@ -1,4 +1,4 @@
-package io.sparkprop.spark.bench;
+package io.sparkprop.bench;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

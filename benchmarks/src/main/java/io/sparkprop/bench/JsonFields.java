@@ -1,4 +1,4 @@
-package io.sparkprop.spark.bench;
+package io.sparkprop.bench;
 
 import java.util.List;
 

@@ -1,4 +1,4 @@
-package io.sparkprop.spark.bench;
+package io.sparkprop.bench;
 
 import io.sparkprop.spark.Main;
 import io.sparkprop.spark.ml.MlpClassificationModel;

@@ -1,7 +1,11 @@
-package io.sparkprop.spark.ml;
+package io.sparkprop.bench.cluster;
 
+import io.sparkprop.bench.MlpcRunner;
 import io.sparkprop.spark.Main;
-import io.sparkprop.spark.bench.MlpcRunner;
+import io.sparkprop.spark.ml.MlpClassificationModel;
+import io.sparkprop.spark.ml.MlpClassifier;
+import io.sparkprop.spark.ml.MlpRegressionModel;
+import io.sparkprop.spark.ml.MlpRegressor;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
