@@ -1,5 +1,6 @@
 package io.sparkprop.spark.checkpoint;
 
+import io.sparkprop.spark.train.TrainingState;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
 import java.io.ByteArrayOutputStream;

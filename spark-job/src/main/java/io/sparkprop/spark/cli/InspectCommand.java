@@ -6,7 +6,7 @@ import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
 import io.sparkprop.spark.report.RunDirectory;
 import io.sparkprop.spark.checkpoint.CheckpointStore;
-import io.sparkprop.spark.checkpoint.TrainingState;
+import io.sparkprop.spark.train.TrainingState;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;

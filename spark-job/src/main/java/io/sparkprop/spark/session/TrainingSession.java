@@ -6,7 +6,7 @@ import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
 import io.sparkprop.spark.checkpoint.CheckpointSink;
 import io.sparkprop.spark.checkpoint.CheckpointStore;
-import io.sparkprop.spark.checkpoint.TrainingState;
+import io.sparkprop.spark.train.TrainingState;
 import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.data.BlockFingerprint;
 import io.sparkprop.spark.data.DataLoader;

@@ -1,6 +1,5 @@
 package io.sparkprop.spark.train;
 
-import io.sparkprop.spark.checkpoint.TrainingState;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.function.Consumer;

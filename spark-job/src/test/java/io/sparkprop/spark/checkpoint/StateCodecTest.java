@@ -1,5 +1,6 @@
 package io.sparkprop.spark.checkpoint;
 
+import io.sparkprop.spark.train.TrainingState;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,5 +1,6 @@
 package io.sparkprop.spark.checkpoint;
 
+import io.sparkprop.spark.train.TrainingState;
 import io.sparkprop.spark.train.EpochMetrics;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;

@@ -114,7 +114,7 @@ class FaultPolicyTest {
         io.sparkprop.core.DataBlock data = DistributedTrainerTest.randomClassification(200, 3);
         DistributedTrainer trainer = new DistributedTrainer(sc, settings, DistributedTrainerTest.cache(sc,
                 List.of(data)), 200, null);
-        io.sparkprop.spark.checkpoint.TrainingState start = trainer.initialState(
+        io.sparkprop.spark.train.TrainingState start = trainer.initialState(
                 io.sparkprop.core.WeightInit.initialize(settings.spec(), 999));
         TrainingRun.Listener quiet = (metrics, lines) -> { };
         return TrainingRun.run(trainer, start, DistributedTrainer.NO_CHECKPOINTS, retried ? 1 : 0, quiet).result()

@@ -1,7 +1,6 @@
-package io.sparkprop.spark.checkpoint;
+package io.sparkprop.spark.train;
 
 import io.sparkprop.core.optim.OptimizerState;
-import io.sparkprop.spark.train.EpochMetrics;
 import java.util.List;
 
 /**
