@@ -131,7 +131,7 @@ public final class ModelDataCommands {
             effective = effective.with("data.scaling.divisor", Double.toString(ModelFiles.divisor(model)));
         }
         TrainingConfig settings = TrainingConfig.from(effective);
-        boolean test = effective.isSet("data.test");
+        boolean test = settings.data().test() != null;
         DataOptions options = test ? settings.testData() : settings.validationData();
         if (options == null) {
             throw new IllegalArgumentException("Config key 'data.test' (or 'data.validation') is required to evaluate or"

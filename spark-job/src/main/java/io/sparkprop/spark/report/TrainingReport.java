@@ -61,15 +61,16 @@ public final class TrainingReport {
             finals.put("epochs", Integer.toString(history.size()) + (result.stoppedEarly() ? " (stopped early)" : ""));
             if (result.bestEpoch() >= 0) {
                 finals.put("model weights", "epoch " + (result.bestEpoch() + 1) + ", the best by "
-                        + config.get("train.early-stopping.metric"));
+                        + settings.stopping().metric());
             }
             finals.put("training seconds", String.format(Locale.ROOT, "%.1f",
                     history.stream().mapToDouble(EpochMetrics::epochSeconds).sum()));
             finals.put("parameters", Integer.toString(settings.spec().paramCount()));
             finals.put("exchange", settings.exchange().localSteps() == 1 ? "synchronous SGD"
                     : "local SGD, " + settings.exchange().localSteps() + " steps per exchange");
-            finals.put("arithmetic", config.get("train.precision") + " products"
-                    + (config.getBoolean("data.sparse") ? ", sparse input blocks" : ""));
+            finals.put("arithmetic", settings.optimization().precision().name().toLowerCase(Locale.ROOT) + " products"
+                    + (settings.data().sparse() ? ", sparse input blocks" : "")
+                    + (settings.model().dropout().isActive() ? ", dropout " + settings.model().dropout() : ""));
             List<String> written = RunReport.write(run, new RunReport.Content(settings.spec().toString(),
                     config.render(), history, finals, confusion));
             LOG.info("Report written to {} ({})", run.file(RunReport.HTML), String.join(", ", written));

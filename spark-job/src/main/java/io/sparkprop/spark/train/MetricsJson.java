@@ -27,14 +27,17 @@ import java.util.Locale;
  * <ul>
  *   <li>a {@code NaN} field (no validation set, the other task's metrics) is left out, and an
  *       absent field reads as {@code NaN};</li>
- *   <li>an infinite value is written as {@code null}, JSON having no infinities, and {@code null}
- *       reads as {@code +Infinity} (a loss that overflowed); so {@code -Infinity} reads back as
- *       {@code +Infinity};</li>
+ *   <li>an infinite value (a loss that overflowed) is written as the string {@code "Infinity"} or
+ *       {@code "-Infinity"}, JSON having no infinities, and reads back as itself;</li>
+ *   <li>{@code null} stays null: it reads as "no value" ({@code NaN}, as an absent field), which is
+ *       what tools such as pandas write for a missing value. Files written before 2026-11-29 wrote
+ *       an infinity as {@code null}; such a value now reads as no value;</li>
  *   <li>the step times are written when there are some ({@code sync_steps > 0}) and read when
  *       {@code step_ms} is there; otherwise {@link EpochMetrics#stepTimes()} is {@code null}.</li>
  * </ul>
- * Reading requires {@code epoch} and {@code step} (whole numbers), takes the bare tokens
- * {@code NaN}, {@code Infinity} and {@code -Infinity} for their values, and ignores unknown keys.
+ * Reading requires {@code epoch} and {@code step} (whole numbers), takes the strings and the bare
+ * tokens {@code NaN}, {@code Infinity} and {@code -Infinity} for their values, and ignores unknown
+ * keys.
  */
 final class MetricsJson {
 
@@ -113,7 +116,7 @@ final class MetricsJson {
             return;
         }
         if (Double.isInfinite(value)) {
-            out.writeNullField(name);
+            out.writeStringField(name, value > 0 ? "Infinity" : "-Infinity");
         } else {
             out.writeNumberField(name, value);
         }
@@ -131,10 +134,26 @@ final class MetricsJson {
             return Double.NaN;
         }
         if (value.isNull()) {
-            return Double.POSITIVE_INFINITY;
+            return Double.NaN;
+        }
+        if (value.isTextual()) {
+            switch (value.textValue()) {
+                case "Infinity", "+Infinity" -> {
+                    return Double.POSITIVE_INFINITY;
+                }
+                case "-Infinity" -> {
+                    return Double.NEGATIVE_INFINITY;
+                }
+                case "NaN" -> {
+                    return Double.NaN;
+                }
+                default -> {
+                }
+            }
         }
         if (!value.isNumber()) {
-            throw malformed("\"" + name + "\" must be a number or null but is " + value, json);
+            throw malformed("\"" + name + "\" must be a number, null, \"Infinity\" or \"-Infinity\" but is " + value,
+                    json);
         }
         return value.doubleValue();
     }

@@ -1,6 +1,5 @@
 package io.sparkprop.spark.checkpoint;
 
-import io.sparkprop.spark.train.TrainingState;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,6 +13,7 @@ import io.sparkprop.core.io.Model;
 import io.sparkprop.core.optim.OptimizerState;
 import io.sparkprop.spark.cli.InspectCommand;
 import io.sparkprop.spark.train.EpochMetrics;
+import io.sparkprop.spark.train.TrainingState;
 import io.sparkprop.spark.train.StepTimes;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,7 +56,7 @@ class CheckpointStoreTest {
     private static CheckpointStore.Checkpoint checkpoint(long globalStep) {
         TrainingState s = state(globalStep);
         return new CheckpointStore.Checkpoint(s, new Model(SPEC, s.params(), Map.of(), Map.of("sparkprop.task",
-                "classification")), "train.seed = 1\n", "training data\nfile:/x 100\nrows 10\npartitions 2\n");
+                "classification")), "train.seed = 1\n", "training data\nfile:/données/μ 100\nrows 10\npartitions 2\n");
     }
 
     @Test
@@ -84,6 +84,8 @@ class CheckpointStoreTest {
         assertBits(expected.bestParams(), actual.bestParams());
         assertEquals("train.seed = 1\n", loaded.config());
         assertTrue(loaded.fingerprint().contains("partitions 2"));
+        // Non-ASCII text survives (it lived in the metrics lines before they became records).
+        assertTrue(loaded.fingerprint().contains("file:/données/μ 100"), loaded.fingerprint());
         assertEquals(SPEC, loaded.model().spec());
     }
 

@@ -24,13 +24,13 @@ class StateCodecTest {
                     + "\"val_accuracy\":0.625,\"examples_per_sec\":12345.678901234567,\"epoch_seconds\":0.81,"
                     + "\"elapsed_seconds\":2.5,\"sync_steps\":20,\"step_ms\":3.900,\"compute_ms\":2.500,"
                     + "\"exchange_ms\":1.000,\"broadcast_ms\":0.123,\"update_ms\":0.050}",
-            "{\"epoch\":1,\"step\":40,\"train_loss\":null,\"val_loss\":0.25,\"val_rmse\":0.5,\"val_mae\":0.375,"
+            "{\"epoch\":1,\"step\":40,\"train_loss\":0.75,\"val_loss\":0.25,\"val_rmse\":0.5,\"val_mae\":0.375,"
                     + "\"examples_per_sec\":4000.0,\"epoch_seconds\":1.5,\"elapsed_seconds\":3.0}");
 
     private static final List<EpochMetrics> HISTORY = List.of(
             new EpochMetrics(0, 20, 1.0986122886681098, 0.9162907318741551, 0.625, Double.NaN, Double.NaN,
                     12345.678901234567, 0.81, 2.5, new StepTimes.Summary(20, 0.123, 2.5, 1.0, 0.05, 3.9)),
-            new EpochMetrics(1, 40, Double.POSITIVE_INFINITY, 0.25, Double.NaN, 0.5, 0.375, 4000.0, 1.5, 3.0, null));
+            new EpochMetrics(1, 40, 0.75, 0.25, Double.NaN, 0.5, 0.375, 4000.0, 1.5, 3.0, null));
 
     private static TrainingState state(List<EpochMetrics> history, double[] best) {
         return new TrainingState(2, 3, 43, new double[] {0.5, -1.5}, new OptimizerState("momentum", 43,
@@ -55,6 +55,11 @@ class StateCodecTest {
             assertArrayEquals(written.bestParams(), read.bestParams());
             assertArrayEquals(written.optimizer().slots()[0], read.optimizer().slots()[0]);
         }
+        // The old writer wrote an infinite loss as null; null now reads as no value (null stays null).
+        TrainingState written = state(HISTORY, new double[0]);
+        TrainingState read = StateCodec.decode(StateFiles.encode(2, written, List.of(OLD_LINES.get(0),
+                OLD_LINES.get(1).replace("\"train_loss\":0.75", "\"train_loss\":null"))), written.params(), "state.bin");
+        assertTrue(Double.isNaN(read.history().get(1).trainLoss()));
     }
 
     @Test
@@ -65,7 +70,7 @@ class StateCodecTest {
                         + " 0.81, \"examples_per_sec\" : 12345.678901234567, \"val_accuracy\" : 0.625, \"val_loss\" :"
                         + " 0.9162907318741551, \"train_loss\" : 1.0986122886681098, \"step\" : 20, \"epoch\" : 0 }",
                 "{\n  \"epoch\": 1,\n  \"step\": 40,\n  \"note\": \"by hand\",\n  \"val_mae\": 0.375,\n"
-                        + "  \"val_rmse\": 0.5,\n  \"val_loss\": 0.25,\n  \"train_loss\": null,\n"
+                        + "  \"val_rmse\": 0.5,\n  \"val_loss\": 0.25,\n  \"train_loss\": 0.75,\n"
                         + "  \"examples_per_sec\": 4e3,\n  \"epoch_seconds\": 1.5,\n  \"elapsed_seconds\": 3\n}");
         TrainingState written = state(HISTORY, new double[0]);
         TrainingState read = StateCodec.decode(StateFiles.encode(2, written, rewritten), written.params(), "state.bin");

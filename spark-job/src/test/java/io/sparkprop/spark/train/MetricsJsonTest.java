@@ -53,22 +53,44 @@ class MetricsJsonTest {
                     1.7976931348623157E308, -0.0, 1.0, 2.0, 3.0,
                     new StepTimes.Summary(3, 0.0005, 1234.5678, 0.0, 1.0E-9, 1234.5683)));
 
-    /** {@link #GOLDEN_METRICS} as they read back: step times to 3 decimals, no empty step times, -Infinity as +Infinity. */
+    /**
+     * {@link #GOLDEN_LINES} as they read now: step times to 3 decimals, no empty step times, and the
+     * old writer's {@code null} (an infinity) as no value: null stays null.
+     */
     static final List<EpochMetrics> GOLDEN_READ = List.of(
             new EpochMetrics(0, 20, 1.0986122886681098, 0.9162907318741551, 0.625, Double.NaN, Double.NaN,
                     12345.678901234567, 0.81, 2.5, new StepTimes.Summary(20, 0.123, 2.5, 1.0, 0.05, 3.9)),
             new EpochMetrics(3, 80, 0.012, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 1.0E7, 1.0E-4, 123.0, null),
-            new EpochMetrics(1, 2, Double.POSITIVE_INFINITY, 0.25, Double.NaN, 0.5, 0.375, 4000.0, 1.5, 3.0, null),
-            new EpochMetrics(7, 1234567890123L, 4.9E-324, Double.POSITIVE_INFINITY, Double.NaN,
+            new EpochMetrics(1, 2, Double.NaN, 0.25, Double.NaN, 0.5, 0.375, 4000.0, 1.5, 3.0, null),
+            new EpochMetrics(7, 1234567890123L, 4.9E-324, Double.NaN, Double.NaN,
                     1.7976931348623157E308, -0.0, 1.0, 2.0, 3.0,
                     new StepTimes.Summary(3, 0.001, 1234.568, 0.0, 0.0, 1234.568)));
 
     @Test
-    void theWrittenFormatIsTheOneBeforeJackson() {
+    void theWrittenFormatIsTheOneBeforeJacksonSaveThatInfinitiesAreStrings() {
         for (int i = 0; i < GOLDEN_LINES.size(); i++) {
-            assertEquals(GOLDEN_LINES.get(i), GOLDEN_METRICS.get(i).toJson());
-            assertEquals(GOLDEN_LINES.get(i), GOLDEN_READ.get(i).toJson());
+            String written = GOLDEN_METRICS.get(i).toJson();
+            assertEquals(GOLDEN_LINES.get(i).replace("\"train_loss\":null", "\"train_loss\":\"Infinity\"")
+                    .replace("\"val_loss\":null", "\"val_loss\":\"-Infinity\""), written);
+            EpochMetrics back = EpochMetrics.fromJson(written);
+            assertEquals(GOLDEN_METRICS.get(i).trainLoss(), back.trainLoss());
+            assertEquals(GOLDEN_METRICS.get(i).valLoss(), back.valLoss(), "-Infinity survives");
         }
+        // Lines without infinities and without step times are written exactly as before.
+        assertEquals(GOLDEN_LINES.get(1), GOLDEN_READ.get(1).toJson());
+        assertEquals(GOLDEN_LINES.get(0), GOLDEN_READ.get(0).toJson());
+    }
+
+    @Test
+    void nullStaysNullAsPandasWritesAMissingValue() {
+        // pandas' to_json(orient="records", lines=True) of a frame where one epoch had no validation.
+        EpochMetrics m = EpochMetrics.fromJson("{\"epoch\":4,\"step\":50,\"train_loss\":0.5,\"val_loss\":null,"
+                + "\"val_accuracy\":null,\"val_rmse\":null,\"val_mae\":null,\"examples_per_sec\":10.0,"
+                + "\"epoch_seconds\":1.0,\"elapsed_seconds\":5.0}");
+        assertEquals(new EpochMetrics(4, 50, 0.5, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 10.0, 1.0, 5.0,
+                null), m);
+        assertEquals("{\"epoch\":4,\"step\":50,\"train_loss\":0.5,\"examples_per_sec\":10.0,\"epoch_seconds\":1.0,"
+                + "\"elapsed_seconds\":5.0}", m.toJson());
     }
 
     @Test
@@ -143,7 +165,9 @@ class MetricsJsonTest {
     @Test
     void historiesRoundTripThroughJsonLines() {
         String text = EpochMetrics.toJsonLines(GOLDEN_READ);
-        assertEquals(String.join("\n", GOLDEN_LINES) + "\n", text);
+        // GOLDEN_READ has no value where the old lines had null: such fields are left out.
+        assertEquals(String.join("\n", GOLDEN_LINES).replace("\"train_loss\":null,", "")
+                .replace("\"val_loss\":null,", "") + "\n", text);
         assertEquals(GOLDEN_READ, EpochMetrics.fromJsonLines(text, "metrics.jsonl"));
         assertEquals(GOLDEN_READ, EpochMetrics.fromJsonLines("\n" + text.replace("\n", "\r\n\r\n"), "metrics.jsonl"));
         assertEquals("", EpochMetrics.toJsonLines(List.of()));
@@ -160,7 +184,7 @@ class MetricsJsonTest {
                 {"{\"epoch\":-1,\"step\":80}", "\"epoch\" must be a whole number"},
                 {"{\"epoch\":1.5,\"step\":80}", "\"epoch\" must be a whole number"},
                 {"{\"epoch\":3,\"step\":\"80\"}", "\"step\" must be a whole number"},
-                {"{\"epoch\":3,\"step\":80,\"val_loss\":\"low\"}", "\"val_loss\" must be a number or null"},
+                {"{\"epoch\":3,\"step\":80,\"val_loss\":\"low\"}", "\"val_loss\" must be a number, null,"},
                 {"{\"epoch\":3,\"step\":80} {\"epoch\":4,\"step\":81}", "Trailing token"},
                 {"[3,80]", "not a JSON object"},
                 {"epoch 3 step 80", "Unrecognized token"},
@@ -216,6 +240,6 @@ class MetricsJsonTest {
     }
 
     private static double read(double written) {
-        return Double.isInfinite(written) ? Double.POSITIVE_INFINITY : written;
+        return written; // every value, infinities of both signs included, reads back as itself
     }
 }
