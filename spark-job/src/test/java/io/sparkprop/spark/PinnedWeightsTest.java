@@ -26,6 +26,7 @@ import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,9 +34,9 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Pins the weights of small runs through both front doors (the command line and the estimators)
  * to CRC32C values recorded before the training engine was restructured (issue 12), so a refactor
- * that changes a single bit of what is computed fails here. The arithmetic is pinned too: this
- * class runs in its own Surefire execution with {@code -Dsparkprop.blas=java} (pure-Java BLAS),
- * so the values do not depend on whether the machine has native OpenBLAS or the Vector API.
+ * that changes a single bit of what is computed fails here. The arithmetic is pinned too: the
+ * class runs with netlib's scalar pure-Java BLAS ({@code Blas.pin("java")}, restored after), so
+ * the values do not depend on whether the machine has native OpenBLAS or the Vector API.
  *
  * <p>Each value is the CRC32C of the weights' IEEE-754 bits, big-endian, in sparkprop's flat layout
  * (the model file's parameters: the estimators' saved {@code data/model.spm}).
@@ -47,6 +48,18 @@ class PinnedWeightsTest {
     static Path dir;
 
     private static Path csv;
+
+    private static Blas.Pinned pinned;
+
+    @BeforeAll
+    static void pinTheArithmetic() {
+        pinned = Blas.pin("java");
+    }
+
+    @AfterAll
+    static void restoreTheArithmetic() {
+        pinned.close();
+    }
 
     @BeforeAll
     static void writeData() throws Exception {
@@ -94,7 +107,7 @@ class PinnedWeightsTest {
     @Test
     void theArithmeticIsPinned() {
         assertEquals("dev.ludovic.netlib.blas.Java11BLAS", Blas.implementationName(),
-                "run with -Dsparkprop.blas=java (the pinned-blas Surefire execution)");
+                "the class pins netlib's scalar pure-Java BLAS");
     }
 
     @Test

@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * {@code libopenblas} is installed, else the JDK Vector API when
  * {@code --add-modules=jdk.incubator.vector} is given, else pure Java). The choice is logged once.
  *
- * <p>The system property {@code sparkprop.blas} pins the choice: {@code java} (scalar pure Java, the
+ * <p>The system property {@code sparkprop.blas} (or {@link #pin}, in a running JVM) pins the choice: {@code java} (scalar pure Java, the
  * same bits on every machine) or {@code native}; unset or {@code auto}
  * takes the best available. Tests that pin weights bit for bit use {@code java}.
  *
@@ -22,19 +22,47 @@ import org.slf4j.LoggerFactory;
 public final class Blas {
 
     private static final Logger LOG = LoggerFactory.getLogger(Blas.class);
-    private static final BLAS INSTANCE = load();
+    /** The process's BLAS; replaced only by {@link #use}, between runs. */
+    private static volatile BLAS instance = load(System.getProperty("sparkprop.blas", "auto"));
 
     private Blas() {
     }
 
     /** The BLAS instance. */
     public static BLAS get() {
-        return INSTANCE;
+        return instance;
     }
 
     /** The implementation class in use, for logs and benchmark reports. */
     public static String implementationName() {
-        return INSTANCE.getClass().getName();
+        return instance.getClass().getName();
+    }
+
+    /**
+     * Makes {@code name} ({@code auto}, {@code java} or {@code native}, as the system property) the
+     * process's BLAS until the returned handle is closed, which brings back the one it replaced.
+     * For tests that pin weights bit for bit in a JVM that has already chosen (Spark local mode's
+     * executors share it): pin between runs, never while one is computing.
+     */
+    public static Pinned pin(String name) {
+        BLAS previous = instance;
+        instance = load(name);
+        return new Pinned(previous);
+    }
+
+    /** A {@link #pin}: closing it restores the BLAS it replaced. */
+    public static final class Pinned implements AutoCloseable {
+        private final BLAS previous;
+
+        private Pinned(BLAS previous) {
+            this.previous = previous;
+        }
+
+        @Override
+        public void close() {
+            instance = previous;
+            LOG.info("BLAS implementation: {} (restored)", previous.getClass().getName());
+        }
     }
 
     /**
@@ -51,8 +79,7 @@ public final class Blas {
         }
     }
 
-    private static BLAS load() {
-        String pinned = System.getProperty("sparkprop.blas", "auto");
+    private static BLAS load(String pinned) {
         BLAS blas = switch (pinned) {
             case "auto" -> BLAS.getInstance();
             case "java" -> scalarJava();

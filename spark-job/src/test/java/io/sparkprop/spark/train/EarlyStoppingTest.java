@@ -81,17 +81,38 @@ class EarlyStoppingTest {
         assertEquals(seen.get(best).valLoss(), sums.meanLoss());
     }
 
-    @Test
-    void aRunStoppedBeforeItsEarlyStopResumesToTheSameModel() throws Exception {
-        Path csv = FaultPolicyTest.writeCsv(dir.resolve("train.csv"), 400, 1);
-        // 20 steps an epoch, synchronous; a 25% hold-out for validation; min-delta 0.02 makes the
-        // loss stop improving within a few epochs.
-        List<String> config = List.of("data.format=csv", "data.train=" + csv, "data.partitions=2",
+    @TempDir
+    static Path shared;
+    private static TrainCommand.Outcome earlyStopReference;
+
+    /**
+     * 20 steps an epoch, synchronous; a 25% hold-out for validation; min-delta 0.02 makes the loss
+     * stop improving within a few epochs.
+     */
+    private static List<String> earlyStopConfig() throws Exception {
+        Path csv = shared.resolve("train.csv");
+        if (!Files.exists(csv)) {
+            FaultPolicyTest.writeCsv(csv, 400, 1);
+        }
+        return List.of("data.format=csv", "data.train=" + csv, "data.partitions=2",
                 "data.validation-fraction=0.25", "model.layers=6,12,3", "model.hidden-activation=tanh",
                 "train.epochs=12", "train.batch-size=15", "train.learning-rate=0.05", "train.local-steps=1",
                 "train.early-stopping.metric=val_loss", "train.early-stopping.patience=2",
                 "train.early-stopping.min-delta=0.02");
-        TrainCommand.Outcome reference = FaultPolicyTest.train(config, dir.resolve("reference"), false);
+    }
+
+    /** The uninterrupted run of {@link #earlyStopConfig}, trained once for the tests that resume it. */
+    private static synchronized TrainCommand.Outcome earlyStopReference() throws Exception {
+        if (earlyStopReference == null) {
+            earlyStopReference = FaultPolicyTest.train(earlyStopConfig(), shared.resolve("reference"), false);
+        }
+        return earlyStopReference;
+    }
+
+    @Test
+    void aRunStoppedBeforeItsEarlyStopResumesToTheSameModel() throws Exception {
+        List<String> config = earlyStopConfig();
+        TrainCommand.Outcome reference = earlyStopReference();
         int epochs = reference.result().history().size();
         assertTrue(reference.result().stoppedEarly() && epochs < 12, "stopped after " + epochs + " epochs");
 
@@ -111,13 +132,8 @@ class EarlyStoppingTest {
         // As above, but before the resume a JSON tool rewrites metrics.jsonl and the metrics inside
         // every checkpoint (keys reversed, pretty-printed onto one line): early stopping's replay
         // reads them, so a misread value would move the best epoch or the stop.
-        Path csv = FaultPolicyTest.writeCsv(dir.resolve("train.csv"), 400, 1);
-        List<String> config = List.of("data.format=csv", "data.train=" + csv, "data.partitions=2",
-                "data.validation-fraction=0.25", "model.layers=6,12,3", "model.hidden-activation=tanh",
-                "train.epochs=12", "train.batch-size=15", "train.learning-rate=0.05", "train.local-steps=1",
-                "train.early-stopping.metric=val_loss", "train.early-stopping.patience=2",
-                "train.early-stopping.min-delta=0.02");
-        TrainCommand.Outcome reference = FaultPolicyTest.train(config, dir.resolve("reference"), false);
+        List<String> config = earlyStopConfig();
+        TrainCommand.Outcome reference = earlyStopReference();
         List<EpochMetrics> referenceHistory = reference.result().history();
         int epochs = referenceHistory.size();
 
