@@ -1,7 +1,5 @@
 package io.sparkprop.spark;
 
-import io.sparkprop.spark.report.EvaluationMetrics;
-import io.sparkprop.spark.report.RunDirectory;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -11,6 +9,8 @@ import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
 import io.sparkprop.spark.cli.ModelDataCommands;
 import io.sparkprop.spark.config.JobConfig;
+import io.sparkprop.spark.report.EvaluationMetrics;
+import io.sparkprop.spark.report.RunDirectory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;

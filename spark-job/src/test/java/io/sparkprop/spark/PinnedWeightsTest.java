@@ -1,6 +1,5 @@
 package io.sparkprop.spark;
 
-import io.sparkprop.spark.report.RunDirectory;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import io.sparkprop.core.Blas;
@@ -10,6 +9,7 @@ import io.sparkprop.spark.ml.MlpClassificationModel;
 import io.sparkprop.spark.ml.MlpClassifier;
 import io.sparkprop.spark.ml.MlpRegressionModel;
 import io.sparkprop.spark.ml.MlpRegressor;
+import io.sparkprop.spark.report.RunDirectory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

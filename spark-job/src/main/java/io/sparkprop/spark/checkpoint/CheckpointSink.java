@@ -1,10 +1,10 @@
 package io.sparkprop.spark.checkpoint;
 
-import io.sparkprop.spark.train.TrainingState;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.spark.config.JobConfig;
 import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.train.DistributedTrainer;
+import io.sparkprop.spark.train.TrainingState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Map;

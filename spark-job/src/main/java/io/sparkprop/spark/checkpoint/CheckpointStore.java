@@ -1,8 +1,8 @@
 package io.sparkprop.spark.checkpoint;
 
-import io.sparkprop.spark.train.TrainingState;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
+import io.sparkprop.spark.train.TrainingState;
 import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;

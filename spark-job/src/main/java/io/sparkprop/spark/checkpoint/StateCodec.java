@@ -1,8 +1,8 @@
 package io.sparkprop.spark.checkpoint;
 
-import io.sparkprop.spark.train.TrainingState;
 import io.sparkprop.core.optim.OptimizerState;
 import io.sparkprop.spark.train.EpochMetrics;
+import io.sparkprop.spark.train.TrainingState;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;

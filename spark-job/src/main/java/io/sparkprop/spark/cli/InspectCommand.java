@@ -1,11 +1,11 @@
 package io.sparkprop.spark.cli;
 
-import io.sparkprop.spark.session.ModelFiles;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
-import io.sparkprop.spark.report.RunDirectory;
 import io.sparkprop.spark.checkpoint.CheckpointStore;
+import io.sparkprop.spark.report.RunDirectory;
+import io.sparkprop.spark.session.ModelFiles;
 import io.sparkprop.spark.train.TrainingState;
 import java.io.IOException;
 import java.io.InputStream;

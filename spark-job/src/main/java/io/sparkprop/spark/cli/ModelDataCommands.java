@@ -1,6 +1,5 @@
 package io.sparkprop.spark.cli;
 
-import io.sparkprop.spark.session.ModelFiles;
 import io.sparkprop.core.DataBlock;
 import io.sparkprop.core.Evaluation;
 import io.sparkprop.core.EvaluationSums;
@@ -10,11 +9,12 @@ import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.Workspace;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.spark.config.JobConfig;
-import io.sparkprop.spark.report.EvaluationMetrics;
 import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.data.DataLoader;
 import io.sparkprop.spark.data.DataOptions;
 import io.sparkprop.spark.data.LoadedData;
+import io.sparkprop.spark.report.EvaluationMetrics;
+import io.sparkprop.spark.session.ModelFiles;
 import io.sparkprop.spark.train.BlockOps;
 import io.sparkprop.spark.train.DistributedTrainer;
 import java.io.IOException;

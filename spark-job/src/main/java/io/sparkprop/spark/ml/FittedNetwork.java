@@ -1,6 +1,5 @@
 package io.sparkprop.spark.ml;
 
-import io.sparkprop.spark.report.EvaluationMetrics;
 import io.sparkprop.core.DataBlock;
 import io.sparkprop.core.EvaluationSums;
 import io.sparkprop.core.Network;
@@ -8,9 +7,10 @@ import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.Workspace;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
-import io.sparkprop.spark.session.ModelFiles;
 import io.sparkprop.spark.data.FrameBlocks;
 import io.sparkprop.spark.data.TargetKind;
+import io.sparkprop.spark.report.EvaluationMetrics;
+import io.sparkprop.spark.session.ModelFiles;
 import io.sparkprop.spark.train.DistributedTrainer;
 import io.sparkprop.spark.train.EpochMetrics;
 import java.io.IOException;

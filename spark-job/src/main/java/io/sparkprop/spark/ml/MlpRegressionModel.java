@@ -1,7 +1,7 @@
 package io.sparkprop.spark.ml;
 
-import io.sparkprop.spark.report.EvaluationMetrics;
 import io.sparkprop.core.NetworkSpec;
+import io.sparkprop.spark.report.EvaluationMetrics;
 import io.sparkprop.spark.train.EpochMetrics;
 import java.util.List;
 import org.apache.spark.ml.linalg.Vector;

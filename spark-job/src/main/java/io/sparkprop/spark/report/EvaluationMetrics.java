@@ -1,7 +1,7 @@
 package io.sparkprop.spark.report;
 
-import io.sparkprop.core.Loss;
 import io.sparkprop.core.EvaluationSums;
+import io.sparkprop.core.Loss;
 import java.util.Locale;
 
 /**

@@ -13,7 +13,6 @@ import io.sparkprop.core.Workspace;
 import io.sparkprop.core.optim.LearningRateSchedule;
 import io.sparkprop.core.optim.Optimizer;
 import io.sparkprop.core.optim.OptimizerState;
-
 import io.sparkprop.spark.config.TrainingConfig;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -1,7 +1,6 @@
 package io.sparkprop.spark.train;
 
 import io.sparkprop.spark.config.TrainingConfig;
-
 import java.util.List;
 import java.util.Locale;
 

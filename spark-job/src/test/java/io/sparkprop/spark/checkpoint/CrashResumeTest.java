@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import io.sparkprop.core.io.ModelCodec;
 import io.sparkprop.spark.Main;
-import io.sparkprop.spark.report.RunDirectory;
 import io.sparkprop.spark.SparkTestSupport;
+import io.sparkprop.spark.report.RunDirectory;
 import io.sparkprop.spark.train.EpochMetrics;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;

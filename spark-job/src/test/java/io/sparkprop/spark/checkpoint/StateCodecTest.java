@@ -1,6 +1,5 @@
 package io.sparkprop.spark.checkpoint;
 
-import io.sparkprop.spark.train.TrainingState;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -9,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.sparkprop.core.optim.OptimizerState;
 import io.sparkprop.spark.train.EpochMetrics;
 import io.sparkprop.spark.train.StepTimes;
+import io.sparkprop.spark.train.TrainingState;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

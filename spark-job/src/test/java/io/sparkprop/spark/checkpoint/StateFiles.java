@@ -1,7 +1,7 @@
 package io.sparkprop.spark.checkpoint;
 
-import io.sparkprop.spark.train.TrainingState;
 import io.sparkprop.spark.train.EpochMetrics;
+import io.sparkprop.spark.train.TrainingState;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;

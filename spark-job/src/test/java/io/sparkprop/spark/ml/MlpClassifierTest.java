@@ -1,7 +1,5 @@
 package io.sparkprop.spark.ml;
 
-import io.sparkprop.spark.report.EvaluationMetrics;
-import io.sparkprop.spark.report.RunDirectory;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkprop.core.SplitMix64;
 import io.sparkprop.spark.SparkTestSupport;
+import io.sparkprop.spark.report.EvaluationMetrics;
+import io.sparkprop.spark.report.RunDirectory;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;

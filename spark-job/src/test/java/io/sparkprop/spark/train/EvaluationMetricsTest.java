@@ -1,6 +1,5 @@
 package io.sparkprop.spark.train;
 
-import io.sparkprop.spark.report.EvaluationMetrics;
 import static io.sparkprop.spark.train.DistributedTrainerTest.cache;
 import static io.sparkprop.spark.train.DistributedTrainerTest.sc;
 import static io.sparkprop.spark.train.DistributedTrainerTest.split;
@@ -17,6 +16,7 @@ import io.sparkprop.core.LayerSpec;
 import io.sparkprop.core.Loss;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.spark.cli.ModelDataCommands;
+import io.sparkprop.spark.report.EvaluationMetrics;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
