@@ -33,7 +33,7 @@ public final class ResumeCheck {
                 continue;
             }
             String change = key + ": '" + before + "' -> '" + after + "'";
-            switch (ConfigSchema.key(key).resume()) {
+            switch (ConfigSchema.resumeRule(ConfigSchema.key(key), now)) {
                 case MUST_MATCH -> incompatible.add(change);
                 case HARMLESS -> harmless.add(change);
                 case TRAJECTORY -> trajectory.add(change);

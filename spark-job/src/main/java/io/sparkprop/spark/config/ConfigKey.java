@@ -133,10 +133,10 @@ public record ConfigKey<T>(String name, String defaultValue, String description,
                     }
                     yield lower;
                 }
-                case INT_LIST -> Arrays.stream(value.split(",")).map(String::strip).mapToInt(Integer::parseInt)
+                case INT_LIST -> Arrays.stream(value.split(",", -1)).map(String::strip).mapToInt(Integer::parseInt)
                         .toArray();
                 case DOUBLE_LIST -> {
-                    double[] list = Arrays.stream(value.split(",")).map(String::strip)
+                    double[] list = Arrays.stream(value.split(",", -1)).map(String::strip)
                             .mapToDouble(Double::parseDouble).toArray();
                     if (!Arrays.stream(list).allMatch(Double::isFinite)) {
                         throw new IllegalArgumentException("comma-separated finite numbers");

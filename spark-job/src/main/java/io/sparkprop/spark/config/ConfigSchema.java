@@ -193,7 +193,7 @@ public final class ConfigSchema {
                 "Where checkpoints go, any Hadoop URI; empty means <run-dir>/checkpoints.").resume(Resume.HARMLESS).param("checkpointDir"));
 
     public static final ConfigKey<Integer> CHECKPOINT_EVERY_STEPS = add(ConfigKey.<Integer>of("checkpoint.every-steps", Kind.INT, "0", "200",
-                "Also checkpoint every this many steps (0: only at the end of each epoch, which always happens).").resume(Resume.HARMLESS).param("checkpointInterval")
+                "Also checkpoint every this many steps, at the end of the exchange (the local-SGD round) that reaches them (0: only at the end of each epoch, which always happens).").resume(Resume.HARMLESS).param("checkpointInterval")
             .valid(v -> v >= 0, "must be >= 0 (0 = epoch ends only)"));
 
     public static final ConfigKey<Integer> CHECKPOINT_KEEP = add(ConfigKey.<Integer>of("checkpoint.keep", Kind.INT, "3", "3",
@@ -214,6 +214,18 @@ public final class ConfigSchema {
     /** Every key, in documentation order. */
     public static Map<String, ConfigKey<?>> keys() {
         return java.util.Collections.unmodifiableMap(KEYS);
+    }
+
+    /**
+     * What changing {@code key} between a checkpoint and a resume under {@code now} means: the key's
+     * declared {@link Resume} rule, except that more or fewer epochs change the trajectory under a
+     * cosine schedule, whose length follows the epoch count.
+     */
+    public static Resume resumeRule(ConfigKey<?> key, JobConfig now) {
+        if (key == TRAIN_EPOCHS && "cosine".equals(now.get(TRAIN_SCHEDULE.name()))) {
+            return Resume.TRAJECTORY;
+        }
+        return key.resume();
     }
 
     /** The key named {@code name}, or an error listing the valid keys. */

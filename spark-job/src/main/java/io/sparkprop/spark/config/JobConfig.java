@@ -162,7 +162,7 @@ public final class JobConfig implements ConfigSource, Serializable {
         try {
             key = ConfigSchema.key(name);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(e.getMessage() + " (at " + where + ")", e);
+            throw new IllegalArgumentException(e.getMessage() + " (from " + where + ")", e);
         }
         check(key, value, where);
         values.put(name, value);
@@ -174,7 +174,7 @@ public final class JobConfig implements ConfigSource, Serializable {
             key.parse(value); // empty means "not set"; required keys are checked where they are used
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("Config key '" + key.name() + "' must be " + e.getMessage() + " but got '"
-                    + value + "' (at " + where + ")");
+                    + value + "' (from " + where + ")");
         }
     }
 

@@ -631,8 +631,9 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         @SuppressWarnings({"unchecked", "rawtypes"})
         private void add(Params stage, ConfigKey<?> key, String doc) {
             String name = key.param();
-            String text = doc != null ? doc : key.description() + (key.choices().isEmpty() ? ""
-                    : " One of: " + String.join(", ", ParamsSource.paramChoices(key)) + ".");
+            String text = (doc != null ? doc : key.description() + (key.choices().isEmpty() ? ""
+                    : " One of: " + String.join(", ", ParamsSource.paramChoices(key)) + "."))
+                    + " (Config key " + key.name() + ".)";
             KeyValidator valid = new KeyValidator(key.name());
             Param param = switch (key.kind()) {
                 case INT -> new IntParam(stage, name, text, valid);

@@ -69,8 +69,11 @@ public final class TrainingReport {
             finals.put("exchange", settings.exchange().localSteps() == 1 ? "synchronous SGD"
                     : "local SGD, " + settings.exchange().localSteps() + " steps per exchange");
             finals.put("arithmetic", settings.optimization().precision().name().toLowerCase(Locale.ROOT) + " products"
-                    + (settings.data().sparse() ? ", sparse input blocks" : "")
-                    + (settings.model().dropout().isActive() ? ", dropout " + settings.model().dropout() : ""));
+                    + (settings.data().sparse() ? ", sparse input blocks" : ""));
+            if (settings.model().dropout().isActive()) {
+                finals.put("dropout", java.util.Arrays.toString(settings.model().dropout().rates())
+                        + " on the hidden layers, while training only");
+            }
             List<String> written = RunReport.write(run, new RunReport.Content(settings.spec().toString(),
                     config.render(), history, finals, confusion));
             LOG.info("Report written to {} ({})", run.file(RunReport.HTML), String.join(", ", written));

@@ -178,8 +178,9 @@ public final class DistributedTrainer {
         int epochs = settings.optimization().epochs();
         Optimizer optimizer = settings.optimization().newOptimizer(settings.spec());
         LearningRateSchedule schedule = settings.optimization().schedule(stepsPerEpoch);
-        LOG.info("Training {} ({} parameters) on {} rows in {} partitions: {} epochs of {} steps, batch {}, {}, {}, {}{}",
-                spec, spec.paramCount(), trainRows, train.getNumPartitions(), epochs, stepsPerEpoch,
+        LOG.info("Training {}{} ({} parameters) on {} rows in {} partitions: {} epochs of {} steps, batch {}, {}, {}, {}{}",
+                spec, trainingNetwork.dropout().isActive() ? " with " + trainingNetwork.dropout() : "",
+                spec.paramCount(), trainRows, train.getNumPartitions(), epochs, stepsPerEpoch,
                 settings.optimization().batchSize(), settings.exchange().localSteps() == 1 ? "synchronous SGD"
                         : "local SGD (" + settings.exchange().localSteps() + " local steps per exchange)", optimizer, schedule,
                 start.globalStep() > 0
@@ -204,6 +205,7 @@ public final class DistributedTrainer {
         while (loop.epoch < epochs && !stoppedEarly) {
             long epochStart = System.nanoTime();
             int epochFirstStep = stepTimes.count();
+            int firstStepOfThisCall = loop.step; // > 0 when resumed mid-epoch
             boolean rolledBack = false;
             while (loop.step < stepsPerEpoch) {
                 int k = Math.min(localSteps, stepsPerEpoch - loop.step);
@@ -238,7 +240,8 @@ public final class DistributedTrainer {
                     val == null || !classification ? Double.NaN : val.accuracy(),
                     val == null || classification ? Double.NaN : val.rmse(),
                     val == null || classification ? Double.NaN : val.mae(),
-                    trainRows / epochSeconds, epochSeconds, loop.elapsed(), stepTimes.summarySince(epochFirstStep));
+                    trainRows * ((double) (stepsPerEpoch - firstStepOfThisCall) / stepsPerEpoch) / epochSeconds,
+                    epochSeconds, loop.elapsed(), stepTimes.summarySince(epochFirstStep));
             loop.stateHistory.add(metrics);
             loop.history.add(metrics);
             if (early != null && early.observe(metrics)) {

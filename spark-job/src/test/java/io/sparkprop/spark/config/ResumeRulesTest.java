@@ -1,0 +1,58 @@
+package io.sparkprop.spark.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkprop.spark.checkpoint.ResumeCheck;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What changing a key between a checkpoint and its resumption means, as the keys' declarations
+ * state it (the lists ResumeCheck kept before the rules moved to {@link ConfigSchema}), and list
+ * values with an empty element.
+ */
+class ResumeRulesTest {
+
+    private static final JobConfig SAVED = JobConfig.defaults().withOverrides(List.of("model.layers=4,8,3"));
+
+    private static ResumeCheck.Differences change(String... overrides) {
+        return ResumeCheck.compare(SAVED, SAVED.withOverrides(List.of(overrides)));
+    }
+
+    @Test
+    void eachKeyChangesWhatItsDeclarationSays() {
+        for (String incompatible : List.of("model.layers=4,9,3", "model.hidden-activation=tanh", "train.seed=7",
+                "train.batch-size=64", "train.optimizer=sgd", "data.partitions=3", "data.format=csv",
+                "data.train=/elsewhere", "data.scaling=divide", "data.validation-fraction=0.1")) {
+            assertEquals(1, change(incompatible).incompatible().size(), incompatible);
+        }
+        for (String harmless : List.of("train.epochs=20", "train.max-job-retries=2", "data.validation=/v",
+                "data.test=/t", "train.non-finite=skip", "checkpoint.keep=5", "checkpoint.every-steps=100")) {
+            assertEquals(1, change(harmless).harmless().size(), harmless);
+        }
+        for (String trajectory : List.of("train.learning-rate=0.01", "train.l2=0.1", "model.dropout=0.2",
+                "train.local-steps=8", "train.precision=float32")) {
+            assertEquals(1, change(trajectory).trajectory().size(), trajectory);
+        }
+    }
+
+    @Test
+    void moreEpochsChangeACosineSchedulesTrajectory() {
+        JobConfig cosine = SAVED.withOverrides(List.of("train.schedule=cosine"));
+        ResumeCheck.Differences d = ResumeCheck.compare(cosine, cosine.withOverrides(List.of("train.epochs=20")));
+        assertEquals(List.of("train.epochs: '10' -> '20'"), d.trajectory());
+        assertTrue(d.harmless().isEmpty());
+    }
+
+    @Test
+    void aListWithAnEmptyElementIsAnError() {
+        for (String bad : List.of("model.layers=784,256,", "model.layers=784,,10", "model.dropout=0.2,")) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> JobConfig.defaults().withOverrides(List.of(bad)));
+            assertTrue(e.getMessage().contains("comma-separated") && e.getMessage().contains("--set"),
+                    e.getMessage());
+        }
+    }
+}
