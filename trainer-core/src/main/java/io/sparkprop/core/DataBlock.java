@@ -14,7 +14,11 @@ package io.sparkprop.core;
  * weights) and names the first bad row, so the hot path never checks again. Arrays are kept, not
  * copied: the caller must not change them afterwards.
  */
-public final class DataBlock {
+public final class DataBlock implements java.io.Serializable {
+
+    /** Java serialization too: Spark's default serializer ships it when a session does not use Kryo. */
+    private static final long serialVersionUID = 1L;
+
 
     private final int rows;
     private final int numFeatures;

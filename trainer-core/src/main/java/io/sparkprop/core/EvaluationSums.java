@@ -25,7 +25,11 @@ import java.util.Arrays;
  * their order: the loss is summed per forward pass of up to {@code ws.capacity()} rows, so the
  * same data, workspace capacity and merge order give the same bits. Not thread-safe.
  */
-public final class EvaluationSums {
+public final class EvaluationSums implements java.io.Serializable {
+
+    /** Java serialization too: Spark's default serializer ships it when a session does not use Kryo. */
+    private static final long serialVersionUID = 1L;
+
 
     private static final byte SOFTMAX = 1;
     private static final byte SIGMOID = 2;

@@ -11,7 +11,11 @@ package io.sparkprop.core;
  * {@code treeAggregate} expects of its seqOp and combOp. Floating-point sums depend on their order:
  * callers that need bit-identical results must merge in a fixed order.
  */
-public final class GradientAccumulator {
+public final class GradientAccumulator implements java.io.Serializable {
+
+    /** Java serialization too: Spark's default serializer ships it when a session does not use Kryo. */
+    private static final long serialVersionUID = 1L;
+
 
     private final double[] gradSum;
     private double lossSum;

@@ -12,7 +12,11 @@ package io.sparkprop.spark.data;
  * sparse through the shuffle and are densified in the block). A class label travels as its index,
  * not as a one-hot vector. Registered with Kryo.
  */
-final class ParsedRow {
+final class ParsedRow implements java.io.Serializable {
+
+    /** Java serialization too: Spark's default serializer ships it when a session does not use Kryo. */
+    private static final long serialVersionUID = 1L;
+
 
     /** Dense features, or the values at {@link #indices}. */
     final double[] values;

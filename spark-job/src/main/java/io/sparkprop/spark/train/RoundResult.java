@@ -9,7 +9,11 @@ package io.sparkprop.spark.train;
  * divides by {@link #weightSum} ({@link #average}). A round on one partition thus returns that
  * partition's weights bit for bit, as sequential training would have them.
  */
-final class RoundResult {
+final class RoundResult implements java.io.Serializable {
+
+    /** Java serialization too: Spark's default serializer ships it when a session does not use Kryo. */
+    private static final long serialVersionUID = 1L;
+
 
     /** Weights, then optimizer slots; weighted sums once {@link #summed}. */
     double[][] values;
