@@ -283,6 +283,7 @@ public final class TrainingSession {
                     blocks.fromFiles(spark, config);
                 }
                 blocks.holdOut(config);
+                blocks.checkWeights(config, input);
                 blocks.standardize(config);
             } catch (RuntimeException e) {
                 blocks.release();
@@ -378,6 +379,49 @@ public final class TrainingSession {
             validation = split.get(1);
             trainRows = train.map(DataBlock::rows).reduce(Integer::sum);
             LOG.info("Held out {} of {} training rows for validation", all - trainRows, all);
+        }
+
+        /**
+         * Refuses training or validation rows whose sample weights sum to zero: every step would
+         * have nothing to learn from (or every metric would be 0/0), and a run that did not train
+         * must not report success. Unweighted data has weight 1 a row, so only a weight column needs
+         * the pass.
+         */
+        private void checkWeights(TrainingConfig config, Input input) {
+            String column = config.data().weightColumn();
+            String named = input instanceof Frame ? "weightCol '" + column + "'"
+                    : "data.weight-column = " + column;
+            check(train, "training", column, named);
+            if (validation != null) {
+                check(validation, "validation", column, named);
+            }
+        }
+
+        private static void check(JavaRDD<DataBlock> blocks, String what, String column, String named) {
+            double[] rowsAndWeight = blocks.map(b -> new double[] {b.rows(), totalWeight(b)})
+                    .fold(new double[2], (a, b) -> new double[] {a[0] + b[0], a[1] + b[1]});
+            if (rowsAndWeight[0] == 0) {
+                throw new IllegalArgumentException("The " + what + " data has no rows: nothing to "
+                        + (what.equals("training") ? "train on" : "validate on"));
+            }
+            if (column != null && !(rowsAndWeight[1] > 0)) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "The %s rows' sample weights (%s) sum"
+                        + " to %s over %.0f rows: there is nothing to %s. Give some rows a positive weight.", what,
+                        named, rowsAndWeight[1], rowsAndWeight[0], what.equals("training") ? "learn from"
+                                : "measure"));
+            }
+        }
+
+        private static double totalWeight(DataBlock block) {
+            double[] w = block.weights();
+            if (w == null) {
+                return block.rows();
+            }
+            double sum = 0;
+            for (double v : w) {
+                sum += v;
+            }
+            return sum;
         }
 
         private void standardize(TrainingConfig config) {
