@@ -64,6 +64,11 @@ public final class SplitMix64 {
         return h;
     }
 
+    /** {@code derive(seed, key)} without a varargs array, for per-step callers. */
+    public static long derive(long seed, long key) {
+        return extend(mix(seed + GOLDEN_GAMMA), key);
+    }
+
     /**
      * One more key on a derived seed, without an array: {@code extend(derive(seed, k1, ..., kn), key)}
      * is {@code derive(seed, k1, ..., kn, key)}.

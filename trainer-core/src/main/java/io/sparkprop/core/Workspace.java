@@ -148,7 +148,9 @@ public final class Workspace {
      * dropout, which fails without one.
      */
     public Workspace setDropoutKey(long seed, long epoch, long step, int partition) {
-        dropoutStream = SplitMix64.derive(seed, SplitMix64.STREAM_DROPOUT, epoch, step, partition);
+        // derive(seed, STREAM_DROPOUT, epoch, step, partition), key by key: no array per step.
+        dropoutStream = SplitMix64.extend(SplitMix64.extend(SplitMix64.extend(
+                SplitMix64.derive(seed, SplitMix64.STREAM_DROPOUT), epoch), step), partition);
         dropoutKeySet = true;
         return this;
     }
