@@ -268,7 +268,10 @@ public final class TrainingSession {
     private static final class Blocks {
         private JavaRDD<DataBlock> loaded;
         private JavaRDD<DataBlock> train;
+        /** Set by {@link #measure}. */
         private long trainRows;
+        /** Whether the validation rows are a seeded hold-out of the training rows. */
+        private boolean heldOut;
         private JavaRDD<DataBlock> validation;
         private BlockOps.Scaling standardization;
         /** Every cached RDD the run made, to unpersist at the end. */
@@ -283,7 +286,7 @@ public final class TrainingSession {
                     blocks.fromFiles(spark, config);
                 }
                 blocks.holdOut(config);
-                blocks.checkWeights(config, input);
+                blocks.measure(config, input);
                 blocks.standardize(config);
             } catch (RuntimeException e) {
                 blocks.release();
@@ -307,7 +310,6 @@ public final class TrainingSession {
             LoadedData data = load(spark, config, config.trainData(), partitions, "data.train");
             loaded = data.blocks();
             train = loaded;
-            trainRows = data.rows();
             DataOptions validationOptions = config.validationData();
             if (validationOptions != null) {
                 validation = load(spark, config, validationOptions, partitions, "data.validation").blocks();
@@ -352,7 +354,6 @@ public final class TrainingSession {
             }
             loaded = frameBlocks(config, frame, rows);
             train = loaded;
-            trainRows = train.map(DataBlock::rows).fold(0, Integer::sum);
             if (validationRows != null) {
                 validation = frameBlocks(config, frame, validationRows);
             }
@@ -374,32 +375,41 @@ public final class TrainingSession {
             }
             List<JavaRDD<DataBlock>> split = BlockOps.holdOut(train, fraction, config.optimization().seed());
             held.addAll(split);
-            long all = trainRows;
             train = split.get(0);
             validation = split.get(1);
-            trainRows = train.map(DataBlock::rows).reduce(Integer::sum);
-            LOG.info("Held out {} of {} training rows for validation", all - trainRows, all);
+            heldOut = true;
         }
 
         /**
-         * Refuses training or validation rows whose sample weights sum to zero: every step would
-         * have nothing to learn from (or every metric would be 0/0), and a run that did not train
-         * must not report success. Unweighted data has weight 1 a row, so only a weight column needs
-         * the pass.
+         * Counts the training and validation rows and their weights, one pass over each set's
+         * cached blocks, and refuses a set with no rows or with sample weights that sum to zero:
+         * every step would have nothing to learn from (or every metric would be 0/0), and a run
+         * that did not train must not report success.
          */
-        private void checkWeights(TrainingConfig config, Input input) {
+        private void measure(TrainingConfig config, Input input) {
+            double[] trainSums = rowsAndWeight(train);
+            trainRows = (long) trainSums[0];
+            double[] validationSums = validation == null ? null : rowsAndWeight(validation);
+            if (heldOut) {
+                LOG.info("Held out {} of {} training rows for validation", (long) validationSums[0],
+                        trainRows + (long) validationSums[0]);
+            }
             String column = config.data().weightColumn();
             String named = input instanceof Frame ? "weightCol '" + column + "'"
                     : "data.weight-column = " + column;
-            check(train, "training", column, named);
-            if (validation != null) {
-                check(validation, "validation", column, named);
+            check(trainSums, "training", column, named);
+            if (validationSums != null) {
+                check(validationSums, "validation", column, named);
             }
         }
 
-        private static void check(JavaRDD<DataBlock> blocks, String what, String column, String named) {
-            double[] rowsAndWeight = blocks.map(b -> new double[] {b.rows(), totalWeight(b)})
+        /** {@code {rows, Σ weight}} of {@code blocks} (weight 1 a row without a weight column). */
+        private static double[] rowsAndWeight(JavaRDD<DataBlock> blocks) {
+            return blocks.map(b -> new double[] {b.rows(), totalWeight(b)})
                     .fold(new double[2], (a, b) -> new double[] {a[0] + b[0], a[1] + b[1]});
+        }
+
+        private static void check(double[] rowsAndWeight, String what, String column, String named) {
             if (rowsAndWeight[0] == 0) {
                 throw new IllegalArgumentException("The " + what + " data has no rows: nothing to "
                         + (what.equals("training") ? "train on" : "validate on"));
