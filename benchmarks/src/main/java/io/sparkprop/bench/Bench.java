@@ -4,6 +4,7 @@ import io.sparkprop.core.Blas;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.spark.Main;
 import io.sparkprop.spark.cli.TrainCommand;
+import io.sparkprop.spark.config.ConfigSchema;
 import io.sparkprop.spark.config.JobConfig;
 import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.train.EpochMetrics;
@@ -255,8 +256,8 @@ public final class Bench {
             // The other way to fatten steps: synchronous SGD on a large global batch, the learning
             // rate scaled up (by the square root of the batch ratio, as suits Adam) after a warm-up.
             int batch = options.largeBatch;
-            double rate = base.getDouble("train.learning-rate") * Math.sqrt(batch / (double) base.getInt(
-                    "train.batch-size"));
+            double rate = base.value(ConfigSchema.TRAIN_LEARNING_RATE)
+                    * Math.sqrt(batch / (double) base.value(ConfigSchema.TRAIN_BATCH_SIZE));
             JobConfig config = base.withOverrides(List.of("train.epochs=" + options.epochs, "train.local-steps=1",
                     "data.partitions=" + partitions, "train.batch-size=" + batch,
                     "train.learning-rate=" + rate, "train.warmup-steps=20"));
@@ -339,7 +340,7 @@ public final class Bench {
             String data = work.resolve("synthetic").toUri().toString();
             Main.run(spark, "generate", "--output", data, "--rows", Long.toString(options.syntheticRows),
                     "--features", "100", "--classes", "10", "--partitions", Integer.toString(partitions));
-            int k = JobConfig.defaults().getInt("train.local-steps");
+            int k = ConfigSchema.TRAIN_LOCAL_STEPS.defaultTyped();
             JobConfig synthetic = JobConfig.defaults().withOverrides(List.of("data.format=parquet", "data.train=" + data,
                     "data.features-column=features", "data.label-column=label", "data.num-features=100",
                     "model.layers=100,256,128,10", "model.hidden-activation=relu", "train.epochs=2",
@@ -387,7 +388,7 @@ public final class Bench {
             lines.add(String.format(Locale.ROOT, "sparkprop time to %s: %.1f s (k=%s)", pct(options.target),
                     best.secondsToTarget(), best.label()));
             SparkpropRun fallback = runs.stream().filter(r -> r.label().equals(
-                    Integer.toString(JobConfig.defaults().getInt("train.local-steps")))).findFirst().orElse(null);
+                    Integer.toString(ConfigSchema.TRAIN_LOCAL_STEPS.defaultTyped()))).findFirst().orElse(null);
             if (fallback != null && fallback != best) {
                 lines.add(String.format(Locale.ROOT, "  with the default k=%d: %s", fallback.localSteps(),
                         Double.isNaN(fallback.secondsToTarget()) ? "not reached" : String.format(Locale.ROOT, "%.1f s",

@@ -5,11 +5,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -194,70 +192,9 @@ public final class JobConfig implements ConfigSource, Serializable {
         return values.get(name);
     }
 
-    /** Whether {@code name} has a non-empty value. */
-    public boolean isSet(String name) {
-        return !get(name).isEmpty();
-    }
-
-    /** The value of a required key, or an error naming it. */
-    public String require(String name) {
-        String value = get(name);
-        if (value.isEmpty()) {
-            throw new IllegalArgumentException("Config key '" + name + "' is required: " + ConfigSchema.key(name).description()
-                    + " For example: " + name + " = " + ConfigSchema.key(name).example());
-        }
-        return value;
-    }
-
-    public int getInt(String name) {
-        return Integer.parseInt(require(name));
-    }
-
-    public long getLong(String name) {
-        return Long.parseLong(require(name));
-    }
-
-    public double getDouble(String name) {
-        return Double.parseDouble(require(name));
-    }
-
-    public boolean getBoolean(String name) {
-        return Boolean.parseBoolean(require(name));
-    }
-
-    /** A CHOICE value, lower case. */
-    public String getChoice(String name) {
-        return require(name).toLowerCase(Locale.ROOT);
-    }
-
-    public List<Integer> getIntList(String name) {
-        List<Integer> list = new ArrayList<>();
-        for (String part : require(name).split(",")) {
-            list.add(Integer.parseInt(part.strip()));
-        }
-        return list;
-    }
-
-    /** A comma-separated list; empty when unset. */
-    public List<String> getList(String name) {
-        List<String> list = new ArrayList<>();
-        for (String part : get(name).split(",")) {
-            if (!part.isBlank()) {
-                list.add(part.strip());
-            }
-        }
-        return list;
-    }
-
     /** Where {@code name}'s value came from: {@code default}, a file and line, or {@code --set}. */
     public String origin(String name) {
         return origins.get(name);
-    }
-
-    /** An error about {@code name}'s value, naming the key, the value and its origin. */
-    public IllegalArgumentException invalid(String name, String expectation) {
-        return new IllegalArgumentException("Config key '" + name + "' " + expectation + " but got '" + get(name)
-                + "' (from " + origin(name) + ")");
     }
 
     /** The effective configuration as a config file (every key), for logs and the run directory. */

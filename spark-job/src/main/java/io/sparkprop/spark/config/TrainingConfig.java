@@ -82,7 +82,7 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
             Model model = Model.of(source);
             return new TrainingConfig(Data.of(source), model, Optimization.of(source), Exchange.of(source),
                     Stopping.of(source), Faults.of(source), Checkpoints.of(source),
-                    source instanceof JobConfig file ? file : JobConfig.of(source));
+                    JobConfig.of(source));
         } catch (ConfigException e) {
             throw new ConfigException(e, source.subject(e.key()), source.origin(e.key()));
         }
@@ -201,15 +201,8 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
 
         /**
          * The network of {@code sizes} (input first) with {@code hidden} activations and the task's
-         * output and loss; {@code output} (null for the task's own) may differ only for regression.
-         */
-        public static Model of(TargetKind task, int[] sizes, Activation hidden, Activation output) {
-            return of(task, sizes, hidden, output, new double[] {0});
-        }
-
-        /**
-         * As {@link #of(TargetKind, int[], Activation, Activation)}, with {@code dropout}: one rate
-         * for every hidden layer, or one rate per hidden layer, each in [0, 1).
+         * output and loss; {@code output} (null for the task's own) may differ only for regression;
+         * {@code dropout} is one rate for every hidden layer, or one per hidden layer, each in [0, 1).
          */
         public static Model of(TargetKind task, int[] sizes, Activation hidden, Activation output, double[] dropout) {
             MODEL_LAYERS.check(sizes.length >= 2, sizes, "needs the input size and at least one layer size, like"

@@ -48,7 +48,7 @@ class ConfigTest {
     @Test
     void overridesWinAndEveryValueRemembersWhereItCameFrom() {
         JobConfig config = JobConfig.parse("train.epochs = 3\n", "a.conf").withOverrides(List.of("train.epochs=7"));
-        assertEquals(7, config.getInt("train.epochs"));
+        assertEquals(7, config.value(ConfigSchema.TRAIN_EPOCHS));
         assertEquals("--set", config.origin("train.epochs"));
         assertEquals("default", config.origin("train.seed"));
         assertTrue(config.render().contains("# from --set\ntrain.epochs = 7\n"), config.render());
