@@ -2,7 +2,6 @@ package io.sparkprop.spark.train;
 
 import java.util.List;
 import java.util.TreeMap;
-import java.util.function.Consumer;
 import org.apache.spark.SparkException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
