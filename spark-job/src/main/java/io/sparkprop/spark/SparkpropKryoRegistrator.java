@@ -11,7 +11,8 @@ import org.apache.spark.serializer.KryoRegistrator;
  * <p>Besides our own classes this registers the Spark SQL schema types that Spark's
  * {@code KryoSerializer} leaves out but Spark itself ships when it reads Parquet (schema
  * inference returns a {@code StructType} as a task result): the column types a Parquet schema
- * can hold and Spark ML's vector and matrix types.
+ * can hold and Spark ML's vector and matrix types; and the classes MLlib's evaluators shuffle when
+ * they score our models.
  */
 public final class SparkpropKryoRegistrator implements KryoRegistrator {
 
@@ -36,6 +37,15 @@ public final class SparkpropKryoRegistrator implements KryoRegistrator {
         "org.apache.spark.mllib.linalg.MatrixUDT",
     };
 
+    /**
+     * What MLlib's evaluators and summaries shuffle when they score sparkprop's models (model
+     * selection, {@code summary()}, {@code evaluate}), and Spark 4.1's own registrations miss.
+     */
+    private static final String[] MLLIB_EVALUATION_CLASSES = {
+        "org.apache.spark.mllib.evaluation.binary.BinaryLabelCounter",
+        "[Lorg.apache.spark.mllib.evaluation.binary.BinaryLabelCounter;",
+    };
+
     @Override
     public void registerClasses(Kryo kryo) {
         kryo.register(byte[].class);
@@ -53,7 +63,7 @@ public final class SparkpropKryoRegistrator implements KryoRegistrator {
         for (Class<?> type : io.sparkprop.spark.data.DataLoader.kryoClasses()) {
             kryo.register(type);
         }
-        for (String name : SPARK_SCHEMA_CLASSES) {
+        for (String name : concat(SPARK_SCHEMA_CLASSES, MLLIB_EVALUATION_CLASSES)) {
             try {
                 kryo.register(Class.forName(name, false, kryo.getClassLoader()));
             } catch (ClassNotFoundException e) {
@@ -61,5 +71,11 @@ public final class SparkpropKryoRegistrator implements KryoRegistrator {
                         + " spark-sql and spark-mllib on the classpath", e);
             }
         }
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] all = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, all, a.length, b.length);
+        return all;
     }
 }

@@ -356,6 +356,15 @@ public final class Workspace {
         }
     }
 
+    /**
+     * The output layer's pre-activation {@code a = b + W h} {@code (rows, outputSize)} after
+     * {@link Network#forward}: the logits when the output activation is a softmax (or a sigmoid),
+     * finite for finite inputs and weights where the output may round to 0 or 1. Read only.
+     */
+    public double[] logits() {
+        return a[a.length - 1];
+    }
+
     /** The network's output {@code (rows, outputSize)} after {@link Network#forward}; read only. */
     public double[] output() {
         return h[h.length - 1];

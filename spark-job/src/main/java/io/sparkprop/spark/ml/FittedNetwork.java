@@ -79,8 +79,18 @@ final class FittedNetwork implements java.io.Serializable {
     record Loaded(DefaultParamsReader.Metadata metadata, FittedNetwork network) {
     }
 
-    /** The network's outputs for one row. */
+    /** The network's outputs {@code (outputSize)} for one row. */
     double[] forward(Vector features) {
+        return java.util.Arrays.copyOf(forwardRow(features).output(), spec.outputSize());
+    }
+
+    /** The output layer's pre-activation {@code (outputSize)} for one row: the logits of a classifier. */
+    double[] logits(Vector features) {
+        return java.util.Arrays.copyOf(forwardRow(features).logits(), spec.outputSize());
+    }
+
+    /** This thread's one-row workspace after the forward pass over {@code features}. */
+    private Workspace forwardRow(Vector features) {
         if (workspaces == null) {
             workspaces = ThreadLocal.withInitial(() -> new Workspace(spec, 1));
         }
@@ -92,7 +102,7 @@ final class FittedNetwork implements java.io.Serializable {
         DataBlock row = block(new Vector[] {features}, 1, features instanceof SparseVector, spec.inputSize(),
                 spec.outputSize());
         new Network(spec).forward(params, ws.load(row, 0, 1));
-        return java.util.Arrays.copyOf(ws.output(), spec.outputSize());
+        return ws;
     }
 
     /**
@@ -113,10 +123,13 @@ final class FittedNetwork implements java.io.Serializable {
         }
     }
 
-    /** The values of the columns a model appends to one row, from the network's output for the row. */
+    /**
+     * The values of the columns a model appends to one row, from the row's logits (the output
+     * layer's pre-activation) and output, each {@code (outputSize)}.
+     */
     @FunctionalInterface
     interface Columns extends java.io.Serializable {
-        Object[] of(double[] output);
+        Object[] of(double[] logits, double[] output);
     }
 
     /**
@@ -215,10 +228,12 @@ final class FittedNetwork implements java.io.Serializable {
                     }
                     DataBlock block = block(vectors, n, allSparse, in, out);
                     net.forward(params, ws.load(block, 0, n));
+                    double[] logits = ws.logits();
                     double[] outputs = ws.output();
                     for (int r = 0; r < n; r++) {
                         Row row = pending[r];
-                        Object[] appended = columns.of(java.util.Arrays.copyOfRange(outputs, r * out, (r + 1) * out));
+                        Object[] appended = columns.of(java.util.Arrays.copyOfRange(logits, r * out, (r + 1) * out),
+                                java.util.Arrays.copyOfRange(outputs, r * out, (r + 1) * out));
                         Object[] values = new Object[row.length() + appended.length];
                         for (int c = 0; c < row.length(); c++) {
                             values[c] = row.get(c);

@@ -1,5 +1,6 @@
 package io.sparkprop.spark.ml;
 
+import io.sparkprop.core.Activation;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.spark.report.EvaluationMetrics;
 import io.sparkprop.spark.train.EpochMetrics;
@@ -22,9 +23,16 @@ import org.apache.spark.sql.types.StructType;
 import scala.Option;
 
 /**
- * A trained {@link MlpClassifier}: a Spark ML {@code Transformer} that adds the standard
- * {@code rawPrediction} (log-probabilities), {@code probability} (the softmax output) and
- * {@code prediction} columns. It keeps the per-epoch training history.
+ * A trained {@link MlpClassifier}: a Spark ML {@code Transformer} that adds the standard columns
+ * with MLlib's MLPC meaning:
+ * <ul>
+ *   <li>{@code rawPrediction}: the logits, the output layer's pre-activation {@code a = b + W h}
+ *       {@code (numClasses)}, finite for finite features even where a probability rounds to 0;
+ *   <li>{@code probability}: {@code softmax(rawPrediction)}, computed stably (max subtracted);
+ *   <li>{@code prediction}: the class of the largest logit, or with {@code thresholds} Spark's
+ *       rule on the probabilities.
+ * </ul>
+ * It keeps the per-epoch training history.
  *
  * <p>Saved as Spark ML's metadata (params) plus the network in sparkprop's model format at
  * {@code <path>/data/model.spm}, and the history as {@code <path>/data/history.jsonl}; the same
@@ -47,6 +55,10 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
     private MlpClassificationModel(UidHandoff handoff, FittedNetwork network) {
         super();
         this.uid = UidHandoff.take(uid);
+        if (network.spec.layer(network.spec.numLayers() - 1).activation() != Activation.SOFTMAX) {
+            throw new IllegalArgumentException("A classification model needs a softmax output layer; "
+                    + network.spec + " has " + network.spec.layer(network.spec.numLayers() - 1).activation());
+        }
         this.network = network;
         blockSize = new IntParam(this, "blockSize", "rows per matrix product when transforming (>= 1)",
                 ParamValidators.gtEq(1));
@@ -66,9 +78,13 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
         return network.spec;
     }
 
-    /** The trained weights, in the core's flat layout (a copy; MLlib's model has the same method). */
+    /**
+     * The trained weights in MLlib's layout (a copy): per layer its {@code (out, in)} weight matrix
+     * column-major, then its biases, as MLlib's {@code MultilayerPerceptronClassificationModel.weights()}
+     * and {@code initialWeights} have them (see {@link MllibLayout}).
+     */
     public Vector weights() {
-        return Vectors.dense(network.params.clone());
+        return Vectors.dense(MllibLayout.toMllib(network.spec, network.params));
     }
 
     /** The layer sizes, input first (MLlib's model has the same getter). */
@@ -122,19 +138,18 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
             implements FittedNetwork.Columns {
 
         @Override
-        public Object[] of(double[] output) {
-            double[] logs = logs(output);
-            double[] p = softmax(logs.clone());
+        public Object[] of(double[] logits, double[] output) {
             Object[] values = new Object[(raw ? 1 : 0) + (probability ? 1 : 0) + (prediction ? 1 : 0)];
             int c = 0;
             if (raw) {
-                values[c++] = Vectors.dense(logs);
+                values[c++] = Vectors.dense(logits);
             }
+            double[] p = probability || (prediction && thresholds != null) ? softmax(logits.clone()) : null;
             if (probability) {
                 values[c++] = Vectors.dense(p);
             }
             if (prediction) {
-                values[c] = thresholds == null ? (double) argmax(logs) : (double) thresholdArgmax(p, thresholds);
+                values[c] = thresholds == null ? (double) argmax(logits) : (double) thresholdArgmax(p, thresholds);
             }
             return values;
         }
@@ -164,15 +179,11 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
         return best;
     }
 
-    private static double[] logs(double[] probabilities) {
-        double[] raw = new double[probabilities.length];
-        for (int i = 0; i < raw.length; i++) {
-            raw[i] = Math.log(probabilities[i]);
-        }
-        return raw;
-    }
-
-    /** The softmax of {@code values}, in place. */
+    /**
+     * The softmax of {@code values}, in place: {@code exp(v_i - max) / Σ_j exp(v_j - max)}, the
+     * max subtracted first so that no exponential overflows and the largest is exactly 1 before
+     * the division (MLlib's {@code SoftmaxLayerModelWithCrossEntropyLoss} computes it the same way).
+     */
     private static double[] softmax(double[] values) {
         double max = Double.NEGATIVE_INFINITY;
         for (double v : values) {
@@ -220,7 +231,7 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
 
     @Override
     public Vector predictRaw(Vector features) {
-        return Vectors.dense(logs(network.forward(features)));
+        return Vectors.dense(network.logits(features));
     }
 
     @Override

@@ -598,7 +598,8 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
                     + " config.conf, metrics.jsonl, learning curves, the confusion heatmap and report.html, as"
                     + " scripts/sparkprop train writes; empty for none"));
             put(new Param<Vector>(stage, "initialWeights", "weights to start from instead of the seeded"
-                    + " initialization, in the core's flat layout (a fitted model's weights())"));
+                    + " initialization, in MLlib's layout: per layer its (out, in) weight matrix column-major,"
+                    + " then its biases (an MLlib MLPC model's or a fitted model's weights())"));
             put(new Param<String>(stage, "initialModel", "a saved model to start from: a fitted model's save"
                     + " path or a model.spm of scripts/sparkprop train; empty for the seeded initialization"));
             put(new Param<String>(stage, "solver", "MLlib compatibility: gd trains with plain SGD (and stepSize 0.03,"

@@ -56,9 +56,13 @@ public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegress
         return network.spec;
     }
 
-    /** The trained weights, in the core's flat layout (a copy). */
+    /**
+     * The trained weights in MLlib's layout (a copy): per layer its {@code (out, in)} weight matrix
+     * column-major, then its biases, the layout of MLlib's MLPC {@code weights()} and of
+     * {@code initialWeights} (see {@link MllibLayout}).
+     */
     public Vector weights() {
-        return Vectors.dense(network.params.clone());
+        return Vectors.dense(MllibLayout.toMllib(network.spec, network.params));
     }
 
     /** The layer sizes, input first. */
@@ -92,7 +96,7 @@ public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegress
             return dataset.toDF();
         }
         return network.transform(dataset, $(featuresCol()), (Integer) $(blockSize), List.of(schema.apply($(predictionCol()))),
-                output -> new Object[] {output[0]});
+                (logits, output) -> new Object[] {output[0]});
     }
 
     /**

@@ -35,8 +35,9 @@ final class MlpTraining {
     }
 
     /**
-     * The weights to start from: {@code initialWeights}, or the saved model {@code initialModel}
-     * names; null for the seeded initialization.
+     * The weights to start from, in the core's layout: {@code initialWeights} (MLlib's layout,
+     * see {@link MllibLayout}), or the saved model {@code initialModel} names; null for the seeded
+     * initialization.
      */
     private static double[] initialWeights(MlpParams<?> stage, TrainingConfig settings, JavaSparkContext sc) {
         String path = stage.$(stage.initialModel());
@@ -47,8 +48,12 @@ final class MlpTraining {
         double[] initial;
         String what;
         if (weightsSet) {
-            initial = stage.$(stage.initialWeights()).toArray();
-            what = "initialWeights";
+            double[] mllib = stage.$(stage.initialWeights()).toArray();
+            if (mllib.length != settings.spec().paramCount()) {
+                throw new IllegalArgumentException("initialWeights holds " + mllib.length + " values but "
+                        + settings.spec() + " has " + settings.spec().paramCount() + " parameters");
+            }
+            return MllibLayout.fromMllib(settings.spec(), mllib);
         } else if (!path.isEmpty()) {
             Model model = FittedNetwork.readModel(path, sc.hadoopConfiguration());
             if (!Arrays.equals(model.spec().sizes(), settings.spec().sizes())) {

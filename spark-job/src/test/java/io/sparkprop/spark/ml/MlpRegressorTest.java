@@ -70,7 +70,7 @@ class MlpRegressorTest {
         assertEquals(rmse(model, test), model.evaluate(test).rmse(), 1e-12, "evaluate's RMSE is transform's");
         assertEquals(40, model.history().size());
         assertTrue(model.history().get(39).valRmse() < 0.02, model.history().get(39).toJson());
-        // w ≈ (0.5, -0.25), b ≈ 0.1 (layout: W row-major, then b)
+        // w ≈ (0.5, -0.25), b ≈ 0.1 (one output: W then b, MLlib's layout and the core's alike)
         double[] w = model.weights().toArray();
         assertEquals(0.5, w[0], 0.05);
         assertEquals(-0.25, w[1], 0.05);
