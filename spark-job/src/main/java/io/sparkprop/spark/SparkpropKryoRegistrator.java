@@ -44,6 +44,26 @@ public final class SparkpropKryoRegistrator implements KryoRegistrator {
     private static final String[] MLLIB_EVALUATION_CLASSES = {
         "org.apache.spark.mllib.evaluation.binary.BinaryLabelCounter",
         "[Lorg.apache.spark.mllib.evaluation.binary.BinaryLabelCounter;",
+        // RegressionMetrics' summarizer (the regressor's summary): its buffer and its metric objects.
+        "org.apache.spark.ml.stat.SummarizerBuffer",
+        "org.apache.spark.ml.stat.SummaryBuilderImpl$ComputeL1$",
+        "org.apache.spark.ml.stat.SummaryBuilderImpl$ComputeM2$",
+        "org.apache.spark.ml.stat.SummaryBuilderImpl$ComputeM2n$",
+        "org.apache.spark.ml.stat.SummaryBuilderImpl$ComputeMax$",
+        "org.apache.spark.ml.stat.SummaryBuilderImpl$ComputeMean$",
+        "org.apache.spark.ml.stat.SummaryBuilderImpl$ComputeMin$",
+        "org.apache.spark.ml.stat.SummaryBuilderImpl$ComputeNNZ$",
+        "org.apache.spark.ml.stat.SummaryBuilderImpl$ComputeWeightSum$",
+        "org.apache.spark.ml.stat.SummaryBuilderImpl$Count$",
+        "org.apache.spark.ml.stat.SummaryBuilderImpl$Max$",
+        "org.apache.spark.ml.stat.SummaryBuilderImpl$Mean$",
+        "org.apache.spark.ml.stat.SummaryBuilderImpl$Min$",
+        "org.apache.spark.ml.stat.SummaryBuilderImpl$NormL1$",
+        "org.apache.spark.ml.stat.SummaryBuilderImpl$NormL2$",
+        "org.apache.spark.ml.stat.SummaryBuilderImpl$NumNonZeros$",
+        "org.apache.spark.ml.stat.SummaryBuilderImpl$Std$",
+        "org.apache.spark.ml.stat.SummaryBuilderImpl$Sum$",
+        "org.apache.spark.ml.stat.SummaryBuilderImpl$Variance$",
     };
 
     @Override

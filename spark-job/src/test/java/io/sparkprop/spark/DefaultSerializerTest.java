@@ -90,7 +90,7 @@ class DefaultSerializerTest {
                 MlpClassificationModel model = new MlpClassifier().setLayers(new int[] {2, 8, 2}).setMaxIter(3)
                         .setSeed(1L).setBatchSize(16).setLocalSteps(localSteps).setValidationFraction(0.2).fit(df);
                 assertEquals(3, model.history().size());
-                EvaluationMetrics metrics = model.evaluate(df);
+                EvaluationMetrics metrics = model.metrics(df);
                 assertEquals(60, metrics.rows());
                 assertEquals(60, model.transform(df).select("prediction").count());
             }

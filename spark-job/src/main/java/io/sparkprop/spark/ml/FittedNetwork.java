@@ -69,10 +69,30 @@ final class FittedNetwork implements java.io.Serializable {
     final transient List<EpochMetrics> history;
     private transient ThreadLocal<Workspace> workspaces;
 
-    FittedNetwork(NetworkSpec spec, double[] params, List<EpochMetrics> history) {
+    /** The objective at the fit's starting weights; driver-side only, NaN for a loaded model. */
+    final transient double startingObjective;
+
+    FittedNetwork(NetworkSpec spec, double[] params, List<EpochMetrics> history, double startingObjective) {
         this.spec = spec;
         this.params = params;
         this.history = java.util.Collections.unmodifiableList(new ArrayList<>(history));
+        this.startingObjective = startingObjective;
+    }
+
+    /**
+     * The training summaries' {@code objectiveHistory} {@code (epochs + 1)}, with MLlib's meaning
+     * (entry 0 before the first iteration, then one per iteration, so {@code totalIterations} is its
+     * length minus 1): the objective at the starting weights over the training rows, then each
+     * epoch's mean training loss (the L2 term included), as {@code metrics.jsonl}'s
+     * {@code train_loss}.
+     */
+    double[] objectiveHistory() {
+        double[] objective = new double[history.size() + 1];
+        objective[0] = startingObjective;
+        for (int e = 0; e < history.size(); e++) {
+            objective[e + 1] = history.get(e).trainLoss();
+        }
+        return objective;
     }
 
     /** A saved model, read back: its Spark ML metadata and its network. */
@@ -349,7 +369,7 @@ final class FittedNetwork implements java.io.Serializable {
                 history = EpochMetrics.fromJsonLines(new String(in.readAllBytes(), StandardCharsets.UTF_8),
                         historyFile.toString());
             }
-            return new Loaded(metadata, new FittedNetwork(model.spec(), model.params(), history));
+            return new Loaded(metadata, new FittedNetwork(model.spec(), model.params(), history, Double.NaN));
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot load the model from " + path + ": " + e.getMessage(), e);
         }

@@ -6,6 +6,10 @@ import io.sparkprop.spark.report.EvaluationMetrics;
 import io.sparkprop.spark.train.EpochMetrics;
 import java.util.ArrayList;
 import java.util.List;
+import org.apache.spark.ml.classification.MultilayerPerceptronClassificationSummary;
+import org.apache.spark.ml.classification.MultilayerPerceptronClassificationSummaryImpl;
+import org.apache.spark.ml.classification.MultilayerPerceptronClassificationTrainingSummary;
+import org.apache.spark.ml.classification.MultilayerPerceptronClassificationTrainingSummaryImpl;
 import org.apache.spark.ml.classification.ProbabilisticClassificationModel;
 import org.apache.spark.ml.linalg.DenseVector;
 import org.apache.spark.ml.linalg.Vector;
@@ -13,6 +17,7 @@ import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.util.HasTrainingSummary;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
 import org.apache.spark.ml.util.MLWriter;
@@ -39,7 +44,7 @@ import scala.Option;
  * model file {@code scripts/sparkprop evaluate} and {@code predict} read.
  */
 public final class MlpClassificationModel extends ProbabilisticClassificationModel<Vector, MlpClassificationModel>
-        implements MLWritable {
+        implements MLWritable, HasTrainingSummary<MultilayerPerceptronClassificationTrainingSummary> {
 
     private static final long serialVersionUID = 1L;
 
@@ -47,6 +52,8 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
     private String uid;
     private final FittedNetwork network;
     private final IntParam blockSize;
+    /** The training summary; driver-side, so not serialized (null after deserialization: none). */
+    private transient Option<MultilayerPerceptronClassificationTrainingSummary> trainingSummary = Option.empty();
 
     MlpClassificationModel(String uid, FittedNetwork network) {
         this(UidHandoff.offer(uid), network);
@@ -201,16 +208,66 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
     }
 
     /**
-     * The model's metrics on {@code dataset}'s {@code featuresCol} and {@code labelCol}: mean loss,
-     * accuracy, per-class precision, recall, F1 and support, the confusion matrix (as {@code scripts/sparkprop evaluate} reports them; {@code toText()}
-     * and {@code toJson()} print them).
+     * MLlib's classification summary of this model on {@code dataset}'s {@code featuresCol} and
+     * {@code labelCol}, as MLPC's {@code evaluate} gives it: {@code accuracy}, the weighted and
+     * per-label precision, recall, F-measure, true and false positive rates, and the
+     * {@code predictions} they come from (computed by MLlib's {@code MulticlassMetrics} when first
+     * asked, rows unweighted as in MLPC). {@link #metrics(Dataset)} has sparkprop's metrics (the
+     * mean loss, the confusion matrix) beside these.
      */
-    public EvaluationMetrics evaluate(Dataset<?> dataset) {
-        return evaluate(dataset, false);
+    public MultilayerPerceptronClassificationSummary evaluate(Dataset<?> dataset) {
+        @SuppressWarnings("rawtypes")
+        scala.Tuple3 found = findSummaryModel();
+        MlpClassificationModel summaryModel = (MlpClassificationModel) found._1();
+        return new MultilayerPerceptronClassificationSummaryImpl(summaryModel.transform(dataset),
+                (String) found._3(), $(labelCol()), "");
     }
 
-    /** {@link #evaluate(Dataset)}, with {@code sparse} blocks of the features' nonzeros (for wide inputs). */
-    public EvaluationMetrics evaluate(Dataset<?> dataset, boolean sparse) {
+    /**
+     * The training summary: {@link #evaluate}'s metrics on the dataset the model was fitted on,
+     * weighted by the fit's {@code weightCol} when it had one, and {@code objectiveHistory}, the
+     * mean training loss (L2 term included) of each epoch, so {@code totalIterations} counts
+     * epochs. A model fitted here has one; a loaded model has none, as in MLlib.
+     *
+     * @throws org.apache.spark.SparkException if {@link #hasSummary()} is false
+     */
+    @Override
+    public MultilayerPerceptronClassificationTrainingSummary summary() {
+        return HasTrainingSummary.super.summary();
+    }
+
+    @Override
+    public Option<MultilayerPerceptronClassificationTrainingSummary> trainingSummary() {
+        return trainingSummary == null ? Option.empty() : trainingSummary;
+    }
+
+    @Override
+    public void trainingSummary_$eq(Option<MultilayerPerceptronClassificationTrainingSummary> value) {
+        trainingSummary = value;
+    }
+
+    /** Sets the training summary on {@code dataset}, the fit's input ({@code weightCol} empty for none). */
+    void createSummary(Dataset<?> dataset, String weightCol) {
+        @SuppressWarnings("rawtypes")
+        scala.Tuple3 found = findSummaryModel();
+        MlpClassificationModel summaryModel = (MlpClassificationModel) found._1();
+        setSummary(Option.apply(new MultilayerPerceptronClassificationTrainingSummaryImpl(
+                summaryModel.transform(dataset), (String) found._3(), $(labelCol()), weightCol,
+                network.objectiveHistory())));
+    }
+
+    /**
+     * sparkprop's metrics of this model on {@code dataset}'s {@code featuresCol} and
+     * {@code labelCol}, as {@code scripts/sparkprop evaluate} reports them: the mean loss,
+     * accuracy, per-class precision, recall, F1 and support, and the confusion matrix
+     * ({@code toText()} and {@code toJson()} print them). One pass over the data on the executors.
+     */
+    public EvaluationMetrics metrics(Dataset<?> dataset) {
+        return metrics(dataset, false);
+    }
+
+    /** {@link #metrics(Dataset)}, with {@code sparse} blocks of the features' nonzeros (for wide inputs). */
+    public EvaluationMetrics metrics(Dataset<?> dataset, boolean sparse) {
         return network.evaluate(dataset, $(featuresCol()), $(labelCol()), false, sparse);
     }
 
@@ -253,7 +310,9 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
 
     @Override
     public MlpClassificationModel copy(ParamMap extra) {
-        return copyValues(new MlpClassificationModel(uid, network), extra).setParent(parent());
+        MlpClassificationModel copied = copyValues(new MlpClassificationModel(uid, network), extra).setParent(parent());
+        copied.setSummary(trainingSummary());
+        return copied;
     }
 
     @Override

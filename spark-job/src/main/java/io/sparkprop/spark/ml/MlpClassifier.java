@@ -69,8 +69,10 @@ public final class MlpClassifier extends ProbabilisticClassifier<Vector, MlpClas
     @Override
     public MlpClassificationModel train(Dataset<?> dataset) {
         TrainingConfig settings = trainingConfig(Map.of(ConfigSchema.MODEL_TASK, "classification"));
-        return new MlpClassificationModel(uid(),
-                MlpTraining.fit(dataset, this, settings, $(featuresCol()), $(labelCol())));
+        MlpClassificationModel model = copyValues(new MlpClassificationModel(uid(),
+                MlpTraining.fit(dataset, this, settings, $(featuresCol()), $(labelCol()))), ParamMap.empty());
+        model.createSummary(dataset, getWeightCol());
+        return model;
     }
 
     @Override

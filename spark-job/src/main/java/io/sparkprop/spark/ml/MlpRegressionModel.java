@@ -10,6 +10,7 @@ import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.regression.RegressionModel;
+import org.apache.spark.ml.util.HasTrainingSummary;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
 import org.apache.spark.ml.util.MLWriter;
@@ -22,7 +23,8 @@ import scala.Option;
  * A trained {@link MlpRegressor}: a Spark ML {@code Transformer} that adds the {@code prediction}
  * column. Saved like {@link MlpClassificationModel} ({@link FittedNetwork}); keeps the training history.
  */
-public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegressionModel> implements MLWritable {
+public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegressionModel>
+        implements MLWritable, HasTrainingSummary<MlpRegressionTrainingSummary> {
 
     private static final long serialVersionUID = 1L;
 
@@ -30,6 +32,8 @@ public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegress
     private String uid;
     private final FittedNetwork network;
     private final IntParam blockSize;
+    /** The training summary; driver-side, so not serialized (null after deserialization: none). */
+    private transient Option<MlpRegressionTrainingSummary> trainingSummary = Option.empty();
 
     MlpRegressionModel(String uid, FittedNetwork network) {
         this(UidHandoff.offer(uid), network);
@@ -100,16 +104,64 @@ public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegress
     }
 
     /**
-     * The model's metrics on {@code dataset}'s {@code featuresCol} and {@code labelCol}: mean loss,
-     * RMSE, MAE and R² (as {@code scripts/sparkprop evaluate} reports them; {@code toText()}
-     * and {@code toJson()} print them).
+     * The regression summary of this model on {@code dataset}'s {@code featuresCol} and
+     * {@code labelCol}: RMSE, MSE, MAE, R², explained variance with MLlib's names and meaning
+     * (computed by MLlib's {@code RegressionMetrics} when first asked, rows unweighted).
+     * {@link #metrics(Dataset)} has sparkprop's metrics (the mean loss) beside these.
      */
-    public EvaluationMetrics evaluate(Dataset<?> dataset) {
-        return evaluate(dataset, false);
+    public MlpRegressionSummary evaluate(Dataset<?> dataset) {
+        return new MlpRegressionSummary(summaryModel().transform(dataset), summaryPredictionCol(), $(labelCol()), "");
     }
 
-    /** {@link #evaluate(Dataset)}, with {@code sparse} blocks of the features' nonzeros (for wide inputs). */
-    public EvaluationMetrics evaluate(Dataset<?> dataset, boolean sparse) {
+    /**
+     * The training summary: {@link #evaluate}'s metrics on the dataset the model was fitted on,
+     * weighted by the fit's {@code weightCol} when it had one, and {@code objectiveHistory}: the objective
+     * at the starting weights, then each epoch's mean training loss (L2 term included). A model fitted here has one; a loaded model
+     * has none, as in MLlib.
+     *
+     * @throws org.apache.spark.SparkException if {@link #hasSummary()} is false
+     */
+    @Override
+    public MlpRegressionTrainingSummary summary() {
+        return HasTrainingSummary.super.summary();
+    }
+
+    @Override
+    public Option<MlpRegressionTrainingSummary> trainingSummary() {
+        return trainingSummary == null ? Option.empty() : trainingSummary;
+    }
+
+    @Override
+    public void trainingSummary_$eq(Option<MlpRegressionTrainingSummary> value) {
+        trainingSummary = value;
+    }
+
+    /** Sets the training summary on {@code dataset}, the fit's input ({@code weightCol} empty for none). */
+    void createSummary(Dataset<?> dataset, String weightCol) {
+        setSummary(Option.apply(new MlpRegressionTrainingSummary(summaryModel().transform(dataset),
+                summaryPredictionCol(), $(labelCol()), weightCol, network.objectiveHistory())));
+    }
+
+    /** This model, or a copy with a prediction column when {@code predictionCol} is empty (as MLlib's summaries do). */
+    private MlpRegressionModel summaryModel() {
+        return $(predictionCol()).isEmpty() ? copy(ParamMap.empty()).setPredictionCol(summaryPredictionCol()) : this;
+    }
+
+    private String summaryPredictionCol() {
+        return $(predictionCol()).isEmpty() ? "prediction_" + uid() : $(predictionCol());
+    }
+
+    /**
+     * sparkprop's metrics of this model on {@code dataset}'s {@code featuresCol} and
+     * {@code labelCol}, as {@code scripts/sparkprop evaluate} reports them: the mean loss, RMSE, MAE
+     * and R² ({@code toText()} and {@code toJson()} print them). One pass on the executors.
+     */
+    public EvaluationMetrics metrics(Dataset<?> dataset) {
+        return metrics(dataset, false);
+    }
+
+    /** {@link #metrics(Dataset)}, with {@code sparse} blocks of the features' nonzeros (for wide inputs). */
+    public EvaluationMetrics metrics(Dataset<?> dataset, boolean sparse) {
         return network.evaluate(dataset, $(featuresCol()), $(labelCol()), true, sparse);
     }
 
@@ -130,7 +182,9 @@ public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegress
 
     @Override
     public MlpRegressionModel copy(ParamMap extra) {
-        return copyValues(new MlpRegressionModel(uid, network), extra).setParent(parent());
+        MlpRegressionModel copied = copyValues(new MlpRegressionModel(uid, network), extra).setParent(parent());
+        copied.setSummary(trainingSummary());
+        return copied;
     }
 
     @Override

@@ -79,8 +79,10 @@ public final class MlpRegressor extends Regressor<Vector, MlpRegressor, MlpRegre
             throw new IllegalArgumentException("MlpRegressor predicts one value: layers must end in 1 but end in "
                     + settings.spec().outputSize());
         }
-        return new MlpRegressionModel(uid(),
-                MlpTraining.fit(dataset, this, settings, $(featuresCol()), $(labelCol())));
+        MlpRegressionModel model = copyValues(new MlpRegressionModel(uid(),
+                MlpTraining.fit(dataset, this, settings, $(featuresCol()), $(labelCol()))), ParamMap.empty());
+        model.createSummary(dataset, getWeightCol());
+        return model;
     }
 
     @Override

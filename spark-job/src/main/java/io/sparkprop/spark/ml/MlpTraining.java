@@ -31,7 +31,8 @@ final class MlpTraining {
         TrainingSession.Result result = TrainingSession.run(dataset.sparkSession(), settings,
                 new TrainingSession.Frame(dataset, featuresCol, labelCol, stage.$(stage.validationIndicatorCol())),
                 TrainingSession.Outputs.estimator(stage.$(stage.reportDir())), initial);
-        return new FittedNetwork(settings.spec(), result.model().params(), result.history());
+        return new FittedNetwork(settings.spec(), result.model().params(), result.history(),
+                result.startingObjective());
     }
 
     /**

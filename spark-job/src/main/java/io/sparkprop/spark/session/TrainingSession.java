@@ -1,6 +1,8 @@
 package io.sparkprop.spark.session;
 
 import io.sparkprop.core.DataBlock;
+import io.sparkprop.core.EvaluationSums;
+import io.sparkprop.core.Network;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
@@ -90,19 +92,21 @@ public final class TrainingSession {
      * @param requireCheckpoint  refuse to start afresh: there must be a checkpoint to resume
      * @param progressLine       show the live progress line on a terminal
      * @param afresh             what to do instead of resuming, for errors
+     * @param startingObjective  measure the objective at the starting weights (the estimators'
+     *                           training summary: one forward pass over the training rows)
      */
     public record Outputs(String runDirectory, boolean checkpointsInRun, boolean modelFile, boolean requireCheckpoint,
-                          boolean progressLine, String afresh) {
+                          boolean progressLine, String afresh, boolean startingObjective) {
 
         /** The command line's: everything in {@code runDir}. */
         public static Outputs commandLine(String runDir, boolean resume) {
-            return new Outputs(runDir, true, true, resume, true, "Use a new --run-dir to train afresh.");
+            return new Outputs(runDir, true, true, resume, true, "Use a new --run-dir to train afresh.", false);
         }
 
         /** The estimators': a report directory if given (empty for none), checkpoints only in checkpointDir. */
         public static Outputs estimator(String reportDir) {
             return new Outputs(reportDir == null || reportDir.isEmpty() ? null : reportDir, false, false, false, false,
-                    "Set another checkpointDir to train afresh.");
+                    "Set another checkpointDir to train afresh.", true);
         }
     }
 
@@ -113,8 +117,12 @@ public final class TrainingSession {
      * @param model   the trained network with its preprocessing and metadata
      * @param result  the trainer's result (best epoch, early stop)
      * @param history the metrics of every epoch, first to last
+     * @param startingObjective the objective at the starting weights over the training rows,
+     *                {@code (Σ w_i L_i + λ/2 Σ W²) / Σ w_i} (a step's objective, over all rows);
+     *                NaN unless {@link Outputs#startingObjective} asked for it
      */
-    public record Result(RunDirectory run, Model model, DistributedTrainer.Result result, List<EpochMetrics> history) {
+    public record Result(RunDirectory run, Model model, DistributedTrainer.Result result, List<EpochMetrics> history,
+                         double startingObjective) {
     }
 
     private TrainingSession() {
@@ -223,7 +231,17 @@ public final class TrainingSession {
             if (run != null) {
                 TrainingReport.write(sc, run, config, data.validation, model.params(), result, outcome.history());
             }
-            return new Result(run, model, result, outcome.history());
+            double startingObjective = Double.NaN;
+            if (outputs.startingObjective()) {
+                // The run's starting weights, also when it resumed: the given ones or the seeded ones.
+                double[] startParams = initialParams != null ? initialParams : trainer.initialState().params();
+                EvaluationSums sums = DistributedTrainer.evaluate(sc, config.spec(), data.train, startParams,
+                        "starting objective " + config.spec());
+                startingObjective = (sums.meanLoss() * sums.weightSum() + new Network(config.spec())
+                        .addL2(startParams, config.optimization().l2(), new double[startParams.length]))
+                        / sums.weightSum();
+            }
+            return new Result(run, model, result, outcome.history(), startingObjective);
         } finally {
             data.release();
         }

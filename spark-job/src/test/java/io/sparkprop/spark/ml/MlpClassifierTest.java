@@ -73,7 +73,7 @@ class MlpClassifierTest {
         List<Row> rows = predicted.select("label", "prediction", "probability", "rawPrediction").collectAsList();
         long correct = rows.stream().filter(r -> r.getDouble(0) == r.getDouble(1)).count();
         assertTrue(correct > 0.85 * rows.size(), correct + " of " + rows.size());
-        io.sparkprop.spark.report.EvaluationMetrics metrics = model.evaluate(test);
+        io.sparkprop.spark.report.EvaluationMetrics metrics = model.metrics(test);
         assertEquals(300, metrics.rows());
         assertEquals((double) correct / rows.size(), metrics.accuracy(), 1e-12, metrics.toJson());
         double support = 0;

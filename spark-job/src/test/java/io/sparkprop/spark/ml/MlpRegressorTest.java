@@ -67,7 +67,7 @@ class MlpRegressorTest {
         Dataset<Row> test = data(spark, 200, 2, false);
         MlpRegressionModel model = regressor().setValidationFraction(0.25).fit(train);
         assertTrue(rmse(model, test) < 0.02, "RMSE " + rmse(model, test));
-        assertEquals(rmse(model, test), model.evaluate(test).rmse(), 1e-12, "evaluate's RMSE is transform's");
+        assertEquals(rmse(model, test), model.metrics(test).rmse(), 1e-12, "metrics's RMSE is transform's");
         assertEquals(40, model.history().size());
         assertTrue(model.history().get(39).valRmse() < 0.02, model.history().get(39).toJson());
         // w ≈ (0.5, -0.25), b ≈ 0.1 (one output: W then b, MLlib's layout and the core's alike)
