@@ -39,6 +39,10 @@ import org.slf4j.LoggerFactory;
  * also holds on stores without atomic rename, where each file is still written once. Loading
  * verifies every size and checksum. Old checkpoints are deleted only after a newer one is
  * complete, and the newest valid one is never deleted.
+ *
+ * <p>A store that belongs to one estimator fit also holds {@link #RUN_KEY}, the {@link RunKey}
+ * that made it ({@link #bind}); it lives in its own subdirectory, so retention never touches
+ * another fit's checkpoints.
  */
 public final class CheckpointStore {
 
@@ -49,6 +53,8 @@ public final class CheckpointStore {
     public static final String MODEL = "model.spm";
     public static final String CONFIG = "config.conf";
     public static final String FINGERPRINT = "fingerprint.txt";
+    /** The file beside a fit's checkpoints that holds its {@link RunKey}'s text. */
+    public static final String RUN_KEY = "run-key.txt";
     private static final String HEADER = "sparkprop-checkpoint 1";
 
     /**
@@ -99,6 +105,29 @@ public final class CheckpointStore {
 
     public String uri() {
         return root.toString();
+    }
+
+    /**
+     * Claims this store for the run {@code key}: writes the key's text to {@link #RUN_KEY} (atomically,
+     * creating the directory) when there is none, and checks it when there is one.
+     *
+     * @throws IllegalArgumentException the directory holds another run's key (left intact)
+     * @throws IOException              the key cannot be read or written
+     */
+    public void bind(RunKey key) throws IOException {
+        Path file = new Path(root, RUN_KEY);
+        if (fs.exists(file)) {
+            String stored = new String(read(file), StandardCharsets.UTF_8);
+            if (!stored.equals(key.text())) {
+                throw new IllegalArgumentException("Cannot use " + root + " for this fit: its " + RUN_KEY
+                        + " holds another run's key (left intact).\nStored:\n" + stored + "This fit:\n" + key.text());
+            }
+            return;
+        }
+        if (!fs.mkdirs(root)) {
+            throw new IOException("Cannot create checkpoint directory " + root);
+        }
+        writeFile(root, RUN_KEY, key.text().getBytes(StandardCharsets.UTF_8));
     }
 
     /** Writes {@code checkpoint} completely, then prunes; returns the checkpoint directory's URI. */

@@ -190,7 +190,7 @@ public final class ConfigSchema {
             .valid(v -> v >= 0, "must be >= 0"));
 
     public static final ConfigKey<String> CHECKPOINT_DIR = add(ConfigKey.<String>of("checkpoint.dir", Kind.PATH, "", "hdfs:///user/me/runs/mnist-1/checkpoints",
-                "Where checkpoints go, any Hadoop URI; empty means <run-dir>/checkpoints.").resume(Resume.HARMLESS).param("checkpointDir"));
+                "Where checkpoints go, any Hadoop URI; empty means <run-dir>/checkpoints (for the estimators: no checkpoints). A command-line run owns this directory and resumes from it. Estimator fits may share one: each keeps its state in the subdirectory fit-<hash> named by its run key (every setting that is not harmless to resume with, the epoch count, the starting weights and the data's fingerprints; the key is written beside as run-key.txt) and resumes only that, so the fits of a model-selection grid never resume one another.").resume(Resume.HARMLESS).param("checkpointDir"));
 
     public static final ConfigKey<Integer> CHECKPOINT_EVERY_STEPS = add(ConfigKey.<Integer>of("checkpoint.every-steps", Kind.INT, "0", "200",
                 "Also checkpoint every this many steps, at the end of the exchange (the local-SGD round) that reaches them (0: only at the end of each epoch, which always happens).").resume(Resume.HARMLESS).param("checkpointInterval")
@@ -226,6 +226,21 @@ public final class ConfigSchema {
             return Resume.TRAJECTORY;
         }
         return key.resume();
+    }
+
+    /**
+     * Whether {@code key} is part of what makes an estimator fit one run
+     * ({@code checkpoint.RunKey}): two fits that differ in it keep separate checkpoints, and neither
+     * resumes the other's. That is every key whose change is not {@link Resume#HARMLESS} (what is
+     * trained, and its trajectory: the learning rate, L2, dropout, ...), and {@link #TRAIN_EPOCHS}
+     * ({@code maxIter}). More epochs are harmless to a resumed command-line run, which goes on where
+     * it stopped; but a fit's result is its last epoch, so fits of 3 and of 6 epochs are different
+     * runs, and sharing a store would let the longer one prune the shorter one's final state. The
+     * other harmless keys (where and how often checkpoints are written, job retries, fault
+     * policies, the command line's test and validation files) do not split a run.
+     */
+    public static boolean definesRun(ConfigKey<?> key) {
+        return key == TRAIN_EPOCHS || key.resume() != Resume.HARMLESS;
     }
 
     /** The key named {@code name}, or an error listing the valid keys. */

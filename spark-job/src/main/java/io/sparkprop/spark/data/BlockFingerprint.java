@@ -8,16 +8,24 @@ import org.apache.spark.api.java.JavaRDD;
  * What identifies a run's training data, for checkpoints: the partition count, the row count and a
  * hash of every value (features, sparse structure, targets, weights) in partition and row order.
  * A checkpoint resumes only onto data with the same fingerprint, whichever front door (files or
- * a DataFrame) made the blocks and wherever the files now are. Computed by one pass over the
- * cached blocks.
+ * a DataFrame) made the blocks and wherever the files now are. An estimator fit's run key also
+ * holds the fingerprint of its validation blocks. Computed by one pass over the cached blocks.
  */
 public final class BlockFingerprint {
 
     private BlockFingerprint() {
     }
 
-    /** The fingerprint of {@code blocks}, as text (stored in each checkpoint). */
+    /** The fingerprint of training blocks, as text (stored in each checkpoint). */
     public static String of(JavaRDD<DataBlock> blocks) {
+        return of("training data", blocks);
+    }
+
+    /**
+     * The fingerprint of {@code blocks} as text: the line {@code what} ("validation data"), then
+     * the partitions, rows and content hash, one a line.
+     */
+    public static String of(String what, JavaRDD<DataBlock> blocks) {
         List<long[]> parts = blocks.map(BlockFingerprint::summarize).collect();
         long rows = 0;
         long hash = 1;
@@ -25,7 +33,7 @@ public final class BlockFingerprint {
             rows += part[0];
             hash = 31 * hash + part[1];
         }
-        return "training data\npartitions " + blocks.getNumPartitions() + "\nrows " + rows + "\ncontent hash "
+        return what + "\npartitions " + blocks.getNumPartitions() + "\nrows " + rows + "\ncontent hash "
                 + Long.toHexString(hash) + "\n";
     }
 

@@ -8,6 +8,7 @@ import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
 import io.sparkprop.spark.checkpoint.CheckpointSink;
 import io.sparkprop.spark.checkpoint.CheckpointStore;
+import io.sparkprop.spark.checkpoint.RunKey;
 import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.data.BlockFingerprint;
 import io.sparkprop.spark.data.DataLoader;
@@ -52,7 +53,10 @@ import org.slf4j.LoggerFactory;
  *       {@link FrameBlocks} for a DataFrame), holds out validation rows (a file, an indicator
  *       column or a seeded fraction) and fits the standardization;</li>
  *   <li>resumes from the checkpoint, refused when the data's {@link BlockFingerprint} or an
- *       incompatible setting differs, or starts from the given or the seeded weights;</li>
+ *       incompatible setting differs, or starts from the given or the seeded weights. An estimator
+ *       fit's checkpoints are its run's own: the subdirectory of {@code checkpointDir} that its
+ *       {@link RunKey} (the defining settings, the starting weights, the data's fingerprints) names,
+ *       opened at this point;</li>
  *   <li>trains with {@link DistributedTrainer} through {@link TrainingRun} (restarts after failed
  *       Spark jobs), writing {@code metrics.jsonl} after every epoch and checkpoints as configured;</li>
  *   <li>builds the {@link Model} (weights, standardization, metadata), writes it and the report
@@ -88,6 +92,10 @@ public final class TrainingSession {
      *                           {@code modelFile}, model.spm); {@code null} for none
      * @param checkpointsInRun   without {@code checkpoint.dir}: checkpoint into the run directory's
      *                           {@code checkpoints/} (the command line) or not at all (the estimators)
+     * @param checkpointsPerRun  keep the checkpoints in the subdirectory of {@code checkpoint.dir} that
+     *                           the run's {@link RunKey} names, so that a run resumes only its own
+     *                           state (the estimators, whose fits share one {@code checkpointDir});
+     *                           false: the checkpoint directory is this one run's (the command line)
      * @param modelFile          write model.spm into the run directory
      * @param requireCheckpoint  refuse to start afresh: there must be a checkpoint to resume
      * @param progressLine       show the live progress line on a terminal
@@ -95,18 +103,24 @@ public final class TrainingSession {
      * @param startingObjective  measure the objective at the starting weights (the estimators'
      *                           training summary: one forward pass over the training rows)
      */
-    public record Outputs(String runDirectory, boolean checkpointsInRun, boolean modelFile, boolean requireCheckpoint,
-                          boolean progressLine, String afresh, boolean startingObjective) {
+    public record Outputs(String runDirectory, boolean checkpointsInRun, boolean checkpointsPerRun, boolean modelFile,
+                          boolean requireCheckpoint, boolean progressLine, String afresh, boolean startingObjective) {
 
-        /** The command line's: everything in {@code runDir}. */
+        /**
+         * The command line's: everything in {@code runDir}. Its checkpoint directory is the run's: training
+         * again with it resumes, and a deliberately changed learning rate is the user's call (warned).
+         */
         public static Outputs commandLine(String runDir, boolean resume) {
-            return new Outputs(runDir, true, true, resume, true, "Use a new --run-dir to train afresh.", false);
+            return new Outputs(runDir, true, false, true, resume, true, "Use a new --run-dir to train afresh.", false);
         }
 
-        /** The estimators': a report directory if given (empty for none), checkpoints only in checkpointDir. */
+        /**
+         * The estimators': a report directory if given (empty for none), checkpoints only in
+         * checkpointDir, each fit's in its own run-keyed subdirectory.
+         */
         public static Outputs estimator(String reportDir) {
-            return new Outputs(reportDir == null || reportDir.isEmpty() ? null : reportDir, false, false, false, false,
-                    "Set another checkpointDir to train afresh.", true);
+            return new Outputs(reportDir == null || reportDir.isEmpty() ? null : reportDir, false, true, false, false,
+                    false, "Set another checkpointDir to train afresh.", true);
         }
     }
 
@@ -144,7 +158,10 @@ public final class TrainingSession {
                 : RunDirectory.create(outputs.runDirectory(), sc.hadoopConfiguration());
         String checkpointDir = config.checkpoints().dir() != null ? config.checkpoints().dir()
                 : run != null && outputs.checkpointsInRun() ? run.file("checkpoints") : null;
-        CheckpointStore store = checkpointDir == null ? null
+        // An estimator fit's store is known once its data is fingerprinted (runStore); the command
+        // line's is opened now, so that --resume without a checkpoint fails before the data is read.
+        boolean perRun = checkpointDir != null && outputs.checkpointsPerRun();
+        CheckpointStore store = checkpointDir == null || perRun ? null
                 : CheckpointStore.open(checkpointDir, sc.hadoopConfiguration(), config.checkpoints().keep());
         Optional<CheckpointStore.Checkpoint> latest = newest(store);
         if (outputs.requireCheckpoint() && latest.isEmpty()) {
@@ -170,8 +187,12 @@ public final class TrainingSession {
             Map<String, String> metadata = ModelFiles.metadata(config);
             DistributedTrainer.Checkpoints checkpoints = DistributedTrainer.NO_CHECKPOINTS;
             TrainingState start;
+            String fingerprint = checkpointDir == null ? null : BlockFingerprint.of(data.loaded);
+            if (perRun) {
+                store = runStore(sc, config, checkpointDir, initialParams, fingerprint, data.validation);
+                latest = newest(store);
+            }
             if (store != null) {
-                String fingerprint = BlockFingerprint.of(data.loaded);
                 checkpoints = new CheckpointSink(store, config, fingerprint, arrays, metadata);
                 if (latest.isPresent()) {
                     CheckpointSink.checkResumable(latest.get(), config.text(), fingerprint, store, outputs.afresh());
@@ -245,6 +266,46 @@ public final class TrainingSession {
         } finally {
             data.release();
         }
+    }
+
+    /**
+     * The store of this run's own checkpoints under {@code root}: the subdirectory its {@link RunKey}
+     * names, created with the key beside the checkpoints if new. Checkpoints written directly in
+     * {@code root} (by a version without run keys, or by the command line) are left alone, with a
+     * warning that they are not resumed.
+     *
+     * @throws IllegalArgumentException the subdirectory holds another run's key (left intact)
+     * @throws UncheckedIOException     the checkpoints cannot be read, or the key cannot be written
+     *                                  under {@code checkpoint.on-failure = fail} (with {@code warn},
+     *                                  a warning, as for any checkpoint that cannot be written)
+     */
+    private static CheckpointStore runStore(JavaSparkContext sc, TrainingConfig config, String root,
+                                            double[] initialParams, String fingerprint,
+                                            JavaRDD<DataBlock> validation) {
+        RunKey key = RunKey.of(config.text(), initialParams, fingerprint,
+                validation == null ? null : BlockFingerprint.of("validation data", validation));
+        int keep = config.checkpoints().keep();
+        CheckpointStore store = CheckpointStore.open(key.directory(root), sc.hadoopConfiguration(), keep);
+        try {
+            if (!CheckpointStore.open(root, sc.hadoopConfiguration(), keep).list().isEmpty()) {
+                LOG.warn("{} holds checkpoints directly, not in a fit's subdirectory; they are left alone and not"
+                        + " resumed: each fit resumes only its own run's state, in the subdirectory its run key names",
+                        root);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot read checkpoints from " + root + ": " + e.getMessage(), e);
+        }
+        try {
+            store.bind(key);
+        } catch (IOException e) {
+            String message = "Cannot write this fit's run key to " + store.uri() + ": " + e.getMessage();
+            if (config.checkpoints().failureIsFatal()) {
+                throw new UncheckedIOException(message + " (checkpoint.on-failure=fail)", e);
+            }
+            LOG.warn("{} (checkpoint.on-failure=warn: training goes on)", message);
+        }
+        LOG.info("This fit's checkpoints: {} (its run key in {})", store.uri(), CheckpointStore.RUN_KEY);
+        return store;
     }
 
     private static Optional<CheckpointStore.Checkpoint> newest(CheckpointStore store) {

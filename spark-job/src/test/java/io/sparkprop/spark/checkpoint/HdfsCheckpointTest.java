@@ -102,8 +102,13 @@ class HdfsCheckpointTest {
                 .setReportDir(hdfs + "/estimator/report").fit(data);
         assertTrue(fs.exists(new Path(hdfs + "/estimator/report/report.html")), "the report is on HDFS");
 
-        // Keep only the first epoch's checkpoint: the next fit resumes from it, bit-exactly.
-        CheckpointStore store = CheckpointStore.open(checkpoints, spark.sparkContext().hadoopConfiguration(), 3);
+        // The fit's store is the one subdirectory of checkpointDir, its run key beside the
+        // checkpoints. Keep only the first epoch's checkpoint: the next fit resumes from it, bit-exactly.
+        org.apache.hadoop.fs.FileStatus[] fits = fs.listStatus(new Path(checkpoints));
+        assertEquals(1, fits.length, java.util.Arrays.toString(fits));
+        assertTrue(fs.exists(new Path(fits[0].getPath(), CheckpointStore.RUN_KEY)));
+        CheckpointStore store = CheckpointStore.open(fits[0].getPath().toString(),
+                spark.sparkContext().hadoopConfiguration(), 3);
         List<CheckpointStore.Entry> entries = store.list();
         assertEquals(3, entries.size(), entries.toString());
         for (CheckpointStore.Entry e : entries.subList(1, entries.size())) {
