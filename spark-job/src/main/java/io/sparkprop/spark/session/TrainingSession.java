@@ -127,7 +127,10 @@ public final class TrainingSession {
      *
      * @throws IllegalArgumentException bad input or settings, or a checkpoint that cannot be resumed
      *                                  (named, and left intact)
-     * @throws IllegalStateException    training failed (a non-finite loss, more failed jobs than allowed)
+     * @throws IllegalStateException    training failed (a non-finite loss, gradient or weights, more
+     *                                  failed jobs than allowed); no model is written, the checkpoints
+     *                                  stay as they were, and the run directory, if any, is marked
+     *                                  {@link RunDirectory#FAILED} with the error
      */
     public static Result run(SparkSession spark, TrainingConfig config, Input input, Outputs outputs,
                              double[] initialParams) {
@@ -146,9 +149,27 @@ public final class TrainingSession {
         if (run != null) {
             LOG.info("Run directory {}", run.uri());
             LOG.info("Effective configuration:\n{}", config.text().render());
+            try {
+                run.clearFailed();
+            } catch (IOException e) {
+                throw new UncheckedIOException("Cannot clear the mark of an earlier failed attempt in " + run.uri()
+                        + ": " + e.getMessage(), e);
+            }
             write(run, RunDirectory.CONFIG, config.text().render());
         }
+        try {
+            return train(spark, sc, config, input, outputs, initialParams, run, store, latest);
+        } catch (RuntimeException | Error e) {
+            if (run != null) {
+                run.markFailed(e); // not finished: no model, the checkpoints as they were
+            }
+            throw e;
+        }
+    }
 
+    private static Result train(SparkSession spark, JavaSparkContext sc, TrainingConfig config, Input input,
+                                Outputs outputs, double[] initialParams, RunDirectory run, CheckpointStore store,
+                                Optional<CheckpointStore.Checkpoint> latest) {
         Blocks data = Blocks.of(spark, config, input);
         try {
             DistributedTrainer trainer = new DistributedTrainer(sc, config, data.train, data.trainRows,
