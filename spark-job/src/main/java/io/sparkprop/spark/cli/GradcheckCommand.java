@@ -37,7 +37,8 @@ public final class GradcheckCommand {
         List<DataBlock> first = data.blocks().map(b -> head(b, rows)).take(1);
         DataBlock sample = first.get(0);
         if (settings.data().scaling() == TrainingConfig.Scaling.STANDARDIZE) {
-            sample = BlockOps.scaleBlock(sample, BlockOps.fitStandardization(data.blocks(), sample.numFeatures()));
+            sample = BlockOps.scaleBlock(sample, BlockOps.fitStandardization(data.blocks(), sample.numFeatures(),
+                    data.featureNames()));
         }
         data.blocks().unpersist(false);
         double[] params = WeightInit.initialize(settings.spec(), settings.optimization().seed());

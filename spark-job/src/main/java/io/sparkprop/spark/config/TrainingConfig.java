@@ -102,6 +102,16 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
         return options;
     }
 
+    /**
+     * How this config's user names {@code key} in a message: its estimator param ({@code stepSize})
+     * when the config came from an estimator's params (whose origins read {@code param ...}), else
+     * the config key ({@code train.learning-rate}).
+     */
+    public String named(ConfigKey<?> key) {
+        String origin = text.origin(key);
+        return key.param() != null && origin != null && origin.startsWith("param ") ? key.param() : key.name();
+    }
+
     /** Reading options for {@code data.validation}, or {@code null} when it is unset. */
     public DataOptions validationData() {
         return dataOptions(data.validation(), DATA_VALIDATION, data.validationLabels(), DATA_VALIDATION_LABELS);

@@ -124,7 +124,7 @@ public final class DataLoader {
         }
         if (options.sparse() && options.format() == DataFormat.IDX) {
             plan = new ReadPlan(plan.blocks().map(DataBlock::toSparse), plan.badRows(), plan.numFeatures(),
-                    plan.files());
+                    plan.files(), plan.featureNames());
         }
         return materialize(plan, options, partitions);
     }
@@ -147,9 +147,13 @@ public final class DataLoader {
                 options.badRows());
         JavaRDD<ParsedRow> sorted = BlockBuilder.partitionAndSort(keyed, partitions);
         boolean weighted = layout.weightColumn >= 0;
+        List<String> names = new ArrayList<>();
+        for (int c : layout.featureColumns) {
+            names.add(layout.columns[c]);
+        }
         return new ReadPlan(BlockBuilder.blocks(sorted, layout.numFeatures(), options.numOutputs(), weighted,
                 options.sparse()),
-                BlockBuilder.badRowStats(sorted), layout.numFeatures(), files);
+                BlockBuilder.badRowStats(sorted), layout.numFeatures(), files, names);
     }
 
     private static ReadPlan libsvm(JavaSparkContext sc, DataOptions options, int partitions) {
@@ -212,7 +216,8 @@ public final class DataLoader {
         LOG.info("Loaded {} rows of {} features from {} file(s) at {} into {} blocks ({}; {})", rows,
                 plan.numFeatures(), plan.files().size(), options.path(), partitions, STORAGE_LEVEL.description(),
                 storage(blocks));
-        return new LoadedData(blocks, rows, bad.skipped, plan.numFeatures(), InputFiles.sources(plan.files()));
+        return new LoadedData(blocks, rows, bad.skipped, plan.numFeatures(), InputFiles.sources(plan.files()),
+                plan.featureNames());
     }
 
     /**

@@ -18,7 +18,9 @@ import org.apache.spark.api.java.JavaRDD;
  * @param skippedRows rows dropped under {@link BadRowPolicy#SKIP}
  * @param numFeatures the feature width of every block
  * @param sources     what was read, for logs and checkpoint fingerprints: each file's URI and size
+ * @param featureNames the features' names in order (CSV columns), for messages; empty when the
+ *                     format has none (IDX, LIBSVM, Parquet)
  */
 public record LoadedData(JavaRDD<DataBlock> blocks, long rows, long skippedRows, int numFeatures,
-                         List<String> sources) {
+                         List<String> sources, List<String> featureNames) {
 }

@@ -13,6 +13,11 @@ import org.apache.hadoop.fs.Path;
  * A run's output folder on any Hadoop file system (local path, {@code file://}, {@code hdfs://}):
  * the effective config, {@code metrics.jsonl} and the model. Every file is written whole under a
  * temporary name and then renamed into place, so a reader never sees half a file.
+ *
+ * <p>A run's state shows in its files: {@link #MODEL} present means finished (and the directory is
+ * never reused); {@link #FAILED} present means the last attempt stopped with the error it holds
+ * (the checkpoints are left as they were, and the same directory may be resumed); neither means
+ * running, or killed before it could say.
  */
 public final class RunDirectory {
 
@@ -20,6 +25,8 @@ public final class RunDirectory {
     public static final String CONFIG = "config.conf";
     public static final String METRICS = "metrics.jsonl";
     public static final String MODEL = "model.spm";
+    /** Present when the run's last attempt failed: the error, as text; removed when an attempt starts. */
+    public static final String FAILED = "FAILED";
 
     private final Path root;
     private final FileSystem fs;
@@ -60,6 +67,31 @@ public final class RunDirectory {
     /** The qualified URI of {@code name} inside the directory. */
     public String file(String name) {
         return new Path(root, name).toString();
+    }
+
+    /**
+     * Marks the run failed: {@link #FAILED} holds {@code error}'s message and those of its causes,
+     * one a line. A failure to write the mark is added to {@code error} as suppressed, never thrown
+     * over it.
+     */
+    public void markFailed(Throwable error) {
+        StringBuilder text = new StringBuilder();
+        for (Throwable t = error; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            text.append(t.getClass().getName()).append(": ").append(t.getMessage()).append('\n');
+        }
+        try {
+            writeText(FAILED, text.toString());
+        } catch (IOException | RuntimeException e) {
+            error.addSuppressed(e);
+        }
+    }
+
+    /** Removes the {@link #FAILED} mark of an earlier attempt, if any: this attempt is running. */
+    public void clearFailed() throws IOException {
+        Path mark = new Path(root, FAILED);
+        if (fs.exists(mark) && !fs.delete(mark, false)) {
+            throw new IOException("Cannot remove " + mark);
+        }
     }
 
     /** Writes {@code text} as {@code name} (UTF-8), replacing any previous version whole. */

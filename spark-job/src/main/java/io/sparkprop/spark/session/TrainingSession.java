@@ -11,10 +11,12 @@ import io.sparkprop.spark.checkpoint.CheckpointStore;
 import io.sparkprop.spark.checkpoint.RunKey;
 import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.data.BlockFingerprint;
+import io.sparkprop.spark.data.DataFormat;
 import io.sparkprop.spark.data.DataLoader;
 import io.sparkprop.spark.data.DataOptions;
 import io.sparkprop.spark.data.FrameBlocks;
 import io.sparkprop.spark.data.LoadedData;
+import io.sparkprop.spark.data.TargetKind;
 import io.sparkprop.spark.report.RunDirectory;
 import io.sparkprop.spark.report.TrainingReport;
 import io.sparkprop.spark.train.BlockOps;
@@ -149,7 +151,10 @@ public final class TrainingSession {
      *
      * @throws IllegalArgumentException bad input or settings, or a checkpoint that cannot be resumed
      *                                  (named, and left intact)
-     * @throws IllegalStateException    training failed (a non-finite loss, more failed jobs than allowed)
+     * @throws IllegalStateException    training failed (a non-finite loss, gradient or weights, more
+     *                                  failed jobs than allowed); no model is written, the checkpoints
+     *                                  stay as they were, and the run directory, if any, is marked
+     *                                  {@link RunDirectory#FAILED} with the error
      */
     public static Result run(SparkSession spark, TrainingConfig config, Input input, Outputs outputs,
                              double[] initialParams) {
@@ -171,9 +176,27 @@ public final class TrainingSession {
         if (run != null) {
             LOG.info("Run directory {}", run.uri());
             LOG.info("Effective configuration:\n{}", config.text().render());
+            try {
+                run.clearFailed();
+            } catch (IOException e) {
+                throw new UncheckedIOException("Cannot clear the mark of an earlier failed attempt in " + run.uri()
+                        + ": " + e.getMessage(), e);
+            }
             write(run, RunDirectory.CONFIG, config.text().render());
         }
+        try {
+            return train(spark, sc, config, input, outputs, initialParams, run, store, latest);
+        } catch (RuntimeException | Error e) {
+            if (run != null) {
+                run.markFailed(e); // not finished: no model, the checkpoints as they were
+            }
+            throw e;
+        }
+    }
 
+    private static Result train(SparkSession spark, JavaSparkContext sc, TrainingConfig config, Input input,
+                                Outputs outputs, double[] initialParams, RunDirectory run, CheckpointStore store,
+                                Optional<CheckpointStore.Checkpoint> latest) {
         Blocks data = Blocks.of(spark, config, input);
         try {
             DistributedTrainer trainer = new DistributedTrainer(sc, config, data.train, data.trainRows,
@@ -353,6 +376,8 @@ public final class TrainingSession {
         private boolean heldOut;
         private JavaRDD<DataBlock> validation;
         private BlockOps.Scaling standardization;
+        /** The training features' names (CSV columns), for messages; empty when unknown. */
+        private List<String> featureNames = List.of();
         /** Every cached RDD the run made, to unpersist at the end. */
         private final List<JavaRDD<DataBlock>> held = new ArrayList<>();
 
@@ -388,6 +413,7 @@ public final class TrainingSession {
             int partitions = config.data().partitions() > 0 ? config.data().partitions() : sc.defaultParallelism();
             LoadedData data = load(spark, config, config.trainData(), partitions, "data.train");
             loaded = data.blocks();
+            featureNames = data.featureNames();
             train = loaded;
             DataOptions validationOptions = config.validationData();
             if (validationOptions != null) {
@@ -460,15 +486,19 @@ public final class TrainingSession {
         }
 
         /**
-         * Counts the training and validation rows and their weights, one pass over each set's
-         * cached blocks, and refuses a set with no rows or with sample weights that sum to zero:
-         * every step would have nothing to learn from (or every metric would be 0/0), and a run
-         * that did not train must not report success.
+         * Counts the training and validation rows, their weights and, for classification, each
+         * class's weight, one pass over each set's cached blocks. Refuses a set with no rows or with
+         * sample weights that sum to zero: every step would have nothing to learn from (or every
+         * metric would be 0/0), and a run that did not train must not report success. Refuses
+         * training rows whose weight is all in one class (nothing to tell apart), and warns, naming
+         * them, about classes with no training weight: data may lack a class legitimately, but the
+         * model will never predict it.
          */
         private void measure(TrainingConfig config, Input input) {
-            double[] trainSums = rowsAndWeight(train);
+            int classes = config.model().task() == TargetKind.CLASS_INDEX ? config.spec().outputSize() : 0;
+            double[] trainSums = rowsAndWeight(train, classes);
             trainRows = (long) trainSums[0];
-            double[] validationSums = validation == null ? null : rowsAndWeight(validation);
+            double[] validationSums = validation == null ? null : rowsAndWeight(validation, 0);
             if (heldOut) {
                 LOG.info("Held out {} of {} training rows for validation", (long) validationSums[0],
                         trainRows + (long) validationSums[0]);
@@ -480,12 +510,65 @@ public final class TrainingSession {
             if (validationSums != null) {
                 check(validationSums, "validation", column, named);
             }
+            if (classes > 0) {
+                checkClasses(trainSums, classes, input instanceof Frame frame ? "labelCol '" + frame.labelCol() + "'"
+                        : config.data().labelColumn() != null && (config.data().format() == DataFormat.CSV
+                                || config.data().format() == DataFormat.PARQUET)
+                                ? "data.label-column = " + config.data().labelColumn() : "the labels of data.train",
+                        column != null);
+            }
         }
 
-        /** {@code {rows, Σ weight}} of {@code blocks} (weight 1 a row without a weight column). */
-        private static double[] rowsAndWeight(JavaRDD<DataBlock> blocks) {
-            return blocks.map(b -> new double[] {b.rows(), totalWeight(b)})
-                    .fold(new double[2], (a, b) -> new double[] {a[0] + b[0], a[1] + b[1]});
+        /**
+         * {@code {rows, Σ weight, Σ weight of class 0, ..., of class classes-1}} of {@code blocks}
+         * (weight 1 a row without a weight column; one-hot targets, so a class's weight is its
+         * target column's weighted sum).
+         */
+        private static double[] rowsAndWeight(JavaRDD<DataBlock> blocks, int classes) {
+            return blocks.map(b -> sums(b, classes)).fold(new double[2 + classes], (a, b) -> {
+                double[] sum = new double[a.length];
+                for (int i = 0; i < sum.length; i++) {
+                    sum[i] = a[i] + b[i];
+                }
+                return sum;
+            });
+        }
+
+        private static double[] sums(DataBlock block, int classes) {
+            double[] out = new double[2 + classes];
+            out[0] = block.rows();
+            out[1] = totalWeight(block);
+            double[] w = block.weights();
+            double[] y = block.targets();
+            for (int r = 0; r < block.rows() && classes > 0; r++) {
+                double weight = w == null ? 1.0 : w[r];
+                for (int k = 0; k < classes; k++) {
+                    out[2 + k] += weight * y[r * classes + k];
+                }
+            }
+            return out;
+        }
+
+        /**
+         * Refuses training weight that is all in one class and warns about classes with none. A
+         * class's presence is its weight: rows of weight 0 teach nothing.
+         */
+        private static void checkClasses(double[] sums, int classes, String labels, boolean weighted) {
+            List<Integer> present = new ArrayList<>();
+            List<Integer> absent = new ArrayList<>();
+            for (int k = 0; k < classes; k++) {
+                (sums[2 + k] > 0 ? present : absent).add(k);
+            }
+            String of = weighted ? " of positive weight" : "";
+            if (present.size() == 1) {
+                throw new IllegalArgumentException(String.format(Locale.ROOT, "The training rows%s (%s) are all of class"
+                        + " %d of %d (the last layer's size): there is nothing to tell apart."
+                        + " Give the training data rows of at least two classes.", of, labels, present.get(0), classes));
+            }
+            if (!absent.isEmpty()) {
+                LOG.warn("Classes {} of {} have no training rows{} ({}): the model will learn never to predict them",
+                        absent, classes, of, labels);
+            }
         }
 
         private static void check(double[] rowsAndWeight, String what, String column, String named) {
@@ -517,7 +600,7 @@ public final class TrainingSession {
             if (config.data().scaling() != TrainingConfig.Scaling.STANDARDIZE) {
                 return;
             }
-            standardization = BlockOps.fitStandardization(train, config.spec().inputSize());
+            standardization = BlockOps.fitStandardization(train, config.spec().inputSize(), featureNames);
             train = BlockOps.scale(train, standardization);
             held.add(train);
             if (validation != null) {

@@ -13,6 +13,7 @@ import io.sparkprop.core.Workspace;
 import io.sparkprop.core.optim.LearningRateSchedule;
 import io.sparkprop.core.optim.Optimizer;
 import io.sparkprop.core.optim.OptimizerState;
+import io.sparkprop.spark.config.ConfigSchema;
 import io.sparkprop.spark.config.TrainingConfig;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -224,6 +225,7 @@ public final class DistributedTrainer {
                 progress.step(loop.epoch, epochs, loop.step, stepsPerEpoch, (System.nanoTime() - epochStart) / 1e9);
                 if (everySteps > 0 && before / everySteps != loop.globalStep / everySteps
                         && loop.step < stepsPerEpoch) {
+                    requireFiniteWeights(loop, checkpoints);
                     loop.rollbacks = 0;
                     checkpoints.save(loop.snapshot());
                 }
@@ -232,10 +234,16 @@ public final class DistributedTrainer {
                 continue;
             }
             double epochSeconds = (System.nanoTime() - epochStart) / 1e9;
+            requireFiniteWeights(loop, checkpoints);
+            double trainLoss = loop.objectiveSum / loop.weightSum;
+            requireFiniteLoss(loop, "training", trainLoss, checkpoints);
             EvaluationSums val = validation == null ? null : evaluate(validation, loop.params,
                     "epoch " + (loop.epoch + 1) + "/" + epochs + " · validation");
+            if (val != null) {
+                requireFiniteLoss(loop, "validation", val.meanLoss(), checkpoints);
+            }
             boolean classification = spec.loss() == Loss.SOFTMAX_CROSS_ENTROPY || spec.loss() == Loss.BINARY_CROSS_ENTROPY;
-            EpochMetrics metrics = new EpochMetrics(loop.epoch, loop.globalStep, loop.objectiveSum / loop.weightSum,
+            EpochMetrics metrics = new EpochMetrics(loop.epoch, loop.globalStep, trainLoss,
                     val == null ? Double.NaN : val.meanLoss(),
                     val == null || !classification ? Double.NaN : val.accuracy(),
                     val == null || classification ? Double.NaN : val.rmse(),
@@ -372,19 +380,75 @@ public final class DistributedTrainer {
     }
 
     /**
+     * What to change after a non-finite loss, gradient or weights, in the words of the door the
+     * config came from: {@code train.learning-rate} and {@code train.clip-norm} on the command line,
+     * {@code stepSize} and {@code clipNorm} on the estimators (which have no non-finite policy to
+     * choose), with their current values.
+     */
+    private String divergenceHint() {
+        String rate = settings.named(ConfigSchema.TRAIN_LEARNING_RATE);
+        String clip = settings.named(ConfigSchema.TRAIN_CLIP_NORM);
+        double clipNorm = settings.optimization().clipNorm();
+        return "lower " + rate + " (" + settings.optimization().learningRate() + ")"
+                + (clipNorm > 0 ? ", lower " + clip + " (" + clipNorm + ")" : ", set " + clip + " to clip the gradient")
+                + (rate.equals(ConfigSchema.TRAIN_LEARNING_RATE.name())
+                        ? ", or choose train.non-finite=skip or rollback" : "");
+    }
+
+    /** What a failed run leaves behind, for messages. */
+    private static String intact(Checkpoints checkpoints) {
+        return checkpoints == NO_CHECKPOINTS ? "" : " The last checkpoint is intact.";
+    }
+
+    /**
+     * Throws unless every weight is finite. The step rule checks the loss and gradient before each
+     * update, but the update itself (rate × gradient) can overflow: such weights must never be
+     * checkpointed, validated or returned. Any policy stops here: there is no good update to skip
+     * back to.
+     */
+    private void requireFiniteWeights(Loop loop, Checkpoints checkpoints) {
+        for (int i = 0; i < loop.params.length; i++) {
+            if (!Double.isFinite(loop.params[i])) {
+                throw new IllegalStateException(String.format(Locale.ROOT, "Non-finite weights in epoch %d after its"
+                                + " step %d (%d steps in all): parameter %d of %d is %s, after an update (rate x gradient)"
+                                + " that overflowed; %s.%s", loop.epoch + 1, loop.step, loop.globalStep, i,
+                        loop.params.length, loop.params[i], divergenceHint(), intact(checkpoints)));
+            }
+        }
+    }
+
+    /**
+     * Throws unless the epoch's {@code what} ("training" or "validation") loss is finite: an epoch
+     * whose every step was skipped has no training loss (0/0), a loss that overflowed has no meaning,
+     * and neither may be recorded as a finished epoch.
+     */
+    private void requireFiniteLoss(Loop loop, String what, double loss, Checkpoints checkpoints) {
+        if (Double.isFinite(loss)) {
+            return;
+        }
+        String why = what.equals("training") && !(loop.weightSum > 0)
+                ? "every step of the epoch was skipped, so it learned nothing and has no loss"
+                : what.equals("training") ? "the epoch's summed loss overflowed"
+                : "the weights give non-finite outputs or losses on the validation rows";
+        throw new IllegalStateException(String.format(Locale.ROOT, "Non-finite %s loss %s at the end of epoch %d"
+                        + " (%d steps in all): %s; %s.%s", what, loss, loop.epoch + 1, loop.globalStep, why,
+                divergenceHint(), intact(checkpoints)));
+    }
+
+    /**
      * Applies the non-finite policy: throws for {@code fail} (and when skips or rollbacks run out),
      * returns false after a {@code skip}, true after a {@code rollback} (the loop's position and
      * weights are then the last checkpoint's, with a lower learning rate).
      */
     private boolean handleNonFinite(Loop loop, String what, Checkpoints checkpoints) {
         switch (settings.faults().nonFinite()) {
-            case FAIL -> throw new IllegalStateException(what + "; lower train.learning-rate, set train.clip-norm, or"
-                    + " choose train.non-finite=skip or rollback. The last checkpoint is intact.");
+            case FAIL -> throw new IllegalStateException(what + "; " + divergenceHint() + "." + intact(checkpoints));
             case SKIP -> {
                 loop.consecutiveSkips++;
                 if (loop.consecutiveSkips > settings.faults().maxSkips()) {
                     throw new IllegalStateException(what + "; that is " + loop.consecutiveSkips
-                            + " skipped steps in a row, more than train.non-finite.max-skips=" + settings.faults().maxSkips());
+                            + " skipped steps in a row, more than train.non-finite.max-skips=" + settings.faults().maxSkips()
+                            + "; " + divergenceHint() + "." + intact(checkpoints));
                 }
                 LOG.warn("{}; skipping the update ({} in a row)", what, loop.consecutiveSkips);
                 return false;
@@ -393,7 +457,8 @@ public final class DistributedTrainer {
                 int rollbacks = loop.rollbacks + 1;
                 if (rollbacks > settings.faults().maxSkips()) {
                     throw new IllegalStateException(what + "; that is " + rollbacks + " rollbacks without reaching a"
-                            + " new checkpoint, more than train.non-finite.max-skips=" + settings.faults().maxSkips());
+                            + " new checkpoint, more than train.non-finite.max-skips=" + settings.faults().maxSkips()
+                            + "; " + divergenceHint() + "." + intact(checkpoints));
                 }
                 // Without a checkpoint, back to where this run started (given initial weights, say).
                 TrainingState back = checkpoints.latest().orElse(loop.origin);
