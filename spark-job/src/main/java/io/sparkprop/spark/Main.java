@@ -7,6 +7,7 @@ import io.sparkprop.spark.cli.InspectCommand;
 import io.sparkprop.spark.cli.ModelDataCommands;
 import io.sparkprop.spark.cli.TrainCommand;
 import io.sparkprop.spark.config.JobConfig;
+import io.sparkprop.spark.session.SparkSettings;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
@@ -143,12 +144,7 @@ public final class Main {
         conf.setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
         conf.setIfMissing("spark.kryo.registrator", SparkpropKryoRegistrator.class.getName());
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
-        // A step's results (a few MB of gradient or weights per task) go straight back with the
-        // task status instead of through the block manager (default 1 MB; measured: ~8 ms less per
-        // synchronous step in local[2]); weights are random doubles, which lz4 cannot shrink, so
-        // compressing their broadcast only costs time (~1 ms per step).
-        conf.setIfMissing("spark.task.maxDirectResultSize", "64m");
-        conf.setIfMissing("spark.broadcast.compress", "false");
+        SparkSettings.TUNED.forEach(conf::setIfMissing);
         return SparkSession.builder().config(conf).getOrCreate();
     }
 

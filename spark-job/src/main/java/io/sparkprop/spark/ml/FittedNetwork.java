@@ -133,13 +133,14 @@ final class FittedNetwork implements java.io.Serializable {
                                                              String labelCol, boolean regression, boolean sparse) {
         JavaRDD<DataBlock> blocks = FrameBlocks.blocks(dataset, featuresCol, labelCol, null, spec.inputSize(),
                 spec.outputSize(), regression ? TargetKind.REGRESSION : TargetKind.CLASS_INDEX, sparse);
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext());
+        String description = sc.getLocalProperty(MlpTraining.JOB_DESCRIPTION);
         try {
-            EvaluationSums sums = DistributedTrainer.evaluate(
-                    JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext()), spec, blocks, params,
-                    "evaluate " + spec);
+            EvaluationSums sums = DistributedTrainer.evaluate(sc, spec, blocks, params, "evaluate " + spec);
             return EvaluationMetrics.of(sums, spec.loss());
         } finally {
             blocks.unpersist(false);
+            sc.setJobDescription(description);
         }
     }
 

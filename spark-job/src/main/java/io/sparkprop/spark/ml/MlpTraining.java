@@ -3,6 +3,7 @@ package io.sparkprop.spark.ml;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.session.ModelFiles;
+import io.sparkprop.spark.session.SparkSettings;
 import io.sparkprop.spark.session.TrainingSession;
 import java.util.Arrays;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -20,6 +21,8 @@ import org.slf4j.LoggerFactory;
 final class MlpTraining {
 
     private static final Logger LOG = LoggerFactory.getLogger(MlpTraining.class);
+    /** The local property {@code SparkContext.setJobDescription} sets, restored after a fit. */
+    static final String JOB_DESCRIPTION = "spark.job.description";
 
     private MlpTraining() {
     }
@@ -28,11 +31,17 @@ final class MlpTraining {
                              String labelCol) {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext());
         double[] initial = initialWeights(stage, settings, sc);
-        TrainingSession.Result result = TrainingSession.run(dataset.sparkSession(), settings,
-                new TrainingSession.Frame(dataset, featuresCol, labelCol, stage.$(stage.validationIndicatorCol())),
-                TrainingSession.Outputs.estimator(stage.$(stage.reportDir())), initial);
-        return new FittedNetwork(settings.spec(), result.model().params(), result.history(),
-                result.startingObjective());
+        SparkSettings.advise(sc.getConf(), settings);
+        String description = sc.getLocalProperty(JOB_DESCRIPTION);
+        try {
+            TrainingSession.Result result = TrainingSession.run(dataset.sparkSession(), settings,
+                    new TrainingSession.Frame(dataset, featuresCol, labelCol, stage.$(stage.validationIndicatorCol())),
+                    TrainingSession.Outputs.estimator(stage.$(stage.reportDir())), initial);
+            return new FittedNetwork(settings.spec(), result.model().params(), result.history(),
+                    result.startingObjective());
+        } finally {
+            sc.setJobDescription(description);
+        }
     }
 
     /**

@@ -185,7 +185,7 @@ public final class TrainingSession {
             write(run, RunDirectory.CONFIG, config.text().render());
         }
         try {
-            return train(spark, sc, config, input, outputs, initialParams, run, store, latest);
+            return train(spark, sc, config, input, outputs, initialParams, run, checkpointDir, perRun, store, latest);
         } catch (RuntimeException | Error e) {
             if (run != null) {
                 run.markFailed(e); // not finished: no model, the checkpoints as they were
@@ -195,8 +195,8 @@ public final class TrainingSession {
     }
 
     private static Result train(SparkSession spark, JavaSparkContext sc, TrainingConfig config, Input input,
-                                Outputs outputs, double[] initialParams, RunDirectory run, CheckpointStore store,
-                                Optional<CheckpointStore.Checkpoint> latest) {
+                                Outputs outputs, double[] initialParams, RunDirectory run, String checkpointDir,
+                                boolean perRun, CheckpointStore store, Optional<CheckpointStore.Checkpoint> latest) {
         Blocks data = Blocks.of(spark, config, input);
         try {
             DistributedTrainer trainer = new DistributedTrainer(sc, config, data.train, data.trainRows,

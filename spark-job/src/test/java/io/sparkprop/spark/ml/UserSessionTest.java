@@ -1,0 +1,64 @@
+package io.sparkprop.spark.ml;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.sparkprop.spark.SparkTestSupport;
+import io.sparkprop.spark.config.ConfigSchema;
+import io.sparkprop.spark.config.TrainingConfig;
+import io.sparkprop.spark.session.SparkSettings;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.SparkConf;
+import org.apache.spark.SparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The estimators run in the user's session (issue 13, "Also"): they leave the session's job
+ * description as the user set it, and name the Spark settings that would make training faster
+ * instead of setting them.
+ */
+class UserSessionTest {
+
+    @Test
+    void aFitAndAnEvaluationRestoreTheUsersJobDescription() {
+        SparkContext sc = SparkTestSupport.spark().sparkContext();
+        Dataset<Row> data = MlpClassifierTest.vectors(SparkTestSupport.spark(), 60, 3);
+        sc.setJobDescription("nightly scoring");
+        try {
+            MlpClassificationModel model = new MlpClassifier().setLayers(new int[] {3, 4, 3}).setMaxIter(2).fit(data);
+            assertEquals("nightly scoring", sc.getLocalProperty("spark.job.description"), "after fit");
+            model.metrics(data);
+            assertEquals("nightly scoring", sc.getLocalProperty("spark.job.description"), "after metrics");
+            sc.setJobDescription(null);
+            new MlpClassifier().setLayers(new int[] {3, 4, 3}).setMaxIter(1).fit(data);
+            assertEquals(null, sc.getLocalProperty("spark.job.description"), "none set, none left");
+        } finally {
+            sc.setJobDescription(null);
+        }
+    }
+
+    @Test
+    void theAdviceNamesOnlyTheSettingsThatMatterForTheRun() {
+        // 784-256-10 with Adam and local SGD: weights and two state arrays, 8 × 203,530 × 3 bytes ≈ 4.9 MB.
+        TrainingConfig wide = new MlpClassifier().setLayers(new int[] {784, 256, 10}).setLocalSteps(4)
+                .trainingConfig(Map.of(ConfigSchema.MODEL_TASK, "classification"));
+        Map<String, String> advice = SparkSettings.missing(new SparkConf(false), wide);
+        assertEquals(List.of("spark.task.maxDirectResultSize", "spark.broadcast.compress"),
+                List.copyOf(advice.keySet()));
+        assertTrue(advice.get("spark.task.maxDirectResultSize").startsWith("64m (a task's result is 4.9 MB"),
+                advice.toString());
+
+        // 3-4-3 (35 parameters): its results fit Spark's 1 MiB default; only the broadcast's compression matters.
+        TrainingConfig small = new MlpClassifier().setLayers(new int[] {3, 4, 3})
+                .trainingConfig(Map.of(ConfigSchema.MODEL_TASK, "classification"));
+        assertEquals(List.of("spark.broadcast.compress"),
+                List.copyOf(SparkSettings.missing(new SparkConf(false), small).keySet()));
+
+        SparkConf tuned = new SparkConf(false);
+        SparkSettings.TUNED.forEach(tuned::set);
+        assertEquals(Map.of(), SparkSettings.missing(tuned, wide), "the command line's settings leave nothing to add");
+    }
+}
