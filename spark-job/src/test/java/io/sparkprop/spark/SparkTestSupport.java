@@ -70,4 +70,13 @@ public final class SparkTestSupport {
             session = null;
         }
     }
+
+    /** The messages of {@code e} and of its causes, joined by {@code " | "}: what a user reads of a failed job. */
+    public static String messages(Throwable e) {
+        StringBuilder sb = new StringBuilder();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            sb.append(t.getMessage()).append(" | ");
+        }
+        return sb.toString();
+    }
 }

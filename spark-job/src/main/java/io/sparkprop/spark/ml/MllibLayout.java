@@ -27,19 +27,7 @@ final class MllibLayout {
      * @throws IllegalArgumentException if the length is not {@code spec.paramCount()}
      */
     static double[] fromMllib(NetworkSpec spec, double[] mllib) {
-        checkLength(spec, mllib);
-        double[] core = mllib.clone();
-        for (int k = 0; k < spec.numLayers(); k++) {
-            int in = spec.layer(k).numIn();
-            int out = spec.layer(k).numOut();
-            int offset = spec.weightOffset(k);
-            for (int i = 0; i < out; i++) {
-                for (int j = 0; j < in; j++) {
-                    core[offset + i * in + j] = mllib[offset + i + j * out];
-                }
-            }
-        }
-        return core;
+        return reorder(spec, mllib, true);
     }
 
     /**
@@ -48,19 +36,30 @@ final class MllibLayout {
      * @throws IllegalArgumentException if the length is not {@code spec.paramCount()}
      */
     static double[] toMllib(NetworkSpec spec, double[] core) {
-        checkLength(spec, core);
-        double[] mllib = core.clone();
+        return reorder(spec, core, false);
+    }
+
+    /** {@code params} with each layer's {@code W (out, in)} moved between the two orders; biases as they are. */
+    private static double[] reorder(NetworkSpec spec, double[] params, boolean toCore) {
+        checkLength(spec, params);
+        double[] out = params.clone();
         for (int k = 0; k < spec.numLayers(); k++) {
             int in = spec.layer(k).numIn();
-            int out = spec.layer(k).numOut();
+            int rows = spec.layer(k).numOut();
             int offset = spec.weightOffset(k);
-            for (int i = 0; i < out; i++) {
+            for (int i = 0; i < rows; i++) {
                 for (int j = 0; j < in; j++) {
-                    mllib[offset + i + j * out] = core[offset + i * in + j];
+                    int core = offset + i * in + j;   // W[i][j], row-major
+                    int mllib = offset + i + j * rows; // W[i][j], column-major
+                    if (toCore) {
+                        out[core] = params[mllib];
+                    } else {
+                        out[mllib] = params[core];
+                    }
                 }
             }
         }
-        return mllib;
+        return out;
     }
 
     private static void checkLength(NetworkSpec spec, double[] params) {

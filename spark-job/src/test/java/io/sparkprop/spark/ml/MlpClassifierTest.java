@@ -255,12 +255,12 @@ class MlpClassifierTest {
         Dataset<Row> badLabel = spark.createDataFrame(List.of(RowFactory.create(Vectors.dense(1, 2, 3), 0.0),
                 RowFactory.create(Vectors.dense(1, 2, 3), 5.0)), schema).coalesce(1);
         Exception e = assertThrows(Exception.class, () -> classifier().fit(badLabel));
-        assertTrue(String.valueOf(rootMessage(e)).contains("Row 1 of partition 0: expected a class index in [0, 3)"),
-                rootMessage(e));
+        assertTrue(String.valueOf(SparkTestSupport.messages(e)).contains("Row 1 of partition 0: expected a class index in [0, 3)"),
+                SparkTestSupport.messages(e));
         Dataset<Row> badWidth = spark.createDataFrame(List.of(RowFactory.create(Vectors.dense(1, 2), 0.0)), schema)
                 .coalesce(1);
         Exception w = assertThrows(Exception.class, () -> classifier().fit(badWidth));
-        assertTrue(String.valueOf(rootMessage(w)).contains("expected a features vector of 3 values"), rootMessage(w));
+        assertTrue(String.valueOf(SparkTestSupport.messages(w)).contains("expected a features vector of 3 values"), SparkTestSupport.messages(w));
         IllegalArgumentException noLayers = assertThrows(IllegalArgumentException.class,
                 () -> new MlpClassifier().fit(badWidth));
         assertTrue(noLayers.getMessage().contains("needs layers"), noLayers.getMessage());
@@ -286,11 +286,4 @@ class MlpClassifierTest {
         }
     }
 
-    private static String rootMessage(Throwable e) {
-        StringBuilder sb = new StringBuilder();
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            sb.append(t.getMessage()).append(" | ");
-        }
-        return sb.toString();
-    }
 }

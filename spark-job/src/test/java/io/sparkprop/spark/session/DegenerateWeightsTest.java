@@ -35,13 +35,6 @@ class DegenerateWeightsTest {
     @TempDir
     Path dir;
 
-    private static String message(Throwable e) {
-        StringBuilder sb = new StringBuilder();
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            sb.append(t.getMessage()).append(" | ");
-        }
-        return sb.toString();
-    }
 
     @Test
     void theCommandLineRefusesTrainingRowsOfZeroTotalWeight() throws Exception {
@@ -76,12 +69,12 @@ class DegenerateWeightsTest {
 
         Exception train = assertThrows(Exception.class, () -> new MlpClassifier().setLayers(new int[] {2, 4, 2})
                 .setMaxIter(2).setWeightCol("w").fit(allZero));
-        assertTrue(message(train).contains("weightCol 'w'") && message(train).contains("sum to 0.0 over 50"),
-                message(train));
+        assertTrue(SparkTestSupport.messages(train).contains("weightCol 'w'") && SparkTestSupport.messages(train).contains("sum to 0.0 over 50"),
+                SparkTestSupport.messages(train));
 
         Exception validation = assertThrows(Exception.class, () -> new MlpClassifier().setLayers(new int[] {2, 4, 2})
                 .setMaxIter(2).setWeightCol("w").setValidationIndicatorCol("isVal").fit(df));
-        assertTrue(message(validation).contains("validation rows' sample weights")
-                && message(validation).contains("over 10 rows"), message(validation));
+        assertTrue(SparkTestSupport.messages(validation).contains("validation rows' sample weights")
+                && SparkTestSupport.messages(validation).contains("over 10 rows"), SparkTestSupport.messages(validation));
     }
 }

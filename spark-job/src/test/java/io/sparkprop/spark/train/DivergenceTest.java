@@ -77,13 +77,6 @@ class DivergenceTest {
         return TrainCommand.run(SparkTestSupport.spark(), JobConfig.defaults().withOverrides(settings), run.toString());
     }
 
-    private static String message(Throwable e) {
-        StringBuilder sb = new StringBuilder();
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            sb.append(t.getMessage()).append(" | ");
-        }
-        return sb.toString();
-    }
 
     @Test
     void aDivergingRunFailsNamesTheRateMarksTheRunFailedAndKeepsTheGoodEpochsCheckpoint() throws Exception {
@@ -163,8 +156,8 @@ class DivergenceTest {
                 .add("features", new VectorUDT()).add("label", DataTypes.DoubleType)).coalesce(2);
         Exception fit = assertThrows(Exception.class, () -> new MlpRegressor().setLayers(new int[] {2, 4, 1})
                 .setOptimizer("sgd").setStepSize(1e306).setBatchSize(40).setMaxIter(1).setLocalSteps(1).fit(df));
-        assertTrue(message(fit).contains("Non-finite weights") && message(fit).contains("stepSize (1.0E306)"),
-                message(fit));
+        assertTrue(SparkTestSupport.messages(fit).contains("Non-finite weights") && SparkTestSupport.messages(fit).contains("stepSize (1.0E306)"),
+                SparkTestSupport.messages(fit));
     }
 
     @Test
@@ -179,7 +172,7 @@ class DivergenceTest {
                 .add("features", new VectorUDT()).add("label", DataTypes.DoubleType)).coalesce(2);
         Exception e = assertThrows(Exception.class, () -> new MlpRegressor().setLayers(new int[] {2, 8, 1})
                 .setHiddenActivation("identity").setOptimizer("sgd").setStepSize(1e6).setBatchSize(10).setMaxIter(6).setLocalSteps(1).fit(df));
-        String m = message(e);
+        String m = SparkTestSupport.messages(e);
         assertTrue(m.contains("Non-finite") && m.contains("epoch ") && m.contains("lower stepSize (1000000.0)")
                 && m.contains("clipNorm") && !m.contains("train.non-finite"), m);
     }
