@@ -1,18 +1,27 @@
 package io.sparkprop.spark.data;
 
 /**
- * Why one row cannot be used, in the words "expected X but found Y", without its location: the
- * reader that knows the file and row adds them, then either fails the load with the located
- * message ({@link BadRowPolicy#FAIL}) or drops the row and counts it ({@link BadRowPolicy#SKIP}).
- *
- * <p>It carries no stack trace: it is a result of parsing, thrown once per bad row, and under
- * SKIP a file with many bad rows would otherwise spend its time filling in traces.
+ * A row of a DataFrame that cannot be trained on or evaluated (a wrong-width or non-finite features
+ * vector, a label out of range, a negative weight), thrown by the task that reads it. The message
+ * names the row, its partition, the column, what was expected and what was found. Spark wraps it in
+ * a {@code SparkException} on the driver; {@link #in} finds it again so that the estimators can
+ * report it as the {@code IllegalArgumentException} it is.
  */
-final class BadRowException extends RuntimeException {
+public final class BadRowException extends IllegalArgumentException {
 
     private static final long serialVersionUID = 1L;
 
-    BadRowException(String message) {
-        super(message, null, false, false);
+    public BadRowException(String message) {
+        super(message);
+    }
+
+    /** The first {@code BadRowException} in {@code e}'s cause chain, or {@code null}. */
+    public static BadRowException in(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof BadRowException bad) {
+                return bad;
+            }
+        }
+        return null;
     }
 }

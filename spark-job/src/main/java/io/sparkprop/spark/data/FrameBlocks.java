@@ -50,7 +50,8 @@ public final class FrameBlocks {
         Dataset<Row> rows = data.select(functions.col(featuresCol), functions.col(labelCol).cast("double"),
                 weighted ? functions.col(weightCol).cast("double") : functions.lit(1.0));
         return rows.javaRDD()
-                .mapPartitionsWithIndex(new ToBlock(numFeatures, numOutputs, kind, weighted, sparse), true)
+                .mapPartitionsWithIndex(new ToBlock(numFeatures, numOutputs, kind, weighted, sparse, featuresCol, labelCol,
+                        weightCol), true)
                 .persist(StorageLevel.MEMORY_AND_DISK());
     }
 
@@ -63,13 +64,21 @@ public final class FrameBlocks {
         private final TargetKind kind;
         private final boolean weighted;
         private final boolean sparse;
+        /** The columns' names, for errors. */
+        private final String featuresCol;
+        private final String labelCol;
+        private final String weightCol;
 
-        ToBlock(int numFeatures, int numOutputs, TargetKind kind, boolean weighted, boolean sparse) {
+        ToBlock(int numFeatures, int numOutputs, TargetKind kind, boolean weighted, boolean sparse, String featuresCol,
+                String labelCol, String weightCol) {
             this.numFeatures = numFeatures;
             this.numOutputs = numOutputs;
             this.kind = kind;
             this.weighted = weighted;
             this.sparse = sparse;
+            this.featuresCol = featuresCol;
+            this.labelCol = labelCol;
+            this.weightCol = weightCol;
         }
 
         @Override
@@ -95,26 +104,27 @@ public final class FrameBlocks {
         private ParsedRow parse(Row row, int index) {
             Vector v = (Vector) row.get(0);
             if (v == null || v.size() != numFeatures) {
-                throw bad(index, "a features vector of " + numFeatures + " values (layers[0])",
+                throw bad(index, featuresCol, "a features vector of " + numFeatures + " values (layers[0])",
                         v == null ? "null" : v.size() + " values");
             }
             int[] indices = v instanceof SparseVector s ? s.indices() : null;
             double[] values = v instanceof SparseVector s ? s.values() : v.toArray();
-            for (double d : values) {
-                if (!Double.isFinite(d)) {
-                    throw bad(index, "finite features", Double.toString(d));
+            for (int j = 0; j < values.length; j++) {
+                if (!Double.isFinite(values[j])) {
+                    throw bad(index, featuresCol, "finite features", values[j] + " at index "
+                            + (indices != null ? indices[j] : j));
                 }
             }
             double label = row.isNullAt(1) ? Double.NaN : row.getDouble(1);
             boolean regression = kind == TargetKind.REGRESSION;
             if (regression ? !Double.isFinite(label)
                     : !(label >= 0 && label < numOutputs && label == Math.rint(label))) {
-                throw bad(index, regression ? "a finite label" : "a class index in [0, " + numOutputs
+                throw bad(index, labelCol, regression ? "a finite label" : "a class index in [0, " + numOutputs
                         + ") (the last layer's size)", Double.toString(label));
             }
             double w = row.isNullAt(2) ? Double.NaN : row.getDouble(2);
             if (!(w >= 0) || Double.isInfinite(w)) {
-                throw bad(index, "a finite weight >= 0", Double.toString(w));
+                throw bad(index, weightCol, "a finite weight >= 0", Double.toString(w));
             }
             int classIndex = regression ? -1 : (int) label;
             double[] targets = regression ? new double[] {label} : null;
@@ -123,10 +133,10 @@ public final class FrameBlocks {
                     : ParsedRow.dense(values, classIndex, targets, w);
         }
 
-        private static IllegalArgumentException bad(int row, String expected, String found) {
+        private static BadRowException bad(int row, String column, String expected, String found) {
             TaskContext task = TaskContext.get();
-            return new IllegalArgumentException(String.format(Locale.ROOT, "Row %d of partition %d: expected %s but"
-                    + " found %s", row, task == null ? -1 : task.partitionId(), expected, found));
+            return new BadRowException(String.format(Locale.ROOT, "Row %d of partition %d, column '%s': expected %s"
+                    + " but found %s", row, task == null ? -1 : task.partitionId(), column, expected, found));
         }
     }
 }

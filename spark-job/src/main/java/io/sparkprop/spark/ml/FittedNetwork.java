@@ -138,6 +138,12 @@ final class FittedNetwork implements java.io.Serializable {
         try {
             EvaluationSums sums = DistributedTrainer.evaluate(sc, spec, blocks, params, "evaluate " + spec);
             return EvaluationMetrics.of(sums, spec.loss());
+        } catch (Exception e) { // SparkException is checked in Java's eyes, and thrown all the same
+            IllegalArgumentException bad = MlpTraining.badRow(e);
+            if (bad != null) {
+                throw bad;
+            }
+            throw e;
         } finally {
             blocks.unpersist(false);
             sc.setJobDescription(description);

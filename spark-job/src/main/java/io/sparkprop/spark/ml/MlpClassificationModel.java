@@ -14,9 +14,7 @@ import org.apache.spark.ml.classification.ProbabilisticClassificationModel;
 import org.apache.spark.ml.linalg.DenseVector;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
-import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.ParamMap;
-import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.HasTrainingSummary;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.util.MLWritable;
@@ -44,14 +42,14 @@ import scala.Option;
  * model file {@code scripts/sparkprop evaluate} and {@code predict} read.
  */
 public final class MlpClassificationModel extends ProbabilisticClassificationModel<Vector, MlpClassificationModel>
-        implements MLWritable, HasTrainingSummary<MultilayerPerceptronClassificationTrainingSummary> {
+        implements MlpParams, MLWritable, HasTrainingSummary<MultilayerPerceptronClassificationTrainingSummary> {
 
     private static final long serialVersionUID = 1L;
 
     /** Not final: see {@link UidHandoff}. */
     private String uid;
     private final FittedNetwork network;
-    private final IntParam blockSize;
+    private final ParamSet params;
     /** The training summary; driver-side, so not serialized (null after deserialization: none). */
     private transient Option<MultilayerPerceptronClassificationTrainingSummary> trainingSummary = Option.empty();
 
@@ -67,9 +65,12 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
                     + network.spec + " has " + network.spec.layer(network.spec.numLayers() - 1).activation());
         }
         this.network = network;
-        blockSize = new IntParam(this, "blockSize", "rows per matrix product when transforming (>= 1)",
-                ParamValidators.gtEq(1));
-        setDefault(blockSize, 128);
+        params = new ParamSet(this, "classes");
+    }
+
+    @Override
+    public ParamSet mlpParams() {
+        return params;
     }
 
     @Override
@@ -95,21 +96,13 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
     }
 
     /** The layer sizes, input first (MLlib's model has the same getter). */
+    @Override
     public int[] getLayers() {
         return network.spec.sizes();
     }
 
-    /** Rows per matrix product when transforming (set from the estimator's blockSize). */
-    public IntParam blockSize() {
-        return blockSize;
-    }
-
-    public int getBlockSize() {
-        return (Integer) $(blockSize);
-    }
-
     public MlpClassificationModel setBlockSize(int value) {
-        set(blockSize, (Object) value);
+        set(blockSize(), (Object) value);
         return this;
     }
 
@@ -136,7 +129,7 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
             return dataset.toDF();
         }
         double[] thresholds = isDefined(thresholds()) ? $(thresholds()) : null;
-        return network.transform(dataset, $(featuresCol()), (Integer) $(blockSize), added,
+        return network.transform(dataset, $(featuresCol()), getBlockSize(), added,
                 new ClassColumns(raw, probability, prediction, thresholds));
     }
 

@@ -27,7 +27,7 @@ import org.apache.spark.sql.Dataset;
  * same model bit for bit. Labels are class indices {@code 0..K-1} with {@code K} the last layer size.
  */
 public final class MlpClassifier extends ProbabilisticClassifier<Vector, MlpClassifier, MlpClassificationModel>
-        implements MlpParams<MlpClassifier>, MLWritable {
+        implements MlpEstimatorParams<MlpClassifier>, MLWritable {
 
     private static final long serialVersionUID = 1L;
 

@@ -20,8 +20,10 @@ import org.apache.spark.ml.param.Params;
 import scala.runtime.AbstractFunction1;
 
 /**
- * The training params shared by {@link MlpClassifier} and {@link MlpRegressor}, with their
- * getters and setters. Spark ML finds params through public no-argument methods returning a
+ * The training params shared by {@link MlpClassifier} and {@link MlpRegressor} and their fitted
+ * models, with their getters, as MLlib's {@code MultilayerPerceptronParams} are shared by MLPC and
+ * its model: a fit copies its values onto the model, so {@code bestModel.getStepSize()} reads what
+ * a model was trained with. The estimators' setters are in {@link MlpEstimatorParams}. Spark ML finds params through public no-argument methods returning a
  * {@code Param}, which default methods are; the {@code Param} objects themselves live in each
  * stage's {@link ParamSet}, made once the stage's uid is known from the config keys that name an
  * estimator param ({@link ConfigKey#param()}): their docs, defaults and checks are the keys'.
@@ -29,10 +31,8 @@ import scala.runtime.AbstractFunction1;
  * constructor the config file goes through.
  *
  * Public because Spark invokes the getters by reflection; the estimators are the API.
- *
- * @param <S> the stage, so that setters chain
  */
-public interface MlpParams<S extends MlpParams<S>> extends Params {
+public interface MlpParams extends Params {
 
     /** The stage's param objects. */
     ParamSet mlpParams();
@@ -205,165 +205,8 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         return (DoubleArrayParam) mlpParams().get("dropout");
     }
 
-    /** Dropout while training: one rate for every hidden layer, or one per hidden layer ({@code model.dropout}). */
-    default S setDropout(double... rates) {
-        return with(dropout(), rates);
-    }
-
     default double[] getDropout() {
         return $(dropout());
-    }
-
-    default S setLayers(int[] value) {
-        return with(layers(), value);
-    }
-
-    default S setHiddenActivation(String value) {
-        return with(hiddenActivation(), value);
-    }
-
-    default S setOptimizer(String value) {
-        return with(optimizer(), value);
-    }
-
-    default S setStepSize(double value) {
-        return with(stepSize(), value);
-    }
-
-    default S setBatchSize(int value) {
-        return with(batchSize(), value);
-    }
-
-    default S setMaxIter(int value) {
-        return with(maxIter(), value);
-    }
-
-    default S setSeed(long value) {
-        return with(seed(), value);
-    }
-
-    default S setRegParam(double value) {
-        return with(regParam(), value);
-    }
-
-    default S setSparse(boolean value) {
-        return with(sparse(), value);
-    }
-
-    default S setNumPartitions(int value) {
-        return with(numPartitions(), value);
-    }
-
-    default S setReportDir(String value) {
-        return with(reportDir(), value);
-    }
-
-    default S setPrecision(String value) {
-        return with(precision(), value);
-    }
-
-    default S setLocalSteps(int value) {
-        return with(localSteps(), value);
-    }
-
-    default S setValidationFraction(double value) {
-        return with(validationFraction(), value);
-    }
-
-    default S setWeightCol(String value) {
-        return with(weightCol(), value);
-    }
-
-    default S setValidationIndicatorCol(String value) {
-        return with(validationIndicatorCol(), value);
-    }
-
-    default S setEarlyStoppingMetric(String value) {
-        return with(earlyStoppingMetric(), value);
-    }
-
-    default S setEarlyStoppingPatience(int value) {
-        return with(earlyStoppingPatience(), value);
-    }
-
-    default S setEarlyStoppingMinDelta(double value) {
-        return with(earlyStoppingMinDelta(), value);
-    }
-
-    default S setInitialWeights(Vector value) {
-        return with(initialWeights(), value);
-    }
-
-    default S setMomentum(double value) {
-        return with(momentum(), value);
-    }
-
-    default S setAdamBeta1(double value) {
-        return with(adamBeta1(), value);
-    }
-
-    default S setAdamBeta2(double value) {
-        return with(adamBeta2(), value);
-    }
-
-    default S setAdamEpsilon(double value) {
-        return with(adamEpsilon(), value);
-    }
-
-    default S setWeightDecay(double value) {
-        return with(weightDecay(), value);
-    }
-
-    default S setClipNorm(double value) {
-        return with(clipNorm(), value);
-    }
-
-    default S setSchedule(String value) {
-        return with(schedule(), value);
-    }
-
-    default S setScheduleGamma(double value) {
-        return with(scheduleGamma(), value);
-    }
-
-    default S setScheduleStepEpochs(int value) {
-        return with(scheduleStepEpochs(), value);
-    }
-
-    default S setMinStepSize(double value) {
-        return with(minStepSize(), value);
-    }
-
-    default S setWarmupSteps(int value) {
-        return with(warmupSteps(), value);
-    }
-
-    default S setCheckpointDir(String value) {
-        return with(checkpointDir(), value);
-    }
-
-    default S setCheckpointInterval(int value) {
-        return with(checkpointInterval(), value);
-    }
-
-    default S setMaxJobRetries(int value) {
-        return with(maxJobRetries(), value);
-    }
-
-    default S setInitialModel(String value) {
-        return with(initialModel(), value);
-    }
-
-    default S setSolver(String value) {
-        return with(solver(), value);
-    }
-
-    default S setBlockSize(int value) {
-        return with(blockSize(), value);
-    }
-
-    default S setTol(double value) {
-        return with(tol(), value);
     }
 
     default int[] getLayers() {
@@ -518,12 +361,6 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
         return (Double) $(tol());
     }
 
-    @SuppressWarnings("unchecked")
-    private <T> S with(Param<T> param, T value) {
-        set(param, value);
-        return (S) this;
-    }
-
     /**
      * The training configuration these params stand for: each param that sets a config key
      * ({@link ConfigKey#param()}) hands over its typed value, every other key keeps its default, and
@@ -581,7 +418,8 @@ public interface MlpParams<S extends MlpParams<S>> extends Params {
      * ({@link ConfigKey#param()}), documented and defaulted as {@link ConfigSchema} declares it and
      * validated by the key's own check, plus the estimator-only params.
      */
-    final class ParamSet {
+    final class ParamSet implements Serializable {
+        private static final long serialVersionUID = 1L;
         private final Map<String, Param<?>> byName = new LinkedHashMap<>();
 
         /** Params owned by {@code stage} (whose uid must be set), with their defaults set on it. */

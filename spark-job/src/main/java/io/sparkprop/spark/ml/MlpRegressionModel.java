@@ -6,9 +6,7 @@ import io.sparkprop.spark.train.EpochMetrics;
 import java.util.List;
 import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.ml.linalg.Vectors;
-import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.ParamMap;
-import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.regression.RegressionModel;
 import org.apache.spark.ml.util.HasTrainingSummary;
 import org.apache.spark.ml.util.MLReader;
@@ -24,14 +22,14 @@ import scala.Option;
  * column. Saved like {@link MlpClassificationModel} ({@link FittedNetwork}); keeps the training history.
  */
 public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegressionModel>
-        implements MLWritable, HasTrainingSummary<MlpRegressionTrainingSummary> {
+        implements MlpParams, MLWritable, HasTrainingSummary<MlpRegressionTrainingSummary> {
 
     private static final long serialVersionUID = 1L;
 
     /** Not final: see {@link UidHandoff}. */
     private String uid;
     private final FittedNetwork network;
-    private final IntParam blockSize;
+    private final ParamSet params;
     /** The training summary; driver-side, so not serialized (null after deserialization: none). */
     private transient Option<MlpRegressionTrainingSummary> trainingSummary = Option.empty();
 
@@ -43,9 +41,12 @@ public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegress
         super();
         this.uid = UidHandoff.take(uid);
         this.network = network;
-        blockSize = new IntParam(this, "blockSize", "rows per matrix product when transforming (>= 1)",
-                ParamValidators.gtEq(1));
-        setDefault(blockSize, 128);
+        params = new ParamSet(this, "1 (the one output)");
+    }
+
+    @Override
+    public ParamSet mlpParams() {
+        return params;
     }
 
     @Override
@@ -70,21 +71,13 @@ public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegress
     }
 
     /** The layer sizes, input first. */
+    @Override
     public int[] getLayers() {
         return network.spec.sizes();
     }
 
-    /** Rows per matrix product when transforming (set from the estimator's blockSize). */
-    public IntParam blockSize() {
-        return blockSize;
-    }
-
-    public int getBlockSize() {
-        return (Integer) $(blockSize);
-    }
-
     public MlpRegressionModel setBlockSize(int value) {
-        set(blockSize, (Object) value);
+        set(blockSize(), (Object) value);
         return this;
     }
 
@@ -99,7 +92,7 @@ public final class MlpRegressionModel extends RegressionModel<Vector, MlpRegress
         if ($(predictionCol()).isEmpty()) {
             return dataset.toDF();
         }
-        return network.transform(dataset, $(featuresCol()), (Integer) $(blockSize), List.of(schema.apply($(predictionCol()))),
+        return network.transform(dataset, $(featuresCol()), getBlockSize(), List.of(schema.apply($(predictionCol()))),
                 (logits, output) -> new Object[] {output[0]});
     }
 

@@ -22,7 +22,7 @@ import org.apache.spark.sql.Dataset;
  * {@code layers} ends in 1.
  */
 public final class MlpRegressor extends Regressor<Vector, MlpRegressor, MlpRegressionModel>
-        implements MlpParams<MlpRegressor>, MLWritable {
+        implements MlpEstimatorParams<MlpRegressor>, MLWritable {
 
     private static final long serialVersionUID = 1L;
 

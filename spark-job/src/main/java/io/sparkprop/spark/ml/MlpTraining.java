@@ -2,6 +2,7 @@ package io.sparkprop.spark.ml;
 
 import io.sparkprop.core.io.Model;
 import io.sparkprop.spark.config.TrainingConfig;
+import io.sparkprop.spark.data.BadRowException;
 import io.sparkprop.spark.session.ModelFiles;
 import io.sparkprop.spark.session.SparkSettings;
 import io.sparkprop.spark.session.TrainingSession;
@@ -27,7 +28,7 @@ final class MlpTraining {
     private MlpTraining() {
     }
 
-    static FittedNetwork fit(Dataset<?> dataset, MlpParams<?> stage, TrainingConfig settings, String featuresCol,
+    static FittedNetwork fit(Dataset<?> dataset, MlpParams stage, TrainingConfig settings, String featuresCol,
                              String labelCol) {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext());
         double[] initial = initialWeights(stage, settings, sc);
@@ -39,9 +40,26 @@ final class MlpTraining {
                     TrainingSession.Outputs.estimator(stage.$(stage.reportDir())), initial);
             return new FittedNetwork(settings.spec(), result.model().params(), result.history(),
                     result.startingObjective());
+        } catch (Exception e) { // SparkException is checked in Java's eyes, and thrown all the same
+            RuntimeException bad = badRow(e);
+            if (bad != null) {
+                throw bad;
+            }
+            throw e;
         } finally {
             sc.setJobDescription(description);
         }
+    }
+
+    /**
+     * When a task refused a row ({@link BadRowException}, which Spark wraps in a
+     * {@code SparkException} with the executor's stack trace): an {@code IllegalArgumentException}
+     * with that row's message (the row, its partition, the column, what was expected and found),
+     * {@code e} as its cause. Otherwise {@code null}.
+     */
+    static IllegalArgumentException badRow(Throwable e) {
+        BadRowException bad = BadRowException.in(e);
+        return bad == null || bad == e ? null : new IllegalArgumentException(bad.getMessage(), e);
     }
 
     /**
@@ -49,7 +67,7 @@ final class MlpTraining {
      * see {@link MllibLayout}), or the saved model {@code initialModel} names; null for the seeded
      * initialization.
      */
-    private static double[] initialWeights(MlpParams<?> stage, TrainingConfig settings, JavaSparkContext sc) {
+    private static double[] initialWeights(MlpParams stage, TrainingConfig settings, JavaSparkContext sc) {
         String path = stage.$(stage.initialModel());
         boolean weightsSet = stage.isDefined(stage.initialWeights());
         if (weightsSet && !path.isEmpty()) {

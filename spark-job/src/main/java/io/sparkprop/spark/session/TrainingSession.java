@@ -102,18 +102,16 @@ public final class TrainingSession {
      * @param requireCheckpoint  refuse to start afresh: there must be a checkpoint to resume
      * @param progressLine       show the live progress line on a terminal
      * @param afresh             what to do instead of resuming, for errors
-     * @param startingObjective  measure the objective at the starting weights (the estimators'
-     *                           training summary: one forward pass over the training rows)
      */
     public record Outputs(String runDirectory, boolean checkpointsInRun, boolean checkpointsPerRun, boolean modelFile,
-                          boolean requireCheckpoint, boolean progressLine, String afresh, boolean startingObjective) {
+                          boolean requireCheckpoint, boolean progressLine, String afresh) {
 
         /**
          * The command line's: everything in {@code runDir}. Its checkpoint directory is the run's: training
          * again with it resumes, and a deliberately changed learning rate is the user's call (warned).
          */
         public static Outputs commandLine(String runDir, boolean resume) {
-            return new Outputs(runDir, true, false, true, resume, true, "Use a new --run-dir to train afresh.", false);
+            return new Outputs(runDir, true, false, true, resume, true, "Use a new --run-dir to train afresh.");
         }
 
         /**
@@ -122,7 +120,7 @@ public final class TrainingSession {
          */
         public static Outputs estimator(String reportDir) {
             return new Outputs(reportDir == null || reportDir.isEmpty() ? null : reportDir, false, true, false, false,
-                    false, "Set another checkpointDir to train afresh.", true);
+                    false, "Set another checkpointDir to train afresh.");
         }
     }
 
@@ -134,8 +132,7 @@ public final class TrainingSession {
      * @param result  the trainer's result (best epoch, early stop)
      * @param history the metrics of every epoch, first to last
      * @param startingObjective the objective at the starting weights over the training rows,
-     *                {@code (Σ w_i L_i + λ/2 Σ W²) / Σ w_i} (a step's objective, over all rows);
-     *                NaN unless {@link Outputs#startingObjective} asked for it
+     *                {@code (Σ w_i L_i + λ/2 Σ W²) / Σ w_i} (a step's objective, over all rows)
      */
     public record Result(RunDirectory run, Model model, DistributedTrainer.Result result, List<EpochMetrics> history,
                          double startingObjective) {
@@ -256,6 +253,9 @@ public final class TrainingSession {
                         }
                     });
             DistributedTrainer.Result result = outcome.result();
+            double startingObjective = startingObjective(sc, config, data.train, initialParams != null ? initialParams
+                    : trainer.initialState().params());
+            requireTrained(config, result, outcome.history(), startingObjective);
             Model model = new Model(config.spec(), result.params(), arrays, metadata);
             if (run != null && outputs.modelFile()) {
                 try {
@@ -274,16 +274,6 @@ public final class TrainingSession {
             }
             if (run != null) {
                 TrainingReport.write(sc, run, config, data.validation, model.params(), result, outcome.history());
-            }
-            double startingObjective = Double.NaN;
-            if (outputs.startingObjective()) {
-                // The run's starting weights, also when it resumed: the given ones or the seeded ones.
-                double[] startParams = initialParams != null ? initialParams : trainer.initialState().params();
-                EvaluationSums sums = DistributedTrainer.evaluate(sc, config.spec(), data.train, startParams,
-                        "starting objective " + config.spec());
-                startingObjective = (sums.meanLoss() * sums.weightSum() + new Network(config.spec())
-                        .addL2(startParams, config.optimization().l2(), new double[startParams.length]))
-                        / sums.weightSum();
             }
             return new Result(run, model, result, outcome.history(), startingObjective);
         } finally {
@@ -329,6 +319,45 @@ public final class TrainingSession {
         }
         LOG.info("This fit's checkpoints: {} (its run key in {})", store.uri(), CheckpointStore.RUN_KEY);
         return store;
+    }
+
+    /**
+     * How many times the objective at the starting weights a run's final training loss may reach
+     * before the run counts as diverged. Divergence need not overflow: a rate far too large can
+     * leave ReLU units dead or saturate the softmax at losses of 1e10 to 1e166, all finite.
+     */
+    static final double DIVERGED_FACTOR = 1000;
+
+    /**
+     * The objective {@code (Σ w_i L_i + λ/2 Σ W²) / Σ w_i} at {@code startParams} over the training
+     * blocks: one forward pass on the executors. The run's starting weights are the given or the
+     * seeded ones, also when it resumed.
+     */
+    private static double startingObjective(JavaSparkContext sc, TrainingConfig config, JavaRDD<DataBlock> train,
+                                            double[] startParams) {
+        EvaluationSums sums = DistributedTrainer.evaluate(sc, config.spec(), train, startParams,
+                "starting objective " + config.spec());
+        return (sums.meanLoss() * sums.weightSum() + new Network(config.spec())
+                .addL2(startParams, config.optimization().l2(), new double[startParams.length])) / sums.weightSum();
+    }
+
+    /**
+     * Throws when the run did not train: the training loss of the epoch whose weights it keeps is
+     * over {@link #DIVERGED_FACTOR} times the objective at the starting weights. Nothing is written
+     * then; the checkpoints stay as they are.
+     */
+    static void requireTrained(TrainingConfig config, DistributedTrainer.Result result, List<EpochMetrics> history,
+                               double startingObjective) {
+        if (history.isEmpty() || !(startingObjective > 0)) {
+            return;
+        }
+        int kept = result.bestEpoch() >= 0 ? result.bestEpoch() : history.size() - 1;
+        double loss = history.get(kept).trainLoss();
+        if (loss > DIVERGED_FACTOR * startingObjective) {
+            throw new IllegalStateException(String.format(Locale.ROOT, "Training diverged: epoch %d's training loss"
+                    + " %.4g is over %.0f times the objective at the starting weights (%.4g), so no model is kept; %s.",
+                    kept + 1, loss, DIVERGED_FACTOR, startingObjective, DistributedTrainer.divergenceHint(config)));
+        }
     }
 
     private static Optional<CheckpointStore.Checkpoint> newest(CheckpointStore store) {

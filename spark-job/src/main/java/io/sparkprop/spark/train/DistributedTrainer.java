@@ -385,7 +385,7 @@ public final class DistributedTrainer {
      * {@code stepSize} and {@code clipNorm} on the estimators (which have no non-finite policy to
      * choose), with their current values.
      */
-    private String divergenceHint() {
+    public static String divergenceHint(TrainingConfig settings) {
         String rate = settings.named(ConfigSchema.TRAIN_LEARNING_RATE);
         String clip = settings.named(ConfigSchema.TRAIN_CLIP_NORM);
         double clipNorm = settings.optimization().clipNorm();
@@ -412,7 +412,7 @@ public final class DistributedTrainer {
                 throw new IllegalStateException(String.format(Locale.ROOT, "Non-finite weights in epoch %d after its"
                                 + " step %d (%d steps in all): parameter %d of %d is %s, after an update (rate x gradient)"
                                 + " that overflowed; %s.%s", loop.epoch + 1, loop.step, loop.globalStep, i,
-                        loop.params.length, loop.params[i], divergenceHint(), intact(checkpoints)));
+                        loop.params.length, loop.params[i], divergenceHint(settings), intact(checkpoints)));
             }
         }
     }
@@ -432,7 +432,7 @@ public final class DistributedTrainer {
                 : "the weights give non-finite outputs or losses on the validation rows";
         throw new IllegalStateException(String.format(Locale.ROOT, "Non-finite %s loss %s at the end of epoch %d"
                         + " (%d steps in all): %s; %s.%s", what, loss, loop.epoch + 1, loop.globalStep, why,
-                divergenceHint(), intact(checkpoints)));
+                divergenceHint(settings), intact(checkpoints)));
     }
 
     /**
@@ -442,13 +442,13 @@ public final class DistributedTrainer {
      */
     private boolean handleNonFinite(Loop loop, String what, Checkpoints checkpoints) {
         switch (settings.faults().nonFinite()) {
-            case FAIL -> throw new IllegalStateException(what + "; " + divergenceHint() + "." + intact(checkpoints));
+            case FAIL -> throw new IllegalStateException(what + "; " + divergenceHint(settings) + "." + intact(checkpoints));
             case SKIP -> {
                 loop.consecutiveSkips++;
                 if (loop.consecutiveSkips > settings.faults().maxSkips()) {
                     throw new IllegalStateException(what + "; that is " + loop.consecutiveSkips
                             + " skipped steps in a row, more than train.non-finite.max-skips=" + settings.faults().maxSkips()
-                            + "; " + divergenceHint() + "." + intact(checkpoints));
+                            + "; " + divergenceHint(settings) + "." + intact(checkpoints));
                 }
                 LOG.warn("{}; skipping the update ({} in a row)", what, loop.consecutiveSkips);
                 return false;
@@ -458,7 +458,7 @@ public final class DistributedTrainer {
                 if (rollbacks > settings.faults().maxSkips()) {
                     throw new IllegalStateException(what + "; that is " + rollbacks + " rollbacks without reaching a"
                             + " new checkpoint, more than train.non-finite.max-skips=" + settings.faults().maxSkips()
-                            + "; " + divergenceHint() + "." + intact(checkpoints));
+                            + "; " + divergenceHint(settings) + "." + intact(checkpoints));
                 }
                 // Without a checkpoint, back to where this run started (given initial weights, say).
                 TrainingState back = checkpoints.latest().orElse(loop.origin);

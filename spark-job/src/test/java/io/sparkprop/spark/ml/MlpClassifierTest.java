@@ -254,13 +254,23 @@ class MlpClassifierTest {
         StructType schema = new StructType().add("features", new VectorUDT()).add("label", DataTypes.DoubleType);
         Dataset<Row> badLabel = spark.createDataFrame(List.of(RowFactory.create(Vectors.dense(1, 2, 3), 0.0),
                 RowFactory.create(Vectors.dense(1, 2, 3), 5.0)), schema).coalesce(1);
-        Exception e = assertThrows(Exception.class, () -> classifier().fit(badLabel));
-        assertTrue(String.valueOf(SparkTestSupport.messages(e)).contains("Row 1 of partition 0: expected a class index in [0, 3)"),
-                SparkTestSupport.messages(e));
+        // The task's error, not Spark's wrapper with an executor stack trace: the row, the column, the values.
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> classifier().fit(badLabel));
+        assertTrue(e.getMessage().startsWith("Row 1 of partition 0, column 'label': expected a class index in [0, 3)"
+                + " (the last layer's size) but found 5.0"), e.getMessage());
         Dataset<Row> badWidth = spark.createDataFrame(List.of(RowFactory.create(Vectors.dense(1, 2), 0.0)), schema)
                 .coalesce(1);
-        Exception w = assertThrows(Exception.class, () -> classifier().fit(badWidth));
-        assertTrue(String.valueOf(SparkTestSupport.messages(w)).contains("expected a features vector of 3 values"), SparkTestSupport.messages(w));
+        IllegalArgumentException w = assertThrows(IllegalArgumentException.class, () -> classifier().fit(badWidth));
+        assertTrue(w.getMessage().startsWith("Row 0 of partition 0, column 'features': expected a features vector of"
+                + " 3 values"), w.getMessage());
+        Dataset<Row> notFinite = spark.createDataFrame(List.of(RowFactory.create(Vectors.dense(1, Double.NaN, 3), 0.0)),
+                schema).coalesce(1);
+        IllegalArgumentException n = assertThrows(IllegalArgumentException.class, () -> classifier().fit(notFinite));
+        assertTrue(n.getMessage().startsWith("Row 0 of partition 0, column 'features': expected finite features but"
+                + " found NaN at index 1"), n.getMessage());
+        MlpClassificationModel model = classifier().setMaxIter(1).fit(vectors(spark, 30, 2));
+        IllegalArgumentException m = assertThrows(IllegalArgumentException.class, () -> model.metrics(badLabel));
+        assertTrue(m.getMessage().contains("column 'label'"), m.getMessage());
         IllegalArgumentException noLayers = assertThrows(IllegalArgumentException.class,
                 () -> new MlpClassifier().fit(badWidth));
         assertTrue(noLayers.getMessage().contains("needs layers"), noLayers.getMessage());

@@ -51,6 +51,42 @@ class MlpCompatibilityTest {
     }
 
     @Test
+    void theModelHasEveryGetterAndParamOfMllibsModel() {
+        // MLlib's model carries its estimator's params (MultilayerPerceptronParams): tuning code reads
+        // bestModel.getStepSize() or getParam("stepSize").
+        List<String> missing = new ArrayList<>();
+        int checked = 0;
+        for (Method m : org.apache.spark.ml.classification.MultilayerPerceptronClassificationModel.class.getMethods()) {
+            boolean getter = m.getName().matches("get[A-Z].*") && m.getParameterCount() == 0;
+            boolean param = m.getParameterCount() == 0
+                    && org.apache.spark.ml.param.Param.class.isAssignableFrom(m.getReturnType());
+            if (!getter && !param) {
+                continue;
+            }
+            checked++;
+            try {
+                Method ours = MlpClassificationModel.class.getMethod(m.getName());
+                if (!ours.getReturnType().equals(m.getReturnType())
+                        && !m.getReturnType().isAssignableFrom(ours.getReturnType())) {
+                    missing.add(m.getName() + " returns " + ours.getReturnType());
+                }
+            } catch (NoSuchMethodException e) {
+                missing.add(m.getName());
+            }
+        }
+        assertTrue(checked > 20, "MLlib's model has " + checked + " getters and params");
+        assertEquals(List.of(), missing);
+
+        SparkSession spark = SparkTestSupport.spark();
+        MlpClassificationModel model = MlpClassifierTest.classifier().setMaxIter(2).setStepSize(0.02).setRegParam(0.001)
+                .fit(MlpClassifierTest.vectors(spark, 100, 5));
+        assertEquals(0.02, model.getStepSize());
+        assertEquals(2, model.getMaxIter());
+        assertEquals(0.001, model.getOrDefault(model.getParam("regParam")));
+        assertEquals(7L, model.getSeed());
+    }
+
+    @Test
     void mllibsExampleRunsUnchangedButForTheClassName() {
         SparkSession spark = SparkTestSupport.spark();
         Dataset<Row> train = MlpClassifierTest.vectors(spark, 400, 21);

@@ -176,4 +176,30 @@ class DivergenceTest {
         assertTrue(m.contains("Non-finite") && m.contains("epoch ") && m.contains("lower stepSize (1000000.0)")
                 && m.contains("clipNorm") && !m.contains("train.non-finite"), m);
     }
+
+    @Test
+    void aFiniteButDivergedRunIsNotAFinishedRun() throws Exception {
+        // The trial's case: plain SGD at rate 1e6 on softmax classification blows the loss up by many
+        // orders of magnitude without an overflow (ReLU units die, the softmax saturates). Before, the
+        // fit returned a model of chance accuracy and the command line said "Trained 5 epochs".
+        Path run = dir.resolve("diverged");
+        IllegalStateException cli = assertThrows(IllegalStateException.class, () -> train(settings(classificationCsv(),
+                "train.epochs=5", "train.learning-rate=1e6"), run));
+        assertTrue(cli.getMessage().startsWith("Training diverged: epoch 5's training loss")
+                && cli.getMessage().contains("train.learning-rate (1000000.0)"), cli.getMessage());
+        assertFalse(Files.exists(run.resolve(RunDirectory.MODEL)), "no model");
+        assertTrue(Files.exists(run.resolve(RunDirectory.FAILED)));
+
+        List<Row> rows = new ArrayList<>();
+        for (int r = 0; r < 40; r++) {
+            rows.add(RowFactory.create(Vectors.dense(Math.sin(r), Math.cos(r)), (double) (r % 2)));
+        }
+        Dataset<Row> df = SparkTestSupport.spark().createDataFrame(rows, new StructType()
+                .add("features", new VectorUDT()).add("label", DataTypes.DoubleType)).coalesce(2);
+        IllegalStateException fit = assertThrows(IllegalStateException.class, () -> new io.sparkprop.spark.ml.MlpClassifier()
+                .setLayers(new int[] {2, 8, 2}).setSolver("gd").setStepSize(1e6).setBatchSize(10).setMaxIter(5)
+                .setLocalSteps(1).fit(df));
+        assertTrue(fit.getMessage().startsWith("Training diverged") && fit.getMessage().contains("stepSize (1000000.0)"),
+                fit.getMessage());
+    }
 }
