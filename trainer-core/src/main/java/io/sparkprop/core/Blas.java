@@ -7,9 +7,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The process-wide BLAS used by every kernel: {@code dev.ludovic.netlib}'s best available
- * implementation, the same choice Spark makes (native OpenBLAS through JNI when
- * {@code libopenblas} is installed, else the JDK Vector API when
- * {@code --add-modules=jdk.incubator.vector} is given, else pure Java). The choice is logged once.
+ * implementation (Spark's own BLAS library): native OpenBLAS through JNI, from the machine or, on
+ * Linux x86-64 without one, the OpenBLAS the job jar carries ({@link NativeBlasLibrary} decides
+ * which, once per JVM); else the JDK Vector API when {@code --add-modules=jdk.incubator.vector} is
+ * given; else pure Java. One log line says what is in use and how to change it.
  *
  * <p>The system property {@code sparkprop.blas} (or {@link #pin}, in a running JVM) pins the choice: {@code java} (scalar pure Java, the
  * same bits on every machine) or {@code native}; unset or {@code auto}
@@ -80,6 +81,7 @@ public final class Blas {
     }
 
     private static BLAS load(String pinned) {
+        String nativeSource = pinned.equals("java") ? null : NativeBlasLibrary.prepare();
         BLAS blas = switch (pinned) {
             case "auto" -> BLAS.getInstance();
             case "java" -> scalarJava();
@@ -87,7 +89,23 @@ public final class Blas {
             default -> throw new IllegalArgumentException("System property sparkprop.blas must be auto, java or"
                     + " native but got '" + pinned + "'");
         };
-        LOG.info("BLAS implementation: {}", blas.getClass().getName());
+        LOG.info("BLAS implementation: {}", describe(blas, nativeSource));
         return blas;
+    }
+
+    /** The log line's text: the implementation, where a native one comes from, and how to change it. */
+    static String describe(BLAS blas, String nativeSource) {
+        String name = blas.getClass().getName();
+        boolean isNative = blas instanceof NativeBLAS;
+        StringBuilder line = new StringBuilder(name);
+        if (isNative && nativeSource != null) {
+            line.append(" on ").append(nativeSource);
+        } else if (!isNative) {
+            line.append(name.endsWith("VectorBLAS") ? " (the JDK's Vector API; no native BLAS loaded)"
+                    : " (pure Java; no native BLAS loaded)");
+        }
+        line.append(". Change it with -Dsparkprop.blas=java (pure Java, the same bits everywhere) or -D")
+                .append(NativeBlasLibrary.NATIVE_LIB_PATH).append("=<a libblas.so> (another native BLAS)");
+        return line.toString();
     }
 }

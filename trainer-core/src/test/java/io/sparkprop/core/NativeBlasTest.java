@@ -1,0 +1,69 @@
+package io.sparkprop.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.ludovic.netlib.blas.BLAS;
+import dev.ludovic.netlib.blas.NativeBLAS;
+import java.util.Locale;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+
+/**
+ * On Linux x86-64 a fresh machine computes with native OpenBLAS (issue 14, item 7): the machine's
+ * own when it has one, else the one trainer-core carries, one BLAS thread per call; and its
+ * products are the pure-Java BLAS's to rounding.
+ */
+class NativeBlasTest {
+
+    private static boolean linuxX8664() {
+        String arch = System.getProperty("os.arch", "");
+        return System.getProperty("os.name", "").toLowerCase(Locale.ROOT).startsWith("linux")
+                && (arch.equals("amd64") || arch.equals("x86_64"));
+    }
+
+    @Test
+    void linuxX8664ComputesWithNativeOpenBlasWithoutInstallingAnything() {
+        Assumptions.assumeTrue(linuxX8664(), "the bundled OpenBLAS is for Linux x86-64");
+        Assumptions.assumeTrue(System.getProperty(NativeBlasLibrary.NATIVE_LIB_PATH) == null
+                || System.getProperty(NativeBlasLibrary.NATIVE_LIB_PATH).contains("javacpp"), "no BLAS set by hand");
+        try (Blas.Pinned auto = Blas.pin("auto")) {
+            BLAS blas = Blas.get();
+            assertTrue(blas instanceof NativeBLAS, "native, not " + blas.getClass().getName());
+            String source = NativeBlasLibrary.prepare();
+            assertTrue(source != null && source.contains("OpenBLAS"), String.valueOf(source));
+            String line = Blas.describe(blas, source);
+            assertTrue(line.contains("-Dsparkprop.blas=java") && line.contains("nativeLibPath"),
+                    "the log line says how to change it: " + line);
+        }
+    }
+
+    @Test
+    void theNativeProductIsThePureJavaProductToRounding() {
+        Assumptions.assumeTrue(linuxX8664());
+        // C (m, n) = A (m, k) · B (k, n), column-major, shapes with no block-size multiple.
+        int m = 67;
+        int k = 45;
+        int n = 31;
+        SplitMix64 random = new SplitMix64(5);
+        double[] a = new double[m * k];
+        double[] b = new double[k * n];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = random.nextDouble() - 0.5;
+        }
+        for (int i = 0; i < b.length; i++) {
+            b[i] = random.nextDouble() - 0.5;
+        }
+        double[] expected = new double[m * n];
+        double[] actual = new double[m * n];
+        try (Blas.Pinned java = Blas.pin("java")) {
+            Blas.get().dgemm("N", "N", m, n, k, 1.0, a, m, b, k, 0.0, expected, m);
+        }
+        try (Blas.Pinned nativeBlas = Blas.pin("native")) {
+            Blas.get().dgemm("N", "N", m, n, k, 1.0, a, m, b, k, 0.0, actual, m);
+        }
+        for (int i = 0; i < expected.length; i++) {
+            assertEquals(expected[i], actual[i], 1e-13, "C[" + i + "]");
+        }
+    }
+}
