@@ -66,4 +66,36 @@ class NativeBlasTest {
             assertEquals(expected[i], actual[i], 1e-13, "C[" + i + "]");
         }
     }
+
+    /** Prints the native library's source and the BLAS in use: run by {@link #aSystemOpenBlasIsPreferredToTheBundledOne}. */
+    public static final class Probe {
+        public static void main(String[] args) {
+            System.out.println("source=" + NativeBlasLibrary.prepare());
+            System.out.println("blas=" + Blas.implementationName());
+        }
+    }
+
+    @Test
+    void aSystemOpenBlasIsPreferredToTheBundledOne() throws Exception {
+        Assumptions.assumeTrue(linuxX8664());
+        NativeBlasLibrary.prepare();
+        String bundled = System.getProperty(NativeBlasLibrary.NATIVE_LIB_PATH);
+        Assumptions.assumeTrue(bundled != null && bundled.contains("javacpp"), "this machine uses the bundled OpenBLAS");
+        // A "system" OpenBLAS: the bundled files, linked into a directory on LD_LIBRARY_PATH.
+        java.nio.file.Path system = java.nio.file.Files.createTempDirectory("system-openblas");
+        java.nio.file.Path from = java.nio.file.Path.of(bundled).getParent();
+        for (String name : new String[] {"libopenblas.so.0", "libgfortran.so.5", "libquadmath.so.0", "libgcc_s.so.1"}) {
+            java.nio.file.Files.createSymbolicLink(system.resolve(name), from.resolve(name));
+        }
+        ProcessBuilder probe = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), "-cp", System.getProperty("java.class.path"), Probe.class.getName())
+                .redirectErrorStream(true);
+        probe.environment().put("LD_LIBRARY_PATH", system.toString());
+        probe.environment().put("OPENBLAS_NUM_THREADS", "1");
+        Process process = probe.start();
+        String out = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, process.waitFor(), out);
+        assertTrue(out.contains("source=the system's OpenBLAS, " + system.resolve("libopenblas.so.0")), out);
+        assertTrue(out.contains("blas=dev.ludovic.netlib.blas.JNIBLAS"), out);
+    }
 }
