@@ -1,6 +1,7 @@
 package io.sparkprop.spark;
 
 import io.sparkprop.core.GradientCheck;
+import io.sparkprop.spark.cli.ExportCommand;
 import io.sparkprop.spark.cli.GenerateCommand;
 import io.sparkprop.spark.cli.GradcheckCommand;
 import io.sparkprop.spark.cli.InspectCommand;
@@ -19,7 +20,7 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * The command line: {@code train}, {@code evaluate}, {@code predict}, {@code gradcheck},
- * {@code inspect} and {@code generate} (which takes no config). Runs under
+ * {@code inspect}, {@code generate} and {@code export} (which take no config). Runs under
  * {@code spark-submit} (master and resources from there) or directly, where it defaults to
  * {@code local[*]}. Kryo with our registrator is the default serializer.
  *
@@ -38,6 +39,8 @@ public final class Main {
             "  predict    predictions of a model for data.test (or data.validation); options: --model URI --output URI",
             "  gradcheck  check the network's gradient numerically; options: [--rows N (8)] [--params N (2000)]",
             "  inspect    sparkprop inspect PATH: summary of a model, a checkpoint, or a run's checkpoints",
+            "  export     sparkprop export --model URI --output URI [--format onnx] [--precision float32|float64]",
+            "             (no --config): the model as ONNX, its feature scaling folded in",
             "  generate   sparkprop generate --output URI [options] (no --config): write a synthetic dataset, labels",
             "             from a seeded tanh teacher network plus Gaussian noise; options: --format parquet|libsvm",
             "             (parquet), --rows N (100000), --features D (100), --task classification|regression",
@@ -62,6 +65,11 @@ public final class Main {
             }
             if (parsed.command.equals("inspect")) {
                 System.out.print(InspectCommand.run(parsed.inspectPath, new org.apache.hadoop.conf.Configuration()));
+                System.exit(0);
+                return;
+            }
+            if (parsed.command.equals("export")) {
+                System.out.println(ExportCommand.run(parsed.export, new org.apache.hadoop.conf.Configuration()));
                 System.exit(0);
                 return;
             }
@@ -98,6 +106,10 @@ public final class Main {
     private static int run(SparkSession spark, Args args) throws Exception {
         if (args.command.equals("inspect")) {
             System.out.print(InspectCommand.run(args.inspectPath, spark.sparkContext().hadoopConfiguration()));
+            return 0;
+        }
+        if (args.command.equals("export")) {
+            System.out.println(ExportCommand.run(args.export, spark.sparkContext().hadoopConfiguration()));
             return 0;
         }
         if (args.command.equals("generate")) {
@@ -159,6 +171,7 @@ public final class Main {
         boolean resume;
         String inspectPath;
         GenerateCommand.Options generate;
+        ExportCommand.Options export;
         int rows = 8;
         int params = 2000;
 
@@ -169,9 +182,14 @@ public final class Main {
             }
             Args a = new Args();
             a.command = argv[0];
-            if (!List.of("train", "evaluate", "predict", "gradcheck", "inspect", "generate").contains(a.command)) {
+            if (!List.of("train", "evaluate", "predict", "gradcheck", "inspect", "generate", "export")
+                    .contains(a.command)) {
                 throw new IllegalArgumentException("Unknown command '" + a.command
-                        + "'; expected one of train, evaluate, predict, gradcheck, inspect, generate\n" + USAGE);
+                        + "'; expected one of train, evaluate, predict, gradcheck, inspect, generate, export\n" + USAGE);
+            }
+            if (a.command.equals("export")) {
+                a.export = ExportCommand.Options.parse(java.util.Arrays.copyOfRange(argv, 1, argv.length));
+                return a;
             }
             if (a.command.equals("generate")) {
                 a.generate = GenerateCommand.Options.parse(generateOptions(argv));

@@ -4,6 +4,7 @@ import io.sparkprop.core.DataBlock;
 import io.sparkprop.core.EvaluationSums;
 import io.sparkprop.core.Network;
 import io.sparkprop.core.NetworkSpec;
+import io.sparkprop.core.Precision;
 import io.sparkprop.core.Workspace;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
@@ -320,6 +321,25 @@ final class FittedNetwork implements java.io.Serializable {
             }
         }
         return new DataBlock(n, in, out, features, targets, null);
+    }
+
+    /**
+     * Writes this network as ONNX of element type {@code precision} ({@code float32} or
+     * {@code float64}) at {@code path}, through the active session's Hadoop configuration (a
+     * default one without a session). No scaling: the estimators take features as they are.
+     */
+    void exportOnnx(String path, String precision) {
+        Precision type;
+        try {
+            type = Precision.of(precision);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("ONNX export precision: " + e.getMessage(), e);
+        }
+        org.apache.hadoop.conf.Configuration conf = SparkSession.getActiveSession()
+                .orElse(SparkSession::getDefaultSession)
+                .map(session -> session.sparkContext().hadoopConfiguration())
+                .getOrElse(org.apache.hadoop.conf.Configuration::new);
+        ModelFiles.writeOnnx(new Model(spec, params), type, path, conf);
     }
 
     /** Saves {@code stage}'s params and this network under {@code path}. */

@@ -101,6 +101,22 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
         return network.spec.sizes();
     }
 
+    /**
+     * Writes this model as an ONNX model at {@code path} (any Hadoop URI; an existing file is
+     * replaced), float32: input {@code features (batch, numFeatures)}; outputs
+     * {@code rawPrediction} (the logits, as {@link #predictRaw}) and {@code probability}
+     * {@code (batch, numClasses)}, and {@code prediction (batch)} int64; opset 13 (README, "Export to
+     * ONNX"). The features go in as this model takes them: the estimators do not scale features.
+     */
+    public void exportOnnx(String path) {
+        exportOnnx(path, "float32");
+    }
+
+    /** {@link #exportOnnx(String)} with the graph's element type, {@code float32} or {@code float64}. */
+    public void exportOnnx(String path, String precision) {
+        network.exportOnnx(path, precision);
+    }
+
     public MlpClassificationModel setBlockSize(int value) {
         set(blockSize(), (Object) value);
         return this;

@@ -1,14 +1,19 @@
 package io.sparkprop.spark.session;
 
+import io.sparkprop.core.Precision;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
+import io.sparkprop.core.onnx.InputScaling;
+import io.sparkprop.core.onnx.OnnxExport;
 import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.train.BlockOps;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -17,7 +22,8 @@ import org.apache.hadoop.fs.Path;
  * {@code sparkprop.task}, {@code sparkprop.scaling} ({@code none}, {@code divide},
  * {@code standardize}), {@code sparkprop.scaling.divisor}, {@code sparkprop.config} (the effective
  * training config), and for standardization the arrays {@code scaling.shift} and
- * {@code scaling.scale}.
+ * {@code scaling.scale}. Also the ONNX form of a model ({@link #writeOnnx}), with that preprocessing
+ * folded in.
  */
 public final class ModelFiles {
 
@@ -73,5 +79,75 @@ public final class ModelFiles {
     /** The divisor applied to features as they are read ({@code 1} unless the model was trained with divide). */
     public static double divisor(Model model) {
         return "divide".equals(model.metadata().get(SCALING)) ? Double.parseDouble(model.metadata().get(DIVISOR)) : 1.0;
+    }
+
+    /**
+     * The feature scaling that {@code model}'s network expects in front of it, as the ONNX exporter
+     * folds it in: the stored standardization, the divisor of {@code divide}, or none.
+     */
+    public static InputScaling inputScaling(Model model) {
+        int numFeatures = model.spec().inputSize();
+        String scaling = model.metadata().getOrDefault(SCALING, "none");
+        return switch (scaling) {
+            case "none" -> InputScaling.NONE;
+            case "divide" -> InputScaling.divide(divisor(model), numFeatures);
+            case "standardize" -> {
+                double[] shift = model.array(SHIFT);
+                double[] scale = model.array(SCALE);
+                if (shift == null || scale == null || shift.length != numFeatures || scale.length != numFeatures) {
+                    throw new IllegalArgumentException("The model's " + SCALING + " is standardize but its arrays "
+                            + SHIFT + " and " + SCALE + " do not hold " + numFeatures + " values each");
+                }
+                yield new InputScaling(shift, scale);
+            }
+            default -> throw new IllegalArgumentException("Unknown " + SCALING + " '" + scaling
+                    + "' in the model; expected none, divide or standardize");
+        };
+    }
+
+    /**
+     * Writes {@code model} as an ONNX model of element type {@code type} to {@code uri} (any Hadoop
+     * URI), its scaling folded in, its metadata as the ONNX model's metadata properties. The file is
+     * written under a temporary name beside the target and then renamed over it. Returns the
+     * qualified path written. Errors name the path; an existing directory is refused.
+     */
+    public static String writeOnnx(Model model, Precision type, String uri, Configuration conf) {
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("sparkprop.spec", model.spec().toString());
+        metadata.putAll(model.metadata());
+        byte[] bytes = OnnxExport.toBytes(model.spec(), model.params(), inputScaling(model), type,
+                "sparkprop " + model.spec(), metadata);
+        Path target = new Path(uri);
+        FileSystem fs;
+        try {
+            fs = target.getFileSystem(conf);
+            target = fs.makeQualified(target);
+            if (fs.exists(target) && fs.getFileStatus(target).isDirectory()) {
+                throw new IllegalArgumentException("Cannot write the ONNX model to " + uri + ": it is a directory");
+            }
+        } catch (IOException e) {
+            throw new IllegalArgumentException("Cannot write the ONNX model to " + uri + ": " + e.getMessage(), e);
+        }
+        Path temp = new Path(target.getParent(), "." + target.getName() + ".tmp-" + UUID.randomUUID());
+        try {
+            try (FSDataOutputStream out = fs.create(temp, false)) {
+                out.write(bytes);
+                out.hsync();
+            }
+            if (fs.exists(target) && !fs.delete(target, false)) {
+                throw new IOException("cannot replace the existing file");
+            }
+            if (!fs.rename(temp, target)) {
+                throw new IOException("cannot rename " + temp + " into place");
+            }
+        } catch (IOException e) {
+            try {
+                fs.delete(temp, false);
+            } catch (IOException suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw new IllegalArgumentException("Cannot write the ONNX model to " + uri + ": " + e.getMessage(), e);
+        }
+        return target.toString();
     }
 }
