@@ -4,6 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -177,8 +178,9 @@ public final class WriterClaim implements AutoCloseable {
      *
      * @param timeout how long a claim lives without a heartbeat ({@code checkpoint.writer-timeout})
      * @param what    what the directory is, for messages ("run directory")
-     * @throws IllegalStateException another live writer holds it (the message names it), or the
-     *                               claim cannot be written
+     * @throws IllegalStateException another live writer holds it (the message names it)
+     * @throws UncheckedIOException  the claim cannot be read or written (the message names the file
+     *                               and the cause)
      */
     public static WriterClaim take(String uri, Configuration conf, Owner owner, Duration timeout, String what) {
         Path dir = new Path(uri);
@@ -233,8 +235,9 @@ public final class WriterClaim implements AutoCloseable {
             }
             throw new IllegalStateException("Cannot claim the " + what + " " + dir + ": other runs keep claiming it");
         } catch (IOException | FSError e) {
-            throw new IllegalStateException("Cannot claim the " + what + " " + dir + " (" + new Path(dir, FILE) + "): "
-                    + WriteFailure.reason(e), e);
+            IOException io = e instanceof IOException ioe ? ioe : new IOException(WriteFailure.reason(e), e);
+            throw new UncheckedIOException("Cannot claim the " + what + " " + dir + " (" + new Path(dir, FILE) + "): "
+                    + WriteFailure.reason(e), io);
         }
     }
 
@@ -317,6 +320,15 @@ public final class WriterClaim implements AutoCloseable {
                 return true;
             } catch (FileAlreadyExistsException e) {
                 return false;
+            } catch (UnsupportedOperationException | java.nio.file.FileSystemException e) {
+                // No hard links here: an exclusive create is atomic too, only its content comes after.
+                try {
+                    Files.write(target, bytes, java.nio.file.StandardOpenOption.CREATE_NEW,
+                            java.nio.file.StandardOpenOption.WRITE);
+                    return true;
+                } catch (FileAlreadyExistsException exists) {
+                    return false;
+                }
             } finally {
                 Files.deleteIfExists(temp);
             }

@@ -189,8 +189,8 @@ public final class TrainingSession {
                 : CheckpointStore.open(checkpointDir, sc.hadoopConfiguration(), config.checkpoints().keep());
         if (store != null) {
             // checkpoint.dir is claimed on its own; the run directory's checkpoints/ is under its claim.
-            store.guardedBy(config.checkpoints().dir() != null ? claims.take(store.uri(), "checkpoint directory")
-                    : runClaim);
+            store.guardedBy(config.checkpoints().dir() != null ? claims.takeForCheckpoints(store.uri(),
+                    "checkpoint directory") : runClaim);
         }
         Optional<CheckpointStore.Checkpoint> latest = newest(store);
         if (outputs.requireCheckpoint() && latest.isEmpty()) {
@@ -329,7 +329,7 @@ public final class TrainingSession {
         int keep = config.checkpoints().keep();
         CheckpointStore store = CheckpointStore.open(key.directory(root), sc.hadoopConfiguration(), keep);
         // Fits of one application are different writers too (a CrossValidator's parallel duplicates).
-        store.guardedBy(claims.take(store.uri(), "fit's checkpoint directory"));
+        store.guardedBy(claims.takeForCheckpoints(store.uri(), "fit's checkpoint directory"));
         try {
             if (!CheckpointStore.open(root, sc.hadoopConfiguration(), keep).list().isEmpty()) {
                 LOG.warn("{} holds checkpoints directly, not in a fit's subdirectory; they are left alone and not"
@@ -439,6 +439,7 @@ public final class TrainingSession {
     private static final class Claims implements AutoCloseable {
         private final WriterClaim.Owner owner;
         private final Duration timeout;
+        private final boolean failureIsFatal;
         private final Configuration conf;
         private final List<WriterClaim> held = new ArrayList<>();
 
@@ -447,13 +448,46 @@ public final class TrainingSession {
             this.owner = WriterClaim.Owner.current(context.applicationId(),
                     context.applicationAttemptId().isDefined() ? context.applicationAttemptId().get() : "");
             this.timeout = config.checkpoints().writerTimeout();
+            this.failureIsFatal = config.checkpoints().failureIsFatal();
             this.conf = sc.hadoopConfiguration();
         }
 
+        /**
+         * Claims {@code uri}.
+         *
+         * @throws IllegalStateException another live run holds it, or the claim cannot be written
+         */
         WriterClaim take(String uri, String what) {
-            WriterClaim claim = WriterClaim.take(uri, conf, owner, timeout, what);
-            held.add(claim);
-            return claim;
+            try {
+                WriterClaim claim = WriterClaim.take(uri, conf, owner, timeout, what);
+                held.add(claim);
+                return claim;
+            } catch (UncheckedIOException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+        }
+
+        /**
+         * Claims a checkpoint directory. One that cannot be claimed (not writable, say) is treated as a
+         * checkpoint that cannot be written: under {@code checkpoint.on-failure = warn} the run goes on
+         * unclaimed there (each checkpoint then warns as it fails), under {@code fail} it stops now.
+         *
+         * @return the claim, or {@code null} when warned
+         * @throws IllegalStateException another live run holds it, or it cannot be claimed under
+         *                               {@code checkpoint.on-failure = fail}
+         */
+        WriterClaim takeForCheckpoints(String uri, String what) {
+            try {
+                WriterClaim claim = WriterClaim.take(uri, conf, owner, timeout, what);
+                held.add(claim);
+                return claim;
+            } catch (UncheckedIOException e) {
+                if (failureIsFatal) {
+                    throw new IllegalStateException(e.getMessage() + " (checkpoint.on-failure=fail)", e);
+                }
+                LOG.warn("{} (checkpoint.on-failure=warn: training goes on)", e.getMessage());
+                return null;
+            }
         }
 
         @Override

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Crash recovery with real processes: {@code train} runs in a child JVM ({@link Main#main}, its
  * own local[2] Spark) that the test kills with SIGKILL, once between checkpoints and once in the
  * middle of writing one; {@code train} on the same run directory then resumes from the newest
- * complete checkpoint and ends with the weights of an uninterrupted run, bit for bit.
+ * complete checkpoint (taking over the killed run's stale claim) and ends with the weights of an
+ * uninterrupted run, bit for bit.
  */
 class CrashResumeTest {
 
@@ -130,8 +131,10 @@ class CrashResumeTest {
         List<String> epochsBefore = store.load(start.getParent().toString()).state().history().stream()
                 .map(EpochMetrics::toJson).toList();
 
+        // The killed run's claim is left behind: take it over once it has had no heartbeat for 1 s.
+        Thread.sleep(1_500);
         assertEquals(0, Main.run(SparkTestSupport.spark(), "train", "--config", config.toString(), "--run-dir",
-                run.toString(), "--resume", "--set", "checkpoint.keep=100"));
+                run.toString(), "--resume", "--set", "checkpoint.keep=100", "--set", "checkpoint.writer-timeout=1"));
 
         assertSameBits(uninterrupted, ModelCodec.read(run.resolve(RunDirectory.MODEL)).params(),
                 "the resumed run's final weights");
