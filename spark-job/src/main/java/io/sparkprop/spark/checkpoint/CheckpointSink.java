@@ -45,13 +45,17 @@ public final class CheckpointSink implements DistributedTrainer.Checkpoints {
 
     @Override
     public void save(TrainingState state) {
+        // A run that lost its claim on the directory stops, whatever checkpoint.on-failure says.
+        store.checkClaim();
         Model model = new Model(settings.spec(), state.params(), arrays, metadata);
         try {
             String uri = store.write(new CheckpointStore.Checkpoint(state, model, config, fingerprint));
             LOG.info("Checkpoint at global step {} written to {}", state.globalStep(), uri);
         } catch (IOException | RuntimeException e) {
-            String message = "Cannot write the checkpoint at global step " + state.globalStep() + " to "
-                    + store.uri() + ": " + e.getMessage() + "; any earlier checkpoint is intact";
+            // One line: the file and the cause (in the store's message), and what is left to resume from.
+            String message = "Checkpoint at global step " + state.globalStep() + " failed: "
+                    + WriteFailure.reason(e).lines().findFirst().orElse("") + "; its temporary files are removed and "
+                    + store.newestValid();
             if (settings.checkpoints().failureIsFatal()) {
                 throw new IllegalStateException(message + " (checkpoint.on-failure=fail)", e);
             }

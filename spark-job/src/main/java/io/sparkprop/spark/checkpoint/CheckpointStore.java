@@ -18,6 +18,7 @@ import java.util.Optional;
 import java.util.zip.CRC32C;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FSError;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -43,6 +44,11 @@ import org.slf4j.LoggerFactory;
  * <p>A store that belongs to one estimator fit also holds {@link #RUN_KEY}, the {@link RunKey}
  * that made it ({@link #bind}); it lives in its own subdirectory, so retention never touches
  * another fit's checkpoints.
+ *
+ * <p>A write that fails (an {@link IOException}, or Hadoop's {@link FSError}: a full disk, a quota)
+ * removes its temporary files and the incomplete checkpoint's directory, and throws an
+ * {@code IOException} naming the file and the cause; valid checkpoints are never touched. A store
+ * {@linkplain #guardedBy guarded} by a {@link WriterClaim} writes only while the claim holds.
  */
 public final class CheckpointStore {
 
@@ -59,8 +65,9 @@ public final class CheckpointStore {
 
     /**
      * Test hook: a JVM system property naming a global step; writing that step's checkpoint pauses
-     * (for a minute) after its data files and before its manifest, and first creates the file
-     * {@code PAUSED} in the checkpoint directory, so a test can kill the process mid-write.
+     * after its data files and before its manifest, and first creates the file {@code PAUSED} in the
+     * checkpoint directory, so a test can kill the process mid-write (or fill its disk); the pause
+     * ends when {@code PAUSED} is deleted, or after a minute.
      */
     public static final String PAUSE_AT_STEP = "sparkprop.test.pauseInCheckpointAtStep";
 
@@ -80,6 +87,7 @@ public final class CheckpointStore {
     private final FileSystem fs;
     private final int keep;
     private final boolean atomicRename;
+    private volatile WriterClaim claim;
 
     private CheckpointStore(Path root, FileSystem fs, int keep) {
         this.root = root;
@@ -107,6 +115,39 @@ public final class CheckpointStore {
         return root.toString();
     }
 
+    /** Writes only while {@code claim} (this directory's, or an enclosing run directory's) holds. */
+    public CheckpointStore guardedBy(WriterClaim claim) {
+        this.claim = claim;
+        return this;
+    }
+
+    /** Throws if this store is guarded by a claim that is lost ({@link WriterClaim#check}). */
+    public void checkClaim() {
+        WriterClaim guard = claim;
+        if (guard != null) {
+            guard.check();
+        }
+    }
+
+    /**
+     * The newest valid checkpoint, for messages: "the newest valid checkpoint is URI (global step
+     * N), left intact", or that there is none, or that the store cannot be listed.
+     */
+    public String newestValid() {
+        try {
+            List<Entry> entries = list();
+            for (int i = entries.size() - 1; i >= 0; i--) {
+                if (entries.get(i).valid()) {
+                    return "the newest valid checkpoint is " + entries.get(i).uri() + " (global step "
+                            + entries.get(i).globalStep() + "), left intact";
+                }
+            }
+            return "there is no valid checkpoint in " + root + " yet";
+        } catch (IOException | FSError | RuntimeException e) {
+            return "the checkpoints in " + root + " cannot be listed (" + WriteFailure.reason(e) + ")";
+        }
+    }
+
     /**
      * Claims this store for the run {@code key}: writes the key's text to {@link #RUN_KEY} (atomically,
      * creating the directory) when there is none, and checks it when there is one.
@@ -115,6 +156,7 @@ public final class CheckpointStore {
      * @throws IOException              the key cannot be read or written
      */
     public void bind(RunKey key) throws IOException {
+        checkClaim();
         Path file = new Path(root, RUN_KEY);
         if (fs.exists(file)) {
             String stored = new String(read(file), StandardCharsets.UTF_8);
@@ -124,19 +166,41 @@ public final class CheckpointStore {
             }
             return;
         }
-        if (!fs.mkdirs(root)) {
-            throw new IOException("Cannot create checkpoint directory " + root);
+        try {
+            if (!fs.mkdirs(root)) {
+                throw new IOException("Cannot create checkpoint directory " + root);
+            }
+        } catch (FSError e) {
+            throw WriteFailure.of(root, e);
         }
         writeFile(root, RUN_KEY, key.text().getBytes(StandardCharsets.UTF_8));
     }
 
     /** Writes {@code checkpoint} completely, then prunes; returns the checkpoint directory's URI. */
     public String write(Checkpoint checkpoint) throws IOException {
+        checkClaim();
         TrainingState state = checkpoint.state();
         Path dir = new Path(root, String.format(Locale.ROOT, "step-%012d", state.globalStep()));
         if (fs.exists(dir) && !fs.delete(dir, true)) {
             throw new IOException("Cannot replace the incomplete checkpoint " + dir);
         }
+        try {
+            writeComplete(checkpoint, dir);
+        } catch (IOException | FSError e) {
+            // Without its manifest the directory is not a checkpoint: remove what was written of it.
+            try {
+                fs.delete(dir, true);
+            } catch (IOException | FSError | RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e instanceof IOException io ? io : WriteFailure.of(dir, e);
+        }
+        prune();
+        return dir.toString();
+    }
+
+    private void writeComplete(Checkpoint checkpoint, Path dir) throws IOException {
+        TrainingState state = checkpoint.state();
         if (!fs.mkdirs(dir)) {
             throw new IOException("Cannot create checkpoint directory " + dir);
         }
@@ -157,37 +221,51 @@ public final class CheckpointStore {
         byte[] body = manifest.toString().getBytes(StandardCharsets.UTF_8);
         String sealed = manifest + String.format(Locale.ROOT, "crc32c %08x%n", crc(body));
         writeFile(dir, MANIFEST, sealed.getBytes(StandardCharsets.UTF_8));
-        prune();
-        return dir.toString();
     }
 
+    /**
+     * Writes {@code name} whole; on failure removes its temporary file (and, on the local file
+     * system, the checksum file beside it) and throws naming the file and the cause.
+     */
     private void writeFile(Path dir, String name, byte[] bytes) throws IOException {
         Path target = new Path(dir, name);
-        if (!atomicRename) {
-            try (FSDataOutputStream out = fs.create(target, true)) {
+        Path temp = atomicRename ? new Path(dir, "." + name + ".tmp") : target;
+        try {
+            try (FSDataOutputStream out = fs.create(temp, true)) {
                 out.write(bytes);
+                if (atomicRename) {
+                    out.hsync();
+                }
             }
-            return;
-        }
-        Path temp = new Path(dir, "." + name + ".tmp");
-        try (FSDataOutputStream out = fs.create(temp, true)) {
-            out.write(bytes);
-            out.hsync();
-        }
-        if (fs.exists(target)) {
-            fs.delete(target, false);
-        }
-        if (!fs.rename(temp, target)) {
-            throw new IOException("Cannot rename " + temp + " to " + target);
+            if (!atomicRename) {
+                return;
+            }
+            if (fs.exists(target)) {
+                fs.delete(target, false);
+            }
+            if (!fs.rename(temp, target)) {
+                throw new IOException("Cannot rename " + temp + " to " + target);
+            }
+        } catch (IOException | FSError e) {
+            try {
+                fs.delete(temp, false);
+            } catch (IOException | FSError | RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw WriteFailure.of(target, e);
         }
     }
 
     private void pauseIfAsked(Path dir, long globalStep) throws IOException {
         String at = System.getProperty(PAUSE_AT_STEP);
         if (at != null && Long.parseLong(at) == globalStep) {
-            fs.create(new Path(dir, "PAUSED"), true).close();
+            Path paused = new Path(dir, "PAUSED");
+            fs.create(paused, true).close();
+            long deadline = System.nanoTime() + 60_000_000_000L;
             try {
-                Thread.sleep(60_000);
+                while (fs.exists(paused) && System.nanoTime() < deadline) {
+                    Thread.sleep(20);
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

@@ -203,6 +203,10 @@ public final class ConfigSchema {
     public static final ConfigKey<String> CHECKPOINT_ON_FAILURE = add(ConfigKey.choice("checkpoint.on-failure", "fail", List.of("fail", "warn"),
                 "A checkpoint that cannot be written (permissions, full disk, file system down): fail the run, or warn and go on. The previous checkpoint stays valid either way.").resume(Resume.HARMLESS));
 
+    public static final ConfigKey<Integer> CHECKPOINT_WRITER_TIMEOUT = add(ConfigKey.<Integer>of("checkpoint.writer-timeout", Kind.INT, "60", "120",
+                "Seconds. A run claims its run directory and checkpoint directory (an estimator fit: its fit-<hash>) with a file WRITER naming it (Spark application id and attempt, host, pid, start time) and renews the file's modification time every sixth of this. Another run is refused at once while the claim is fresher than this, and takes it over (logged) once it is older (its owner died); a later YARN attempt of the same application takes it over at once. The hosts' clocks must agree to well within it.").resume(Resume.HARMLESS)
+            .valid(v -> v >= 1, "must be at least 1"));
+
     private ConfigSchema() {
     }
 

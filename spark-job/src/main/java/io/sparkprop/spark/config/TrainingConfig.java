@@ -14,6 +14,7 @@ import io.sparkprop.spark.data.DataFormat;
 import io.sparkprop.spark.data.DataOptions;
 import io.sparkprop.spark.data.TargetKind;
 import java.io.Serializable;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 
@@ -426,19 +427,23 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
      * @param everySteps     also checkpoint every this many steps; 0 for epoch ends only
      * @param keep           valid checkpoints kept (>= 1)
      * @param failureIsFatal whether a checkpoint that cannot be written stops the run
+     * @param writerTimeout  how long a claim on a written directory lives without its heartbeat
      */
-    public record Checkpoints(String dir, int everySteps, int keep, boolean failureIsFatal) implements Serializable {
+    public record Checkpoints(String dir, int everySteps, int keep, boolean failureIsFatal, Duration writerTimeout)
+            implements Serializable {
 
         private static final long serialVersionUID = 1L;
 
         public Checkpoints {
             CHECKPOINT_EVERY_STEPS.check(everySteps);
             CHECKPOINT_KEEP.check(keep);
+            CHECKPOINT_WRITER_TIMEOUT.check((int) writerTimeout.toSeconds());
         }
 
         static Checkpoints of(ConfigSource s) {
             return new Checkpoints(s.value(CHECKPOINT_DIR), require(s, CHECKPOINT_EVERY_STEPS),
-                    require(s, CHECKPOINT_KEEP), require(s, CHECKPOINT_ON_FAILURE).equals("fail"));
+                    require(s, CHECKPOINT_KEEP), require(s, CHECKPOINT_ON_FAILURE).equals("fail"),
+                    Duration.ofSeconds(require(s, CHECKPOINT_WRITER_TIMEOUT)));
         }
     }
 }

@@ -1,11 +1,14 @@
 package io.sparkprop.spark.report;
 
+import io.sparkprop.spark.checkpoint.WriteFailure;
+import io.sparkprop.spark.checkpoint.WriterClaim;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FSError;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 
@@ -17,7 +20,12 @@ import org.apache.hadoop.fs.Path;
  * <p>A run's state shows in its files: {@link #MODEL} present means finished (and the directory is
  * never reused); {@link #FAILED} present means the last attempt stopped with the error it holds
  * (the checkpoints are left as they were, and the same directory may be resumed); neither means
- * running, or killed before it could say.
+ * running, or killed before it could say. While a run writes, {@link WriterClaim#FILE} names it
+ * (the session takes the claim and {@linkplain #guardedBy guards} the directory with it: nothing is
+ * written once the claim is lost).
+ *
+ * <p>A failed write (an {@link IOException}, or Hadoop's {@link FSError}: a full disk, a quota)
+ * removes its temporary file and leaves the file it would have replaced as it was.
  */
 public final class RunDirectory {
 
@@ -30,6 +38,7 @@ public final class RunDirectory {
 
     private final Path root;
     private final FileSystem fs;
+    private volatile WriterClaim claim;
 
     private RunDirectory(Path root, FileSystem fs) {
         this.root = root;
@@ -46,17 +55,32 @@ public final class RunDirectory {
         try {
             FileSystem fs = root.getFileSystem(conf);
             root = fs.makeQualified(root);
-            if (fs.exists(new Path(root, MODEL))) {
-                throw new IllegalArgumentException("Run directory " + root + " already holds a finished run (" + MODEL
-                        + "); choose another --run-dir");
-            }
+            RunDirectory run = new RunDirectory(root, fs);
+            run.requireUnfinished();
             if (!fs.mkdirs(root)) {
                 throw new IllegalArgumentException("Cannot create run directory " + root);
             }
-            return new RunDirectory(root, fs);
-        } catch (IOException e) {
-            throw new IllegalArgumentException("Cannot create run directory " + uri + ": " + e.getMessage(), e);
+            return run;
+        } catch (IOException | FSError e) {
+            throw new IllegalArgumentException("Cannot create run directory " + uri + ": " + WriteFailure.reason(e), e);
         }
+    }
+
+    /**
+     * Refuses a directory that holds a finished run's model. Checked again once the run holds its
+     * claim: a run that finished between {@link #create} and the claim must not be overwritten.
+     */
+    public void requireUnfinished() throws IOException {
+        if (fs.exists(new Path(root, MODEL))) {
+            throw new IllegalArgumentException("Run directory " + root + " already holds a finished run (" + MODEL
+                    + "); choose another --run-dir");
+        }
+    }
+
+    /** Writes only while {@code claim} holds ({@link WriterClaim#check} before every write). */
+    public RunDirectory guardedBy(WriterClaim claim) {
+        this.claim = claim;
+        return this;
     }
 
     /** The qualified URI of the directory. */
@@ -107,6 +131,10 @@ public final class RunDirectory {
 
     /** Writes {@code name} through {@code writer} under a temporary name, then renames it into place. */
     public void write(String name, Writer writer) throws IOException {
+        WriterClaim guard = claim;
+        if (guard != null) {
+            guard.check();
+        }
         Path target = new Path(root, name);
         Path temp = new Path(root, "." + name + ".tmp-" + UUID.randomUUID());
         try {
@@ -120,9 +148,13 @@ public final class RunDirectory {
             if (!fs.rename(temp, target)) {
                 throw new IOException("Cannot rename " + temp + " to " + target);
             }
-        } catch (IOException | RuntimeException e) {
-            fs.delete(temp, false);
-            throw new IOException("Cannot write " + target + ": " + e.getMessage(), e);
+        } catch (IOException | FSError | RuntimeException e) {
+            try {
+                fs.delete(temp, false);
+            } catch (IOException | FSError | RuntimeException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw WriteFailure.of(target, e);
         }
     }
 }

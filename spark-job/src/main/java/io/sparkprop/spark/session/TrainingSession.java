@@ -9,6 +9,7 @@ import io.sparkprop.core.io.ModelCodec;
 import io.sparkprop.spark.checkpoint.CheckpointSink;
 import io.sparkprop.spark.checkpoint.CheckpointStore;
 import io.sparkprop.spark.checkpoint.RunKey;
+import io.sparkprop.spark.checkpoint.WriterClaim;
 import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.data.BlockFingerprint;
 import io.sparkprop.spark.data.DataFormat;
@@ -26,12 +27,15 @@ import io.sparkprop.spark.train.TrainingRun;
 import io.sparkprop.spark.train.TrainingState;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
@@ -158,6 +162,24 @@ public final class TrainingSession {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         RunDirectory run = outputs.runDirectory() == null ? null
                 : RunDirectory.create(outputs.runDirectory(), sc.hadoopConfiguration());
+        try (Claims claims = new Claims(sc, config)) {
+            return run(spark, sc, config, input, outputs, initialParams, run, claims);
+        }
+    }
+
+    /** {@link #run} once the run directory is open: everything it writes is under {@code claims}. */
+    private static Result run(SparkSession spark, JavaSparkContext sc, TrainingConfig config, Input input,
+                              Outputs outputs, double[] initialParams, RunDirectory run, Claims claims) {
+        WriterClaim runClaim = null;
+        if (run != null) {
+            runClaim = claims.take(run.uri(), "run directory");
+            run.guardedBy(runClaim);
+            try {
+                run.requireUnfinished();
+            } catch (IOException e) {
+                throw new UncheckedIOException("Cannot read the run directory " + run.uri() + ": " + e.getMessage(), e);
+            }
+        }
         String checkpointDir = config.checkpoints().dir() != null ? config.checkpoints().dir()
                 : run != null && outputs.checkpointsInRun() ? run.file("checkpoints") : null;
         // An estimator fit's store is known once its data is fingerprinted (runStore); the command
@@ -165,6 +187,11 @@ public final class TrainingSession {
         boolean perRun = checkpointDir != null && outputs.checkpointsPerRun();
         CheckpointStore store = checkpointDir == null || perRun ? null
                 : CheckpointStore.open(checkpointDir, sc.hadoopConfiguration(), config.checkpoints().keep());
+        if (store != null) {
+            // checkpoint.dir is claimed on its own; the run directory's checkpoints/ is under its claim.
+            store.guardedBy(config.checkpoints().dir() != null ? claims.takeForCheckpoints(store.uri(),
+                    "checkpoint directory") : runClaim);
+        }
         Optional<CheckpointStore.Checkpoint> latest = newest(store);
         if (outputs.requireCheckpoint() && latest.isEmpty()) {
             throw new IllegalArgumentException("--resume: no valid checkpoint in "
@@ -179,10 +206,11 @@ public final class TrainingSession {
                 throw new UncheckedIOException("Cannot clear the mark of an earlier failed attempt in " + run.uri()
                         + ": " + e.getMessage(), e);
             }
-            write(run, RunDirectory.CONFIG, config.text().render());
+            write(run, RunDirectory.CONFIG, config.text().render(), store);
         }
         try {
-            return train(spark, sc, config, input, outputs, initialParams, run, checkpointDir, perRun, store, latest);
+            return train(spark, sc, config, input, outputs, initialParams, run, checkpointDir, perRun, store, latest,
+                    claims);
         } catch (RuntimeException | Error e) {
             if (run != null) {
                 run.markFailed(e); // not finished: no model, the checkpoints as they were
@@ -193,7 +221,8 @@ public final class TrainingSession {
 
     private static Result train(SparkSession spark, JavaSparkContext sc, TrainingConfig config, Input input,
                                 Outputs outputs, double[] initialParams, RunDirectory run, String checkpointDir,
-                                boolean perRun, CheckpointStore store, Optional<CheckpointStore.Checkpoint> latest) {
+                                boolean perRun, CheckpointStore store, Optional<CheckpointStore.Checkpoint> latest,
+                                Claims claims) {
         Blocks data = Blocks.of(spark, config, input);
         try {
             DistributedTrainer trainer = new DistributedTrainer(sc, config, data.train, data.trainRows,
@@ -209,7 +238,7 @@ public final class TrainingSession {
             TrainingState start;
             String fingerprint = checkpointDir == null ? null : BlockFingerprint.of(data.loaded);
             if (perRun) {
-                store = runStore(sc, config, checkpointDir, initialParams, fingerprint, data.validation);
+                store = runStore(sc, config, checkpointDir, initialParams, fingerprint, data.validation, claims);
                 latest = newest(store);
             }
             if (store != null) {
@@ -225,8 +254,9 @@ public final class TrainingSession {
             } else {
                 start = initialParams == null ? trainer.initialState() : trainer.initialState(initialParams.clone());
             }
+            CheckpointStore written = store;
             if (run != null) {
-                writeMetrics(run, start.history());
+                writeMetrics(run, start.history(), written);
             }
 
             int epochs = config.optimization().epochs();
@@ -241,14 +271,14 @@ public final class TrainingSession {
                             }
                             LOG.info(metrics.toConsole(epochs, eta));
                             if (run != null) {
-                                writeMetrics(run, history);
+                                writeMetrics(run, history, written);
                             }
                         }
 
                         @Override
                         public void restarted(List<EpochMetrics> history) {
                             if (run != null) {
-                                writeMetrics(run, history);
+                                writeMetrics(run, history, written);
                             }
                         }
                     });
@@ -261,8 +291,7 @@ public final class TrainingSession {
                 try {
                     run.write(RunDirectory.MODEL, out -> ModelCodec.write(model, out));
                 } catch (IOException e) {
-                    throw new UncheckedIOException("Cannot write the model to " + run.file(RunDirectory.MODEL) + ": "
-                            + e.getMessage(), e);
+                    throw writeFailed(e, store);
                 }
                 LOG.info(result.bestEpoch() >= 0
                         ? String.format(Locale.ROOT, "%s; the model holds epoch %d's weights (the best by %s),"
@@ -294,11 +323,13 @@ public final class TrainingSession {
      */
     private static CheckpointStore runStore(JavaSparkContext sc, TrainingConfig config, String root,
                                             double[] initialParams, String fingerprint,
-                                            JavaRDD<DataBlock> validation) {
+                                            JavaRDD<DataBlock> validation, Claims claims) {
         RunKey key = RunKey.of(config.text(), initialParams, fingerprint,
                 validation == null ? null : BlockFingerprint.of("validation data", validation));
         int keep = config.checkpoints().keep();
         CheckpointStore store = CheckpointStore.open(key.directory(root), sc.hadoopConfiguration(), keep);
+        // Fits of one application are different writers too (a CrossValidator's parallel duplicates).
+        store.guardedBy(claims.takeForCheckpoints(store.uri(), "fit's checkpoint directory"));
         try {
             if (!CheckpointStore.open(root, sc.hadoopConfiguration(), keep).list().isEmpty()) {
                 LOG.warn("{} holds checkpoints directly, not in a fit's subdirectory; they are left alone and not"
@@ -380,15 +411,90 @@ public final class TrainingSession {
         return arrays;
     }
 
-    private static void writeMetrics(RunDirectory run, List<EpochMetrics> history) {
-        write(run, RunDirectory.METRICS, EpochMetrics.toJsonLines(history));
+    private static void writeMetrics(RunDirectory run, List<EpochMetrics> history, CheckpointStore store) {
+        write(run, RunDirectory.METRICS, EpochMetrics.toJsonLines(history), store);
     }
 
-    private static void write(RunDirectory run, String name, String text) {
+    private static void write(RunDirectory run, String name, String text, CheckpointStore store) {
         try {
             run.writeText(name, text);
         } catch (IOException e) {
-            throw new UncheckedIOException("Cannot write " + run.file(name) + ": " + e.getMessage(), e);
+            throw writeFailed(e, store);
+        }
+    }
+
+    /**
+     * A failed write of the run directory as one line: the file and the cause ({@code e}'s message,
+     * from {@link RunDirectory#write}), and the newest valid checkpoint to resume from.
+     */
+    private static IllegalStateException writeFailed(IOException e, CheckpointStore store) {
+        return new IllegalStateException(e.getMessage().lines().findFirst().orElse("") + "; its temporary file is"
+                + " removed and " + (store == null ? "the run has no checkpoints" : store.newestValid()), e);
+    }
+
+    /**
+     * The writer claims a run holds ({@link WriterClaim}), released together when it ends, failed or
+     * not. Every claim names this Spark application, its attempt and this process.
+     */
+    private static final class Claims implements AutoCloseable {
+        private final WriterClaim.Owner owner;
+        private final Duration timeout;
+        private final boolean failureIsFatal;
+        private final Configuration conf;
+        private final List<WriterClaim> held = new ArrayList<>();
+
+        Claims(JavaSparkContext sc, TrainingConfig config) {
+            SparkContext context = sc.sc();
+            this.owner = WriterClaim.Owner.current(context.applicationId(),
+                    context.applicationAttemptId().isDefined() ? context.applicationAttemptId().get() : "");
+            this.timeout = config.checkpoints().writerTimeout();
+            this.failureIsFatal = config.checkpoints().failureIsFatal();
+            this.conf = sc.hadoopConfiguration();
+        }
+
+        /**
+         * Claims {@code uri}.
+         *
+         * @throws IllegalStateException another live run holds it, or the claim cannot be written
+         */
+        WriterClaim take(String uri, String what) {
+            try {
+                WriterClaim claim = WriterClaim.take(uri, conf, owner, timeout, what);
+                held.add(claim);
+                return claim;
+            } catch (UncheckedIOException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+        }
+
+        /**
+         * Claims a checkpoint directory. One that cannot be claimed (not writable, say) is treated as a
+         * checkpoint that cannot be written: under {@code checkpoint.on-failure = warn} the run goes on
+         * unclaimed there (each checkpoint then warns as it fails), under {@code fail} it stops now.
+         *
+         * @return the claim, or {@code null} when warned
+         * @throws IllegalStateException another live run holds it, or it cannot be claimed under
+         *                               {@code checkpoint.on-failure = fail}
+         */
+        WriterClaim takeForCheckpoints(String uri, String what) {
+            try {
+                WriterClaim claim = WriterClaim.take(uri, conf, owner, timeout, what);
+                held.add(claim);
+                return claim;
+            } catch (UncheckedIOException e) {
+                if (failureIsFatal) {
+                    throw new IllegalStateException(e.getMessage() + " (checkpoint.on-failure=fail)", e);
+                }
+                LOG.warn("{} (checkpoint.on-failure=warn: training goes on)", e.getMessage());
+                return null;
+            }
+        }
+
+        @Override
+        public void close() {
+            for (int i = held.size() - 1; i >= 0; i--) {
+                held.get(i).close();
+            }
         }
     }
 

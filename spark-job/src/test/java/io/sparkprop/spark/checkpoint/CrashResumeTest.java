@@ -5,7 +5,6 @@ import static io.sparkprop.spark.checkpoint.CheckpointTestSupport.stepDir;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.sparkprop.core.io.ModelCodec;
 import io.sparkprop.spark.Main;
@@ -13,14 +12,11 @@ import io.sparkprop.spark.SparkTestSupport;
 import io.sparkprop.spark.report.RunDirectory;
 import io.sparkprop.spark.train.EpochMetrics;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -30,11 +26,11 @@ import org.junit.jupiter.api.io.TempDir;
  * Crash recovery with real processes: {@code train} runs in a child JVM ({@link Main#main}, its
  * own local[2] Spark) that the test kills with SIGKILL, once between checkpoints and once in the
  * middle of writing one; {@code train} on the same run directory then resumes from the newest
- * complete checkpoint and ends with the weights of an uninterrupted run, bit for bit.
+ * complete checkpoint (taking over the killed run's stale claim) and ends with the weights of an
+ * uninterrupted run, bit for bit.
  */
 class CrashResumeTest {
 
-    private static final long POLL_TIMEOUT_MILLIS = 120_000;
     /** A checkpoint step late in the run where a child pauses, so it cannot finish before the test kills it. */
     private static final long BRAKE_STEP = 112;
 
@@ -60,7 +56,7 @@ class CrashResumeTest {
         Path run = tmp.resolve("killed-mid-training");
         CheckpointStore store = store(run);
         long[] newest = {-1};
-        try (Child child = Child.train(run, tmp.resolve("killed-mid-training.log"),
+        try (TrainProcess child = TrainProcess.train(config, run, tmp.resolve("killed-mid-training.log"),
                 "-D" + CheckpointStore.PAUSE_AT_STEP + "=" + BRAKE_STEP)) {
             child.check(() -> {
                 child.awaitUntil("a valid checkpoint past global step 10 in " + store.uri(), () -> {
@@ -92,7 +88,7 @@ class CrashResumeTest {
         long killed = 2L * CheckpointTestSupport.EVERY_STEPS;
         long previous = CheckpointTestSupport.EVERY_STEPS;
         Path killedDir = run.resolve("checkpoints").resolve(stepDir(killed));
-        try (Child child = Child.train(run, tmp.resolve("killed-mid-checkpoint.log"),
+        try (TrainProcess child = TrainProcess.train(config, run, tmp.resolve("killed-mid-checkpoint.log"),
                 "-D" + CheckpointStore.PAUSE_AT_STEP + "=" + killed)) {
             child.check(() -> {
                 child.awaitUntil(killedDir.resolve("PAUSED") + " (the child paused before writing the manifest)",
@@ -135,8 +131,10 @@ class CrashResumeTest {
         List<String> epochsBefore = store.load(start.getParent().toString()).state().history().stream()
                 .map(EpochMetrics::toJson).toList();
 
+        // The killed run's claim is left behind: take it over once it has had no heartbeat for 1 s.
+        Thread.sleep(1_500);
         assertEquals(0, Main.run(SparkTestSupport.spark(), "train", "--config", config.toString(), "--run-dir",
-                run.toString(), "--resume", "--set", "checkpoint.keep=100"));
+                run.toString(), "--resume", "--set", "checkpoint.keep=100", "--set", "checkpoint.writer-timeout=1"));
 
         assertSameBits(uninterrupted, ModelCodec.read(run.resolve(RunDirectory.MODEL)).params(),
                 "the resumed run's final weights");
@@ -159,97 +157,5 @@ class CrashResumeTest {
         Optional<CheckpointStore.Entry> newest = entries.stream().filter(CheckpointStore.Entry::valid)
                 .reduce((a, b) -> b);
         return newest.map(CheckpointStore.Entry::globalStep).orElse(-1L);
-    }
-
-    /** A condition polled by {@link Child#awaitUntil}. */
-    @FunctionalInterface
-    private interface Condition {
-        boolean holds() throws Exception;
-    }
-
-    /** Test code run while a child is alive; its failures print the child's log. */
-    @FunctionalInterface
-    private interface Body {
-        void run() throws Exception;
-    }
-
-    /** A child JVM running {@code sparkprop train}, its output in a log file; closing it kills it. */
-    private static final class Child implements AutoCloseable {
-        private final Process process;
-        private final Path log;
-
-        private Child(Process process, Path log) {
-            this.process = process;
-            this.log = log;
-        }
-
-        /** Starts {@code train} into {@code run} with this test's config, classpath and JVM module flags. */
-        static Child train(Path run, Path log, String... properties) throws IOException {
-            List<String> command = new ArrayList<>();
-            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            // Spark's --add-opens and friends, as Surefire gave them to this JVM (the root pom's argLine).
-            for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-                if (argument.startsWith("--add-") || argument.startsWith("--enable-native-access")
-                        || argument.startsWith("-XX:+IgnoreUnrecognizedVMOptions") || argument.startsWith("-Djdk.")
-                        || argument.startsWith("-Dio.netty.")) {
-                    command.add(argument);
-                }
-            }
-            command.addAll(List.of("-Xmx1g", "-Dspark.master=local[2]", "-Dspark.ui.enabled=false",
-                    "-Dspark.driver.host=127.0.0.1", "-Dspark.driver.bindAddress=127.0.0.1"));
-            command.addAll(List.of(properties));
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "train",
-                    "--config", config.toString(), "--run-dir", run.toString()));
-            Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile())
-                    .start();
-            return new Child(process, log);
-        }
-
-        /** Polls {@code condition} until it holds; fails if the child exits first or after the timeout. */
-        void awaitUntil(String what, Condition condition) throws Exception {
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(POLL_TIMEOUT_MILLIS);
-            while (!condition.holds()) {
-                if (!process.isAlive()) {
-                    fail("The child exited with code " + process.exitValue() + " before " + what + "\n" + tail());
-                }
-                if (System.nanoTime() > deadline) {
-                    fail("No " + what + " after " + POLL_TIMEOUT_MILLIS / 1000 + " s\n" + tail());
-                }
-                Thread.sleep(20);
-            }
-        }
-
-        /** SIGKILL (on Linux); returns the exit code. */
-        int kill() throws InterruptedException {
-            process.destroyForcibly();
-            if (!process.waitFor(30, TimeUnit.SECONDS)) {
-                fail("The child did not die within 30 s of SIGKILL");
-            }
-            return process.exitValue();
-        }
-
-        /** Runs {@code body}; if it fails, prints the child's whole log first. */
-        void check(Body body) throws Exception {
-            try {
-                body.run();
-            } catch (Exception | AssertionError e) {
-                System.err.println("---- child log " + log + "\n" + Files.readString(log) + "---- end of child log");
-                throw e;
-            }
-        }
-
-        private String tail() throws IOException {
-            List<String> lines = Files.readAllLines(log);
-            return "---- last lines of " + log + "\n"
-                    + String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            if (process.isAlive()) {
-                process.destroyForcibly();
-                process.waitFor(30, TimeUnit.SECONDS);
-            }
-        }
     }
 }

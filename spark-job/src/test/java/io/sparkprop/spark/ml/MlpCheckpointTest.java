@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkprop.spark.SparkTestSupport;
 import io.sparkprop.spark.checkpoint.CheckpointStore;
+import io.sparkprop.spark.checkpoint.WriterClaim;
 import io.sparkprop.spark.train.EpochMetrics;
 import java.io.IOException;
 import java.net.URI;
@@ -17,6 +18,10 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -127,6 +132,59 @@ class MlpCheckpointTest {
         // Re-run, every point resumes its own final state: the same scores again.
         assertArrayEquals(without, split.fit(data).validationMetrics(), "with checkpointDir, re-run");
         assertEquals(stores, stores(checkpoints));
+    }
+
+    /**
+     * Two fits with the same run key at once in one application (a grid that holds the same point
+     * twice, under parallelism 2) never write one store together: while the first holds its
+     * {@code fit-<hash>} (paused in its first checkpoint), the second is refused naming it; the
+     * first then finishes with the weights of a fit alone.
+     */
+    @Test
+    void aDuplicateFitRunningAtTheSameTimeIsRefused() throws Exception {
+        SparkSession spark = SparkTestSupport.spark();
+        Dataset<Row> data = MlpClassifierTest.vectors(spark, 80, 43).repartition(2).cache();
+        String checkpoints = dir.resolve("twins").toUri().toString();
+        MlpClassifier estimator = MlpClassifierTest.classifier().setMaxIter(2).setBatchSize(8).setLocalSteps(1)
+                .setCheckpointInterval(1).setCheckpointDir(checkpoints);
+        double[] alone = MlpClassifierTest.classifier().setMaxIter(2).setBatchSize(8).setLocalSteps(1).fit(data)
+                .weights().toArray();
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        System.setProperty(CheckpointStore.PAUSE_AT_STEP, "1");
+        try {
+            Future<MlpClassificationModel> first = pool.submit(() -> estimator.fit(data));
+            Path paused = null;
+            long deadline = System.nanoTime() + 120_000_000_000L;
+            while (paused == null) {
+                assertFalse(first.isDone() && !Files.exists(Path.of(URI.create(checkpoints))),
+                        "the first fit ended before its first checkpoint");
+                assertTrue(System.nanoTime() < deadline, "the first fit never paused in its first checkpoint");
+                if (Files.exists(Path.of(URI.create(checkpoints)))) {
+                    try (Stream<Path> files = Files.walk(Path.of(URI.create(checkpoints)))) {
+                        paused = files.filter(p -> p.getFileName().toString().equals("PAUSED")).findFirst()
+                                .orElse(null);
+                    }
+                }
+                Thread.sleep(20);
+            }
+            IllegalStateException refused = assertThrows(IllegalStateException.class, () -> estimator.fit(data));
+            assertTrue(refused.getMessage().contains("fit's checkpoint directory") && refused.getMessage()
+                    .contains("is in use by another run: application " + spark.sparkContext().applicationId()),
+                    refused.getMessage());
+            Files.delete(paused);
+            assertArrayEquals(alone, first.get(120, TimeUnit.SECONDS).weights().toArray(),
+                    "the first fit's weights next to a refused twin");
+        } finally {
+            System.clearProperty(CheckpointStore.PAUSE_AT_STEP);
+            pool.shutdownNow();
+        }
+        assertFalse(Files.exists(onlyStoreDir(checkpoints).resolve(WriterClaim.FILE)), "the claim is released");
+    }
+
+    private static Path onlyStoreDir(String checkpointDir) throws IOException {
+        List<Path> stores = stores(checkpointDir);
+        assertEquals(1, stores.size(), stores.toString());
+        return stores.get(0);
     }
 
     /**
