@@ -290,7 +290,8 @@ public final class ConfigSchema {
         StringBuilder sb = new StringBuilder();
         sb.append("# sparkprop configuration reference: every key, its meaning and its default.\n")
           .append("# Generated from io.sparkprop.spark.config.ConfigSchema; a test keeps this file in step.\n")
-          .append("# Format: one 'key = value' per line; '#' starts a comment line. Override any key on the\n")
+          .append("# Format: one 'key = value' per line. '#' starts a comment at the start of a line or after\n")
+          .append("# whitespace ('a = b  # note' sets b; 'a = b#c' sets b#c). Override any key on the\n")
           .append("# command line with --set key=value. Unknown keys are errors. Relative data paths in a config\n")
           .append("# file are relative to the file's directory; in --set, to the working directory.\n");
         String section = "";

@@ -21,8 +21,11 @@ import org.apache.hadoop.fs.Path;
  * into the typed {@link TrainingConfig} ({@link TrainingConfig#from}), which checks the values
  * together; the training code sees only that.
  *
- * <p>File format: one {@code key = value} per line; blank lines and lines starting with {@code #}
- * are ignored (a {@code #} after a value is part of the value); a key may appear once per file.
+ * <p>File format: one {@code key = value} per line; a key may appear once per file. A {@code #}
+ * starts a comment when it begins the line or follows whitespace, so
+ * {@code data.train = train.csv  # ours} sets {@code train.csv}, while a {@code #} inside a word
+ * ({@code data.train = runs#3/train.csv}) is part of the value ({@link #stripComment}). Blank and
+ * comment-only lines are ignored.
  * Every value is checked against its key's kind when it comes in ({@link ConfigKey#parse}), and
  * errors name the key, the source (file and line, or {@code --set}), the value and what was
  * expected.
@@ -101,8 +104,8 @@ public final class JobConfig implements ConfigSource, Serializable {
         Map<String, Integer> seen = new LinkedHashMap<>();
         String[] lines = text.split("\r?\n", -1);
         for (int i = 0; i < lines.length; i++) {
-            String line = lines[i].strip();
-            if (line.isEmpty() || line.startsWith("#")) {
+            String line = stripComment(lines[i]).strip();
+            if (line.isEmpty()) {
                 continue;
             }
             String where = source + " line " + (i + 1);
@@ -120,6 +123,19 @@ public final class JobConfig implements ConfigSource, Serializable {
             put(v, o, name, resolve(name, value, base), where);
         }
         return new JobConfig(v, o);
+    }
+
+    /**
+     * {@code line} without its comment: everything from the first {@code #} that begins the line or
+     * follows a space or tab. A {@code #} preceded by any other character is kept.
+     */
+    static String stripComment(String line) {
+        for (int i = line.indexOf('#'); i >= 0; i = line.indexOf('#', i + 1)) {
+            if (i == 0 || Character.isWhitespace(line.charAt(i - 1))) {
+                return line.substring(0, i);
+            }
+        }
+        return line;
     }
 
     private static String resolve(String name, String value, Path base) {
