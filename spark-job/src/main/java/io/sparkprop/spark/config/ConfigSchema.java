@@ -67,8 +67,8 @@ public final class ConfigSchema {
 
     public static final ConfigKey<Boolean> DATA_CSV_HEADER = add(ConfigKey.<Boolean>of("data.csv.header", Kind.BOOLEAN, "true", "false", "CSV: whether each file starts with a header line.").resume(Resume.MUST_MATCH));
 
-    public static final ConfigKey<String> DATA_CSV_DELIMITER = add(ConfigKey.<String>of("data.csv.delimiter", Kind.STRING, ",", ";", "CSV: the field delimiter, one character (no quoting).").resume(Resume.MUST_MATCH)
-            .valid(v -> v.length() == 1, "must be exactly one character"));
+    public static final ConfigKey<String> DATA_CSV_DELIMITER = add(ConfigKey.<String>of("data.csv.delimiter", Kind.STRING, ",", ";", "CSV: the field delimiter, one character. Fields may be quoted as RFC 4180 says (\"a,b\", \"say \"\"hi\"\"\"), within one line.").resume(Resume.MUST_MATCH)
+            .valid(v -> v.length() == 1 && !v.equals("\""), "must be exactly one character other than the double quote"));
 
     public static final ConfigKey<String> DATA_BAD_ROWS = add(ConfigKey.choice("data.bad-rows", "fail", List.of("fail", "skip"),
                 "A malformed row, wrong feature count, NaN/Inf value or out-of-range label: fail naming the file and row, or skip and count it.").resume(Resume.MUST_MATCH));

@@ -75,13 +75,35 @@ public final class JobConfig implements ConfigSource, Serializable {
         return defaults().withText(text, source, null);
     }
 
-    /** Reads a config file through the Hadoop FileSystem API, so any Hadoop URI works. */
+    /**
+     * Reads a config file through the Hadoop FileSystem API, so any Hadoop URI works. A relative
+     * path with no scheme ({@code my.conf}, {@code conf/run.conf}) is read from the local working
+     * directory when the file is there, which is where {@code spark-submit --files} puts it for a
+     * driver on YARN; otherwise it resolves against the default file system ({@code fs.defaultFS},
+     * HDFS on a cluster), as any Hadoop path does. Relative data paths in the file resolve against
+     * the directory the file was read from.
+     *
+     * @throws IllegalArgumentException when the file is missing (naming where it was looked for) or
+     *                                  unreadable, or a line is not a valid {@code key = value}
+     */
     public static JobConfig load(String uri, Configuration hadoopConf) {
         Path path = new Path(uri);
         try {
-            FileSystem fs = path.getFileSystem(hadoopConf);
+            FileSystem fs;
+            String lookedAt;
+            java.nio.file.Path local = localWorkingDirectoryFile(path);
+            if (local != null) {
+                fs = FileSystem.getLocal(hadoopConf);
+                path = new Path(local.toUri());
+                lookedAt = uri + " (the working directory's " + local + ")";
+            } else {
+                fs = path.getFileSystem(hadoopConf);
+                lookedAt = uri + (path.isAbsolute() || path.toUri().getScheme() != null ? ""
+                        : " (neither in the working directory " + java.nio.file.Path.of("").toAbsolutePath()
+                        + " nor at " + fs.makeQualified(path) + ")");
+            }
             if (!fs.exists(path)) {
-                throw new IllegalArgumentException("Config file " + uri + " does not exist");
+                throw new IllegalArgumentException("Config file " + lookedAt + " does not exist");
             }
             try (InputStream in = fs.open(path)) {
                 ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -92,6 +114,15 @@ public final class JobConfig implements ConfigSource, Serializable {
         } catch (IOException e) {
             throw new IllegalArgumentException("Cannot read config file " + uri + ": " + e.getMessage(), e);
         }
+    }
+
+    /** The local file a relative, scheme-less {@code path} names in the working directory, if it is a file there. */
+    private static java.nio.file.Path localWorkingDirectoryFile(Path path) {
+        if (path.toUri().getScheme() != null || path.isAbsolute()) {
+            return null;
+        }
+        java.nio.file.Path local = java.nio.file.Path.of(path.toUri().getPath()).toAbsolutePath().normalize();
+        return java.nio.file.Files.isRegularFile(local) ? local : null;
     }
 
     /**
