@@ -12,6 +12,7 @@ import io.sparkprop.spark.session.SparkSettings;
 import java.io.PrintStream;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkUserAppException;
@@ -91,7 +92,7 @@ public final class Main {
                 out.flush();
                 return Exit.OK;
             }
-            JobConfig config = configOf(command, hadoopConfiguration());
+            JobConfig config = configOf(command, Main::hadoopConfiguration, defaultFsIsLocal());
             boolean joined = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
             SparkSession spark = session(commandName(command));
             try {
@@ -129,7 +130,7 @@ public final class Main {
             System.out.print(InspectCommand.run(inspect.path, spark.sparkContext().hadoopConfiguration()));
             return 0;
         }
-        return run(spark, command, configOf(command, spark.sparkContext().hadoopConfiguration()));
+        return run(spark, command, configOf(command, () -> spark.sparkContext().hadoopConfiguration(), false));
     }
 
     /**
@@ -137,7 +138,8 @@ public final class Main {
      * of the file and the overrides, and for train and gradcheck the rules between keys. Null for
      * {@code generate}, which takes none.
      */
-    private static JobConfig configOf(Object command, Configuration hadoopConf) {
+    private static JobConfig configOf(Object command, Supplier<Configuration> hadoopConf,
+                                      boolean defaultFsIsLocal) {
         Arguments.ConfigOptions options;
         if (command instanceof Arguments.Train train) {
             if (train.resume && train.runDir == null) {
@@ -156,7 +158,7 @@ public final class Main {
         } else {
             throw new AssertionError(command);
         }
-        JobConfig config = JobConfig.load(options.config, hadoopConf).withOverrides(options.sets);
+        JobConfig config = JobConfig.load(options.config, hadoopConf, defaultFsIsLocal).withOverrides(options.sets);
         if (command instanceof Arguments.Train || command instanceof Arguments.Gradcheck) {
             TrainingConfig.from(config);
         }
@@ -214,6 +216,18 @@ public final class Main {
             }
         }
         return hadoop;
+    }
+
+    /**
+     * Whether the default file system is surely the local one, told without building a Hadoop
+     * configuration: no {@code spark.hadoop.fs.defaultFS} setting and no {@code core-site.xml} on the
+     * classpath (where {@code HADOOP_CONF_DIR} puts it), so Hadoop's own default, {@code file:///},
+     * holds.
+     */
+    static boolean defaultFsIsLocal() {
+        return System.getProperty("spark.hadoop.fs.defaultFS") == null
+                && Thread.currentThread().getContextClassLoader().getResource("core-site.xml") == null
+                && Main.class.getClassLoader().getResource("core-site.xml") == null;
     }
 
     /** A session for {@code command}: spark-submit's settings win; otherwise local mode with Kryo. */

@@ -5,10 +5,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -76,34 +78,55 @@ public final class JobConfig implements ConfigSource, Serializable {
     }
 
     /**
-     * Reads a config file through the Hadoop FileSystem API, so any Hadoop URI works. A relative
-     * path with no scheme ({@code my.conf}, {@code conf/run.conf}) is read from the local working
-     * directory when the file is there, which is where {@code spark-submit --files} puts it for a
-     * driver on YARN; otherwise it resolves against the default file system ({@code fs.defaultFS},
-     * HDFS on a cluster), as any Hadoop path does. Relative data paths in the file resolve against
-     * the directory the file was read from.
+     * Reads a config file: any Hadoop URI works. A relative path with no scheme ({@code my.conf},
+     * {@code conf/run.conf}) is read from the local working directory when the file is there, which
+     * is where {@code spark-submit --files} puts it for a driver on YARN; otherwise it resolves
+     * against the default file system ({@code fs.defaultFS}, HDFS on a cluster), as any Hadoop path
+     * does. Relative data paths in the file resolve against the directory it was read from.
      *
      * @throws IllegalArgumentException when the file is missing (naming where it was looked for) or
      *                                  unreadable, or a line is not a valid {@code key = value}
      */
     public static JobConfig load(String uri, Configuration hadoopConf) {
+        return load(uri, () -> hadoopConf);
+    }
+
+    /**
+     * {@link #load(String, Configuration)}, asking for the Hadoop configuration only for a file
+     * that is not local: a local file ({@code file:} URIs, and relative paths found in the working
+     * directory) is read with {@code java.nio}, which spares a command line that stops on a config
+     * error the start-up of Hadoop's file systems and logging (about a second).
+     */
+    public static JobConfig load(String uri, Supplier<Configuration> hadoopConf) {
+        return load(uri, hadoopConf, false);
+    }
+
+    /**
+     * {@link #load(String, Supplier)}, where {@code defaultFsIsLocal} says that the default file
+     * system is known to be the local one, so an absolute path without a scheme is read with
+     * {@code java.nio} too.
+     */
+    public static JobConfig load(String uri, Supplier<Configuration> hadoopConf, boolean defaultFsIsLocal) {
         Path path = new Path(uri);
-        try {
-            FileSystem fs;
-            String lookedAt;
-            java.nio.file.Path local = localWorkingDirectoryFile(path);
-            if (local != null) {
-                fs = FileSystem.getLocal(hadoopConf);
-                path = new Path(local.toUri());
-                lookedAt = uri + " (the working directory's " + local + ")";
-            } else {
-                fs = path.getFileSystem(hadoopConf);
-                lookedAt = uri + (path.isAbsolute() || path.toUri().getScheme() != null ? ""
-                        : " (neither in the working directory " + java.nio.file.Path.of("").toAbsolutePath()
-                        + " nor at " + fs.makeQualified(path) + ")");
+        java.nio.file.Path local = defaultFsIsLocal && path.toUri().getScheme() == null && path.isAbsolute()
+                ? java.nio.file.Path.of(path.toUri().getPath()) : localFile(path);
+        if (local != null) {
+            if (!Files.isRegularFile(local)) {
+                throw new IllegalArgumentException("Config file " + uri + " does not exist");
             }
+            try {
+                String text = Files.readString(local, StandardCharsets.UTF_8);
+                return defaults().withText(text, uri, new Path(local.toUri()).getParent());
+            } catch (IOException e) {
+                throw new IllegalArgumentException("Cannot read config file " + uri + ": " + e.getMessage(), e);
+            }
+        }
+        try {
+            FileSystem fs = path.getFileSystem(hadoopConf.get());
             if (!fs.exists(path)) {
-                throw new IllegalArgumentException("Config file " + lookedAt + " does not exist");
+                throw new IllegalArgumentException("Config file " + uri + (path.isAbsolute() ? ""
+                        : " (neither in the working directory " + java.nio.file.Path.of("").toAbsolutePath()
+                        + " nor at " + fs.makeQualified(path) + ")") + " does not exist");
             }
             try (InputStream in = fs.open(path)) {
                 ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -116,13 +139,21 @@ public final class JobConfig implements ConfigSource, Serializable {
         }
     }
 
-    /** The local file a relative, scheme-less {@code path} names in the working directory, if it is a file there. */
-    private static java.nio.file.Path localWorkingDirectoryFile(Path path) {
-        if (path.toUri().getScheme() != null || path.isAbsolute()) {
+    /**
+     * The local file {@code path} names when it is local for sure: a {@code file:} URI, or a
+     * relative, scheme-less path to a file in the working directory. Null otherwise (an absolute
+     * path without a scheme is on the default file system, which only Hadoop's configuration knows).
+     */
+    private static java.nio.file.Path localFile(Path path) {
+        String scheme = path.toUri().getScheme();
+        if ("file".equals(scheme)) {
+            return java.nio.file.Path.of(path.toUri().getPath());
+        }
+        if (scheme != null || path.isAbsolute()) {
             return null;
         }
         java.nio.file.Path local = java.nio.file.Path.of(path.toUri().getPath()).toAbsolutePath().normalize();
-        return java.nio.file.Files.isRegularFile(local) ? local : null;
+        return Files.isRegularFile(local) ? local : null;
     }
 
     /**
