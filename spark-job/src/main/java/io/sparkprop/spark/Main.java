@@ -31,8 +31,8 @@ import org.apache.spark.sql.SparkSession;
  *       takes a user class that exits before returning for a failed attempt ("EXIT_EARLY") and
  *       starts another. A failure it has explained (the message is printed to stderr first) is
  *       thrown as {@link SparkUserAppException} with the exit code, which spark-submit turns into
- *       its exit code and YARN into a FAILED final status; any other exception is thrown as it
- *       is.</li>
+ *       its exit code and YARN into a FAILED final status (it carries no cause, so spark-submit
+ *       adds no stack trace to the message); any other exception is thrown as it is.</li>
  *   <li>{@link LocalLauncher#main} is {@code scripts/sparkprop}'s: the same run, ended with
  *       {@code System.exit(code)} so shells and CI see the code.</li>
  * </ul>
@@ -62,13 +62,15 @@ public final class Main {
      * spark-submit's entry point: returns normally on success.
      *
      * @throws SparkUserAppException with exit code 2 (usage, config, input) or 1 (training or check
-     *                               failure), after printing the message to stderr
+     *                               failure), after printing {@code sparkprop: message} to stderr
      * @throws Exception             anything unexpected, as it was thrown
      */
     public static void main(String[] args) throws Exception {
         Exit exit = execute(args, System.out, System.err);
         if (exit.code() != 0) {
-            throw new SparkUserAppException(exit.code(), exit.cause());
+            // Without the cause: the message is on stderr already, and spark-submit prints a cause's
+            // stack trace, which for a misspelt key is noise.
+            throw new SparkUserAppException(exit.code(), null);
         }
     }
 

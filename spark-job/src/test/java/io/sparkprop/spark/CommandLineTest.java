@@ -2,7 +2,6 @@ package io.sparkprop.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -182,6 +181,7 @@ class CommandLineTest {
         SparkSession.clearActiveSession();
         SparkSession.clearDefaultSession();
         properties.forEach(System::setProperty);
+        PrintStream stderr = System.err;
         try {
             Path data = dir.resolve("synthetic");
             // Returns normally (a System.exit would end this JVM and the test run with it).
@@ -190,17 +190,20 @@ class CommandLineTest {
             assertTrue(Files.isDirectory(data));
             Main.main(new String[] {"train", "--help"});
 
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
             SparkUserAppException usage = assertThrows(SparkUserAppException.class,
                     () -> Main.main(new String[] {"train", "--config", dir.resolve("none.conf").toString()}));
             assertEquals(2, usage.exitCode());
-            assertInstanceOf(IllegalArgumentException.class, usage.getCause());
-            assertContains(usage.getCause().getMessage(), "none.conf", "does not exist");
+            assertContains(err.toString(StandardCharsets.UTF_8), "sparkprop: Config file", "none.conf",
+                    "does not exist");
 
             SparkUserAppException exists = assertThrows(SparkUserAppException.class,
                     () -> Main.main(new String[] {"generate", "--output", data.toString(), "--rows", "10"}));
             assertEquals(2, exists.exitCode());
-            assertContains(exists.getCause().getMessage(), "already exists");
+            assertContains(err.toString(StandardCharsets.UTF_8), "already exists");
         } finally {
+            System.setErr(stderr);
             properties.keySet().forEach(System::clearProperty);
         }
     }
