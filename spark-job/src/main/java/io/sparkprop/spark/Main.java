@@ -8,144 +8,238 @@ import io.sparkprop.spark.cli.InspectCommand;
 import io.sparkprop.spark.cli.ModelDataCommands;
 import io.sparkprop.spark.cli.TrainCommand;
 import io.sparkprop.spark.config.JobConfig;
+import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.session.SparkSettings;
+import java.io.PrintStream;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
+import java.util.function.Supplier;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkUserAppException;
 import org.apache.spark.sql.SparkSession;
 
 /**
  * The command line: {@code train}, {@code evaluate}, {@code predict}, {@code gradcheck},
- * {@code inspect}, {@code generate} and {@code export} (which take no config). Runs under
+ * {@code inspect}, {@code generate} and {@code export} (the grammar is {@link Arguments}). Runs under
  * {@code spark-submit} (master and resources from there) or directly, where it defaults to
  * {@code local[*]}. Kryo with our registrator is the default serializer.
  *
- * <p>Exit codes: 0 success, 1 training or check failure (non-finite loss, failed gradient check),
- * 2 bad usage, config or input (the message names the key, file or row).
+ * <h2>Two entry points</h2>
+ * <ul>
+ *   <li>{@link #main} is spark-submit's, and behaves as a Spark application must: it returns
+ *       normally on success and never calls {@code System.exit}, because YARN's ApplicationMaster
+ *       takes a user class that exits before returning for a failed attempt ("EXIT_EARLY") and
+ *       starts another. A failure it has explained (the message is printed to stderr first) is
+ *       thrown as {@link SparkUserAppException} with the exit code, which spark-submit turns into
+ *       its exit code and YARN into a FAILED final status (it carries no cause, so spark-submit
+ *       adds no stack trace to the message); any other exception is thrown as it is.</li>
+ *   <li>{@link LocalLauncher#main} is {@code scripts/sparkprop}'s: the same run, ended with
+ *       {@code System.exit(code)} so shells and CI see the code.</li>
+ * </ul>
+ * Exit codes: 0 success (help and {@code --version} included), 1 training or check failure
+ * (non-finite loss, failed gradient check, an unexpected error), 2 bad usage, config or input (the
+ * message names the option, key, file or row).
+ *
+ * <h2>Config before Spark</h2>
+ * The command line and the config file (with its {@code --set} overrides) are parsed and checked
+ * before the SparkSession starts, and for {@code train} and {@code gradcheck} so are the rules that
+ * span keys ({@link TrainingConfig#from}): a misspelt key fails in about a second, not after Spark
+ * (or a YARN container) has started. The file is read with a Hadoop configuration built from the
+ * {@code spark.hadoop.*} settings, as the session's will be ({@link #hadoopConfiguration()}).
  */
 public final class Main {
 
-    static final String USAGE = String.join("\n",
-            "usage: sparkprop <command> --config URI [--set key=value ...] [options]",
-            "",
-            "commands:",
-            "  train      train a network, or resume it from its checkpoints; options: --run-dir URI (default",
-            "             runs/<timestamp>), --resume (require a checkpoint to continue from)",
-            "  evaluate   metrics of a model on data.test (or data.validation); options: --model URI [--output URI]",
-            "  predict    predictions of a model for data.test (or data.validation); options: --model URI --output URI",
-            "  gradcheck  check the network's gradient numerically; options: [--rows N (8)] [--params N (2000)]",
-            "  inspect    sparkprop inspect PATH: summary of a model, a checkpoint, or a run's checkpoints",
-            "  export     sparkprop export --model URI --output URI [--format onnx] [--precision float32|float64]",
-            "             (no --config): the model as ONNX, its feature scaling folded in",
-            "  generate   sparkprop generate --output URI [options] (no --config): write a synthetic dataset, labels",
-            "             from a seeded tanh teacher network plus Gaussian noise; options: --format parquet|libsvm",
-            "             (parquet), --rows N (100000), --features D (100), --task classification|regression",
-            "             (classification), --classes K (10), --outputs M (1; regression), --hidden H (32),",
-            "             --noise SIGMA (0.1), --partitions P (Spark's default parallelism), --seed S (42)",
-            "",
-            "The config file (any Hadoop URI) holds 'key = value' lines; conf/reference.conf lists every key.",
-            "--set key=value overrides one key and may be repeated.");
+    /** What a run ended with: the exit code, and the exception behind a non-zero one (or null). */
+    record Exit(int code, Throwable cause) {
+
+        static final Exit OK = new Exit(0, null);
+    }
 
     private Main() {
     }
 
-    public static void main(String[] args) {
-        int code;
-        SparkSession spark = null;
+    /**
+     * spark-submit's entry point: returns normally on success.
+     *
+     * @throws SparkUserAppException with exit code 2 (usage, config, input) or 1 (training or check
+     *                               failure), after printing {@code sparkprop: message} to stderr
+     * @throws Exception             anything unexpected, as it was thrown
+     */
+    public static void main(String[] args) throws Exception {
+        Exit exit = execute(args, System.out, System.err);
+        if (exit.code() != 0) {
+            // Without the cause: the message is on stderr already, and spark-submit prints a cause's
+            // stack trace, which for a misspelt key is noise.
+            throw new SparkUserAppException(exit.code(), null);
+        }
+    }
+
+    /**
+     * Parses {@code args}, reads and checks the config, starts a session (or joins the one already
+     * running), runs the command, and stops the session if it started it. Explained failures are
+     * printed to {@code err} as {@code sparkprop: message} and returned with their code; anything
+     * else is thrown.
+     */
+    static Exit execute(String[] args, PrintStream out, PrintStream err) throws Exception {
         try {
-            Args parsed = Args.parse(args);
-            if (parsed == null) {
-                System.out.println(USAGE);
-                System.exit(0);
-                return;
+            Arguments.Parsed parsed = Arguments.parse(args);
+            if (parsed.isText()) {
+                out.print(parsed.text());
+                out.flush();
+                return Exit.OK;
             }
-            if (parsed.command.equals("inspect")) {
-                System.out.print(InspectCommand.run(parsed.inspectPath, new org.apache.hadoop.conf.Configuration()));
-                System.exit(0);
-                return;
+            Object command = parsed.command();
+            if (command instanceof Arguments.Inspect inspect) {
+                out.print(InspectCommand.run(inspect.path, hadoopConfiguration()));
+                out.flush();
+                return Exit.OK;
             }
-            if (parsed.command.equals("export")) {
-                System.out.println(ExportCommand.run(parsed.export, new org.apache.hadoop.conf.Configuration()));
-                System.exit(0);
-                return;
+            if (command instanceof Arguments.Export export) {
+                out.println(ExportCommand.run(export.options(), hadoopConfiguration()));
+                out.flush();
+                return Exit.OK;
             }
-            spark = session(parsed.command);
-            code = run(spark, parsed);
+            JobConfig config = configOf(command, Main::hadoopConfiguration, defaultFsIsLocal());
+            boolean joined = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
+            SparkSession spark = session(commandName(command));
+            try {
+                int code = run(spark, command, config);
+                return code == 0 ? Exit.OK : new Exit(code, null);
+            } finally {
+                if (!joined) {
+                    spark.stop();
+                }
+            }
         } catch (IllegalArgumentException e) {
-            System.err.println("sparkprop: " + e.getMessage());
-            code = 2;
+            err.println("sparkprop: " + e.getMessage());
+            return new Exit(2, e);
         } catch (IllegalStateException e) {
-            System.err.println("sparkprop: " + e.getMessage());
-            code = 1;
-        } catch (Exception e) {
-            System.err.println("sparkprop: " + e);
-            e.printStackTrace();
-            code = 1;
-        } finally {
-            if (spark != null) {
-                spark.stop();
-            }
+            err.println("sparkprop: " + e.getMessage());
+            return new Exit(1, e);
         }
-        System.exit(code);
     }
 
-    /** Runs a parsed command line on {@code spark} (which is left running); returns the exit code. */
+    /**
+     * Runs a command line on {@code spark} (which is left running); returns the exit code (0, or 1
+     * for a failed gradient check). Help and {@code --version} print and return 0.
+     *
+     * @throws IllegalArgumentException on bad usage, config or input
+     * @throws IllegalStateException    when training fails
+     */
     public static int run(SparkSession spark, String... args) throws Exception {
-        Args parsed = Args.parse(args);
-        if (parsed == null) {
-            System.out.println(USAGE);
+        Arguments.Parsed parsed = Arguments.parse(args);
+        if (parsed.isText()) {
+            System.out.print(parsed.text());
             return 0;
         }
-        return run(spark, parsed);
+        Object command = parsed.command();
+        if (command instanceof Arguments.Inspect inspect) {
+            System.out.print(InspectCommand.run(inspect.path, spark.sparkContext().hadoopConfiguration()));
+            return 0;
+        }
+        if (command instanceof Arguments.Export export) {
+            System.out.println(ExportCommand.run(export.options(), spark.sparkContext().hadoopConfiguration()));
+            return 0;
+        }
+        return run(spark, command, configOf(command, () -> spark.sparkContext().hadoopConfiguration(), false));
     }
 
-    private static int run(SparkSession spark, Args args) throws Exception {
-        if (args.command.equals("inspect")) {
-            System.out.print(InspectCommand.run(args.inspectPath, spark.sparkContext().hadoopConfiguration()));
-            return 0;
+    /**
+     * The command's config, read and checked as far as it can be without Spark: every key and value
+     * of the file and the overrides, and for train and gradcheck the rules between keys. Null for
+     * {@code generate}, which takes none.
+     */
+    private static JobConfig configOf(Object command, Supplier<Configuration> hadoopConf,
+                                      boolean defaultFsIsLocal) {
+        Arguments.ConfigOptions options;
+        if (command instanceof Arguments.Train train) {
+            if (train.resume && train.runDir == null) {
+                throw new IllegalArgumentException("--resume needs the --run-dir of the run to continue");
+            }
+            options = train.options;
+        } else if (command instanceof Arguments.Evaluate evaluate) {
+            options = evaluate.options;
+        } else if (command instanceof Arguments.Predict predict) {
+            options = predict.options;
+        } else if (command instanceof Arguments.Gradcheck gradcheck) {
+            options = gradcheck.options;
+        } else if (command instanceof Arguments.Generate generate) {
+            generate.options(); // checks the options now, before Spark starts
+            return null;
+        } else {
+            throw new AssertionError(command);
         }
-        if (args.command.equals("export")) {
-            System.out.println(ExportCommand.run(args.export, spark.sparkContext().hadoopConfiguration()));
-            return 0;
+        JobConfig config = JobConfig.load(options.config, hadoopConf, defaultFsIsLocal).withOverrides(options.sets);
+        if (command instanceof Arguments.Train || command instanceof Arguments.Gradcheck) {
+            TrainingConfig.from(config);
         }
-        if (args.command.equals("generate")) {
-            GenerateCommand.Summary summary = GenerateCommand.run(spark, args.generate);
+        // evaluate and predict take the network and the task from the model file, so the rules
+        // between keys are checked when the model has been read.
+        return config;
+    }
+
+    private static int run(SparkSession spark, Object command, JobConfig config) throws Exception {
+        if (command instanceof Arguments.Generate generate) {
+            GenerateCommand.Summary summary = GenerateCommand.run(spark, generate.options());
             System.out.println("Wrote " + summary.rows() + " rows in " + summary.partitions() + " partitions to "
                     + summary.output() + "; to train on them, set:\n" + summary.trainingConfig());
             return 0;
         }
-        JobConfig config = JobConfig.load(args.config, spark.sparkContext().hadoopConfiguration())
-                .withOverrides(args.sets);
-        switch (args.command) {
-            case "train" -> {
-                String runDir = args.runDir != null ? args.runDir
-                        : "runs/" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
-                if (args.resume && args.runDir == null) {
-                    throw new IllegalArgumentException("--resume needs the --run-dir of the run to continue");
-                }
-                TrainCommand.run(spark, config, runDir, args.resume);
-                return 0;
-            }
-            case "evaluate" -> {
-                ModelDataCommands.evaluate(spark, config, args.require("--model", args.model), args.output);
-                return 0;
-            }
-            case "predict" -> {
-                ModelDataCommands.predict(spark, config, args.require("--model", args.model),
-                        args.require("--output", args.output));
-                return 0;
-            }
-            case "gradcheck" -> {
-                GradientCheck.Result result = GradcheckCommand.run(spark, config, args.rows, args.params);
-                System.out.println(result);
-                return result.passed() ? 0 : 1;
-            }
-            default -> throw new AssertionError(args.command);
+        if (command instanceof Arguments.Train train) {
+            String runDir = train.runDir != null ? train.runDir
+                    : "runs/" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+            TrainCommand.run(spark, config, runDir, train.resume);
+            return 0;
         }
+        if (command instanceof Arguments.Evaluate evaluate) {
+            ModelDataCommands.evaluate(spark, config, evaluate.model, evaluate.output);
+            return 0;
+        }
+        if (command instanceof Arguments.Predict predict) {
+            ModelDataCommands.predict(spark, config, predict.model, predict.output);
+            return 0;
+        }
+        if (command instanceof Arguments.Gradcheck gradcheck) {
+            GradientCheck.Result result = GradcheckCommand.run(spark, config, gradcheck.rows, gradcheck.params);
+            System.out.println(result);
+            return result.passed() ? 0 : 1;
+        }
+        throw new AssertionError(command);
+    }
+
+    private static String commandName(Object command) {
+        return command.getClass().getAnnotation(picocli.CommandLine.Command.class).name();
+    }
+
+    /**
+     * The Hadoop configuration the session will have, without starting one (or touching Spark, whose
+     * first use costs a host-name lookup): Hadoop's defaults and site files ({@code HADOOP_CONF_DIR}
+     * on the classpath, as on YARN) overlaid by every {@code spark.hadoop.*} setting. Those come from
+     * the system properties, where spark-submit puts {@code --conf} and {@code spark-defaults.conf}
+     * settings and where {@code new SparkConf()} reads them.
+     */
+    static Configuration hadoopConfiguration() {
+        Configuration hadoop = new Configuration();
+        String prefix = "spark.hadoop.";
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith(prefix)) {
+                hadoop.set(name.substring(prefix.length()), System.getProperty(name));
+            }
+        }
+        return hadoop;
+    }
+
+    /**
+     * Whether the default file system is surely the local one, told without building a Hadoop
+     * configuration: no {@code spark.hadoop.fs.defaultFS} setting and no {@code core-site.xml} on the
+     * classpath (where {@code HADOOP_CONF_DIR} puts it), so Hadoop's own default, {@code file:///},
+     * holds.
+     */
+    static boolean defaultFsIsLocal() {
+        return System.getProperty("spark.hadoop.fs.defaultFS") == null
+                && Thread.currentThread().getContextClassLoader().getResource("core-site.xml") == null
+                && Main.class.getClassLoader().getResource("core-site.xml") == null;
     }
 
     /** A session for {@code command}: spark-submit's settings win; otherwise local mode with Kryo. */
@@ -158,108 +252,5 @@ public final class Main {
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
         SparkSettings.TUNED.forEach(conf::setIfMissing);
         return SparkSession.builder().config(conf).getOrCreate();
-    }
-
-    /** The parsed command line. */
-    static final class Args {
-        String command;
-        String config;
-        final List<String> sets = new ArrayList<>();
-        String runDir;
-        String model;
-        String output;
-        boolean resume;
-        String inspectPath;
-        GenerateCommand.Options generate;
-        ExportCommand.Options export;
-        int rows = 8;
-        int params = 2000;
-
-        /** The parsed arguments, or {@code null} when help was asked for. */
-        static Args parse(String[] argv) {
-            if (argv.length == 0 || List.of("help", "-h", "--help").contains(argv[0])) {
-                return null;
-            }
-            Args a = new Args();
-            a.command = argv[0];
-            if (!List.of("train", "evaluate", "predict", "gradcheck", "inspect", "generate", "export")
-                    .contains(a.command)) {
-                throw new IllegalArgumentException("Unknown command '" + a.command
-                        + "'; expected one of train, evaluate, predict, gradcheck, inspect, generate, export\n" + USAGE);
-            }
-            if (a.command.equals("export")) {
-                a.export = ExportCommand.Options.parse(java.util.Arrays.copyOfRange(argv, 1, argv.length));
-                return a;
-            }
-            if (a.command.equals("generate")) {
-                a.generate = GenerateCommand.Options.parse(generateOptions(argv));
-                return a;
-            }
-            if (a.command.equals("inspect")) {
-                if (argv.length != 2) {
-                    throw new IllegalArgumentException("inspect takes one PATH\n" + USAGE);
-                }
-                a.inspectPath = argv[1];
-                return a;
-            }
-            for (int i = 1; i < argv.length; i++) {
-                String option = argv[i];
-                if (option.equals("--resume")) {
-                    a.resume = true;
-                    continue;
-                }
-                if (i + 1 >= argv.length) {
-                    throw new IllegalArgumentException("Option " + option + " needs a value\n" + USAGE);
-                }
-                String value = argv[++i];
-                switch (option) {
-                    case "--config" -> a.config = value;
-                    case "--set" -> a.sets.add(value);
-                    case "--run-dir" -> a.runDir = value;
-                    case "--model" -> a.model = value;
-                    case "--output" -> a.output = value;
-                    case "--rows" -> a.rows = parseInt(option, value);
-                    case "--params" -> a.params = parseInt(option, value);
-                    default -> throw new IllegalArgumentException("Unknown option '" + option + "' for " + a.command
-                            + "\n" + USAGE);
-                }
-            }
-            a.require("--config", a.config);
-            return a;
-        }
-
-        /** generate's {@code --name value} pairs; it has no --config, and each option may appear once. */
-        private static Map<String, String> generateOptions(String[] argv) {
-            Map<String, String> given = new LinkedHashMap<>();
-            for (int i = 1; i < argv.length; i++) {
-                String option = argv[i];
-                if (!GenerateCommand.OPTIONS.contains(option)) {
-                    throw new IllegalArgumentException("Unknown option '" + option + "' for generate"
-                            + (option.equals("--config") ? " (generate takes no config)" : "") + "\n" + USAGE);
-                }
-                if (i + 1 >= argv.length) {
-                    throw new IllegalArgumentException("Option " + option + " needs a value\n" + USAGE);
-                }
-                if (given.put(option, argv[++i]) != null) {
-                    throw new IllegalArgumentException("Option " + option + " is given twice");
-                }
-            }
-            return given;
-        }
-
-        String require(String option, String value) {
-            if (value == null) {
-                throw new IllegalArgumentException(command + " needs " + option + "\n" + USAGE);
-            }
-            return value;
-        }
-
-        private static int parseInt(String option, String value) {
-            try {
-                return Integer.parseInt(value);
-            } catch (NumberFormatException e) {
-                throw new IllegalArgumentException("Option " + option + " needs an integer but got '" + value + "'");
-            }
-        }
     }
 }

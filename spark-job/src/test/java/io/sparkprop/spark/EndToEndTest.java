@@ -160,7 +160,8 @@ class EndToEndTest {
         assertTrue(command.getMessage().contains("Unknown command 'fit'"), command.getMessage());
         IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
                 () -> Main.run(spark, "evaluate", "--config", conf.toString()));
-        assertTrue(missing.getMessage().contains("needs --model"), missing.getMessage());
+        assertTrue(missing.getMessage().contains("Missing required option: '--model=URI' (evaluate)"),
+                missing.getMessage());
         IllegalArgumentException width = assertThrows(IllegalArgumentException.class,
                 () -> Main.run(spark, "train", "--config", conf.toString(), "--set", "model.layers=100,10",
                         "--run-dir", dir.resolve("w").toString()));

@@ -67,8 +67,8 @@ public final class ConfigSchema {
 
     public static final ConfigKey<Boolean> DATA_CSV_HEADER = add(ConfigKey.<Boolean>of("data.csv.header", Kind.BOOLEAN, "true", "false", "CSV: whether each file starts with a header line.").resume(Resume.MUST_MATCH));
 
-    public static final ConfigKey<String> DATA_CSV_DELIMITER = add(ConfigKey.<String>of("data.csv.delimiter", Kind.STRING, ",", ";", "CSV: the field delimiter, one character (no quoting).").resume(Resume.MUST_MATCH)
-            .valid(v -> v.length() == 1, "must be exactly one character"));
+    public static final ConfigKey<String> DATA_CSV_DELIMITER = add(ConfigKey.<String>of("data.csv.delimiter", Kind.STRING, ",", ";", "CSV: the field delimiter, one character. Fields may be quoted as RFC 4180 says (\"a,b\", \"say \"\"hi\"\"\"), within one line.").resume(Resume.MUST_MATCH)
+            .valid(v -> v.length() == 1 && !v.equals("\""), "must be exactly one character other than the double quote"));
 
     public static final ConfigKey<String> DATA_BAD_ROWS = add(ConfigKey.choice("data.bad-rows", "fail", List.of("fail", "skip"),
                 "A malformed row, wrong feature count, NaN/Inf value or out-of-range label: fail naming the file and row, or skip and count it.").resume(Resume.MUST_MATCH));
@@ -294,7 +294,8 @@ public final class ConfigSchema {
         StringBuilder sb = new StringBuilder();
         sb.append("# sparkprop configuration reference: every key, its meaning and its default.\n")
           .append("# Generated from io.sparkprop.spark.config.ConfigSchema; a test keeps this file in step.\n")
-          .append("# Format: one 'key = value' per line; '#' starts a comment line. Override any key on the\n")
+          .append("# Format: one 'key = value' per line. '#' starts a comment at the start of a line or after\n")
+          .append("# whitespace ('a = b  # note' sets b; 'a = b#c' sets b#c). Override any key on the\n")
           .append("# command line with --set key=value. Unknown keys are errors. Relative data paths in a config\n")
           .append("# file are relative to the file's directory; in --set, to the working directory.\n");
         String section = "";

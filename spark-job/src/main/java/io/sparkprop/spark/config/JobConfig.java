@@ -5,10 +5,12 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -21,8 +23,11 @@ import org.apache.hadoop.fs.Path;
  * into the typed {@link TrainingConfig} ({@link TrainingConfig#from}), which checks the values
  * together; the training code sees only that.
  *
- * <p>File format: one {@code key = value} per line; blank lines and lines starting with {@code #}
- * are ignored (a {@code #} after a value is part of the value); a key may appear once per file.
+ * <p>File format: one {@code key = value} per line; a key may appear once per file. A {@code #}
+ * starts a comment when it begins the line or follows whitespace, so
+ * {@code data.train = train.csv  # ours} sets {@code train.csv}, while a {@code #} inside a word
+ * ({@code data.train = runs#3/train.csv}) is part of the value ({@link #stripComment}). Blank and
+ * comment-only lines are ignored.
  * Every value is checked against its key's kind when it comes in ({@link ConfigKey#parse}), and
  * errors name the key, the source (file and line, or {@code --set}), the value and what was
  * expected.
@@ -72,13 +77,56 @@ public final class JobConfig implements ConfigSource, Serializable {
         return defaults().withText(text, source, null);
     }
 
-    /** Reads a config file through the Hadoop FileSystem API, so any Hadoop URI works. */
+    /**
+     * Reads a config file: any Hadoop URI works. A relative path with no scheme ({@code my.conf},
+     * {@code conf/run.conf}) is read from the local working directory when the file is there, which
+     * is where {@code spark-submit --files} puts it for a driver on YARN; otherwise it resolves
+     * against the default file system ({@code fs.defaultFS}, HDFS on a cluster), as any Hadoop path
+     * does. Relative data paths in the file resolve against the directory it was read from.
+     *
+     * @throws IllegalArgumentException when the file is missing (naming where it was looked for) or
+     *                                  unreadable, or a line is not a valid {@code key = value}
+     */
     public static JobConfig load(String uri, Configuration hadoopConf) {
+        return load(uri, () -> hadoopConf);
+    }
+
+    /**
+     * {@link #load(String, Configuration)}, asking for the Hadoop configuration only for a file
+     * that is not local: a local file ({@code file:} URIs, and relative paths found in the working
+     * directory) is read with {@code java.nio}, which spares a command line that stops on a config
+     * error the start-up of Hadoop's file systems and logging (about a second).
+     */
+    public static JobConfig load(String uri, Supplier<Configuration> hadoopConf) {
+        return load(uri, hadoopConf, false);
+    }
+
+    /**
+     * {@link #load(String, Supplier)}, where {@code defaultFsIsLocal} says that the default file
+     * system is known to be the local one, so an absolute path without a scheme is read with
+     * {@code java.nio} too.
+     */
+    public static JobConfig load(String uri, Supplier<Configuration> hadoopConf, boolean defaultFsIsLocal) {
         Path path = new Path(uri);
-        try {
-            FileSystem fs = path.getFileSystem(hadoopConf);
-            if (!fs.exists(path)) {
+        java.nio.file.Path local = defaultFsIsLocal && path.toUri().getScheme() == null && path.isAbsolute()
+                ? java.nio.file.Path.of(path.toUri().getPath()) : localFile(path);
+        if (local != null) {
+            if (!Files.isRegularFile(local)) {
                 throw new IllegalArgumentException("Config file " + uri + " does not exist");
+            }
+            try {
+                String text = Files.readString(local, StandardCharsets.UTF_8);
+                return defaults().withText(text, uri, new Path(local.toUri()).getParent());
+            } catch (IOException e) {
+                throw new IllegalArgumentException("Cannot read config file " + uri + ": " + e.getMessage(), e);
+            }
+        }
+        try {
+            FileSystem fs = path.getFileSystem(hadoopConf.get());
+            if (!fs.exists(path)) {
+                throw new IllegalArgumentException("Config file " + uri + (path.isAbsolute() ? ""
+                        : " (neither in the working directory " + java.nio.file.Path.of("").toAbsolutePath()
+                        + " nor at " + fs.makeQualified(path) + ")") + " does not exist");
             }
             try (InputStream in = fs.open(path)) {
                 ByteArrayOutputStream bytes = new ByteArrayOutputStream();
@@ -92,6 +140,23 @@ public final class JobConfig implements ConfigSource, Serializable {
     }
 
     /**
+     * The local file {@code path} names when it is local for sure: a {@code file:} URI, or a
+     * relative, scheme-less path to a file in the working directory. Null otherwise (an absolute
+     * path without a scheme is on the default file system, which only Hadoop's configuration knows).
+     */
+    private static java.nio.file.Path localFile(Path path) {
+        String scheme = path.toUri().getScheme();
+        if ("file".equals(scheme)) {
+            return java.nio.file.Path.of(path.toUri().getPath());
+        }
+        if (scheme != null || path.isAbsolute()) {
+            return null;
+        }
+        java.nio.file.Path local = java.nio.file.Path.of(path.toUri().getPath()).toAbsolutePath().normalize();
+        return Files.isRegularFile(local) ? local : null;
+    }
+
+    /**
      * This config overlaid by the lines of {@code text}; relative PATH values are resolved against
      * {@code base} (the file's directory) unless it is null.
      */
@@ -101,8 +166,8 @@ public final class JobConfig implements ConfigSource, Serializable {
         Map<String, Integer> seen = new LinkedHashMap<>();
         String[] lines = text.split("\r?\n", -1);
         for (int i = 0; i < lines.length; i++) {
-            String line = lines[i].strip();
-            if (line.isEmpty() || line.startsWith("#")) {
+            String line = stripComment(lines[i]).strip();
+            if (line.isEmpty()) {
                 continue;
             }
             String where = source + " line " + (i + 1);
@@ -120,6 +185,19 @@ public final class JobConfig implements ConfigSource, Serializable {
             put(v, o, name, resolve(name, value, base), where);
         }
         return new JobConfig(v, o);
+    }
+
+    /**
+     * {@code line} without its comment: everything from the first {@code #} that begins the line or
+     * follows a space or tab. A {@code #} preceded by any other character is kept.
+     */
+    static String stripComment(String line) {
+        for (int i = line.indexOf('#'); i >= 0; i = line.indexOf('#', i + 1)) {
+            if (i == 0 || Character.isWhitespace(line.charAt(i - 1))) {
+                return line.substring(0, i);
+            }
+        }
+        return line;
     }
 
     private static String resolve(String name, String value, Path base) {

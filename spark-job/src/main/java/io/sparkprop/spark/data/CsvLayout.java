@@ -15,6 +15,8 @@ final class CsvLayout implements Serializable {
     private static final long serialVersionUID = 1L;
 
     final char delimiter;
+    /** The line splitter for this delimiter (each task deserializes its own). */
+    final CsvFields fields;
     /** Every column's name, in file order. */
     final String[] columns;
     /** The feature columns, in the order their values go into a row. */
@@ -32,6 +34,7 @@ final class CsvLayout implements Serializable {
     private CsvLayout(char delimiter, String[] columns, int[] featureColumns, int[] labelColumns, int weightColumn,
                       boolean allOtherColumns, TargetKind targetKind, int numOutputs, double featureDivisor) {
         this.delimiter = delimiter;
+        this.fields = new CsvFields(delimiter);
         this.columns = columns;
         this.featureColumns = featureColumns;
         this.labelColumns = labelColumns;

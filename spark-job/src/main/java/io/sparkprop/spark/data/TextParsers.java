@@ -12,9 +12,9 @@ import java.util.Locale;
  * what was found, and the caller adds the file and line.
  *
  * <h2>CSV</h2>
- * Fields are separated by the one-character delimiter and trimmed of surrounding spaces. There is
- * no quoting: a quote is an ordinary character, so a field cannot contain the delimiter. Every
- * line must have exactly the header's (or the first line's) number of fields.
+ * Fields are split by {@link CsvFields}: RFC 4180 quoting within a line (a quoted field may hold
+ * the delimiter, {@code ""} is a quote), unquoted fields trimmed of surrounding spaces. Every line
+ * must have exactly the header's (or the first line's) number of fields.
  *
  * <h2>LIBSVM</h2>
  * {@code label index:value index:value ...}, tokens separated by spaces or tabs. Indices are
@@ -49,7 +49,7 @@ final class TextParsers {
         if (line.isBlank()) {
             return null;
         }
-        String[] fields = split(line, layout.delimiter);
+        String[] fields = layout.fields.split(line);
         if (fields.length != layout.numColumns()) {
             throw new BadRowException(layout.widthMessage(fields.length));
         }
@@ -213,23 +213,6 @@ final class TextParsers {
             return negative ? Double.NEGATIVE_INFINITY : Double.POSITIVE_INFINITY;
         }
         throw new BadRowException("expected a number but found '" + text + "'");
-    }
-
-    /** The fields of a CSV line, each trimmed; {@code a,,b} has an empty middle field. */
-    static String[] split(String line, char delimiter) {
-        int count = 1;
-        for (int i = line.indexOf(delimiter); i >= 0; i = line.indexOf(delimiter, i + 1)) {
-            count++;
-        }
-        String[] fields = new String[count];
-        int start = 0;
-        for (int f = 0; f < count - 1; f++) {
-            int end = line.indexOf(delimiter, start);
-            fields[f] = line.substring(start, end).trim();
-            start = end + 1;
-        }
-        fields[count - 1] = line.substring(start).trim();
-        return fields;
     }
 
     /** A comma-separated list of names, each trimmed, none empty. */

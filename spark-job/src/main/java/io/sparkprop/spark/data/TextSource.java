@@ -118,13 +118,16 @@ final class TextSource {
                         throw new IllegalArgumentException("CSV file " + file.uri() + " line 1: expected the header"
                                 + " (csvHeader is set) but found a blank line");
                     }
-                    return new FirstLine(file.uri(), Arrays.asList(TextParsers.split(line, delimiter)));
+                    return new FirstLine(file.uri(), Arrays.asList(fields(line, delimiter, file.uri() + " line 1")));
                 }
+                int number = 1;
                 while (line != null && line.isBlank()) {
                     line = reader.readLine();
+                    number++;
                 }
                 if (line != null) {
-                    return new FirstLine(file.uri(), Arrays.asList(TextParsers.split(line, delimiter)));
+                    return new FirstLine(file.uri(), Arrays.asList(fields(line, delimiter,
+                            file.uri() + " line " + number)));
                 }
             } catch (IOException e) {
                 throw new UncheckedIOException("Cannot read " + file.uri() + ": " + e.getMessage(), e);
@@ -132,6 +135,15 @@ final class TextSource {
         }
         throw new IllegalArgumentException("No lines in " + files.size() + " input file(s) starting with "
                 + files.get(0).uri());
+    }
+
+    /** The fields of a line read on the driver; a bad line is an error naming {@code where} (file and line). */
+    private static String[] fields(String line, char delimiter, String where) {
+        try {
+            return CsvFields.split(line, delimiter);
+        } catch (BadRowException e) {
+            throw new IllegalArgumentException("CSV file " + where + ": " + e.getMessage());
+        }
     }
 
     private static InputStream open(Path path, Configuration conf, CompressionCodecFactory codecs)
@@ -216,7 +228,7 @@ final class TextSource {
         }
 
         private void checkHeader(String line) {
-            String[] found = TextParsers.split(line, delimiter);
+            String[] found = fields(line, delimiter, file + " line 1");
             if (!Arrays.equals(found, header)) {
                 throw new IllegalArgumentException("CSV file " + file + " line 1: expected the header of " + headerFile
                         + " " + Arrays.toString(header) + " but found " + Arrays.toString(found));

@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Crash recovery with real processes: {@code train} runs in a child JVM ({@link Main#main}, its
+ * Crash recovery with real processes: {@code train} runs in a child JVM ({@link io.sparkprop.spark.LocalLauncher}, its
  * own local[2] Spark) that the test kills with SIGKILL, once between checkpoints and once in the
  * middle of writing one; {@code train} on the same run directory then resumes from the newest
  * complete checkpoint (taking over the killed run's stale claim) and ends with the weights of an

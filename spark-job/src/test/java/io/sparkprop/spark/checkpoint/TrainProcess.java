@@ -2,7 +2,7 @@ package io.sparkprop.spark.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.fail;
 
-import io.sparkprop.spark.Main;
+import io.sparkprop.spark.LocalLauncher;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A child JVM running {@code sparkprop train} ({@link Main#main}, its own local[2] Spark), its
+ * A child JVM running {@code sparkprop train} ({@link LocalLauncher}, as scripts/sparkprop runs it: its own local[2] Spark and exit codes), its
  * output in a log file; closing it kills it. The crash and one-writer tests' real processes.
  */
 final class TrainProcess implements AutoCloseable {
@@ -54,7 +54,7 @@ final class TrainProcess implements AutoCloseable {
         return train(config, run, log, List.of(properties));
     }
 
-    /** The {@code java ... Main train ...} command line of {@link #train}. */
+    /** The {@code java ... LocalLauncher train ...} command line of {@link #train}. */
     static List<String> command(Path config, Path run, List<String> properties, String... args) {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -69,7 +69,7 @@ final class TrainProcess implements AutoCloseable {
         command.addAll(List.of("-Xmx1g", "-Dspark.master=local[2]", "-Dspark.ui.enabled=false",
                 "-Dspark.driver.host=127.0.0.1", "-Dspark.driver.bindAddress=127.0.0.1"));
         command.addAll(properties);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), "train",
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), LocalLauncher.class.getName(), "train",
                 "--config", config.toString(), "--run-dir", run.toString()));
         command.addAll(List.of(args));
         return command;

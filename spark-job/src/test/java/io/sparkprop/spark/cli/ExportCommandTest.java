@@ -124,8 +124,9 @@ class ExportCommandTest {
                 out.toString(), "--format", "pmml");
         assertMessage("Option --precision: Unknown precision 'float16'; expected float64 or float32", "--model",
                 csv.toString(), "--output", out.toString(), "--precision", "float16");
-        assertMessage("export needs --output", "--model", csv.toString());
-        assertMessage("Unknown option '--config' for export", "--config", "x.conf");
+        assertMessage("Missing required option: '--output=URI' (export)", "--model", csv.toString());
+        assertMessage("Unknown option '--config' for export; its options are --model, --output", "--model", csv.toString(), "--output", out.toString(), "--config",
+                "x.conf");
 
         Path trained = train("small", "model.layers=4,3");
         assertMessage("Cannot write the ONNX model to " + dir + ": it is a directory", "--model",

@@ -46,6 +46,23 @@ class ConfigTest {
     }
 
     @Test
+    void aHashStartsACommentOnlyAtTheStartOfALineOrAfterWhitespace() {
+        JobConfig config = JobConfig.parse(String.join("\n",
+                "# a comment line",
+                "   # an indented comment line",
+                "data.train = train.csv  # ours",
+                "data.validation = runs#3/val.csv",
+                "train.epochs = 4\t# tab before the hash",
+                "data.test = a#b #c"), "c.conf");
+        assertEquals("train.csv", config.get("data.train"));
+        assertEquals("runs#3/val.csv", config.get("data.validation"));
+        assertEquals(4, config.value(ConfigSchema.TRAIN_EPOCHS));
+        assertEquals("a#b", config.get("data.test"));
+        // A key whose value is only a comment is set to empty ("not set").
+        assertEquals("", JobConfig.parse("data.test = # none\n", "c.conf").get("data.test"));
+    }
+
+    @Test
     void overridesWinAndEveryValueRemembersWhereItCameFrom() {
         JobConfig config = JobConfig.parse("train.epochs = 3\n", "a.conf").withOverrides(List.of("train.epochs=7"));
         assertEquals(7, config.value(ConfigSchema.TRAIN_EPOCHS));

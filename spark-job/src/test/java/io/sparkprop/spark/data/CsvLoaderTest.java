@@ -165,6 +165,33 @@ class CsvLoaderTest {
     }
 
     @Test
+    void quotedHeadersAndFieldsReadAsPandasWroteThem() {
+        // What pandas' to_csv(quoting=csv.QUOTE_ALL) writes, with a header that holds the delimiter and a quote.
+        Path file = write(dir.resolve("quoted.csv"), String.join("\n",
+                "\"size, cm\",\"label\",\"the \"\"x\"\" column\"",
+                "\"1.5\",\"0\",\"-2\"",
+                "2.5,1,\"-3\"",
+                "") );
+        LoadedData data = new Opts(DataFormat.CSV, file.toString(), 2).label("label")
+                .columns("the \"x\" column", "size, cm").load(1);
+        try {
+            assertEquals(2, data.rows());
+            Rows rows = Rows.of(data);
+            assertArrayEquals(concat(d(-2, 1.5), d(1, 0)), rows.find(0, -2));
+            assertArrayEquals(concat(d(-3, 2.5), d(0, 1)), rows.find(0, -3));
+        } finally {
+            data.blocks().unpersist(false);
+        }
+        // A quote left open is a bad row named by file and line, like any other.
+        Path open = write(dir.resolve("open.csv"), "\"a\",\"label\"\n1,0\n\"2,1\n");
+        assertFails(() -> new Opts(DataFormat.CSV, open.toString(), 2).label("label").load(1),
+                uri(open) + " line 3: expected every quoted field to close on its line");
+        Path header = write(dir.resolve("header.csv"), "\"a,label\n1,0\n");
+        assertFails(() -> new Opts(DataFormat.CSV, header.toString(), 2).label("label").load(1),
+                "CSV file " + uri(header) + " line 1: expected every quoted field to close on its line");
+    }
+
+    @Test
     void everyFileMustHaveTheFirstFilesHeader() {
         write(dir.resolve("h/a.csv"), "x1,label\n1,0\n");
         Path b = write(dir.resolve("h/b.csv"), "label,x1\n0,2\n");

@@ -77,6 +77,37 @@ class TextParsersTest {
     }
 
     @Test
+    void csvFieldsFollowRfc4180QuotingWithinALine() {
+        assertArrayEquals(new String[] {"a,b", "say \"hi\"", "3"},
+                CsvFields.split("\"a,b\",\"say \"\"hi\"\"\",3", ','));
+        // Unquoted fields are trimmed; quoted ones keep their spaces; empty fields are "" quoted or not.
+        assertArrayEquals(new String[] {"x", " y ", "", "", "#z"}, CsvFields.split(" x , \" y \",,\"\",#z", ','));
+        assertArrayEquals(new String[] {"a;b", "c"}, CsvFields.split("\"a;b\";c", ';'));
+        assertArrayEquals(new String[] {"1", "2", "3"}, CsvFields.split("1\t2\t3", '\t'));
+        assertArrayEquals(new String[] {""}, CsvFields.split("", ','));
+        // A field list wider than any fixed limit: univocity's default allows 512 columns.
+        String wide = "1,".repeat(2000) + "1";
+        assertEquals(2001, new CsvFields(',').split(wide).length);
+        assertEquals("expected every quoted field to close on its line but found an odd number (1) of double quotes;"
+                + " a quoted field cannot span lines", bad(() -> CsvFields.split("1,\"2,3", ',')));
+        assertThrows(IllegalArgumentException.class, () -> new CsvFields('"'));
+    }
+
+    @Test
+    void quotedCsvLinesParseAsTheirBareForm() {
+        CsvLayout layout = layout(csv(3, "y"), "a", "b", "y");
+        ParsedRow row = TextParsers.parseCsv("\"4\", \"6\" ,\"2\"", layout);
+        assertArrayEquals(new double[] {2, 3}, row.values);
+        assertEquals(2, row.classIndex);
+        assertEquals("column 'b': expected a number but found ' 6'", bad(() -> TextParsers.parseCsv("4,\" 6\",2",
+                layout)));
+        assertEquals("column 'b': expected a number but found '1,5'", bad(() -> TextParsers.parseCsv("4,\"1,5\",2",
+                layout)));
+        assertEquals("expected 2 features but found 3 (3 fields expected, 4 found)",
+                bad(() -> TextParsers.parseCsv("1,2,3,4", layout)));
+    }
+
+    @Test
     void csvMultiLabelAndRegressionColumns() {
         CsvLayout multi = layout(new DataTestSupport.Opts(DataFormat.CSV, "/t", 2).kind(TargetKind.MULTI_LABEL)
                 .label("p, q").build(), "p", "x", "q");
