@@ -50,15 +50,7 @@ class HdfsCheckpointTest {
 
     @BeforeAll
     static void startHdfs() throws IOException {
-        Configuration conf = new Configuration();
-        conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, tmp.resolve("minidfs").toString());
-        conf.setInt("dfs.replication", 1);
-        // Closing a file waits for the NameNode to see its last block, polling after 400 ms, then
-        // 800 ms, ...: a checkpoint's five files cost 1-2 s that way. The cluster's FileSystem,
-        // cached for every client of this URI in the JVM, polls sooner.
-        conf.setInt("dfs.client.block.write.locateFollowingBlock.initial.delay.ms", 10);
-        cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
-        cluster.waitActive();
+        cluster = io.sparkprop.spark.MiniHdfs.start(tmp);
         fs = cluster.getFileSystem();
         hdfs = cluster.getURI().toString();
         // The session's client would otherwise ask for 3 replicas of every block from one DataNode.

@@ -32,12 +32,7 @@ class HdfsConfigTest {
 
     @BeforeAll
     static void startHdfs() throws IOException {
-        Configuration conf = new Configuration();
-        conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, tmp.resolve("minidfs").toString());
-        conf.setInt("dfs.replication", 1);
-        conf.setInt("dfs.client.block.write.locateFollowingBlock.initial.delay.ms", 10);
-        cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
-        cluster.waitActive();
+        cluster = io.sparkprop.spark.MiniHdfs.start(tmp);
         fs = cluster.getFileSystem();
     }
 
