@@ -72,8 +72,10 @@ class FullDiskTest {
                 List<String> lines = out.lines().filter(l -> l.startsWith("sparkprop: ")).toList();
                 assertEquals(1, lines.size(), out);
                 String line = lines.get(0);
-                assertTrue(line.contains("Cannot write file:" + run.resolve("checkpoints").resolve(stepDir(FAILING))
-                        .resolve(CheckpointStore.MANIFEST)), line);
+                // The checkpoint's directory or the file in it whose write met the full disk: which one
+                // depends on how far the checkpoint got when the disk filled (seen: MANIFEST, the directory).
+                assertTrue(line.contains("Cannot write file:" + run.resolve("checkpoints").resolve(stepDir(FAILING))),
+                        line);
                 assertTrue(line.contains("No space left on device"), line);
                 assertTrue(line.contains("the newest valid checkpoint is file:" + run.resolve("checkpoints")
                         .resolve(stepDir(FIRST)) + " (global step " + FIRST + "), left intact"), line);
