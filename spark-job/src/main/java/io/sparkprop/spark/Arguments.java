@@ -317,17 +317,9 @@ final class Arguments {
                 + " default float32.")
         String precision;
 
-        /** The options given, as {@link ExportCommand.Options#parse} takes them (it checks the values). */
+        /** The options given, converted and checked by {@link ExportCommand.Options#of}. */
         ExportCommand.Options options() {
-            java.util.List<String> given = new java.util.ArrayList<>(java.util.List.of("--model", model, "--output",
-                    output));
-            if (format != null) {
-                given.addAll(java.util.List.of("--format", format));
-            }
-            if (precision != null) {
-                given.addAll(java.util.List.of("--precision", precision));
-            }
-            return ExportCommand.Options.parse(given.toArray(new String[0]));
+            return ExportCommand.Options.of(model, output, format, precision);
         }
     }
 }

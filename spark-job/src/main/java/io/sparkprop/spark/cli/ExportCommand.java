@@ -5,10 +5,7 @@ import io.sparkprop.core.Precision;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.core.onnx.OnnxExport;
 import io.sparkprop.spark.session.ModelFiles;
-import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 
 /**
@@ -17,9 +14,6 @@ import org.apache.hadoop.conf.Configuration;
  * feature scaling folded in. Needs no Spark: it reads and writes through Hadoop's file systems.
  */
 public final class ExportCommand {
-
-    /** The options export takes, each at most once. */
-    public static final List<String> OPTIONS = List.of("--model", "--output", "--format", "--precision");
 
     /** What to write. */
     public enum Format {
@@ -38,34 +32,23 @@ public final class ExportCommand {
             }
         }
 
-        /** The options after {@code export}; throws naming the option and the valid values. */
-        public static Options parse(String[] args) {
-            Map<String, String> given = new LinkedHashMap<>();
-            for (int i = 0; i < args.length; i++) {
-                String option = args[i];
-                if (!OPTIONS.contains(option)) {
-                    throw new IllegalArgumentException("Unknown option '" + option + "' for export; expected "
-                            + String.join(", ", OPTIONS));
-                }
-                if (i + 1 >= args.length) {
-                    throw new IllegalArgumentException("Option " + option + " needs a value");
-                }
-                if (given.put(option, args[++i]) != null) {
-                    throw new IllegalArgumentException("Option " + option + " is given twice");
-                }
-            }
-            String format = given.getOrDefault("--format", "onnx");
-            if (!format.toLowerCase(Locale.ROOT).equals("onnx")) {
+        /**
+         * The command's option values as given ({@code null} where absent: format onnx, precision
+         * float32), converted and checked; throws naming the option and the valid values. Which
+         * options exist and how often they may appear is the command line's grammar
+         * ({@code Arguments.Export}).
+         */
+        public static Options of(String model, String output, String format, String precision) {
+            if (format != null && !format.toLowerCase(Locale.ROOT).equals("onnx")) {
                 throw new IllegalArgumentException("Unknown export format '" + format + "'; expected onnx");
             }
-            String precision = given.getOrDefault("--precision", "float32");
             Precision type;
             try {
-                type = Precision.of(precision);
+                type = Precision.of(precision == null ? "float32" : precision);
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("Option --precision: " + e.getMessage(), e);
             }
-            return new Options(given.get("--model"), given.get("--output"), Format.ONNX, type);
+            return new Options(model, output, Format.ONNX, type);
         }
     }
 

@@ -135,7 +135,6 @@ final class FittedNetwork implements java.io.Serializable {
         JavaRDD<DataBlock> blocks = FrameBlocks.blocks(dataset, featuresCol, labelCol, null, spec.inputSize(),
                 spec.outputSize(), regression ? TargetKind.REGRESSION : TargetKind.CLASS_INDEX, sparse);
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext());
-        String description = sc.getLocalProperty(MlpTraining.JOB_DESCRIPTION);
         try {
             EvaluationSums sums = DistributedTrainer.evaluate(sc, spec, blocks, params, "evaluate " + spec);
             return EvaluationMetrics.of(sums, spec.loss());
@@ -147,7 +146,6 @@ final class FittedNetwork implements java.io.Serializable {
             throw e;
         } finally {
             blocks.unpersist(false);
-            sc.setJobDescription(description);
         }
     }
 

@@ -22,8 +22,6 @@ import org.slf4j.LoggerFactory;
 final class MlpTraining {
 
     private static final Logger LOG = LoggerFactory.getLogger(MlpTraining.class);
-    /** The local property {@code SparkContext.setJobDescription} sets, restored after a fit. */
-    static final String JOB_DESCRIPTION = "spark.job.description";
 
     private MlpTraining() {
     }
@@ -33,7 +31,6 @@ final class MlpTraining {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext());
         double[] initial = initialWeights(stage, settings, sc);
         SparkSettings.advise(sc.getConf(), settings);
-        String description = sc.getLocalProperty(JOB_DESCRIPTION);
         try {
             TrainingSession.Result result = TrainingSession.run(dataset.sparkSession(), settings,
                     new TrainingSession.Frame(dataset, featuresCol, labelCol, stage.$(stage.validationIndicatorCol())),
@@ -46,8 +43,6 @@ final class MlpTraining {
                 throw bad;
             }
             throw e;
-        } finally {
-            sc.setJobDescription(description);
         }
     }
 

@@ -58,11 +58,8 @@ public final class SparkSettings {
     public static Map<String, String> missing(SparkConf conf, TrainingConfig config) {
         Map<String, String> advice = new LinkedHashMap<>();
         NetworkSpec spec = config.spec();
-        int stateArrays = switch (config.optimization().optimizer()) {
-            case "adam", "adamw" -> 2;
-            case "momentum", "nesterov" -> 1;
-            default -> 0;
-        };
+        // The optimizer's own count of state arrays (Adam's two moments, momentum's velocity, SGD's none).
+        int stateArrays = config.optimization().newOptimizer(spec).state().slots().length;
         long resultBytes = 8L * spec.paramCount() * (config.exchange().localSteps() > 1 ? 1 + stateArrays : 1);
         long direct = conf.getSizeAsBytes("spark.task.maxDirectResultSize", String.valueOf(DEFAULT_DIRECT_RESULT));
         if (resultBytes > direct && resultBytes <= DIRECT_RESULT_BYTES) {

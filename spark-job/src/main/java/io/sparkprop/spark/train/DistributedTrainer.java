@@ -52,6 +52,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class DistributedTrainer {
 
+    /** The local property {@code SparkContext.setJobDescription} sets; a user's is restored after our jobs. */
+    private static final String JOB_DESCRIPTION = "spark.job.description";
     private static final Logger LOG = LoggerFactory.getLogger(DistributedTrainer.class);
 
     /** Rows per forward pass of evaluation; the loss sums depend on it (their rounding), so it is fixed. */
@@ -173,9 +175,19 @@ public final class DistributedTrainer {
     /**
      * Trains from {@code start} (a fresh or a resumed state, not modified) to the end of the last
      * epoch, checkpointing every {@code checkpoint.every-steps} steps and at each epoch's end.
-     * Resuming from a checkpoint continues bit-exactly where the saved run was.
+     * Resuming from a checkpoint continues bit-exactly where the saved run was. The Spark job
+     * description the caller had set is restored at the end, as it is after {@link #evaluate}.
      */
     public Result train(TrainingState start, Checkpoints checkpoints, Consumer<EpochMetrics> onEpoch) {
+        String description = sc.getLocalProperty(JOB_DESCRIPTION);
+        try {
+            return trainFrom(start, checkpoints, onEpoch);
+        } finally {
+            sc.setJobDescription(description);
+        }
+    }
+
+    private Result trainFrom(TrainingState start, Checkpoints checkpoints, Consumer<EpochMetrics> onEpoch) {
         int epochs = settings.optimization().epochs();
         Optimizer optimizer = settings.optimization().newOptimizer(settings.spec());
         LearningRateSchedule schedule = settings.optimization().schedule(stepsPerEpoch);
@@ -269,7 +281,6 @@ public final class DistributedTrainer {
                         early.metric().key(), early.bestEpoch() + 1, early.best(), loop.epoch - 1 - early.bestEpoch());
             }
         }
-        sc.setJobDescription(null);
         if (early != null && loop.bestParams.length > 0) {
             LOG.info("Keeping the weights of epoch {}, the best by {} ({})", early.bestEpoch() + 1, early.metric().key(),
                     early.best());
@@ -575,10 +586,11 @@ public final class DistributedTrainer {
      * its blocks to the core's {@link EvaluationSums} (in double precision, in forward passes of up
      * to {@value #EVALUATION_CHUNK} rows through a pooled workspace), and the driver merges the
      * partitions' sums in partition order, so the metrics do not depend on which task finished
-     * first.
+     * first. Its jobs carry {@code description}; the caller's job description is restored after.
      */
     public static EvaluationSums evaluate(JavaSparkContext sc, NetworkSpec spec, JavaRDD<DataBlock> blocks,
                                           double[] params, String description) {
+        String previous = sc.getLocalProperty(JOB_DESCRIPTION);
         sc.setJobDescription(description);
         Broadcast<double[]> weights = sc.broadcast(params);
         try {
@@ -591,6 +603,7 @@ public final class DistributedTrainer {
             return total;
         } finally {
             weights.destroy(false);
+            sc.setJobDescription(previous);
         }
     }
 

@@ -104,8 +104,8 @@ class ExportCommandTest {
         // The default format is onnx and the default precision float32; an existing file is replaced.
         Files.createDirectories(onnx.getParent());
         Files.writeString(onnx, "old");
-        String said = ExportCommand.run(ExportCommand.Options.parse(new String[] {"--model", model.toString(),
-                "--output", onnx.toString()}), new Configuration());
+        String said = ExportCommand.run(ExportCommand.Options.of(model.toString(), onnx.toString(), null, null),
+                new Configuration());
         assertTrue(said.contains("ONNX opset 13, input features float32 (batch, 4), outputs prediction float32"
                 + " (batch, 1); feature scaling folded in: divide"), said);
         assertEquals(List.of("prediction"), OnnxRuntimeSupport.outputNames(onnx));
