@@ -2,6 +2,7 @@ package io.sparkprop.spark;
 
 import io.sparkprop.spark.cli.ExportCommand;
 import io.sparkprop.spark.cli.GenerateCommand;
+import io.sparkprop.spark.cli.PredictCommand;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -200,7 +201,11 @@ final class Arguments {
     }
 
     @Command(name = "predict", mixinStandardHelpOptions = true, versionProvider = Version.class,
-            description = "Predictions of a model for data.test (or data.validation).")
+            description = {"Predictions of a model for the data at --input, read with the config's data.* keys;"
+                    + " labels are not needed.",
+                    "Writes a directory of Parquet (or CSV with a header): the --passthrough columns (else"
+                            + " input_file and input_row), then prediction, probability_<k> and rawPrediction_<k>"
+                            + " (classification), or prediction (regression). Rows in input order."})
     static final class Predict {
 
         @Mixin
@@ -209,8 +214,29 @@ final class Arguments {
         @Option(names = "--model", required = true, paramLabel = "URI", description = "The model file (model.spm).")
         String model;
 
-        @Option(names = "--output", required = true, paramLabel = "URI", description = "Where to write the predictions.")
+        @Option(names = "--input", required = true, paramLabel = "URI",
+                description = "The data to score: a file, directory or glob in data.format.")
+        String input;
+
+        @Option(names = "--output", required = true, paramLabel = "URI",
+                description = "The directory to write; must not exist unless --overwrite.")
         String output;
+
+        @Option(names = "--output-format", paramLabel = "parquet|csv", description = "Default: parquet.")
+        String outputFormat;
+
+        @Option(names = "--passthrough", split = ",", paramLabel = "COLUMN[,COLUMN...]",
+                description = "Input columns (CSV, Parquet) to copy into the output, such as an ID; without them"
+                        + " the output has input_file and input_row.")
+        List<String> passthrough;
+
+        @Option(names = "--overwrite", description = "Replace the output directory if it exists.")
+        boolean overwrite;
+
+        /** The options given, converted and checked by {@link PredictCommand.Options#of}. */
+        PredictCommand.Options predictOptions() {
+            return PredictCommand.Options.of(model, input, output, outputFormat, passthrough, overwrite);
+        }
     }
 
     @Command(name = "gradcheck", mixinStandardHelpOptions = true, versionProvider = Version.class,

@@ -6,6 +6,7 @@ import io.sparkprop.spark.cli.GenerateCommand;
 import io.sparkprop.spark.cli.GradcheckCommand;
 import io.sparkprop.spark.cli.InspectCommand;
 import io.sparkprop.spark.cli.ModelDataCommands;
+import io.sparkprop.spark.cli.PredictCommand;
 import io.sparkprop.spark.cli.TrainCommand;
 import io.sparkprop.spark.config.JobConfig;
 import io.sparkprop.spark.config.TrainingConfig;
@@ -161,6 +162,7 @@ public final class Main {
         } else if (command instanceof Arguments.Evaluate evaluate) {
             options = evaluate.options;
         } else if (command instanceof Arguments.Predict predict) {
+            predict.predictOptions(); // checks the options now, before Spark starts
             options = predict.options;
         } else if (command instanceof Arguments.Gradcheck gradcheck) {
             options = gradcheck.options;
@@ -197,7 +199,9 @@ public final class Main {
             return 0;
         }
         if (command instanceof Arguments.Predict predict) {
-            ModelDataCommands.predict(spark, config, predict.model, predict.output);
+            PredictCommand.Summary summary = PredictCommand.run(spark, config, predict.predictOptions());
+            System.out.println("Wrote " + summary.rows() + " predictions to " + summary.output()
+                    + (summary.skipped() > 0 ? " (skipped " + summary.skipped() + " bad rows)" : ""));
             return 0;
         }
         if (command instanceof Arguments.Gradcheck gradcheck) {

@@ -61,6 +61,8 @@ class CommandLineTest {
         assertContains(execute("gradcheck", "-h").out(), "--rows=N", "(default: 8)", "--params=N");
         assertContains(execute("generate", "--help").out(), "--output=URI", "--seed=S");
         assertContains(execute("help", "evaluate").out(), "Usage: sparkprop evaluate", "--model=URI");
+        assertContains(execute("predict", "--help").out(), "--input=URI", "--output=URI", "--output-format=parquet|csv",
+                "--passthrough=COLUMN[,COLUMN...]", "--overwrite", "input_file and input_row");
         Outcome top = execute();
         assertEquals(0, top.code());
         assertContains(top.out(), "Commands:", "train", "generate", "Exit codes");
@@ -73,27 +75,38 @@ class CommandLineTest {
 
     @Test
     void unknownAndInapplicableOptionsAreRefusedPerCommandWithExitCodeTwo() throws Exception {
-        Map<List<String>, List<String>> cases = Map.of(
-                List.of("evaluate", "--config", "a.conf", "--model", "m.spm", "--run-dir", "r"),
-                List.of("Unknown option '--run-dir' for evaluate", "--model", "Usage: sparkprop evaluate"),
-                List.of("train", "--config", "a.conf", "--rows", "3"),
-                List.of("Unknown option '--rows' for train", "--run-dir"),
-                List.of("train", "--config=a.conf", "--model=m.spm"),
-                List.of("Unknown option '--model' for train"),
-                List.of("generate", "--config", "x.conf", "--output", "o"),
-                List.of("Unknown option '--config' for generate (generate takes no config)"),
-                List.of("gradcheck", "--config", "a.conf", "--rows", "eight"),
-                List.of("'--rows'", "'eight'", "(gradcheck)"),
-                List.of("predict", "--config", "a.conf", "--model", "m.spm"),
-                List.of("Missing required option: '--output=URI' (predict)"),
-                List.of("train", "--run-dir", "r"),
-                List.of("Missing required option: '--config=URI' (train)"),
-                List.of("inspect", "a", "b"),
-                List.of("Unexpected argument 'b' for inspect"),
-                List.of("fit", "--config", "a.conf"),
-                List.of("Unknown command 'fit'; expected one of train, evaluate, predict, gradcheck, inspect, generate"),
-                List.of("train", "--config", "a.conf", "--resume"),
-                List.of("--resume needs the --run-dir"));
+        Map<List<String>, List<String>> cases = Map.ofEntries(
+                Map.entry(List.of("evaluate", "--config", "a.conf", "--model", "m.spm", "--run-dir", "r"),
+                        List.of("Unknown option '--run-dir' for evaluate", "--model", "Usage: sparkprop evaluate")),
+                Map.entry(List.of("train", "--config", "a.conf", "--rows", "3"),
+                        List.of("Unknown option '--rows' for train", "--run-dir")),
+                Map.entry(List.of("train", "--config=a.conf", "--model=m.spm"),
+                        List.of("Unknown option '--model' for train")),
+                Map.entry(List.of("generate", "--config", "x.conf", "--output", "o"),
+                        List.of("Unknown option '--config' for generate (generate takes no config)")),
+                Map.entry(List.of("gradcheck", "--config", "a.conf", "--rows", "eight"),
+                        List.of("'--rows'", "'eight'", "(gradcheck)")),
+                Map.entry(List.of("predict", "--config", "a.conf", "--model", "m.spm", "--input", "in.csv"),
+                        List.of("Missing required option: '--output=URI' (predict)")),
+                Map.entry(List.of("predict", "--config", "a.conf", "--model", "m.spm", "--output", "out"),
+                        List.of("Missing required option: '--input=URI' (predict)")),
+                Map.entry(List.of("predict", "--config", "a.conf", "--model", "m.spm", "--input", "in", "--output", "out",
+                        "--output-format", "json"),
+                        List.of("--output-format must be parquet or csv but is 'json'")),
+                Map.entry(List.of("predict", "--config", "a.conf", "--model", "m.spm", "--input", "in", "--output", "out",
+                        "--passthrough", "id,id"),
+                        List.of("--passthrough names column 'id' twice")),
+                Map.entry(List.of("predict", "--config", "a.conf", "--model", "m.spm", "--input", "in", "--output", "out",
+                        "--run-dir", "r"),
+                        List.of("Unknown option '--run-dir' for predict")),
+                Map.entry(List.of("train", "--run-dir", "r"),
+                        List.of("Missing required option: '--config=URI' (train)")),
+                Map.entry(List.of("inspect", "a", "b"),
+                        List.of("Unexpected argument 'b' for inspect")),
+                Map.entry(List.of("fit", "--config", "a.conf"),
+                        List.of("Unknown command 'fit'; expected one of train, evaluate, predict, gradcheck, inspect, generate")),
+                Map.entry(List.of("train", "--config", "a.conf", "--resume"),
+                        List.of("--resume needs the --run-dir")));
         for (Map.Entry<List<String>, List<String>> c : cases.entrySet()) {
             Outcome outcome = execute(c.getKey().toArray(new String[0]));
             assertEquals(2, outcome.code(), c.getKey() + ": " + outcome.err());

@@ -15,8 +15,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.stream.Stream;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -81,29 +81,27 @@ class EndToEndTest {
         assertTrue(evaluated.accuracy() > accuracy - 0.02, evaluated.toJson());
         assertTrue(Files.readString(dir.resolve("eval.json")).contains("\"accuracy\":"));
 
-        // predict: one line per row, the class then 10 probabilities summing to 1.
+        // predict: the unlabelled images file alone (no labels file), one Parquet row per image in
+        // record order, each naming its record; the classes are the probabilities' argmax.
         Path predictions = dir.resolve("predictions");
         assertEquals(0, Main.run(spark, "predict", "--config", conf.toString(), "--model",
-                run.resolve(RunDirectory.MODEL).toString(), "--output", predictions.toString()));
-        List<String> lines;
-        try (Stream<Path> parts = Files.list(predictions)) {
-            lines = parts.filter(p -> p.getFileName().toString().startsWith("part-"))
-                    .flatMap(p -> {
-                        try {
-                            return Files.readAllLines(p).stream();
-                        } catch (java.io.IOException e) {
-                            throw new java.io.UncheckedIOException(e);
-                        }
-                    }).toList();
-        }
-        assertEquals(10_000, lines.size());
-        String[] first = lines.get(0).split(",");
-        assertEquals(11, first.length);
+                run.resolve(RunDirectory.MODEL).toString(), "--input",
+                MNIST.resolve("t10k-images-idx3-ubyte.gz").toString(), "--output", predictions.toString()));
+        List<Row> rows = spark.read().parquet(predictions.toString()).orderBy("input_row").collectAsList();
+        assertEquals(10_000, rows.size());
+        Row first = rows.get(0);
+        assertEquals(0L, first.getLong(first.fieldIndex("input_row")));
+        assertTrue(first.getString(first.fieldIndex("input_file")).endsWith("t10k-images-idx3-ubyte.gz"));
         double sum = 0;
-        for (int j = 1; j < 11; j++) {
-            sum += Double.parseDouble(first[j]);
+        int best = 0;
+        for (int j = 0; j < 10; j++) {
+            double p = first.getDouble(first.fieldIndex("probability_" + j));
+            sum += p;
+            best = p > first.getDouble(first.fieldIndex("probability_" + best)) ? j : best;
         }
         assertEquals(1.0, sum, 1e-9);
+        assertEquals(best, first.getDouble(first.fieldIndex("prediction")));
+        assertEquals(9999L, rows.get(9999).getLong(rows.get(9999).fieldIndex("input_row")));
 
         // gradcheck on the same network, at its initial weights, on 4 rows and 300 sampled parameters.
         assertEquals(0, Main.run(spark, "gradcheck", "--config", conf.toString(), "--rows", "4", "--params", "300"));

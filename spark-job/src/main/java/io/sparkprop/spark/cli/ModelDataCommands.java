@@ -35,9 +35,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code evaluate} (model + data -> metrics) and {@code predict} (model + data -> predictions).
- * The network and the feature preprocessing come from the model; the config only says where the
- * data is and how to read it ({@code data.test}, else {@code data.validation}).
+ * {@code evaluate} (model + labelled data -> metrics), and what it shares with {@code predict}
+ * ({@link PredictCommand}): the network and the feature preprocessing come from the model; the
+ * config only says where the data is and how to read it ({@code data.test}, else
+ * {@code data.validation}, for evaluate).
  */
 public final class ModelDataCommands {
 
@@ -66,57 +67,37 @@ public final class ModelDataCommands {
         return metrics;
     }
 
-    /**
-     * {@code predict}: writes one text line per row to the directory {@code outputUri} (Spark part
-     * files, rows in block order): for classification the predicted class then the class
-     * probabilities; for multi-label the 0/1 predictions then the probabilities; for regression the
-     * outputs. Comma-separated.
-     */
-    public static long predict(SparkSession spark, JobConfig config, String modelUri, String outputUri) {
-        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Model model = ModelFiles.read(modelUri, sc.hadoopConfiguration());
-        JavaRDD<DataBlock> blocks = load(spark, config, model);
-        NetworkSpec spec = model.spec();
-        Broadcast<double[]> weights = sc.broadcast(model.params());
-        sc.setJobDescription("predict " + modelUri);
-        JavaRDD<String> lines = blocks.mapPartitions(it -> {
-            List<String> out = new ArrayList<>();
-            Network network = new Network(spec);
-            while (it.hasNext()) {
-                DataBlock block = it.next();
-                Workspace ws = new Workspace(spec, Math.max(1, Math.min(512, block.rows())));
-                for (int from = 0; from < block.rows(); from += ws.capacity()) {
-                    int to = Math.min(block.rows(), from + ws.capacity());
-                    network.forward(weights.value(), ws.load(block, from, to));
-                    for (int i = 0; i < to - from; i++) {
-                        out.add(format(spec, ws.output(), i));
-                    }
-                }
-            }
-            return out.iterator();
-        });
-        lines.saveAsTextFile(outputUri);
-        long count = blocks.map(DataBlock::rows).fold(0, Integer::sum);
-        weights.destroy(false);
-        blocks.unpersist(false);
-        LOG.info("Wrote {} predictions to {}", count, outputUri);
-        return count;
-    }
-
-    private static String format(NetworkSpec spec, double[] out, int row) {
-        int width = spec.outputSize();
-        double[] values = Arrays.copyOfRange(out, row * width, (row + 1) * width);
-        String numbers = Arrays.stream(values).mapToObj(Double::toString).collect(Collectors.joining(","));
-        return switch (spec.loss()) {
-            case SOFTMAX_CROSS_ENTROPY -> Evaluation.argMax(values, 0, width) + "," + numbers;
-            case BINARY_CROSS_ENTROPY -> Arrays.stream(values).mapToObj(p -> p >= 0.5 ? "1" : "0")
-                    .collect(Collectors.joining(",")) + "," + numbers;
-            case MSE -> numbers;
-        };
-    }
-
     /** The config's test (or validation) data, read and preprocessed as the model was trained. */
     private static JavaRDD<DataBlock> load(SparkSession spark, JobConfig config, Model model) {
+        NetworkSpec spec = model.spec();
+        TrainingConfig settings = settingsFor(config, model);
+        boolean test = settings.data().test() != null;
+        DataOptions options = test ? settings.testData() : settings.validationData();
+        if (options == null) {
+            throw new IllegalArgumentException("Config key 'data.test' (or 'data.validation') is required to evaluate:"
+                    + " the labelled data to measure the model on");
+        }
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        int partitions = partitions(settings, sc);
+        LoadedData data = DataLoader.load(spark, options, partitions);
+        if (data.numFeatures() != spec.inputSize()) {
+            throw new IllegalArgumentException("The model expects " + spec.inputSize() + " features but "
+                    + (test ? "data.test" : "data.validation") + " has " + data.numFeatures());
+        }
+        BlockOps.Scaling standardization = ModelFiles.standardization(model);
+        return standardization == null ? data.blocks() : BlockOps.scale(data.blocks(), standardization);
+    }
+
+    /** {@code data.partitions}, or Spark's default parallelism when it is 0. */
+    static int partitions(TrainingConfig settings, JavaSparkContext sc) {
+        return settings.data().partitions() > 0 ? settings.data().partitions() : sc.defaultParallelism();
+    }
+
+    /**
+     * {@code config} with the network, the task and the feature scaling taken from {@code model}
+     * (a config's own model keys are overridden), read into a checked {@link TrainingConfig}.
+     */
+    static TrainingConfig settingsFor(JobConfig config, Model model) {
         NetworkSpec spec = model.spec();
         String sizes = Arrays.stream(spec.sizes()).mapToObj(Integer::toString).collect(Collectors.joining(","));
         String task = model.metadata().getOrDefault(ModelFiles.TASK,
@@ -130,22 +111,7 @@ public final class ModelDataCommands {
         if (scaling.equals("divide")) {
             effective = effective.with("data.scaling.divisor", Double.toString(ModelFiles.divisor(model)));
         }
-        TrainingConfig settings = TrainingConfig.from(effective);
-        boolean test = settings.data().test() != null;
-        DataOptions options = test ? settings.testData() : settings.validationData();
-        if (options == null) {
-            throw new IllegalArgumentException("Config key 'data.test' (or 'data.validation') is required to evaluate or"
-                    + " predict: the data to run the model on");
-        }
-        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        int partitions = settings.data().partitions() > 0 ? settings.data().partitions() : sc.defaultParallelism();
-        LoadedData data = DataLoader.load(spark, options, partitions);
-        if (data.numFeatures() != spec.inputSize()) {
-            throw new IllegalArgumentException("The model expects " + spec.inputSize() + " features but "
-                    + (test ? "data.test" : "data.validation") + " has " + data.numFeatures());
-        }
-        BlockOps.Scaling standardization = ModelFiles.standardization(model);
-        return standardization == null ? data.blocks() : BlockOps.scale(data.blocks(), standardization);
+        return TrainingConfig.from(effective);
     }
 
     private static void writeText(JavaSparkContext sc, String uri, String text) throws IOException {

@@ -42,7 +42,7 @@ public final class ConfigSchema {
             .valid(v -> v >= 0 && v < 1, "must be in [0, 1)"));
 
     public static final ConfigKey<String> DATA_TEST = add(ConfigKey.<String>of("data.test", Kind.PATH, "", "data/mnist/t10k-images-idx3-ubyte.gz",
-                "Data for the evaluate and predict commands (they fall back to data.validation).").resume(Resume.HARMLESS));
+                "Labelled data for the evaluate command (it falls back to data.validation). predict reads its --input with the same data.* keys.").resume(Resume.HARMLESS));
 
     public static final ConfigKey<String> DATA_TEST_LABELS = add(ConfigKey.<String>of("data.test-labels", Kind.PATH, "", "data/mnist/t10k-labels-idx1-ubyte.gz",
                 "IDX only: the test labels file.").resume(Resume.HARMLESS));

@@ -123,6 +123,21 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
         return dataOptions(data.test(), DATA_TEST, data.testLabels(), DATA_TEST_LABELS);
     }
 
+    /**
+     * Reading options for scoring the data at {@code path} (the {@code predict} command's input)
+     * with this config's {@code data.*} keys: no labels file, and the feature count is the
+     * network's input size, required of every row.
+     */
+    public DataOptions scoringData(String path) {
+        DataFormat format = data.format();
+        boolean columns = format == DataFormat.CSV || format == DataFormat.PARQUET;
+        return new DataOptions(format, path, null, model.spec().inputSize(), model.task(), model.spec().outputSize(),
+                columns ? data.labelColumn() : null, format == DataFormat.PARQUET ? data.featuresColumn() : null,
+                columns ? data.featureColumns() : List.of(), columns ? data.weightColumn() : null, data.csvHeader(),
+                data.csvDelimiter(), data.badRows(), data.scaling() == Scaling.DIVIDE ? data.scalingDivisor() : 1.0,
+                data.sparse());
+    }
+
     private DataOptions dataOptions(String path, ConfigKey<String> pathKey, String labels, ConfigKey<String> labelsKey) {
         if (path == null) {
             return null;

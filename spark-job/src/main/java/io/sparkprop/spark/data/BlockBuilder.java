@@ -69,7 +69,7 @@ final class BlockBuilder {
             targets.addZeros(numOutputs);
             if (row.classIndex >= 0) {
                 targets.set(base + row.classIndex, 1.0);
-            } else {
+            } else if (row.targets != null) {
                 for (int j = 0; j < numOutputs; j++) {
                     targets.set(base + j, row.targets[j]);
                 }
@@ -166,7 +166,8 @@ final class BlockBuilder {
 
     /**
      * The good rows of {@code rows}, in order, as one block: features {@code (n, numFeatures)},
-     * targets {@code (n, numOutputs)} (one-hot for class rows), weights when {@code weighted}.
+     * targets {@code (n, numOutputs)} (one-hot for class rows; zero for rows read for scoring, which
+     * have none), weights when {@code weighted}.
      */
     static DataBlock build(Iterator<ParsedRow> rows, int numFeatures, int numOutputs, boolean weighted,
                            int partition) {
@@ -203,7 +204,7 @@ final class BlockBuilder {
             write(row, features, inChunk * numFeatures, numFeatures, partition);
             if (row.classIndex >= 0) {
                 targets[inChunk * numOutputs + row.classIndex] = 1.0;
-            } else {
+            } else if (row.targets != null) {
                 System.arraycopy(row.targets, 0, targets, inChunk * numOutputs, numOutputs);
             }
             if (weighted) {

@@ -25,6 +25,8 @@ final class CsvLayout implements Serializable {
     final int[] labelColumns;
     /** The weight column, or -1. */
     final int weightColumn;
+    /** Scoring only: the columns whose text each row carries through to the output; else empty. */
+    final int[] passthroughColumns;
     /** Whether the features are every column that is not a label or the weight (width messages count features). */
     final boolean allOtherColumns;
     final TargetKind targetKind;
@@ -32,13 +34,15 @@ final class CsvLayout implements Serializable {
     final double featureDivisor;
 
     private CsvLayout(char delimiter, String[] columns, int[] featureColumns, int[] labelColumns, int weightColumn,
-                      boolean allOtherColumns, TargetKind targetKind, int numOutputs, double featureDivisor) {
+                      int[] passthroughColumns, boolean allOtherColumns, TargetKind targetKind, int numOutputs,
+                      double featureDivisor) {
         this.delimiter = delimiter;
         this.fields = new CsvFields(delimiter);
         this.columns = columns;
         this.featureColumns = featureColumns;
         this.labelColumns = labelColumns;
         this.weightColumn = weightColumn;
+        this.passthroughColumns = passthroughColumns;
         this.allOtherColumns = allOtherColumns;
         this.targetKind = targetKind;
         this.numOutputs = numOutputs;
@@ -111,7 +115,71 @@ final class CsvLayout implements Serializable {
             throw new IllegalArgumentException("Expected " + options.numFeatures() + " features (numFeatures) but "
                     + source + " has " + features.length + " feature columns of " + names.length + " columns");
         }
-        return new CsvLayout(options.csvDelimiter(), names, features, labels, weight, allOthers,
+        return new CsvLayout(options.csvDelimiter(), names, features, labels, weight, new int[0], allOthers,
+                options.targetKind(), options.numOutputs(), options.featureDivisor());
+    }
+
+    /**
+     * The layout of data read for scoring: no label is read or needed. The features are
+     * {@code featureColumns}, or else every column that is not the label column, the weight column
+     * (either only if the file has it) or a {@code passthrough} column; the {@code passthrough}
+     * columns (each must exist) are carried through as text. A passthrough column may also be a
+     * named feature.
+     */
+    static CsvLayout forScoring(List<String> columns, DataOptions options, String source, List<String> passthrough) {
+        String[] names = columns.toArray(new String[0]);
+        int[] carried = new int[passthrough.size()];
+        boolean[] taken = new boolean[names.length];
+        for (int k = 0; k < carried.length; k++) {
+            carried[k] = find(names, passthrough.get(k), source);
+            if (taken[carried[k]]) {
+                throw new IllegalArgumentException("CSV column '" + passthrough.get(k) + "' is named twice in the"
+                        + " passthrough columns");
+            }
+            taken[carried[k]] = true;
+        }
+        boolean allOthers = options.featureColumns().isEmpty();
+        int[] features;
+        if (allOthers) {
+            List<String> skipped = new ArrayList<>();
+            if (options.labelColumn() != null && !options.labelColumn().isBlank()) {
+                skipped.addAll(TextParsers.splitNames(options.labelColumn()));
+            }
+            if (options.weightColumn() != null && !options.weightColumn().isBlank()) {
+                skipped.add(options.weightColumn().trim());
+            }
+            List<Integer> others = new ArrayList<>();
+            for (int c = 0; c < names.length; c++) {
+                if (!taken[c] && !skipped.contains(names[c])) {
+                    others.add(c);
+                }
+            }
+            features = others.stream().mapToInt(Integer::intValue).toArray();
+        } else {
+            features = new int[options.featureColumns().size()];
+            boolean[] feature = new boolean[names.length];
+            for (int j = 0; j < features.length; j++) {
+                int c = find(names, options.featureColumns().get(j).trim(), source);
+                if (feature[c]) {
+                    throw new IllegalArgumentException("CSV column '" + names[c] + "' is named twice as a feature"
+                            + " column");
+                }
+                feature[c] = true;
+                features[j] = c;
+            }
+        }
+        if (features.length == 0) {
+            throw new IllegalArgumentException("CSV data at " + source + " has no feature columns; columns: "
+                    + String.join(", ", names));
+        }
+        if (options.numFeatures() != 0 && options.numFeatures() != features.length) {
+            throw new IllegalArgumentException("Expected " + options.numFeatures() + " features (the model's input"
+                    + " size) but " + source + " has " + features.length + " feature columns ("
+                    + String.join(", ", Arrays.stream(features).mapToObj(c -> "'" + names[c] + "'").toList()) + ") of "
+                    + names.length + " columns" + (allOthers ? "; name the ID and other non-feature columns as"
+                    + " passthrough columns, or the features in featureColumns" : ""));
+        }
+        return new CsvLayout(options.csvDelimiter(), names, features, new int[0], -1, carried, allOthers,
                 options.targetKind(), options.numOutputs(), options.featureDivisor());
     }
 

@@ -14,6 +14,9 @@ import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
 import org.apache.spark.storage.RDDInfo;
 import org.apache.spark.storage.StorageLevel;
 import org.slf4j.Logger;
@@ -22,7 +25,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Reads a dataset (IDX, LIBSVM, CSV or Parquet, described by {@link DataOptions}) into
  * {@link LoadedData}: one {@link DataBlock} per partition, persisted and materialized. It is the
- * only entry point of this package; it neither shuffles rows per epoch nor splits validation data.
+ * only entry point of this package (with {@link #forScoring}, which reads data to predict on); it
+ * neither shuffles rows per epoch nor splits validation data.
  *
  * <h2>Files</h2>
  * Every path goes through the Hadoop FileSystem API, so {@code hdfs://}, {@code file://} and plain
@@ -127,6 +131,100 @@ public final class DataLoader {
                     plan.files(), plan.featureNames());
         }
         return materialize(plan, options, partitions);
+    }
+
+    /**
+     * Reads {@code options}' data for scoring into {@code partitions} partitions in input order
+     * ({@link ScoringInput}). No label is read or needed (nor IDX's labels file); a label or
+     * weight column the files have is not a feature. Every row must have {@code numFeatures}
+     * features (the model's input size; required, unlike training). The {@code passthrough}
+     * columns (CSV and Parquet only) travel with each row. Text files are read whole, one task per
+     * file, so that every row has its line number. Bad rows follow {@code options.badRows()}.
+     * Nothing runs here but the driver's checks (headers, schema) and, for Parquet, a count of each
+     * file's rows.
+     *
+     * @throws IllegalArgumentException for missing paths, a missing column, a feature count that is
+     *                                  not {@code numFeatures}, passthrough columns for IDX or LIBSVM
+     */
+    public static ScoringInput forScoring(SparkSession spark, DataOptions options, int partitions,
+                                          List<String> passthrough) {
+        Objects.requireNonNull(spark, "spark");
+        Objects.requireNonNull(options, "options");
+        if (partitions <= 0) {
+            throw new IllegalArgumentException("Partition count must be positive but got " + partitions);
+        }
+        if (options.numFeatures() <= 0) {
+            throw new IllegalArgumentException("Scoring needs the feature count (the model's input size) but got "
+                    + options.numFeatures());
+        }
+        DataFormat format = options.format();
+        if ((format == DataFormat.IDX || format == DataFormat.LIBSVM) && !passthrough.isEmpty()) {
+            throw new IllegalArgumentException(format.key() + " data has no columns to pass through, but passthrough"
+                    + " columns are given (" + String.join(", ", passthrough) + "); its rows are named by input_file"
+                    + " and input_row");
+        }
+        if (format != DataFormat.PARQUET && isSet(options.featuresColumn())) {
+            throw new IllegalArgumentException("featuresColumn is for Parquet data only but is set to "
+                    + options.featuresColumn() + " for " + format.key() + " data");
+        }
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        try {
+            if (format == DataFormat.IDX) {
+                IdxReader.IdxFile images = IdxReader.scoringHeader(sc, options);
+                return ScoringInput.ofIdx(IdxReader.scoringBlocks(sc, images, options, partitions), images.count(),
+                        images.uri(), images.recordBytes(), options.numOutputs());
+            }
+            ScoringPlan plan = switch (format) {
+                case CSV -> csvForScoring(sc, options, passthrough);
+                case LIBSVM -> libsvmForScoring(sc, options);
+                case PARQUET -> ParquetReader.scoringPlan(spark, options, passthrough);
+                case IDX -> throw new AssertionError(format);
+            };
+            JavaPairRDD<Long, ParsedRow> sorted = plan.keyed()
+                    .repartitionAndSortWithinPartitions(new InputOrderPartitioner(plan.extents(), partitions));
+            List<String> uris = plan.files().stream().map(InputFile::uri).toList();
+            LOG.info("Scoring {} file(s) at {} in {} partitions", uris.size(), options.path(), partitions);
+            return ScoringInput.ofRows(sorted, uris, plan.passthrough(), plan.numFeatures(), options.numOutputs(),
+                    options.sparse());
+        } catch (Exception e) {
+            throw surfaced(e);
+        }
+    }
+
+    private static ScoringPlan csvForScoring(JavaSparkContext sc, DataOptions options, List<String> passthrough) {
+        List<InputFile> files = InputFiles.list(options.path(), sc.hadoopConfiguration());
+        char delimiter = options.csvDelimiter();
+        FirstLine first = TextSource.firstLine(files, sc.hadoopConfiguration(), delimiter, options.csvHeader());
+        List<String> columns = first.fields();
+        if (!options.csvHeader()) {
+            columns = new ArrayList<>();
+            for (int c = 0; c < first.fields().size(); c++) {
+                columns.add("_c" + c);
+            }
+        }
+        CsvLayout layout = CsvLayout.forScoring(columns, options, first.file(), passthrough);
+        String[] header = options.csvHeader() ? first.fields().toArray(new String[0]) : null;
+        LineParser parser = line -> TextParsers.parseCsv(line, layout);
+        JavaPairRDD<Long, ParsedRow> keyed = TextSource.keyedRows(sc, files, parser, header, delimiter, first.file(),
+                options.badRows(), true);
+        StructField[] carried = new StructField[passthrough.size()];
+        for (int k = 0; k < carried.length; k++) {
+            carried[k] = DataTypes.createStructField(passthrough.get(k), DataTypes.StringType, true);
+        }
+        return new ScoringPlan(keyed, sizes(files), layout.numFeatures(), files, new StructType(carried));
+    }
+
+    private static ScoringPlan libsvmForScoring(JavaSparkContext sc, DataOptions options) {
+        List<InputFile> files = InputFiles.list(options.path(), sc.hadoopConfiguration());
+        LibsvmLayout layout = new LibsvmLayout(options.numFeatures(), options.targetKind(), options.numOutputs(),
+                options.featureDivisor(), true);
+        JavaPairRDD<Long, ParsedRow> keyed = TextSource.keyedRows(sc, files,
+                line -> TextParsers.parseLibsvm(line, layout), null, ' ', null, options.badRows(), true);
+        return new ScoringPlan(keyed, sizes(files), options.numFeatures(), files, new StructType());
+    }
+
+    private static long[] sizes(List<InputFile> files) {
+        return files.stream().mapToLong(InputFile::size).toArray();
     }
 
     private static ReadPlan csv(JavaSparkContext sc, DataOptions options, int partitions) {
@@ -237,6 +335,9 @@ public final class DataLoader {
 
     private static void requireApplicable(DataOptions options) {
         DataFormat format = options.format();
+        if (format == DataFormat.IDX && !isSet(options.labelsPath())) {
+            throw new IllegalArgumentException("IDX data needs a labels file next to the images file " + options.path());
+        }
         if (format != DataFormat.IDX && isSet(options.labelsPath())) {
             throw new IllegalArgumentException("labelsPath is for IDX data only but is set to " + options.labelsPath()
                     + " for " + format.key() + " data");
@@ -264,7 +365,7 @@ public final class DataLoader {
      * chain that is not Spark's own (the one a task threw, which names the file and row), and
      * the Spark exception as its cause; other runtime exceptions pass unchanged.
      */
-    static RuntimeException surfaced(Exception e) {
+    public static RuntimeException surfaced(Exception e) {
         if (!isSpark(e)) {
             return e instanceof RuntimeException runtime ? runtime
                     : new IllegalArgumentException(String.valueOf(e.getMessage()), e);

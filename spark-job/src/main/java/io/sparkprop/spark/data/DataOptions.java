@@ -7,7 +7,8 @@ import java.util.List;
  *
  * @param format         the file format
  * @param path           the data: a file, a directory or a glob, any Hadoop URI (for IDX the images file)
- * @param labelsPath     IDX only: the labels file; {@code null} for other formats
+ * @param labelsPath     IDX only: the labels file (training and evaluation need it, scoring does not read it);
+ *                       {@code null} for other formats
  * @param numFeatures    the feature count every row must have (LIBSVM: the dimension, indices
  *                       {@code 1..numFeatures}); {@code 0} means take it from the data (the first
  *                       row or the schema) and require it of every other row
@@ -37,9 +38,6 @@ public record DataOptions(DataFormat format, String path, String labelsPath, int
     public DataOptions {
         if (format == null || path == null || path.isBlank() || targetKind == null || badRows == null) {
             throw new IllegalArgumentException("Data format, path, target kind and bad-row policy must be given");
-        }
-        if (format == DataFormat.IDX && (labelsPath == null || labelsPath.isBlank())) {
-            throw new IllegalArgumentException("IDX data needs a labels file next to the images file " + path);
         }
         if (numFeatures < 0) {
             throw new IllegalArgumentException("Feature count must be >= 0 (0 = from the data) but got " + numFeatures);

@@ -111,6 +111,37 @@ final class IdxReader {
         return new ReadPlan(blocks, badRows, numFeatures, List.of(imagesFile, labelsFile));
     }
 
+    /**
+     * The images file of {@code options} for scoring (no labels file is read, or needed): one
+     * block per partition, partition {@code p} holding records {@code [start(count, p, P),
+     * start(count, p + 1, P))} in order, with zero targets; and the checked header, whose count
+     * gives each partition's first record.
+     */
+    static IdxFile scoringHeader(JavaSparkContext sc, DataOptions options) {
+        Configuration conf = sc.hadoopConfiguration();
+        IdxFile images = header(InputFiles.single(options.path(), conf), conf, true);
+        if (options.numFeatures() != 0 && options.numFeatures() != images.recordBytes()) {
+            throw new IllegalArgumentException("Expected " + options.numFeatures() + " features (the model's input size)"
+                    + " but " + images.name() + " holds images of " + images.rows() + "x" + images.cols() + " = "
+                    + images.recordBytes() + " pixels");
+        }
+        return images;
+    }
+
+    /** The blocks of {@link #scoringHeader}'s file: every record, targets zero. */
+    static JavaRDD<DataBlock> scoringBlocks(JavaSparkContext sc, IdxFile images, DataOptions options, int partitions) {
+        HadoopConf hadoop = HadoopConf.broadcast(sc, sc.hadoopConfiguration());
+        double divisor = options.featureDivisor();
+        int numOutputs = options.numOutputs();
+        List<Integer> ids = new ArrayList<>();
+        for (int p = 0; p < partitions; p++) {
+            ids.add(p);
+        }
+        return sc.parallelize(ids, partitions).mapPartitionsWithIndex((p, ignored) ->
+                Collections.singletonList(readBlock(hadoop.get(), images, null, p, partitions, TargetKind.CLASS_INDEX,
+                        numOutputs, divisor, BadRowPolicy.FAIL)).iterator(), true);
+    }
+
     /** Reads and checks the header of an images ({@code images}) or labels file. */
     static IdxFile header(InputFile file, Configuration conf, boolean images) {
         String kind = images ? "images" : "labels";
@@ -164,7 +195,8 @@ final class IdxReader {
 
     /**
      * Partition {@code partition}'s block: its record range of both files, label-checked, bad
-     * records dropped (SKIP) or failing the task (FAIL).
+     * records dropped (SKIP) or failing the task (FAIL). With {@code labels} null (scoring) every
+     * image is kept and the targets are zero.
      */
     static DataBlock readBlock(Configuration conf, IdxFile images, IdxFile labels, int partition, int partitions,
                                TargetKind kind, int numOutputs, double divisor, BadRowPolicy policy) {
@@ -172,10 +204,15 @@ final class IdxReader {
         long end = start(images.count(), partition + 1, partitions);
         boolean last = partition == partitions - 1;
         int n = (int) (end - start);
-        byte[] labelBytes = readRange(conf, labels, start, end, last);
+        byte[] labelBytes = labels == null ? null : readRange(conf, labels, start, end, last);
         boolean[] keep = new boolean[n];
         int kept = 0;
         for (int k = 0; k < n; k++) {
+            if (labels == null) {
+                keep[k] = true;
+                kept++;
+                continue;
+            }
             try {
                 label(labelBytes[k], kind, numOutputs);
                 keep[k] = true;
@@ -195,7 +232,9 @@ final class IdxReader {
         double[] targets = new double[kept * numOutputs];
         int row = 0;
         for (int k = 0; k < n; k++) {
-            if (keep[k]) {
+            if (keep[k] && labels == null) {
+                row++;
+            } else if (keep[k]) {
                 int label = labelBytes[k] & 0xFF;
                 if (kind == TargetKind.CLASS_INDEX) {
                     targets[row * numOutputs + label] = 1.0;

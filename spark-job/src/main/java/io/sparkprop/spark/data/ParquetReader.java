@@ -93,56 +93,14 @@ final class ParquetReader {
             requireNumeric(schema, weight, where);
         }
 
-        List<String> features = new ArrayList<>();
-        boolean vectorFeatures = options.featuresColumn() != null && !options.featuresColumn().isBlank();
-        int numFeatures;
-        if (vectorFeatures) {
-            if (!options.featureColumns().isEmpty()) {
-                throw new IllegalArgumentException("Give either featuresColumn (a vector or array column) or"
-                        + " featureColumns (numeric columns), not both; got " + options.featuresColumn() + " and "
-                        + options.featureColumns());
-            }
-            String column = options.featuresColumn().trim();
-            DataType type = field(schema, column, where).dataType();
-            if (!isVectorOrArray(type)) {
-                throw new IllegalArgumentException(where + ": expected features column '" + column + "' to be a"
-                        + " vector or a numeric array but it is " + type.simpleString());
-            }
-            features.add(column);
-            numFeatures = options.numFeatures() != 0 ? options.numFeatures() : firstWidth(spark, files, column);
-        } else {
-            if (options.featureColumns().isEmpty()) {
-                for (StructField f : schema.fields()) {
-                    if (!labels.contains(f.name()) && !f.name().equals(weight)) {
-                        if (!(f.dataType() instanceof NumericType)) {
-                            throw new IllegalArgumentException(where + ": column '" + f.name() + "' is "
-                                    + f.dataType().simpleString() + ", not numeric, so it cannot be a feature; name the"
-                                    + " feature columns (featureColumns) or a vector column (featuresColumn)");
-                        }
-                        features.add(f.name());
-                    }
-                }
-            } else {
-                for (String column : options.featureColumns()) {
-                    String name = column.trim();
-                    requireNumeric(schema, name, where);
-                    if (labels.contains(name) || name.equals(weight) || features.contains(name)) {
-                        throw new IllegalArgumentException(where + ": column '" + name + "' is named as a feature"
-                                + " but is already the label, the weight or another feature");
-                    }
-                    features.add(name);
-                }
-            }
-            if (features.isEmpty()) {
-                throw new IllegalArgumentException(where + " has no feature columns; columns: "
-                        + String.join(", ", schema.fieldNames()));
-            }
-            numFeatures = features.size();
-            if (options.numFeatures() != 0 && options.numFeatures() != numFeatures) {
-                throw new IllegalArgumentException("Expected " + options.numFeatures() + " features (numFeatures) but "
-                        + where + " has " + numFeatures + " feature columns: " + String.join(", ", features));
-            }
+        List<String> excluded = new ArrayList<>(labels);
+        if (weight != null) {
+            excluded.add(weight);
         }
+        Features resolved = features(spark, files, schema, options, excluded, false, where);
+        List<String> features = resolved.names();
+        boolean vectorFeatures = resolved.vector();
+        int numFeatures = resolved.width();
 
         List<Column> selected = new ArrayList<>();
         labels.forEach(name -> selected.add(col(quote(name))));
@@ -165,6 +123,126 @@ final class ParquetReader {
         return new ReadPlan(BlockBuilder.blocks(sorted, numFeatures, options.numOutputs(), weight != null,
                 options.sparse()),
                 BlockBuilder.badRowStats(sorted), numFeatures, files);
+    }
+
+    /**
+     * Every row of {@code options}' files for scoring, keyed as {@link #plan} keys them: the
+     * features only (no label is read; a label or weight column, if the files have one, is not a
+     * feature), each row carrying its 0-based row index and the values of the {@code passthrough}
+     * columns as Spark reads them. Bad rows follow {@code options.badRows()}.
+     */
+    static ScoringPlan scoringPlan(SparkSession spark, DataOptions options, List<String> passthrough) {
+        List<InputFile> files = InputFiles.list(options.path(), spark.sparkContext().hadoopConfiguration());
+        String[] uris = files.stream().map(InputFile::uri).toArray(String[]::new);
+        Dataset<Row> data = spark.read().parquet(uris);
+        StructType schema = data.schema();
+        String where = "Parquet data at " + options.path();
+        List<StructField> carried = new ArrayList<>();
+        for (String name : passthrough) {
+            StructField f = field(schema, name, where);
+            if (carried.contains(f)) {
+                throw new IllegalArgumentException(where + ": column '" + name + "' is named twice in the passthrough"
+                        + " columns");
+            }
+            carried.add(f);
+        }
+        List<String> excluded = new ArrayList<>(passthrough);
+        if (options.labelColumn() != null && !options.labelColumn().isBlank()) {
+            excluded.addAll(TextParsers.splitNames(options.labelColumn()));
+        }
+        if (options.weightColumn() != null && !options.weightColumn().isBlank()) {
+            excluded.add(options.weightColumn().trim());
+        }
+        Features features = features(spark, files, schema, options, excluded, true, where);
+        List<Column> selected = new ArrayList<>();
+        features.names().forEach(name -> selected.add(col(quote(name))));
+        passthrough.forEach(name -> selected.add(col(quote(name))));
+        selected.add(col("_metadata.file_path"));
+        selected.add(col("_metadata.row_index"));
+        Map<String, Integer> fileIndex = new HashMap<>();
+        for (int i = 0; i < uris.length; i++) {
+            fileIndex.put(uris[i], i);
+        }
+        RowConverter converter = new RowConverter(new String[0], false, features.names().toArray(new String[0]),
+                features.vector(), false, options.targetKind(), options.numOutputs(), features.width(),
+                options.featureDivisor(), options.badRows(), uris, fileIndex, passthrough.size());
+        JavaPairRDD<Long, ParsedRow> keyed = data.select(selected.toArray(new Column[0])).javaRDD()
+                .mapToPair(converter::convert);
+        // Row counts per file place every row in the input order (InputOrderPartitioner).
+        Map<Integer, Long> counts = new HashMap<>();
+        for (Row count : data.groupBy(col("_metadata.file_path")).count().collectAsList()) {
+            counts.put(converter.indexOf(count.getString(0)), count.getLong(1));
+        }
+        long[] rows = new long[uris.length];
+        for (int i = 0; i < rows.length; i++) {
+            rows[i] = counts.getOrDefault(i, 0L);
+        }
+        return new ScoringPlan(keyed, rows, features.width(), files, new StructType(carried.toArray(new StructField[0])));
+    }
+
+    /** The feature columns: a vector or array column, or numeric columns; and the feature count. */
+    private record Features(List<String> names, boolean vector, int width) {
+    }
+
+    /**
+     * The features {@code options} name in {@code schema}: its vector or array column, its
+     * feature columns, or every column not {@code excluded}, each of which must then be numeric.
+     * Named feature columns must not be {@code excluded} unless {@code scoring}, where nothing but
+     * the features is read as a number.
+     */
+    private static Features features(SparkSession spark, List<InputFile> files, StructType schema, DataOptions options,
+                                     List<String> excluded, boolean scoring, String where) {
+        List<String> features = new ArrayList<>();
+        boolean vectorFeatures = options.featuresColumn() != null && !options.featuresColumn().isBlank();
+        int numFeatures;
+        if (vectorFeatures) {
+            if (!options.featureColumns().isEmpty()) {
+                throw new IllegalArgumentException("Give either featuresColumn (a vector or array column) or"
+                        + " featureColumns (numeric columns), not both; got " + options.featuresColumn() + " and "
+                        + options.featureColumns());
+            }
+            String column = options.featuresColumn().trim();
+            DataType type = field(schema, column, where).dataType();
+            if (!isVectorOrArray(type)) {
+                throw new IllegalArgumentException(where + ": expected features column '" + column + "' to be a"
+                        + " vector or a numeric array but it is " + type.simpleString());
+            }
+            features.add(column);
+            numFeatures = options.numFeatures() != 0 ? options.numFeatures() : firstWidth(spark, files, column);
+        } else {
+            if (options.featureColumns().isEmpty()) {
+                for (StructField f : schema.fields()) {
+                    if (!excluded.contains(f.name())) {
+                        if (!(f.dataType() instanceof NumericType)) {
+                            throw new IllegalArgumentException(where + ": column '" + f.name() + "' is "
+                                    + f.dataType().simpleString() + ", not numeric, so it cannot be a feature; name the"
+                                    + " feature columns (featureColumns) or a vector column (featuresColumn)");
+                        }
+                        features.add(f.name());
+                    }
+                }
+            } else {
+                for (String column : options.featureColumns()) {
+                    String name = column.trim();
+                    requireNumeric(schema, name, where);
+                    if ((!scoring && excluded.contains(name)) || features.contains(name)) {
+                        throw new IllegalArgumentException(where + ": column '" + name + "' is named as a feature"
+                                + " but is already the label, the weight or another feature");
+                    }
+                    features.add(name);
+                }
+            }
+            if (features.isEmpty()) {
+                throw new IllegalArgumentException(where + " has no feature columns; columns: "
+                        + String.join(", ", schema.fieldNames()));
+            }
+            numFeatures = features.size();
+            if (options.numFeatures() != 0 && options.numFeatures() != numFeatures) {
+                throw new IllegalArgumentException("Expected " + options.numFeatures() + " features (numFeatures) but "
+                        + where + " has " + numFeatures + " feature columns: " + String.join(", ", features));
+            }
+        }
+        return new Features(features, vectorFeatures, numFeatures);
     }
 
     /** The width of the vector or array in row 0 of the first file that has a row. */
@@ -239,10 +317,24 @@ final class ParquetReader {
         private final BadRowPolicy policy;
         private final String[] uris;
         private final Map<String, Integer> fileIndex;
+        /** Scoring: the number of passthrough columns, selected after the features; 0 otherwise. */
+        private final int passthrough;
 
         RowConverter(String[] labels, boolean vectorLabel, String[] features, boolean vectorFeatures,
                      boolean weighted, TargetKind kind, int numOutputs, int numFeatures, double divisor,
                      BadRowPolicy policy, String[] uris, Map<String, Integer> fileIndex) {
+            this(labels, vectorLabel, features, vectorFeatures, weighted, kind, numOutputs, numFeatures, divisor, policy,
+                    uris, fileIndex, -1);
+        }
+
+        /**
+         * With {@code passthrough} >= 0, a converter for scoring: {@code labels} must be empty, and
+         * each row carries its row index and the {@code passthrough} values selected after the
+         * features.
+         */
+        RowConverter(String[] labels, boolean vectorLabel, String[] features, boolean vectorFeatures,
+                     boolean weighted, TargetKind kind, int numOutputs, int numFeatures, double divisor,
+                     BadRowPolicy policy, String[] uris, Map<String, Integer> fileIndex, int passthrough) {
             this.labels = labels;
             this.vectorLabel = vectorLabel;
             this.features = features;
@@ -255,6 +347,7 @@ final class ParquetReader {
             this.policy = policy;
             this.uris = uris;
             this.fileIndex = fileIndex;
+            this.passthrough = passthrough;
         }
 
         Tuple2<Long, ParsedRow> convert(Row row) {
@@ -276,6 +369,13 @@ final class ParquetReader {
                 }
                 parsed = ParsedRow.bad(reason);
             }
+            if (passthrough >= 0) {
+                Object[] values = new Object[passthrough];
+                for (int k = 0; k < passthrough; k++) {
+                    values[k] = row.get(pathAt - passthrough + k);
+                }
+                parsed = parsed.atRow(rowIndex).withPassthrough(values);
+            }
             return new Tuple2<>(key, parsed);
         }
 
@@ -283,7 +383,9 @@ final class ParquetReader {
             int at = 0;
             int classIndex = -1;
             double[] targets = null;
-            if (kind == TargetKind.CLASS_INDEX) {
+            if (labels.length == 0) {
+                // Scoring: no targets.
+            } else if (kind == TargetKind.CLASS_INDEX) {
                 try {
                     classIndex = Values.classIndex(number(row, at), null, numOutputs);
                 } catch (BadRowException e) {
@@ -410,7 +512,7 @@ final class ParquetReader {
             return ((Number) value).doubleValue();
         }
 
-        private int indexOf(String path) {
+        int indexOf(String path) {
             Integer index = fileIndex.get(path);
             if (index == null) {
                 try {

@@ -10,7 +10,9 @@ package io.sparkprop.spark.data;
  * <p>Features are dense ({@code indices == null}, {@code values.length == numFeatures}) or sparse
  * (0-based ascending {@code indices} with their {@code values}; LIBSVM and sparse vectors stay
  * sparse through the shuffle and are densified in the block). A class label travels as its index,
- * not as a one-hot vector. Registered with Kryo.
+ * not as a one-hot vector. Rows read for scoring have no targets ({@code classIndex} -1,
+ * {@code targets} null) and carry their row number and passthrough values instead. Registered with
+ * Kryo.
  */
 final class ParsedRow implements java.io.Serializable {
 
@@ -30,15 +32,29 @@ final class ParsedRow implements java.io.Serializable {
     final double weight;
     /** Non-null for a bad row: the reason, starting with the file and row; every other field is empty. */
     final String badReason;
+    /**
+     * Rows read for scoring only: the row's number as its file-and-row messages name it (a text
+     * file's 1-based line, a Parquet file's 0-based row); -1 otherwise.
+     */
+    final long row;
+    /** Rows read for scoring only: the passthrough columns' values, in the order asked for; else null. */
+    final Object[] passthrough;
 
     private ParsedRow(double[] values, int[] indices, int classIndex, double[] targets, double weight,
-                      String badReason) {
+                      String badReason, long row, Object[] passthrough) {
         this.values = values;
         this.indices = indices;
         this.classIndex = classIndex;
         this.targets = targets;
         this.weight = weight;
         this.badReason = badReason;
+        this.row = row;
+        this.passthrough = passthrough;
+    }
+
+    private ParsedRow(double[] values, int[] indices, int classIndex, double[] targets, double weight,
+                      String badReason) {
+        this(values, indices, classIndex, targets, weight, badReason, -1, null);
     }
 
     static ParsedRow dense(double[] features, int classIndex, double[] targets, double weight) {
@@ -59,6 +75,16 @@ final class ParsedRow implements java.io.Serializable {
 
     /** The same row with its features and targets, now with {@code weight}. */
     ParsedRow withWeight(double newWeight) {
-        return new ParsedRow(values, indices, classIndex, targets, newWeight, badReason);
+        return new ParsedRow(values, indices, classIndex, targets, newWeight, badReason, row, passthrough);
+    }
+
+    /** The same row (good or bad) with its passthrough values, for scoring. */
+    ParsedRow withPassthrough(Object[] newPassthrough) {
+        return new ParsedRow(values, indices, classIndex, targets, weight, badReason, row, newPassthrough);
+    }
+
+    /** The same row (good or bad) with its number in its file, for scoring. */
+    ParsedRow atRow(long newRow) {
+        return new ParsedRow(values, indices, classIndex, targets, weight, badReason, newRow, passthrough);
     }
 }

@@ -14,7 +14,9 @@ import java.util.Locale;
  * <h2>CSV</h2>
  * Fields are split by {@link CsvFields}: RFC 4180 quoting within a line (a quoted field may hold
  * the delimiter, {@code ""} is a quote), unquoted fields trimmed of surrounding spaces. Every line
- * must have exactly the header's (or the first line's) number of fields.
+ * must have exactly the header's (or the first line's) number of fields. Read for scoring, a line
+ * has no label (a label column, if the file has one, is not read) and keeps the text of its
+ * passthrough columns as they are, unquoted.
  *
  * <h2>LIBSVM</h2>
  * {@code label index:value index:value ...}, tokens separated by spaces or tabs. Indices are
@@ -27,6 +29,8 @@ import java.util.Locale;
  *       targets 1 at positions 1 and 3. A line whose first token is a feature ({@code 1:0.5 ...})
  *       has no labels set.</li>
  * </ul>
+ * Read for scoring, the label is optional and not read: a line whose first token is a feature has
+ * none.
  *
  * <h2>Numbers</h2>
  * Decimal numbers as {@link Double#parseDouble} reads them, restricted to digits, sign, point and
@@ -37,8 +41,13 @@ import java.util.Locale;
 final class TextParsers {
 
     /** What a LIBSVM line is parsed against; numFeatures 0 means no upper bound on the indices. */
-    record LibsvmLayout(int numFeatures, TargetKind targetKind, int numOutputs, double featureDivisor)
-            implements Serializable {
+    record LibsvmLayout(int numFeatures, TargetKind targetKind, int numOutputs, double featureDivisor,
+                        boolean scoring) implements Serializable {
+
+        /** A layout for training data: every line starts with its label. */
+        LibsvmLayout(int numFeatures, TargetKind targetKind, int numOutputs, double featureDivisor) {
+            this(numFeatures, targetKind, numOutputs, featureDivisor, false);
+        }
     }
 
     private TextParsers() {
@@ -66,7 +75,9 @@ final class TextParsers {
         int classIndex = -1;
         double[] targets = null;
         int[] labels = layout.labelColumns;
-        if (layout.targetKind == TargetKind.CLASS_INDEX) {
+        if (labels.length == 0) {
+            // Scoring: no targets.
+        } else if (layout.targetKind == TargetKind.CLASS_INDEX) {
             String raw = fields[labels[0]];
             try {
                 classIndex = Values.classIndex(number(raw), raw, layout.numOutputs);
@@ -95,7 +106,15 @@ final class TextParsers {
                 throw Values.in("weight column '" + layout.columns[layout.weightColumn] + "'", e);
             }
         }
-        return ParsedRow.dense(features, classIndex, targets, weight);
+        ParsedRow row = ParsedRow.dense(features, classIndex, targets, weight);
+        if (layout.passthroughColumns.length > 0) {
+            Object[] passthrough = new Object[layout.passthroughColumns.length];
+            for (int k = 0; k < passthrough.length; k++) {
+                passthrough[k] = fields[layout.passthroughColumns[k]];
+            }
+            row = row.withPassthrough(passthrough);
+        }
+        return row;
     }
 
     /** One LIBSVM line as a sparse row (0-based indices), or {@code null} for a blank line. */
@@ -108,45 +127,50 @@ final class TextParsers {
         int classIndex = -1;
         double[] targets = null;
         String head = tokens.get(0);
-        switch (layout.targetKind()) {
-            case CLASS_INDEX -> {
-                requireLabel(head);
-                try {
-                    classIndex = Values.classIndex(number(head), head, layout.numOutputs());
-                } catch (BadRowException e) {
-                    throw Values.in("label", e);
-                }
-            }
-            case REGRESSION -> {
-                requireLabel(head);
-                try {
-                    targets = new double[] {Values.target(number(head), head)};
-                } catch (BadRowException e) {
-                    throw Values.in("label", e);
-                }
-            }
-            case MULTI_LABEL -> {
-                targets = new double[layout.numOutputs()];
-                if (head.indexOf(':') >= 0) {
-                    first = 0;
-                } else {
-                    for (String part : head.split(",", -1)) {
-                        String label = part.trim();
-                        int k;
-                        try {
-                            k = Values.classIndex(number(label), label, layout.numOutputs());
-                        } catch (BadRowException e) {
-                            throw Values.in("label list '" + head + "'", e);
-                        }
-                        if (targets[k] != 0.0) {
-                            throw new BadRowException("expected distinct class indices in the label list but found "
-                                    + k + " twice in '" + head + "'");
-                        }
-                        targets[k] = 1.0;
+        if (layout.scoring()) {
+            // A label, if the line has one, is neither needed nor read.
+            first = head.indexOf(':') >= 0 ? 0 : 1;
+        } else {
+            switch (layout.targetKind()) {
+                case CLASS_INDEX -> {
+                    requireLabel(head);
+                    try {
+                        classIndex = Values.classIndex(number(head), head, layout.numOutputs());
+                    } catch (BadRowException e) {
+                        throw Values.in("label", e);
                     }
                 }
+                case REGRESSION -> {
+                    requireLabel(head);
+                    try {
+                        targets = new double[] {Values.target(number(head), head)};
+                    } catch (BadRowException e) {
+                        throw Values.in("label", e);
+                    }
+                }
+                case MULTI_LABEL -> {
+                    targets = new double[layout.numOutputs()];
+                    if (head.indexOf(':') >= 0) {
+                        first = 0;
+                    } else {
+                        for (String part : head.split(",", -1)) {
+                            String label = part.trim();
+                            int k;
+                            try {
+                                k = Values.classIndex(number(label), label, layout.numOutputs());
+                            } catch (BadRowException e) {
+                                throw Values.in("label list '" + head + "'", e);
+                            }
+                            if (targets[k] != 0.0) {
+                                throw new BadRowException("expected distinct class indices in the label list but found "
+                                        + k + " twice in '" + head + "'");
+                            }
+                            targets[k] = 1.0;
+                        }
+                    }
+                }
+                default -> throw new IllegalStateException("Unknown target kind " + layout.targetKind());
             }
-            default -> throw new IllegalStateException("Unknown target kind " + layout.targetKind());
         }
         int count = tokens.size() - first;
         int[] indices = new int[count];

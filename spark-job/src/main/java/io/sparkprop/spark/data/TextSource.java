@@ -67,6 +67,17 @@ final class TextSource {
     static JavaPairRDD<Long, ParsedRow> keyedRows(JavaSparkContext sc, List<InputFile> files, LineParser parser,
                                                   String[] header, char delimiter, String headerFile,
                                                   BadRowPolicy policy) {
+        return keyedRows(sc, files, parser, header, delimiter, headerFile, policy, false);
+    }
+
+    /**
+     * {@link #keyedRows(JavaSparkContext, List, LineParser, String[], char, String, BadRowPolicy)},
+     * and with {@code scoring} every file is read whole by one task (one Hadoop split), so that
+     * every line has its number, which each row (good or bad) then carries ({@link ParsedRow#row}).
+     */
+    static JavaPairRDD<Long, ParsedRow> keyedRows(JavaSparkContext sc, List<InputFile> files, LineParser parser,
+                                                  String[] header, char delimiter, String headerFile,
+                                                  BadRowPolicy policy, boolean scoring) {
         Map<String, Integer> indexOf = new HashMap<>();
         Path[] paths = new Path[files.size()];
         for (int i = 0; i < files.size(); i++) {
@@ -77,6 +88,9 @@ final class TextSource {
         try {
             Job job = Job.getInstance(new Configuration(sc.hadoopConfiguration()));
             FileInputFormat.setInputPaths(job, paths);
+            if (scoring) {
+                FileInputFormat.setMinInputSplitSize(job, Long.MAX_VALUE);
+            }
             conf = job.getConfiguration();
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot set up reading " + files.get(0).uri() + " and "
@@ -93,8 +107,12 @@ final class TextSource {
                         throw new IllegalStateException("Hadoop read " + file + ", which is not among the "
                                 + indexOf.size() + " listed input files");
                     }
+                    if (scoring && fileSplit.getStart() != 0) {
+                        throw new IllegalStateException("Hadoop split " + file + " at byte " + fileSplit.getStart()
+                                + " although scoring reads every file whole");
+                    }
                     return new KeyedLines(records, file, index, fileSplit.getStart() == 0, parser, header,
-                            delimiter, headerFile, policy);
+                            delimiter, headerFile, policy, scoring);
                 }, false).mapToPair(t -> t);
         return keyed;
     }
@@ -165,11 +183,13 @@ final class TextSource {
         private final char delimiter;
         private final String headerFile;
         private final BadRowPolicy policy;
+        private final boolean scoring;
         private long lineNumber;
         private Tuple2<Long, ParsedRow> next;
 
         KeyedLines(Iterator<Tuple2<LongWritable, Text>> records, String file, int fileIndex, boolean numbered,
-                   LineParser parser, String[] header, char delimiter, String headerFile, BadRowPolicy policy) {
+                   LineParser parser, String[] header, char delimiter, String headerFile, BadRowPolicy policy,
+                   boolean scoring) {
             this.records = records;
             this.file = file;
             this.fileKey = (long) fileIndex << OFFSET_BITS;
@@ -179,6 +199,7 @@ final class TextSource {
             this.delimiter = delimiter;
             this.headerFile = headerFile;
             this.policy = policy;
+            this.scoring = scoring;
         }
 
         @Override
@@ -207,7 +228,7 @@ final class TextSource {
                     row = ParsedRow.bad(reason);
                 }
                 if (row != null) {
-                    next = new Tuple2<>(fileKey | offset, row);
+                    next = new Tuple2<>(fileKey | offset, scoring ? row.atRow(lineNumber) : row);
                 }
             }
             return next != null;

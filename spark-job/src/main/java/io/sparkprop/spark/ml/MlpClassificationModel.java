@@ -160,12 +160,12 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
             if (raw) {
                 values[c++] = Vectors.dense(logits);
             }
-            double[] p = probability || (prediction && thresholds != null) ? softmax(logits.clone()) : null;
+            double[] p = probability || (prediction && thresholds != null) ? Predictions.softmax(logits.clone()) : null;
             if (probability) {
                 values[c++] = Vectors.dense(p);
             }
             if (prediction) {
-                values[c] = thresholds == null ? (double) argmax(logits) : (double) thresholdArgmax(p, thresholds);
+                values[c] = thresholds == null ? (double) Predictions.argmax(logits) : (double) thresholdArgmax(p, thresholds);
             }
             return values;
         }
@@ -183,37 +183,6 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
             }
         }
         return best;
-    }
-
-    private static int argmax(double[] values) {
-        int best = 0;
-        for (int i = 1; i < values.length; i++) {
-            if (values[i] > values[best]) {
-                best = i;
-            }
-        }
-        return best;
-    }
-
-    /**
-     * The softmax of {@code values}, in place: {@code exp(v_i - max) / Σ_j exp(v_j - max)}, the
-     * max subtracted first so that no exponential overflows and the largest is exactly 1 before
-     * the division (MLlib's {@code SoftmaxLayerModelWithCrossEntropyLoss} computes it the same way).
-     */
-    private static double[] softmax(double[] values) {
-        double max = Double.NEGATIVE_INFINITY;
-        for (double v : values) {
-            max = Math.max(max, v);
-        }
-        double sum = 0;
-        for (int i = 0; i < values.length; i++) {
-            values[i] = Math.exp(values[i] - max);
-            sum += values[i];
-        }
-        for (int i = 0; i < values.length; i++) {
-            values[i] /= sum;
-        }
-        return values;
     }
 
     /**
@@ -302,7 +271,7 @@ public final class MlpClassificationModel extends ProbabilisticClassificationMod
 
     @Override
     public Vector raw2probabilityInPlace(Vector rawPrediction) {
-        softmax(((DenseVector) rawPrediction).values());
+        Predictions.softmax(((DenseVector) rawPrediction).values());
         return rawPrediction;
     }
 
