@@ -215,22 +215,24 @@ public final class PredictCommand {
                 }
             };
         });
+        String previous = sc.getLocalProperty("spark.job.description");
         sc.setJobDescription("predict " + options.model() + " on " + options.input());
-        DataFrameWriter<Row> writer = spark.createDataFrame(rows, schema).write()
-                .mode(options.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists);
+        ScoringInput.Tally tally;
         try {
+            DataFrameWriter<Row> writer = spark.createDataFrame(rows, schema).write()
+                    .mode(options.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists);
             if (options.format() == OutputFormat.CSV) {
                 writer.option("header", "true").csv(options.output());
             } else {
                 writer.parquet(options.output());
             }
+            tally = input.tally();
         } catch (Exception e) {
             throw badRow(e);
         } finally {
-            sc.setJobDescription(null);
+            weights.destroy(false);
+            sc.setJobDescription(previous);
         }
-        ScoringInput.Tally tally = input.tally();
-        weights.destroy(false);
         if (tally.skipped() > 0) {
             LOG.warn("Skipped {} bad rows of {} (wrote {}); the first {}:\n  {}", tally.skipped(), options.input(),
                     tally.rows(), tally.examples().size(), String.join("\n  ", tally.examples()));
