@@ -136,7 +136,10 @@ public final class PredictCommand {
             }
         }
 
-        /** Converts and checks the command line's values; {@code format} null is Parquet, {@code passthrough} may be null. */
+        /**
+         * Converts and checks the command line's values: {@code format} null is Parquet, and
+         * {@code passthrough} may be null (none).
+         */
         public static Options of(String model, String input, String output, String format, List<String> passthrough,
                                  boolean overwrite) {
             List<String> names = new ArrayList<>();
