@@ -40,6 +40,15 @@ public final class JobConfig implements ConfigSource, Serializable {
 
     private static final long serialVersionUID = 1L;
 
+    /**
+     * The prefix that makes a Spark setting a config key: {@code spark.sparkprop.train.epochs=5}
+     * sets {@code train.epochs}. Spark passes any {@code spark.*} setting of {@code --conf}, a
+     * {@code --properties-file} or {@code spark-defaults.conf} to the driver, so orchestrators
+     * that only speak Spark conf (Airflow's SparkSubmitOperator, Livy, a Databricks spark-submit
+     * task) can set any key.
+     */
+    public static final String SPARK_CONF_PREFIX = "spark.sparkprop.";
+
     private final Map<String, String> values;
     private final Map<String, String> origins;
 
@@ -213,15 +222,6 @@ public final class JobConfig implements ConfigSource, Serializable {
         return path.isAbsoluteAndSchemeAuthorityNull() || path.toUri().getScheme() != null ? value
                 : new Path(base, path).toString();
     }
-
-    /**
-     * The prefix that makes a Spark setting a config key: {@code spark.sparkprop.train.epochs=5}
-     * sets {@code train.epochs}. Spark passes any {@code spark.*} setting of {@code --conf}, a
-     * {@code --properties-file} or {@code spark-defaults.conf} to the driver, so orchestrators
-     * that only speak Spark conf (Airflow's SparkSubmitOperator, Livy, a Databricks job) can set
-     * any key.
-     */
-    public static final String SPARK_CONF_PREFIX = "spark.sparkprop.";
 
     /**
      * This config overlaid by the {@code spark.sparkprop.<key>} entries of the Spark settings
