@@ -14,11 +14,14 @@ import io.sparkprop.spark.session.SparkSettings;
 import java.io.PrintStream;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkConf;
 import org.apache.spark.SparkUserAppException;
 import org.apache.spark.sql.SparkSession;
+import scala.Tuple2;
 
 /**
  * The command line: {@code train}, {@code evaluate}, {@code predict}, {@code gradcheck},
@@ -48,6 +51,16 @@ import org.apache.spark.sql.SparkSession;
  * span keys ({@link TrainingConfig#from}): a misspelt key fails in about a second, not after Spark
  * (or a YARN container) has started. The file is read with a Hadoop configuration built from the
  * {@code spark.hadoop.*} settings, as the session's will be ({@link #hadoopConfiguration()}).
+ *
+ * <h2>Config keys as Spark conf</h2>
+ * A Spark setting {@code spark.sparkprop.<key>} sets the config key {@code <key>}, between the
+ * file and {@code --set}: the file &lt; Spark conf &lt; {@code --set}
+ * ({@link JobConfig#withSparkConf}). Under spark-submit the driver's Spark conf is in its system
+ * properties before any session starts: {@code SparkSubmit} copies every {@code --conf},
+ * {@code --properties-file} and {@code spark-defaults.conf} setting there before it calls
+ * {@code main} (client mode, and the driver that a Kubernetes or standalone cluster starts), and
+ * YARN's ApplicationMaster does the same for a cluster-mode driver. So they are read, and an
+ * unknown key refused, before Spark starts ({@link #sparkConf()}), without touching Spark.
  */
 public final class Main {
 
@@ -101,7 +114,7 @@ public final class Main {
                 out.flush();
                 return Exit.OK;
             }
-            JobConfig config = configOf(command, Main::hadoopConfiguration, defaultFsIsLocal());
+            JobConfig config = configOf(command, Main::hadoopConfiguration, defaultFsIsLocal(), sparkConf());
             boolean joined = SparkSession.getActiveSession().isDefined() || SparkSession.getDefaultSession().isDefined();
             SparkSession spark = session(commandName(command));
             try {
@@ -123,7 +136,8 @@ public final class Main {
 
     /**
      * Runs a command line on {@code spark} (which is left running); returns the exit code (0, or 1
-     * for a failed gradient check). Help and {@code --version} print and return 0.
+     * for a failed gradient check). Help and {@code --version} print and return 0. The
+     * {@code spark.sparkprop.*} settings are {@code spark}'s.
      *
      * @throws IllegalArgumentException on bad usage, config or input
      * @throws IllegalStateException    when training fails
@@ -143,16 +157,22 @@ public final class Main {
             System.out.println(ExportCommand.run(export.options(), spark.sparkContext().hadoopConfiguration()));
             return 0;
         }
-        return run(spark, command, configOf(command, () -> spark.sparkContext().hadoopConfiguration(), false));
+        Map<String, String> sparkConf = new TreeMap<>();
+        for (Tuple2<String, String> setting : spark.sparkContext().getConf().getAll()) {
+            sparkConf.put(setting._1(), setting._2());
+        }
+        return run(spark, command, configOf(command, () -> spark.sparkContext().hadoopConfiguration(), false,
+                sparkConf));
     }
 
     /**
      * The command's config, read and checked as far as it can be without Spark: every key and value
-     * of the file and the overrides, and for train and gradcheck the rules between keys. Null for
-     * {@code generate}, which takes none.
+     * of the file, of the {@code spark.sparkprop.*} settings of {@code sparkConf} and of the
+     * overrides, and for train and gradcheck the rules between keys. Null for {@code generate},
+     * which takes none (and ignores {@code spark.sparkprop.*}, as inspect and export do).
      */
     private static JobConfig configOf(Object command, Supplier<Configuration> hadoopConf,
-                                      boolean defaultFsIsLocal) {
+                                      boolean defaultFsIsLocal, Map<String, String> sparkConf) {
         Arguments.ConfigOptions options;
         if (command instanceof Arguments.Train train) {
             if (train.resume && train.runDir == null) {
@@ -172,7 +192,8 @@ public final class Main {
         } else {
             throw new AssertionError(command);
         }
-        JobConfig config = JobConfig.load(options.config, hadoopConf, defaultFsIsLocal).withOverrides(options.sets);
+        JobConfig config = JobConfig.load(options.config, hadoopConf, defaultFsIsLocal).withSparkConf(sparkConf)
+                .withOverrides(options.sets);
         if (command instanceof Arguments.Train || command instanceof Arguments.Gradcheck) {
             TrainingConfig.from(config);
         }
@@ -232,6 +253,21 @@ public final class Main {
             }
         }
         return hadoop;
+    }
+
+    /**
+     * The Spark settings of a driver that has no session yet: the {@code spark.*} system
+     * properties, which is where spark-submit puts them and where {@code new SparkConf()} reads
+     * them (read here without touching Spark, whose first use costs about 0.4 s).
+     */
+    static Map<String, String> sparkConf() {
+        Map<String, String> settings = new TreeMap<>();
+        for (String name : System.getProperties().stringPropertyNames()) {
+            if (name.startsWith("spark.")) {
+                settings.put(name, System.getProperty(name));
+            }
+        }
+        return settings;
     }
 
     /**

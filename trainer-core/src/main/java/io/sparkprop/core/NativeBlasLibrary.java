@@ -18,7 +18,7 @@ import java.util.Set;
  *   <li>the machine's own OpenBLAS: a {@code libblas.so.3} that is OpenBLAS (Debian's
  *       alternatives link), else a {@code libopenblas.so.0}, in {@code LD_LIBRARY_PATH} or the
  *       usual library directories. Its threads follow {@code OPENBLAS_NUM_THREADS}, which
- *       {@code scripts/sparkprop} and {@code conf/spark-defaults.conf} set to 1;
+ *       {@code scripts/sparkprop} and {@code conf/sparkprop.properties} set to 1;
  *   <li>on Linux x86-64, the OpenBLAS that ships in the job jar ({@code org.bytedeco:openblas},
  *       the javacpp-presets build), extracted by JavaCPP to its cache directory
  *       ({@code ~/.javacpp/cache}, or the system property {@code org.bytedeco.javacpp.cachedir}),

@@ -258,6 +258,12 @@ public final class ConfigSchema {
     }
 
     private static String suggestion(String name) {
+        String best = nearest(name);
+        return best != null ? " (did you mean '" + best + "'?)" : "";
+    }
+
+    /** The declared key nearest to {@code name} (at most 3 edits away), or null. */
+    static String nearest(String name) {
         String best = null;
         int bestDistance = Integer.MAX_VALUE;
         for (String candidate : KEYS.keySet()) {
@@ -267,7 +273,7 @@ public final class ConfigSchema {
                 best = candidate;
             }
         }
-        return best != null && bestDistance <= 3 ? " (did you mean '" + best + "'?)" : "";
+        return bestDistance <= 3 ? best : null;
     }
 
     private static int editDistance(String a, String b) {
@@ -295,9 +301,11 @@ public final class ConfigSchema {
         sb.append("# sparkprop configuration reference: every key, its meaning and its default.\n")
           .append("# Generated from io.sparkprop.spark.config.ConfigSchema; a test keeps this file in step.\n")
           .append("# Format: one 'key = value' per line. '#' starts a comment at the start of a line or after\n")
-          .append("# whitespace ('a = b  # note' sets b; 'a = b#c' sets b#c). Override any key on the\n")
-          .append("# command line with --set key=value. Unknown keys are errors. Relative data paths in a config\n")
-          .append("# file are relative to the file's directory; in --set, to the working directory.\n");
+          .append("# whitespace ('a = b  # note' sets b; 'a = b#c' sets b#c). Override any key as Spark conf\n")
+          .append("# with spark.sparkprop.<key> (spark-submit --conf spark.sparkprop.train.epochs=5), and on the\n")
+          .append("# command line with --set key=value: the file < Spark conf < --set. Unknown keys are errors.\n")
+          .append("# Relative data paths in a config file are relative to the file's directory; in Spark conf and\n")
+          .append("# --set, to the working directory.\n");
         String section = "";
         for (ConfigKey<?> key : KEYS.values()) {
             String prefix = key.name().substring(0, key.name().indexOf('.'));

@@ -10,6 +10,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -17,7 +18,8 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * The effective, type-checked configuration of a run: every {@link ConfigSchema} key with its
- * default, overlaid by a config file and then by {@code --set key=value} overrides. Immutable.
+ * default, overlaid by a config file, then by the Spark conf's {@code spark.sparkprop.<key>}
+ * settings ({@link #withSparkConf}), then by {@code --set key=value} overrides. Immutable.
  *
  * <p>This is the config file's form: text values with the place each came from. It is read once
  * into the typed {@link TrainingConfig} ({@link TrainingConfig#from}), which checks the values
@@ -29,12 +31,23 @@ import org.apache.hadoop.fs.Path;
  * ({@code data.train = runs#3/train.csv}) is part of the value ({@link #stripComment}). Blank and
  * comment-only lines are ignored.
  * Every value is checked against its key's kind when it comes in ({@link ConfigKey#parse}), and
- * errors name the key, the source (file and line, or {@code --set}), the value and what was
- * expected.
+ * errors name the key, the source (file and line, {@code spark.sparkprop.<key> (Spark conf)} or
+ * {@code --set}), the value and what was expected. {@link #render} writes each value's source
+ * back as a comment, so a run's {@code config.conf} says where every value came from and still
+ * reads back as a config file.
  */
 public final class JobConfig implements ConfigSource, Serializable {
 
     private static final long serialVersionUID = 1L;
+
+    /**
+     * The prefix that makes a Spark setting a config key: {@code spark.sparkprop.train.epochs=5}
+     * sets {@code train.epochs}. Spark passes any {@code spark.*} setting of {@code --conf}, a
+     * {@code --properties-file} or {@code spark-defaults.conf} to the driver, so orchestrators
+     * that only speak Spark conf (Airflow's SparkSubmitOperator, Livy, a Databricks spark-submit
+     * task) can set any key.
+     */
+    public static final String SPARK_CONF_PREFIX = "spark.sparkprop.";
 
     private final Map<String, String> values;
     private final Map<String, String> origins;
@@ -210,6 +223,34 @@ public final class JobConfig implements ConfigSource, Serializable {
                 : new Path(base, path).toString();
     }
 
+    /**
+     * This config overlaid by the {@code spark.sparkprop.<key>} entries of the Spark settings
+     * {@code sparkConf} (all other entries are ignored), in key order. Each value is checked like
+     * a file's and its origin is {@code spark.sparkprop.<key> (Spark conf)}; a key the schema
+     * does not declare is an error naming the Spark setting, with the nearest valid key. Relative
+     * paths are not resolved, as with {@code --set}.
+     */
+    public JobConfig withSparkConf(Map<String, String> sparkConf) {
+        Map<String, String> v = new LinkedHashMap<>(values);
+        Map<String, String> o = new LinkedHashMap<>(origins);
+        for (Map.Entry<String, String> e : new TreeMap<>(sparkConf).entrySet()) {
+            if (!e.getKey().startsWith(SPARK_CONF_PREFIX)) {
+                continue;
+            }
+            String name = e.getKey().substring(SPARK_CONF_PREFIX.length());
+            if (!ConfigSchema.keys().containsKey(name)) {
+                // The setting's own name first: the user typed spark.sparkprop.<name>, not <name>.
+                String nearest = ConfigSchema.nearest(name);
+                throw new IllegalArgumentException("Unknown config key '" + name + "' in the Spark setting '"
+                        + e.getKey() + "'" + (nearest == null ? "" : " (did you mean '" + SPARK_CONF_PREFIX + nearest
+                        + "'?)") + "; valid keys after " + SPARK_CONF_PREFIX + ": "
+                        + String.join(", ", ConfigSchema.keys().keySet()));
+            }
+            put(v, o, name, e.getValue().strip(), e.getKey() + " (Spark conf)");
+        }
+        return new JobConfig(v, o);
+    }
+
     /** This config with {@code key=value} overrides, as given to {@code --set}. */
     public JobConfig withOverrides(List<String> assignments) {
         Map<String, String> v = new LinkedHashMap<>(values);
@@ -270,12 +311,19 @@ public final class JobConfig implements ConfigSource, Serializable {
         return values.get(name);
     }
 
-    /** Where {@code name}'s value came from: {@code default}, a file and line, or {@code --set}. */
+    /**
+     * Where {@code name}'s value came from: {@code default}, a file and line,
+     * {@code spark.sparkprop.<name> (Spark conf)}, {@code --set}, or an estimator param.
+     */
     public String origin(String name) {
         return origins.get(name);
     }
 
-    /** The effective configuration as a config file (every key), for logs and the run directory. */
+    /**
+     * The effective configuration as a config file (every key), for logs and the run directory:
+     * each value that is not the default follows a {@code # from <origin>} line. Comments are
+     * ignored when the text is read back, so it loads as a config file with the same values.
+     */
     public String render() {
         StringBuilder sb = new StringBuilder();
         for (Map.Entry<String, String> e : values.entrySet()) {

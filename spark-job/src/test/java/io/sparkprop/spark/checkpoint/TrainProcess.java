@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * A child JVM running {@code sparkprop train} ({@link LocalLauncher}, as scripts/sparkprop runs it: its own local[2] Spark and exit codes), its
  * output in a log file; closing it kills it. The crash and one-writer tests' real processes.
  */
-final class TrainProcess implements AutoCloseable {
+public final class TrainProcess implements AutoCloseable {
 
     private static final long POLL_TIMEOUT_MILLIS = 120_000;
 
@@ -56,9 +56,23 @@ final class TrainProcess implements AutoCloseable {
 
     /** The {@code java ... LocalLauncher train ...} command line of {@link #train}. */
     static List<String> command(Path config, Path run, List<String> properties, String... args) {
+        List<String> command = java();
+        command.addAll(List.of("-Dspark.master=local[2]", "-Dspark.ui.enabled=false",
+                "-Dspark.driver.host=127.0.0.1", "-Dspark.driver.bindAddress=127.0.0.1"));
+        command.addAll(properties);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), LocalLauncher.class.getName(), "train",
+                "--config", config.toString(), "--run-dir", run.toString()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    /**
+     * {@code java} with the JVM flags a child that runs Spark needs, as Surefire gave them to this
+     * JVM (Spark's {@code --add-opens} and friends: the root pom's argLine), and a 1 GB heap.
+     */
+    public static List<String> java() {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        // Spark's --add-opens and friends, as Surefire gave them to this JVM (the root pom's argLine).
         for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
             if (argument.startsWith("--add-") || argument.startsWith("--enable-native-access")
                     || argument.startsWith("-XX:+IgnoreUnrecognizedVMOptions") || argument.startsWith("-Djdk.")
@@ -66,12 +80,7 @@ final class TrainProcess implements AutoCloseable {
                 command.add(argument);
             }
         }
-        command.addAll(List.of("-Xmx1g", "-Dspark.master=local[2]", "-Dspark.ui.enabled=false",
-                "-Dspark.driver.host=127.0.0.1", "-Dspark.driver.bindAddress=127.0.0.1"));
-        command.addAll(properties);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), LocalLauncher.class.getName(), "train",
-                "--config", config.toString(), "--run-dir", run.toString()));
-        command.addAll(List.of(args));
+        command.add("-Xmx1g");
         return command;
     }
 

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -71,6 +72,40 @@ class ConfigTest {
         assertTrue(config.render().contains("# from --set\ntrain.epochs = 7\n"), config.render());
         // The rendered config reads back to the same values.
         assertEquals(config.values(), JobConfig.parse(config.render(), "rendered").values());
+    }
+
+    @Test
+    void sparkConfSitsBetweenTheFileAndSetAndNamesItsSettingAsTheOrigin() {
+        JobConfig config = JobConfig.parse("train.epochs = 3\ntrain.seed = 1\ntrain.learning-rate = 0.01\n", "a.conf")
+                .withSparkConf(Map.of("spark.sparkprop.train.learning-rate", " 0.02 ", "spark.sparkprop.train.seed", "7",
+                        "spark.master", "local[2]", "spark.executor.memory", "8g"))
+                .withOverrides(List.of("train.seed=9"));
+        assertEquals(3, config.value(ConfigSchema.TRAIN_EPOCHS));
+        assertEquals("a.conf line 1", config.origin("train.epochs"));
+        assertEquals(0.02, config.value(ConfigSchema.TRAIN_LEARNING_RATE));
+        assertEquals("spark.sparkprop.train.learning-rate (Spark conf)", config.origin("train.learning-rate"));
+        assertEquals(9L, config.value(ConfigSchema.TRAIN_SEED));
+        assertEquals("--set", config.origin("train.seed"));
+        String rendered = config.render();
+        assertTrue(rendered.contains("# from spark.sparkprop.train.learning-rate (Spark conf)\n"
+                + "train.learning-rate = 0.02\n"), rendered);
+        assertTrue(rendered.contains("# from a.conf line 1\ntrain.epochs = 3\n"), rendered);
+        assertTrue(rendered.contains("# from --set\ntrain.seed = 9\n"), rendered);
+        assertEquals(config.values(), JobConfig.parse(rendered, "rendered").values());
+        // Other Spark settings are not config keys; no spark.sparkprop.* leaves the config as it was.
+        assertEquals(JobConfig.defaults().values(), JobConfig.defaults().withSparkConf(Map.of("spark.app.name", "x"))
+                .values());
+    }
+
+    @Test
+    void aSparkConfKeyTheSchemaDoesNotDeclareOrABadValueNamesTheSparkSetting() {
+        assertMessage(() -> JobConfig.defaults().withSparkConf(Map.of("spark.sparkprop.train.epoch", "5")),
+                "Unknown config key 'train.epoch'", "Spark setting 'spark.sparkprop.train.epoch'",
+                "did you mean 'spark.sparkprop.train.epochs'", "train.batch-size");
+        assertMessage(() -> JobConfig.defaults().withSparkConf(Map.of("spark.sparkprop.", "5")), "Unknown config key ''",
+                "'spark.sparkprop.'");
+        assertMessage(() -> JobConfig.defaults().withSparkConf(Map.of("spark.sparkprop.train.epochs", "five")),
+                "'train.epochs'", "an integer", "'five'", "spark.sparkprop.train.epochs (Spark conf)");
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkprop.spark.checkpoint.ResumeCheck;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -19,6 +20,20 @@ class ResumeRulesTest {
 
     private static ResumeCheck.Differences change(String... overrides) {
         return ResumeCheck.compare(SAVED, SAVED.withOverrides(List.of(overrides)));
+    }
+
+    @Test
+    void resumingComparesValuesNotWhereTheyCameFrom() {
+        // A checkpoint's config is its config.conf text, '# from' lines and all.
+        JobConfig saved = JobConfig.parse(SAVED.withSparkConf(Map.of("spark.sparkprop.train.seed", "7",
+                "spark.sparkprop.train.learning-rate", "0.01")).render(), "checkpoint config");
+        ResumeCheck.Differences moved = ResumeCheck.compare(saved, SAVED.withOverrides(List.of("train.seed=7"))
+                .withSparkConf(Map.of("spark.sparkprop.train.learning-rate", "0.01")));
+        assertTrue(moved.incompatible().isEmpty() && moved.harmless().isEmpty() && moved.trajectory().isEmpty(),
+                moved.toString());
+        ResumeCheck.Differences changed = ResumeCheck.compare(saved, SAVED.withSparkConf(Map.of(
+                "spark.sparkprop.train.seed", "8", "spark.sparkprop.train.learning-rate", "0.01")));
+        assertEquals(List.of("train.seed: '7' -> '8'"), changed.incompatible());
     }
 
     @Test
