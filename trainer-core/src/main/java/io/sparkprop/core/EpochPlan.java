@@ -13,6 +13,12 @@ package io.sparkprop.core;
  * {@code N/S <= B} rows on average, and any one batch is within {@code P - 1} rows of that average
  * for {@code P} partitions. Nothing depends on the task attempt, so a retried task computes the same
  * batch.
+ *
+ * <p>The order the slices are taken from is, by default, that full permutation of the partition's
+ * rows. For data read chunk by chunk, {@link #windowedOrder} is a bounded shuffle instead: the
+ * partition's chunks in a seeded order, grouped into windows of a few chunks whose rows are
+ * shuffled together ({@link WindowPlan}). The slicing, and so the batch sizes and the L2 scaling,
+ * are the same for both orders.
  */
 public final class EpochPlan {
 
@@ -59,5 +65,18 @@ public final class EpochPlan {
             order[j] = t;
         }
         return order;
+    }
+
+    /**
+     * The windowed order of a partition of chunks of {@code chunkRows[c]} rows, with windows of
+     * {@code windowChunks} chunks, for {@code (seed, epoch, partition)}: a new {@code (n)} array of
+     * the partition's row indices (rows numbered across the chunks in chunk order), each exactly
+     * once. {@link WindowPlan#of}{@code (...).order()}; see {@link WindowPlan} for the rule, which
+     * windows a range of positions needs, and their chunks.
+     *
+     * @throws IllegalArgumentException as {@link WindowPlan#of} does
+     */
+    public static int[] windowedOrder(long seed, long epoch, int partition, int[] chunkRows, int windowChunks) {
+        return WindowPlan.of(seed, epoch, partition, chunkRows, windowChunks).order();
     }
 }

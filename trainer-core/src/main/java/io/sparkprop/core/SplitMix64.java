@@ -22,6 +22,10 @@ public final class SplitMix64 {
     public static final long STREAM_SAMPLE = 3;
     /** Stream id for dropout masks ({@link Dropout}). */
     public static final long STREAM_DROPOUT = 4;
+    /** Stream id for the per-epoch, per-partition order of a partition's chunks ({@link WindowPlan}). */
+    public static final long STREAM_CHUNK_ORDER = 5;
+    /** Stream id for the shuffle of the rows within one window of chunks ({@link WindowPlan}). */
+    public static final long STREAM_WINDOW = 6;
 
     private long state;
 
