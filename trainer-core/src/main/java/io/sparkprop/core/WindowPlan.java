@@ -2,11 +2,12 @@ package io.sparkprop.core;
 
 /**
  * The windowed sample order of one partition's epoch: a bounded shuffle for data that is stored
- * as chunks and read chunk by chunk ({@code docs/out-of-core.md}, "The windowed order"). It is the
- * order a {@code train.shuffle = window} run takes its slices from, where the default mode takes
- * them from {@link EpochPlan#permutation}; the slicing ({@link EpochPlan#sliceStart}) is the same.
- * It is not the chunk layout (which rows form a chunk: the Spark side decides) and holds no data:
- * only row counts and indices.
+ * as chunks and read chunk by chunk ({@code docs/out-of-core.md}, "The windowed order"). It is
+ * the order the planned {@code train.shuffle = window} mode takes its slices from, where today's
+ * mode takes them from {@link EpochPlan#permutation}; the slicing ({@link EpochPlan#sliceStart}) is
+ * the same. Nothing uses it yet outside its tests: the Spark side is a later step of that note. It
+ * is not the chunk layout (which rows form a chunk: the Spark side decides) and holds no data: only
+ * row counts and indices.
  *
  * <p>A partition of {@code C} chunks, chunk {@code c} holding the partition's rows
  * {@code [start_c, start_c + n_c)} (the chunks' rows concatenated in chunk order, {@code n} in
@@ -148,7 +149,10 @@ public final class WindowPlan {
         return chunkStart[chunk + 1] - chunkStart[chunk];
     }
 
-    /** Chunk {@code c}'s first row in the partition, {@code start_c}; chunk {@code c}'s local row {@code i} is row {@code start_c + i}. */
+    /**
+     * Chunk {@code c}'s first row in the partition, {@code start_c}: the chunk's local row
+     * {@code i} is partition row {@code start_c + i}.
+     */
     public int chunkStart(int chunk) {
         checkChunk(chunk);
         return chunkStart[chunk];
@@ -315,7 +319,7 @@ public final class WindowPlan {
         }
     }
 
-    /** The largest {@code i} with {@code starts[i] <= value}, for ascending {@code starts} with {@code starts[0] <= value}. */
+    /** The largest {@code i} with {@code starts[i] <= value} ({@code starts} ascending, {@code starts[0] <= value}). */
     private static int floor(int[] starts, int value) {
         int lo = 0;
         int hi = starts.length - 1;

@@ -123,7 +123,8 @@ class WindowPlanTest {
         WindowPlan plan = WindowPlan.of(42, 0, 0, new int[] {3, 3, 3, 3, 2}, 2);
         assertArrayEquals(new int[] {4, 3, 1, 2, 0}, plan.chunkOrder());
         assertEquals(3, plan.windowCount());
-        assertArrayEquals(new int[] {0, 5, 11}, new int[] {plan.windowStart(0), plan.windowStart(1), plan.windowStart(2)});
+        assertArrayEquals(new int[] {0, 5, 11},
+                new int[] {plan.windowStart(0), plan.windowStart(1), plan.windowStart(2)});
         assertEquals(14, plan.windowEnd(2));
         assertArrayEquals(new int[] {11, 9, 12, 10, 13, 4, 7, 6, 8, 3, 5, 1, 2, 0}, plan.order());
         // Positions 3..6 are rows 10, 13 (chunks 3, 4) and 4, 7 (chunks 1, 2): all of windows 0 and 1
