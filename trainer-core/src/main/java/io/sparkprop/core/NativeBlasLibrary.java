@@ -92,10 +92,18 @@ final class NativeBlasLibrary {
     private static final class Bundled {
         static String load() throws java.io.IOException {
             org.bytedeco.javacpp.Loader.load(org.bytedeco.openblas.global.openblas_nolapack.class);
-            File library = org.bytedeco.javacpp.Loader.cacheResource(
+            File extracted = org.bytedeco.javacpp.Loader.cacheResource(
                     org.bytedeco.openblas.global.openblas_nolapack.class, "linux-x86_64/libopenblas.so.0");
-            if (library == null || !library.isFile()) {
+            if (extracted == null || !extracted.isFile()) {
                 throw new IllegalStateException("JavaCPP extracted no libopenblas.so.0");
+            }
+            // netlib must open the very file JavaCPP loaded, whose thread count is set below: JavaCPP
+            // loads its copy libopenblas_nolapack.so.0, and the dynamic linker maps another file (another
+            // inode), even with the same bytes, as a second OpenBLAS with its own threads (as many as
+            // cores when OPENBLAS_NUM_THREADS is unset), whose dgemm rounds differently.
+            File library = new File(extracted.getParentFile(), "libopenblas_nolapack.so.0");
+            if (!library.isFile()) {
+                throw new IllegalStateException("JavaCPP left no " + library);
             }
             String env = System.getenv("OPENBLAS_NUM_THREADS");
             int threads = 1;

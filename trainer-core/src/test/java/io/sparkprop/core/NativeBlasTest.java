@@ -38,6 +38,37 @@ class NativeBlasTest {
         }
     }
 
+    /**
+     * The library netlib computes with is the one whose thread count was set to 1: a single
+     * OpenBLAS in the process. With two (netlib's {@code libopenblas.so.0} beside the
+     * {@code libopenblas_nolapack.so.0} JavaCPP loads and {@code blas_set_num_threads} went to),
+     * netlib's ran with as many threads as cores whenever {@code OPENBLAS_NUM_THREADS} was unset,
+     * and multithreaded dgemm rounds differently: a YARN run with the variable set and a local run
+     * without it ended 2 ulps apart (YarnClusterModeIT).
+     */
+    @Test
+    void oneOpenBlasIsLoadedTheOneWhoseThreadsWereSet() throws Exception {
+        Assumptions.assumeTrue(linuxX8664());
+        try (Blas.Pinned nativeBlas = Blas.pin("native")) {
+            String source = NativeBlasLibrary.prepare();
+            Assumptions.assumeTrue(source != null && source.contains("bundled"), "this machine uses the bundled OpenBLAS");
+            // Force netlib's native library to be loaded and used.
+            double[] c = new double[1];
+            Blas.get().dgemm("N", "N", 1, 1, 1, 1.0, new double[] {2}, 1, new double[] {3}, 1, 0.0, c, 1);
+            assertEquals(6.0, c[0]);
+            java.util.Set<String> openblas = new java.util.TreeSet<>();
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/maps"))) {
+                String[] fields = line.trim().split("\\s+");
+                String file = fields[fields.length - 1];
+                if (file.contains("libopenblas")) {
+                    openblas.add(file);
+                }
+            }
+            assertEquals(1, openblas.size(), "OpenBLAS libraries mapped: " + openblas);
+            assertTrue(source.contains("1 thread per call") || System.getenv("OPENBLAS_NUM_THREADS") != null, source);
+        }
+    }
+
     @Test
     void theNativeProductIsThePureJavaProductToRounding() {
         Assumptions.assumeTrue(linuxX8664());
@@ -84,7 +115,9 @@ class NativeBlasTest {
         // A "system" OpenBLAS: the bundled files, linked into a directory on LD_LIBRARY_PATH.
         java.nio.file.Path system = java.nio.file.Files.createTempDirectory("system-openblas");
         java.nio.file.Path from = java.nio.file.Path.of(bundled).getParent();
-        for (String name : new String[] {"libopenblas.so.0", "libgfortran.so.5", "libquadmath.so.0", "libgcc_s.so.1"}) {
+        // The bundled BLAS-only build stands in for a system libopenblas.so.0.
+        java.nio.file.Files.createSymbolicLink(system.resolve("libopenblas.so.0"), from.resolve("libopenblas_nolapack.so.0"));
+        for (String name : new String[] {"libgfortran.so.5", "libquadmath.so.0", "libgcc_s.so.1"}) {
             java.nio.file.Files.createSymbolicLink(system.resolve(name), from.resolve(name));
         }
         ProcessBuilder probe = new ProcessBuilder(java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java")
