@@ -46,8 +46,9 @@ import org.junit.jupiter.api.io.TempDir;
  * ({@code SparkSubmit --master yarn --deploy-mode cluster}) in a child JVM, as a user submits.
  *
  * <p>{@link #amKilledAfterFirstCheckpointResumesInSecondAttempt}: MNIST on HDFS, the config shipped
- * with {@code --files} and named relatively (read from the container's working directory),
- * {@code spark.yarn.maxAppAttempts=2}. Once the first checkpoint is on HDFS the ApplicationMaster's
+ * with {@code --files} and named relatively (read from the container's working directory), the
+ * README's {@code conf/sparkprop.properties} with {@code --load-spark-defaults}, the epoch count as
+ * {@code --conf spark.sparkprop.train.epochs=2}, {@code spark.yarn.maxAppAttempts=2}. Once the first checkpoint is on HDFS the ApplicationMaster's
  * JVM (the driver, in cluster mode) gets SIGKILL; YARN starts attempt 2, whose driver takes over the
  * run directory from attempt 1 and resumes from the checkpoint. The application must end SUCCEEDED
  * after exactly two attempts with parameters bit-identical to a local-mode run of the same config
@@ -139,7 +140,7 @@ class YarnClusterModeIT {
                 "data.test-labels = " + hdfsUri + "/data/mnist/t10k-labels-idx1-ubyte.gz",
                 "data.scaling = divide", "data.scaling.divisor = 255", "data.partitions = 2",
                 "model.task = classification", "model.layers = 784,256,128,10", "model.hidden-activation = relu",
-                "train.epochs = 2", "train.batch-size = 256", "train.seed = 42", "train.optimizer = adam",
+                "train.epochs = 1", "train.batch-size = 256", "train.seed = 42", "train.optimizer = adam",
                 "train.learning-rate = 0.002", "train.schedule = cosine", "checkpoint.every-steps = 50", ""));
         properties = writeSparkProperties();
     }
@@ -167,7 +168,10 @@ class YarnClusterModeIT {
                 .redirectOutput(localLog.toFile()).start();
 
         Path log = base.resolve("submit-killed.log");
-        Process submit = submit(log, "--conf", "spark.yarn.maxAppAttempts=2", "train",
+        // The epoch count comes as Spark conf (the spark.sparkprop.<key> layer, over the file's 1), as
+        // an orchestrator would set it; the local run gets it with --set.
+        Process submit = submit(log, "--conf", "spark.yarn.maxAppAttempts=2", "--conf", "spark.sparkprop.train.epochs=2",
+                "train",
                 "--config", config.getFileName().toString(), "--run-dir", run);
         ApplicationId app = awaitApplication(submit, log);
         FileSystem fs = hdfs.getFileSystem();
@@ -196,6 +200,10 @@ class YarnClusterModeIT {
             assertTrue(logs.contains("Taking over the run directory"), "no takeover in the containers' logs");
             assertTrue(Pattern.compile("Resuming from checkpoint at global step [1-9]").matcher(logs).find(),
                     "no resume in the containers' logs");
+            String effective = new String(fs.open(new org.apache.hadoop.fs.Path(run + "/config.conf")).readAllBytes(),
+                    StandardCharsets.UTF_8);
+            assertTrue(effective.contains("# from spark.sparkprop.train.epochs (Spark conf)\ntrain.epochs = 2"),
+                    "config.conf:\n" + effective);
         });
 
         assertEquals(0, local.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS) ? local.exitValue() : -1,
@@ -232,7 +240,7 @@ class YarnClusterModeIT {
         List<String> command = new ArrayList<>(javaCommand());
         command.addAll(List.of("-cp", sparkClasspath().stream().collect(Collectors.joining(File.pathSeparator)),
                 "org.apache.spark.deploy.SparkSubmit", "--master", "yarn", "--deploy-mode", "cluster",
-                "--properties-file", properties.toString(), "--files", config.toString(),
+                "--properties-file", properties.toString(), "--load-spark-defaults", "--files", config.toString(),
                 "--class", Main.class.getName()));
         List<String> rest = new ArrayList<>(List.of(args));
         // Spark options (--conf) before the jar, the application's arguments after it.
@@ -254,12 +262,18 @@ class YarnClusterModeIT {
     }
 
     /**
-     * Spark properties for every submission: the clusters' addresses ({@code spark.hadoop.*}, also
-     * shipped to the containers), Spark's jars as {@code local:} URIs, the JVM the containers use,
-     * and two one-core executors (as {@code local[2]} and the 2 partitions of the reference run).
+     * Spark properties for every submission: the README's {@code conf/sparkprop.properties} (Kryo
+     * with our registrator, result sizes, BLAS threads...), then this machine's sizes: two one-core
+     * 1 GiB executors (as {@code local[2]} and the 2 partitions of the reference run) and a 1 GiB
+     * driver; the clusters' addresses ({@code spark.hadoop.*}, also shipped to the containers),
+     * Spark's jars as {@code local:} URIs and the JVM the containers use.
      */
     private static Path writeSparkProperties() throws IOException {
         Properties props = new Properties();
+        try (var in = Files.newBufferedReader(Path.of("../conf/sparkprop.properties"), StandardCharsets.UTF_8)) {
+            props.load(in);
+        }
+        assertEquals("io.sparkprop.spark.SparkpropKryoRegistrator", props.getProperty("spark.kryo.registrator"));
         for (Map.Entry<String, String> e : yarn.getConfig()) {
             props.setProperty("spark.hadoop." + e.getKey(), e.getValue());
         }
@@ -290,7 +304,7 @@ class YarnClusterModeIT {
         command.addAll(List.of("-Xmx1g", "-Dspark.master=local[2]", "-Dspark.ui.enabled=false",
                 "-Dspark.driver.host=127.0.0.1", "-Dspark.driver.bindAddress=127.0.0.1",
                 "-cp", System.getProperty("java.class.path"), LocalLauncher.class.getName(), "train",
-                "--config", config.toString(), "--run-dir", run.toString()));
+                "--config", config.toString(), "--run-dir", run.toString(), "--set", "train.epochs=2"));
         return command;
     }
 
