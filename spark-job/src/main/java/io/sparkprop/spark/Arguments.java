@@ -154,7 +154,8 @@ final class Arguments {
             footer = {"",
                     "The config file (any Hadoop URI; a relative one is read from the working directory when it is"
                             + " there, else from the default file system) holds 'key = value' lines; conf/reference.conf"
-                            + " lists every key. '#' starts a comment at the start of a line or after whitespace.",
+                            + " lists every key. '#' starts a comment at the start of a line or after whitespace; a value in"
+                            + " double quotes keeps its '#'.",
                     "Exit codes: 0 success, 1 training or check failure, 2 bad usage, config or input."})
     static final class Sparkprop {
     }

@@ -137,8 +137,10 @@ class SparkConfTest {
     void sparkConfOverridesTheFileSetOverridesSparkConfAndConfigConfNamesEachOriginAndResumes() throws Exception {
         Path run = dir.resolve("run");
         Path checkpoints = dir.resolve("checkpoints");
+        // Relative, as Spark conf paths are to the driver's working directory (the child's is this JVM's).
+        String relativeCheckpoints = Path.of("").toAbsolutePath().relativize(checkpoints).toString();
         List<String> sparkConf = confs("spark.sparkprop.train.learning-rate=0.02", "spark.sparkprop.train.seed=7",
-                "spark.sparkprop.checkpoint.dir=" + checkpoints);
+                "spark.sparkprop.checkpoint.dir=" + relativeCheckpoints);
         Outcome first = submit(sparkConf, "train", "--config", conf.toString(), "--run-dir", run.toString(),
                 "--set", "train.seed=9");
         assertEquals(0, first.code(), first.out());
@@ -154,6 +156,11 @@ class SparkConfTest {
         assertEquals("0.02", reread.get("train.learning-rate"));
         assertEquals("9", reread.get("train.seed"));
         assertEquals("40", reread.get("train.batch-size"));
+        // The relative path as the full URI the run wrote to, not one beside config.conf.
+        assertEquals("file:" + checkpoints, reread.get("checkpoint.dir"));
+        assertContains(written, "# from spark.sparkprop.checkpoint.dir (Spark conf) (given as " + relativeCheckpoints
+                + ")\n");
+        assertTrue(Files.isDirectory(checkpoints), "checkpoints in " + checkpoints);
         assertEquals(1, Files.readAllLines(run.resolve(RunDirectory.METRICS)).size());
 
         // The same settings resume from its checkpoints (whose config, origins and all, compares by

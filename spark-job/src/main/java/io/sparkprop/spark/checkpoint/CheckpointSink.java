@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.hadoop.conf.Configuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -82,17 +83,23 @@ public final class CheckpointSink implements DistributedTrainer.Checkpoints {
      * Refuses to resume from {@code checkpoint} when it was written for other data or an
      * incompatible config; logs the settings that changed harmlessly or change the trajectory.
      *
+     * <p>{@code config}'s paths are qualified ({@link JobConfig#withQualifiedPaths}), and so are the
+     * checkpoint's under {@code hadoopConf} before they are compared: a checkpoint written before runs
+     * recorded qualified paths holds a {@code --set} or Spark conf path as it was given, which resolves
+     * as it did then (from the same working directory), so the same file named relatively or
+     * absolutely is no change.
+     *
      * @param how what to do instead, for the message ("Use a new --run-dir to train afresh.")
      */
     public static void checkResumable(CheckpointStore.Checkpoint checkpoint, JobConfig config, String fingerprint,
-                                      CheckpointStore store, String how) {
+                                      CheckpointStore store, Configuration hadoopConf, String how) {
         if (!checkpoint.fingerprint().equals(fingerprint)) {
             throw new IllegalArgumentException("Cannot resume from " + store.uri() + ": it was written for other"
                     + " training data or another partition count. " + how + "\nCheckpoint:\n"
                     + checkpoint.fingerprint() + "Now:\n" + fingerprint);
         }
-        ResumeCheck.Differences diff = ResumeCheck.compare(JobConfig.parse(checkpoint.config(), "checkpoint config"),
-                config);
+        ResumeCheck.Differences diff = ResumeCheck.compare(JobConfig.parse(checkpoint.config(), "checkpoint config")
+                .withQualifiedPaths(hadoopConf), config);
         if (!diff.incompatible().isEmpty()) {
             throw new IllegalArgumentException("Cannot resume from " + store.uri() + " with an incompatible config: "
                     + String.join("; ", diff.incompatible()) + ". " + how);

@@ -33,7 +33,11 @@ public record ConfigKey<T>(String name, String defaultValue, String description,
     public enum Kind {
         /** A string. */
         STRING,
-        /** A Hadoop URI; relative paths in a config file resolve against the file's directory. */
+        /**
+         * A Hadoop URI; relative paths in a config file resolve against the file's directory, and
+         * others against the default file system's working directory, which a run records
+         * ({@link JobConfig#withQualifiedPaths}).
+         */
         PATH,
         /** An Integer. */
         INT,

@@ -301,11 +301,14 @@ public final class ConfigSchema {
         sb.append("# sparkprop configuration reference: every key, its meaning and its default.\n")
           .append("# Generated from io.sparkprop.spark.config.ConfigSchema; a test keeps this file in step.\n")
           .append("# Format: one 'key = value' per line. '#' starts a comment at the start of a line or after\n")
-          .append("# whitespace ('a = b  # note' sets b; 'a = b#c' sets b#c). Override any key as Spark conf\n")
-          .append("# with spark.sparkprop.<key> (spark-submit --conf spark.sparkprop.train.epochs=5), and on the\n")
-          .append("# command line with --set key=value: the file < Spark conf < --set. Unknown keys are errors.\n")
-          .append("# Relative data paths in a config file are relative to the file's directory; in Spark conf and\n")
-          .append("# --set, to the working directory.\n");
+          .append("# whitespace ('a = b  # note' sets b; 'a = b#c' sets b#c). A value in double quotes is taken\n")
+          .append("# as it is, '#' and all ('a = \"b #c\"  # note' sets b #c); inside the quotes \\\" is a quote and\n")
+          .append("# \\\\ a backslash. Override any key as Spark conf with spark.sparkprop.<key> (spark-submit\n")
+          .append("# --conf spark.sparkprop.train.epochs=5), and on the command line with --set key=value: the\n")
+          .append("# file < Spark conf < --set. Unknown keys are errors. Relative paths in a config file are\n")
+          .append("# relative to the file's directory; in Spark conf and --set, to the default file system's\n")
+          .append("# working directory (locally, the working directory). A run's config.conf holds every path as\n")
+          .append("# the full URI it read, and quotes the values that need it, so it reads back to the same run.\n");
         String section = "";
         for (ConfigKey<?> key : KEYS.values()) {
             String prefix = key.name().substring(0, key.name().indexOf('.'));

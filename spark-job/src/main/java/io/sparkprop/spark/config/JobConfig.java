@@ -4,6 +4,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.Serializable;
+import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.util.Collections;
@@ -28,13 +30,18 @@ import org.apache.hadoop.fs.Path;
  * <p>File format: one {@code key = value} per line; a key may appear once per file. A {@code #}
  * starts a comment when it begins the line or follows whitespace, so
  * {@code data.train = train.csv  # ours} sets {@code train.csv}, while a {@code #} inside a word
- * ({@code data.train = runs#3/train.csv}) is part of the value ({@link #stripComment}). Blank and
- * comment-only lines are ignored.
+ * ({@code data.train = runs#3/train.csv}) is part of the value ({@link #stripComment}). A value
+ * that starts with a double quote is taken up to the closing quote as it is, {@code #} and all
+ * ({@code data.label-column = "size #cm"  # the label}); inside the quotes {@code \"} is a quote and
+ * {@code \\} a backslash, and after them only a comment may follow. Blank and comment-only lines are
+ * ignored. A value cannot span lines: one with a line break is refused from any source.
  * Every value is checked against its key's kind when it comes in ({@link ConfigKey#parse}), and
  * errors name the key, the source (file and line, {@code spark.sparkprop.<key> (Spark conf)} or
  * {@code --set}), the value and what was expected. {@link #render} writes each value's source
- * back as a comment, so a run's {@code config.conf} says where every value came from and still
- * reads back as a config file.
+ * back as a comment, and quotes the values that need it, so a run's {@code config.conf} says where
+ * every value came from and reads back as a config file to the same values; a run first makes its
+ * paths full URIs ({@link #withQualifiedPaths}), so that they name the same files wherever the file
+ * is read.
  */
 public final class JobConfig implements ConfigSource, Serializable {
 
@@ -79,7 +86,9 @@ public final class JobConfig implements ConfigSource, Serializable {
         Map<String, String> values = new LinkedHashMap<>();
         Map<String, String> origins = new LinkedHashMap<>();
         for (ConfigKey<?> key : ConfigSchema.keys().values()) {
-            values.put(key.name(), key.format(source.value(key)));
+            String value = key.format(source.value(key));
+            checkOneLine(key.name(), value, source.origin(key));
+            values.put(key.name(), value);
             origins.put(key.name(), source.origin(key));
         }
         return new JobConfig(values, origins);
@@ -179,17 +188,18 @@ public final class JobConfig implements ConfigSource, Serializable {
         Map<String, Integer> seen = new LinkedHashMap<>();
         String[] lines = text.split("\r?\n", -1);
         for (int i = 0; i < lines.length; i++) {
-            String line = stripComment(lines[i]).strip();
-            if (line.isEmpty()) {
+            String line = stripComment(lines[i]);
+            if (line.isBlank()) {
                 continue;
             }
             String where = source + " line " + (i + 1);
             int eq = line.indexOf('=');
             if (eq < 0) {
-                throw new IllegalArgumentException("Expected 'key = value' at " + where + " but found '" + line + "'");
+                throw new IllegalArgumentException("Expected 'key = value' at " + where + " but found '" + line.strip()
+                        + "'");
             }
             String name = line.substring(0, eq).strip();
-            String value = line.substring(eq + 1).strip();
+            String value = value(name, lines[i].substring(eq + 1), line.substring(eq + 1), where);
             Integer previous = seen.put(name, i + 1);
             if (previous != null) {
                 throw new IllegalArgumentException("Config key '" + name + "' is set twice in " + source + ", at lines "
@@ -213,6 +223,50 @@ public final class JobConfig implements ConfigSource, Serializable {
         return line;
     }
 
+    /**
+     * The value of a line whose text after the {@code =} is {@code raw} ({@code uncommented} without
+     * its comment): the quoted string when it starts with a double quote, else the uncommented text,
+     * stripped.
+     */
+    private static String value(String name, String raw, String uncommented, String where) {
+        String text = raw.stripLeading();
+        if (!text.startsWith("\"")) {
+            return uncommented.strip();
+        }
+        StringBuilder value = new StringBuilder();
+        int i = 1;
+        for (; i < text.length() && text.charAt(i) != '"'; i++) {
+            char c = text.charAt(i);
+            boolean escape = c == '\\' && i + 1 < text.length() && (text.charAt(i + 1) == '"'
+                    || text.charAt(i + 1) == '\\');
+            value.append(escape ? text.charAt(++i) : c);
+        }
+        if (i == text.length()) {
+            throw new IllegalArgumentException("Config key '" + name + "' at " + where + " opens a quote that the line"
+                    + " does not close: " + text.strip());
+        }
+        String rest = text.substring(i + 1);
+        if (!rest.isEmpty() && !(Character.isWhitespace(rest.charAt(0)) && stripComment(rest).isBlank())) {
+            throw new IllegalArgumentException("Config key '" + name + "' at " + where + ": expected nothing but a"
+                    + " comment after the closing quote but found '" + rest.strip() + "'");
+        }
+        return value.toString();
+    }
+
+    /**
+     * {@code value} as a config file's value that reads back as {@code value}: as it is, or in double
+     * quotes (with {@code \"} and {@code \\} for a quote and a backslash) when it holds a comment
+     * start (a {@code #} at its start or after whitespace), starts with a quote, or has space at
+     * either end.
+     */
+    static String quoted(String value) {
+        if (!value.startsWith("\"") && value.strip().length() == value.length()
+                && stripComment(value).length() == value.length()) {
+            return value;
+        }
+        return '"' + value.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+    }
+
     private static String resolve(String name, String value, Path base) {
         if (base == null || value.isEmpty() || !ConfigSchema.keys().containsKey(name)
                 || ConfigSchema.key(name).kind() != ConfigKey.Kind.PATH) {
@@ -224,11 +278,69 @@ public final class JobConfig implements ConfigSource, Serializable {
     }
 
     /**
+     * This config with every {@link ConfigKey.Kind#PATH PATH} value as the fully qualified URI that
+     * Hadoop opens for it under {@code hadoopConf} ({@link FileSystem#makeQualified}): a path without
+     * a scheme is on the default file system, and a relative one is relative to that file system's
+     * working directory (for the local file system, the process's working directory; for HDFS, the
+     * user's home directory). That is how the data loader and the checkpoint store open a value given
+     * with {@code --set} or as Spark conf; a config file's relative values were already made relative
+     * to the file ({@link #withText}). A run writes the result as its {@code config.conf}, into its
+     * checkpoints and into its model, so that they name the same files wherever they are read, and a
+     * resume compares files, not spellings. A changed value's origin says what was given:
+     * {@code --set (given as data/train.csv)}. A value with a scheme and an authority
+     * ({@code hdfs://nn/x}, {@code s3a://bucket/x}) or an absolute {@code file:} URI is kept as it is,
+     * without opening its file system. Returns this config when nothing changes.
+     *
+     * @throws IllegalArgumentException a value that is not a Hadoop path, naming the key and origin
+     * @throws UncheckedIOException     a file system that cannot be opened
+     */
+    public JobConfig withQualifiedPaths(Configuration hadoopConf) {
+        Map<String, String> v = new LinkedHashMap<>(values);
+        Map<String, String> o = new LinkedHashMap<>(origins);
+        boolean changed = false;
+        for (ConfigKey<?> key : ConfigSchema.keys().values()) {
+            String value = values.get(key.name());
+            if (key.kind() != ConfigKey.Kind.PATH || value.isEmpty()) {
+                continue;
+            }
+            String qualified = qualify(key, value, hadoopConf);
+            if (!qualified.equals(value)) {
+                v.put(key.name(), qualified);
+                o.put(key.name(), origins.get(key.name()) + " (given as " + value + ")");
+                changed = true;
+            }
+        }
+        return changed ? new JobConfig(v, o) : this;
+    }
+
+    private String qualify(ConfigKey<?> key, String value, Configuration hadoopConf) {
+        Path path;
+        try {
+            path = new Path(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("Config key '" + key.name() + "' must be a Hadoop path or URI but got '"
+                    + value + "' (from " + origins.get(key.name()) + "): " + e.getMessage(), e);
+        }
+        URI uri = path.toUri();
+        if (uri.getScheme() != null && path.isUriPathAbsolute()
+                && (uri.getAuthority() != null || uri.getScheme().equals("file"))) {
+            return value;
+        }
+        try {
+            return path.getFileSystem(hadoopConf).makeQualified(path).toString();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot open the file system of " + key.name() + " = " + value + " (from "
+                    + origins.get(key.name()) + "): " + e.getMessage(), e);
+        }
+    }
+
+    /**
      * This config overlaid by the {@code spark.sparkprop.<key>} entries of the Spark settings
      * {@code sparkConf} (all other entries are ignored), in key order. Each value is checked like
      * a file's and its origin is {@code spark.sparkprop.<key> (Spark conf)}; a key the schema
      * does not declare is an error naming the Spark setting, with the nearest valid key. Relative
-     * paths are not resolved, as with {@code --set}.
+     * paths are kept as given, as with {@code --set}: they are on the default file system, relative
+     * to its working directory, which {@link #withQualifiedPaths} resolves them against.
      */
     public JobConfig withSparkConf(Map<String, String> sparkConf) {
         Map<String, String> v = new LinkedHashMap<>(values);
@@ -251,7 +363,10 @@ public final class JobConfig implements ConfigSource, Serializable {
         return new JobConfig(v, o);
     }
 
-    /** This config with {@code key=value} overrides, as given to {@code --set}. */
+    /**
+     * This config with {@code key=value} overrides, as given to {@code --set}: each value as it is
+     * (stripped; no quotes are removed), relative paths kept as for {@link #withSparkConf}.
+     */
     public JobConfig withOverrides(List<String> assignments) {
         Map<String, String> v = new LinkedHashMap<>(values);
         Map<String, String> o = new LinkedHashMap<>(origins);
@@ -282,8 +397,18 @@ public final class JobConfig implements ConfigSource, Serializable {
             throw new IllegalArgumentException(e.getMessage() + " (from " + where + ")", e);
         }
         check(key, value, where);
+        checkOneLine(key.name(), value, where);
         values.put(name, value);
         origins.put(name, where);
+    }
+
+    /** A value must fit on one line of a config file (and of config.conf), which quotes cannot span. */
+    private static void checkOneLine(String name, String value, String where) {
+        if (value.indexOf('\n') >= 0 || value.indexOf('\r') >= 0) {
+            throw new IllegalArgumentException("Config key '" + name + "' must be one line but got '"
+                    + value.replace("\r", "\\r").replace("\n", "\\n") + "', which has a line break (from " + where
+                    + ")");
+        }
     }
 
     private static void check(ConfigKey<?> key, String value, String where) {
@@ -321,8 +446,10 @@ public final class JobConfig implements ConfigSource, Serializable {
 
     /**
      * The effective configuration as a config file (every key), for logs and the run directory:
-     * each value that is not the default follows a {@code # from <origin>} line. Comments are
-     * ignored when the text is read back, so it loads as a config file with the same values.
+     * each value that is not the default follows a {@code # from <origin>} line, and a value that
+     * would not read back as it is (one holding a comment start, starting with a quote or with space
+     * at an end) is quoted. It loads as a config file with the same values; relative paths in it
+     * would resolve against its own directory, so a run renders its config with qualified paths.
      */
     public String render() {
         StringBuilder sb = new StringBuilder();
@@ -331,7 +458,7 @@ public final class JobConfig implements ConfigSource, Serializable {
             if (!origin.equals("default")) {
                 sb.append("# from ").append(origin).append('\n');
             }
-            sb.append(e.getKey()).append(" = ").append(e.getValue()).append('\n');
+            sb.append(e.getKey()).append(" = ").append(quoted(e.getValue())).append('\n');
         }
         return sb.toString();
     }

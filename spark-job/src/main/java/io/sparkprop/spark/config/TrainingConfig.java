@@ -17,6 +17,7 @@ import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import org.apache.hadoop.conf.Configuration;
 
 /**
  * The one typed, immutable configuration of a training run, as both front doors build it: the
@@ -87,6 +88,18 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
         } catch (ConfigException e) {
             throw new ConfigException(e, source.subject(e.key()), source.origin(e.key()));
         }
+    }
+
+    /**
+     * This config with every path-valued key ({@code data.*} files, {@code checkpoint.dir}) as the
+     * fully qualified URI the run opens under {@code hadoopConf} ({@link JobConfig#withQualifiedPaths}),
+     * in the typed parts and the {@link #text} alike: what a run trains with, so that its
+     * {@code config.conf}, checkpoints and model name the files it read wherever they are read.
+     */
+    public TrainingConfig withQualifiedPaths(Configuration hadoopConf) {
+        JobConfig qualified = text.withQualifiedPaths(hadoopConf);
+        // Only path values changed, and they were checked already: reading them again cannot fail.
+        return qualified == text ? this : from(qualified);
     }
 
     /** The network. */

@@ -146,9 +146,11 @@ public final class TrainingSession {
     }
 
     /**
-     * Trains {@code config}'s network on {@code input}, resuming from the newest valid checkpoint
+     * Trains {@code given}'s network on {@code input}, resuming from the newest valid checkpoint
      * when there is one. {@code initialParams} (not modified; {@code null} for the seeded
-     * initialization) is where a fresh run starts.
+     * initialization) is where a fresh run starts. The run works with {@code given}'s paths
+     * qualified under the session's Hadoop configuration ({@link TrainingConfig#withQualifiedPaths}),
+     * and records them so.
      *
      * @throws IllegalArgumentException bad input or settings, or a checkpoint that cannot be resumed
      *                                  (named, and left intact)
@@ -157,9 +159,11 @@ public final class TrainingSession {
      *                                  stay as they were, and the run directory, if any, is marked
      *                                  {@link RunDirectory#FAILED} with the error
      */
-    public static Result run(SparkSession spark, TrainingConfig config, Input input, Outputs outputs,
+    public static Result run(SparkSession spark, TrainingConfig given, Input input, Outputs outputs,
                              double[] initialParams) {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        // From here on each path is the URI the run opens, as config.conf, checkpoints and the model record it.
+        TrainingConfig config = given.withQualifiedPaths(sc.hadoopConfiguration());
         RunDirectory run = outputs.runDirectory() == null ? null
                 : RunDirectory.create(outputs.runDirectory(), sc.hadoopConfiguration());
         try (Claims claims = new Claims(sc, config)) {
@@ -244,7 +248,8 @@ public final class TrainingSession {
             if (store != null) {
                 checkpoints = new CheckpointSink(store, config, fingerprint, arrays, metadata);
                 if (latest.isPresent()) {
-                    CheckpointSink.checkResumable(latest.get(), config.text(), fingerprint, store, outputs.afresh());
+                    CheckpointSink.checkResumable(latest.get(), config.text(), fingerprint, store,
+                            sc.hadoopConfiguration(), outputs.afresh());
                 }
             }
             if (latest.isPresent()) {

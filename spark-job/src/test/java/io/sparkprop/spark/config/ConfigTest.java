@@ -64,6 +64,105 @@ class ConfigTest {
     }
 
     @Test
+    void aValueWithACommentStartIsQuotedInTheRenderedConfigAndReadsBackTheSame() {
+        JobConfig config = JobConfig.defaults().withOverrides(List.of("data.label-column=size #cm",
+                        "data.weight-column=#w", "data.features-column=\"f\" \\ g"))
+                .withSparkConf(Map.of("spark.sparkprop.data.test", "runs #3/test.csv"));
+        String rendered = config.render();
+        assertTrue(rendered.contains("\ndata.label-column = \"size #cm\"\n"), rendered);
+        assertTrue(rendered.contains("\ndata.weight-column = \"#w\"\n"), rendered);
+        assertTrue(rendered.contains("\ndata.features-column = \"\\\"f\\\" \\\\ g\"\n"), rendered);
+        assertTrue(rendered.contains("\ndata.test = \"runs #3/test.csv\"\n"), rendered);
+        // A '#' inside a word needs no quotes.
+        assertTrue(JobConfig.defaults().withOverrides(List.of("data.validation=runs#3/v.csv")).render()
+                .contains("\ndata.validation = runs#3/v.csv\n"));
+        JobConfig reread = JobConfig.parse(rendered, "rendered");
+        assertEquals(config.values(), reread.values());
+        assertEquals("size #cm", reread.get("data.label-column"));
+        assertEquals("\"f\" \\ g", reread.get("data.features-column"));
+    }
+
+    @Test
+    void aQuotedValueInAFileIsTakenAsItIsWithOnlyACommentAfterIt() {
+        JobConfig config = JobConfig.parse(String.join("\n",
+                "data.label-column = \"size #cm\"  # the label",
+                "data.weight-column=\"say \\\"hi\\\" \\\\ C:\\dir\"",
+                "data.csv.delimiter = \";\"",
+                "data.features-column = \"\"",
+                "data.test = a\"b # an unquoted value keeps its quotes"), "q.conf");
+        assertEquals("size #cm", config.get("data.label-column"));
+        assertEquals("say \"hi\" \\ C:\\dir", config.get("data.weight-column"));
+        assertEquals(';', TrainingConfig.from(config.with("model.layers", "2,2")).data().csvDelimiter());
+        assertEquals("", config.get("data.features-column"));
+        assertEquals("a\"b", config.get("data.test"));
+        assertMessage(() -> JobConfig.parse("data.label-column = \"size #cm\n", "q.conf"), "'data.label-column'",
+                "q.conf line 1", "does not close");
+        assertMessage(() -> JobConfig.parse("\ndata.label-column = \"a\"b\n", "q.conf"), "'data.label-column'",
+                "q.conf line 2", "after the closing quote", "'b'");
+        assertMessage(() -> JobConfig.parse("data.label-column = \"a\"#b\n", "q.conf"), "after the closing quote");
+    }
+
+    @Test
+    void aValueWithALineBreakIsRefusedNamingTheKeyAndWhereItCameFrom() {
+        assertMessage(() -> JobConfig.defaults().withOverrides(List.of("data.label-column=a\nb")),
+                "'data.label-column'", "one line", "a\\nb", "--set");
+        assertMessage(() -> JobConfig.defaults().withSparkConf(Map.of("spark.sparkprop.data.train", "a\rb")),
+                "'data.train'", "one line", "spark.sparkprop.data.train (Spark conf)");
+    }
+
+    @Test
+    void relativeSetAndSparkConfPathsAreQualifiedAsHadoopOpensThemAndReadBackFromElsewhere(@TempDir Path dir)
+            throws Exception {
+        Configuration hadoop = new Configuration();
+        Path fileDir = Files.createDirectories(dir.resolve("conf"));
+        Files.writeString(fileDir.resolve("a.conf"), "data.format = csv\nmodel.layers = 2,2\n"
+                + "data.validation-labels = /abs/val-labels\ndata.test-labels = hdfs://nn:8020/t\n");
+        JobConfig given = JobConfig.load(fileDir.resolve("a.conf").toString(), hadoop)
+                .withSparkConf(Map.of("spark.sparkprop.data.validation", "data/val.csv",
+                        "spark.sparkprop.checkpoint.dir", "runs/../ckpt"))
+                .withOverrides(List.of("data.train=data/train.csv", "data.train-labels=../labels.csv",
+                        "data.test=file:/abs/test.csv"));
+        TrainingConfig run = TrainingConfig.from(given).withQualifiedPaths(hadoop);
+
+        // What the run opens: the data loader and the checkpoint store open new Path(value) on its
+        // file system, whose working directory resolves a relative path (here the local one's: the
+        // process's working directory).
+        org.apache.hadoop.fs.FileSystem local = org.apache.hadoop.fs.FileSystem.getLocal(hadoop);
+        Map<String, String> opened = new java.util.LinkedHashMap<>();
+        for (String key : List.of("data.train", "data.train-labels", "data.validation", "data.validation-labels",
+                "checkpoint.dir")) {
+            opened.put(key, local.makeQualified(new org.apache.hadoop.fs.Path(given.get(key))).toString());
+        }
+        opened.put("data.test", "file:/abs/test.csv");
+        opened.put("data.test-labels", "hdfs://nn:8020/t");
+        assertEquals(Path.of("data/train.csv").toAbsolutePath().toString(),
+                new org.apache.hadoop.fs.Path(opened.get("data.train")).toUri().getPath());
+        assertEquals(Path.of("ckpt").toAbsolutePath().toString(),
+                new org.apache.hadoop.fs.Path(opened.get("checkpoint.dir")).toUri().getPath());
+        for (Map.Entry<String, String> e : opened.entrySet()) {
+            assertEquals(e.getValue(), run.text().get(e.getKey()), e.getKey());
+        }
+        assertEquals(opened.get("data.train"), run.data().train());
+        assertEquals(opened.get("checkpoint.dir"), run.checkpoints().dir());
+        assertEquals("--set (given as data/train.csv)", run.text().origin("data.train"));
+        assertEquals("spark.sparkprop.data.validation (Spark conf) (given as data/val.csv)",
+                run.text().origin("data.validation"));
+        assertEquals("--set", run.text().origin("data.test"));
+
+        // config.conf, read back from the run directory (not the working directory), names the same files.
+        Path conf = Files.createDirectories(dir.resolve("runs").resolve("x")).resolve("config.conf");
+        Files.writeString(conf, run.text().render());
+        JobConfig reread = JobConfig.load(conf.toString(), hadoop);
+        for (Map.Entry<String, String> e : opened.entrySet()) {
+            assertEquals(e.getValue(), reread.get(e.getKey()), e.getKey());
+        }
+        // Qualified values stay as they are.
+        assertEquals(reread.values(), reread.withQualifiedPaths(hadoop).values());
+        assertMessage(() -> JobConfig.defaults().withOverrides(List.of("data.test=a:b")).withQualifiedPaths(hadoop),
+                "'data.test'", "Hadoop path", "'a:b'", "--set");
+    }
+
+    @Test
     void overridesWinAndEveryValueRemembersWhereItCameFrom() {
         JobConfig config = JobConfig.parse("train.epochs = 3\n", "a.conf").withOverrides(List.of("train.epochs=7"));
         assertEquals(7, config.value(ConfigSchema.TRAIN_EPOCHS));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
@@ -80,5 +81,29 @@ class HdfsConfigTest {
         assertTrue(e.getMessage().contains("neither in the working directory")
                 && e.getMessage().contains(fs.makeQualified(new Path(missing)).toString())
                 && e.getMessage().contains("does not exist"), e.getMessage());
+    }
+
+    @Test
+    void aRelativeSetPathIsOnTheDefaultFileSystemAndConfigConfOnHdfsReadsBackToIt() throws Exception {
+        Configuration conf = new Configuration();
+        conf.set("fs.defaultFS", cluster.getURI().toString());
+        JobConfig given = JobConfig.defaults().withOverrides(List.of("data.train=data/train.csv",
+                "checkpoint.dir=/runs/ckpt", "data.test=file:/local/test.csv"));
+        JobConfig run = given.withQualifiedPaths(conf);
+        // As the loader opens it: against HDFS's working directory, the user's home directory there.
+        assertEquals(new Path(fs.getWorkingDirectory(), "data/train.csv").toString(), run.get("data.train"));
+        assertTrue(run.get("data.train").startsWith(cluster.getURI().toString() + "/user/"), run.get("data.train"));
+        assertEquals(cluster.getURI() + "/runs/ckpt", run.get("checkpoint.dir"));
+        assertEquals("file:/local/test.csv", run.get("data.test"));
+
+        // config.conf in a run directory on HDFS reads back to the same URIs, not to paths beside it.
+        Path written = fs.makeQualified(new Path("/runs/x/config.conf"));
+        try (FSDataOutputStream out = fs.create(written)) {
+            out.write(run.render().getBytes(StandardCharsets.UTF_8));
+        }
+        JobConfig reread = JobConfig.load(written.toString(), conf);
+        for (String key : List.of("data.train", "checkpoint.dir", "data.test")) {
+            assertEquals(run.get(key), reread.get(key), key);
+        }
     }
 }

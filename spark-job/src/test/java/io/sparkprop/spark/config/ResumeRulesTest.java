@@ -5,8 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkprop.spark.checkpoint.ResumeCheck;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -34,6 +36,26 @@ class ResumeRulesTest {
         ResumeCheck.Differences changed = ResumeCheck.compare(saved, SAVED.withSparkConf(Map.of(
                 "spark.sparkprop.train.seed", "8", "spark.sparkprop.train.learning-rate", "0.01")));
         assertEquals(List.of("train.seed: '7' -> '8'"), changed.incompatible());
+    }
+
+    @Test
+    void aPathComparesByTheFileItNamesHoweverItWasGiven() {
+        Configuration hadoop = new Configuration();
+        String absolute = Path.of("data", "train.csv").toAbsolutePath().toString();
+        // A run records its paths qualified; a checkpoint written before that holds a --set path as given.
+        JobConfig qualified = SAVED.withOverrides(List.of("data.train=data/train.csv")).withQualifiedPaths(hadoop);
+        JobConfig asGiven = JobConfig.parse(SAVED.withOverrides(List.of("data.train=data/train.csv")).render(),
+                "checkpoint config");
+        for (JobConfig saved : List.of(qualified, asGiven)) {
+            for (String now : List.of("data/train.csv", absolute, "file:" + absolute, "./data/../data/train.csv")) {
+                ResumeCheck.Differences d = ResumeCheck.compare(saved.withQualifiedPaths(hadoop),
+                        SAVED.withOverrides(List.of("data.train=" + now)).withQualifiedPaths(hadoop));
+                assertTrue(d.incompatible().isEmpty() && d.harmless().isEmpty() && d.trajectory().isEmpty(),
+                        now + ": " + d);
+            }
+            assertEquals(1, ResumeCheck.compare(saved.withQualifiedPaths(hadoop), SAVED.withOverrides(
+                    List.of("data.train=data/other.csv")).withQualifiedPaths(hadoop)).incompatible().size());
+        }
     }
 
     @Test
