@@ -5,11 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import io.sparkprop.core.io.Model;
+import io.sparkprop.spark.checkpoint.TrainProcess;
 import io.sparkprop.spark.session.ModelFiles;
 import java.io.File;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -164,7 +164,8 @@ class YarnClusterModeIT {
         Path localRun = base.resolve("local");
         Path localLog = base.resolve("local.log");
         // The reference: the same config in local mode, local[2] (LocalLauncher, this build's classes).
-        Process local = new ProcessBuilder(localTrain(localRun)).redirectErrorStream(true)
+        Process local = new ProcessBuilder(TrainProcess.command(config, localRun, List.of(), "--set", "train.epochs=2"))
+                .redirectErrorStream(true)
                 .redirectOutput(localLog.toFile()).start();
 
         Path log = base.resolve("submit-killed.log");
@@ -237,7 +238,7 @@ class YarnClusterModeIT {
 
     /** {@code SparkSubmit --master yarn --deploy-mode cluster ... job.jar args} in a child JVM. */
     private static Process submit(Path log, String... args) throws IOException {
-        List<String> command = new ArrayList<>(javaCommand());
+        List<String> command = new ArrayList<>(TrainProcess.java());
         command.addAll(List.of("-cp", sparkClasspath().stream().collect(Collectors.joining(File.pathSeparator)),
                 "org.apache.spark.deploy.SparkSubmit", "--master", "yarn", "--deploy-mode", "cluster",
                 "--properties-file", properties.toString(), "--load-spark-defaults", "--files", config.toString(),
@@ -296,30 +297,6 @@ class YarnClusterModeIT {
             props.store(out, "YarnClusterModeIT");
         }
         return file;
-    }
-
-    /** {@code train} in local mode with this build's classes: the reference for the YARN run. */
-    private static List<String> localTrain(Path run) {
-        List<String> command = new ArrayList<>(javaCommand());
-        command.addAll(List.of("-Xmx1g", "-Dspark.master=local[2]", "-Dspark.ui.enabled=false",
-                "-Dspark.driver.host=127.0.0.1", "-Dspark.driver.bindAddress=127.0.0.1",
-                "-cp", System.getProperty("java.class.path"), LocalLauncher.class.getName(), "train",
-                "--config", config.toString(), "--run-dir", run.toString(), "--set", "train.epochs=2"));
-        return command;
-    }
-
-    /** java with Spark's module flags, as Failsafe gave them to this JVM (the root pom's argLine). */
-    private static List<String> javaCommand() {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String argument : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (argument.startsWith("--add-") || argument.startsWith("--enable-native-access")
-                    || argument.startsWith("-XX:+IgnoreUnrecognizedVMOptions") || argument.startsWith("-Djdk.")
-                    || argument.startsWith("-Dio.netty.")) {
-                command.add(argument);
-            }
-        }
-        return command;
     }
 
     /** Spark's jars, as the build resolved them (the pom's sparkprop.spark.classpath). */

@@ -55,7 +55,7 @@ public final class TrainProcess implements AutoCloseable {
     }
 
     /** The {@code java ... LocalLauncher train ...} command line of {@link #train}. */
-    static List<String> command(Path config, Path run, List<String> properties, String... args) {
+    public static List<String> command(Path config, Path run, List<String> properties, String... args) {
         List<String> command = java();
         command.addAll(List.of("-Dspark.master=local[2]", "-Dspark.ui.enabled=false",
                 "-Dspark.driver.host=127.0.0.1", "-Dspark.driver.bindAddress=127.0.0.1"));
