@@ -22,6 +22,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.NoSuchElementException;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -73,7 +74,8 @@ import org.slf4j.LoggerFactory;
  * read the Parquet. Rows are in input order: partition {@code p} is a contiguous run of the input
  * (files in URI order, rows in file order), so part file 0 holds the first rows, and the same
  * input, config and model give the same files. An existing output path is refused unless
- * {@code --overwrite}.
+ * {@code --overwrite}; an output that is, contains or lies inside an input path or the model is
+ * refused in any case, before anything is deleted ({@link OutputGuard}).
  *
  * <h2>Bad rows</h2>
  * As in training ({@code data.bad-rows}): {@code fail} stops at the first bad row with its file and
@@ -170,6 +172,11 @@ public final class PredictCommand {
      */
     public static Summary run(SparkSession spark, JobConfig config, Options options) {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Configuration conf = sc.hadoopConfiguration();
+        OutputGuard.of("predict", "--output", options.output(), conf)
+                .reads("--input " + options.input(), DataLoader.readPaths(options.input(), conf))
+                .reads("--model " + options.model(), options.model())
+                .check();
         Path output = new Path(options.output());
         try {
             if (!options.overwrite() && output.getFileSystem(sc.hadoopConfiguration()).exists(output)) {
