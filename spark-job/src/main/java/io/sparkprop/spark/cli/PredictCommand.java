@@ -55,7 +55,7 @@ import org.slf4j.LoggerFactory;
  * Every row must have the model's input size of features.
  *
  * <h2>Output</h2>
- * A directory of Parquet files (default) or of CSV files with a header line
+ * A directory of Parquet files (default) or of RFC 4180 CSV files with a header line
  * ({@code --output-format csv}), one per partition. Its columns, in order:
  * <ul>
  *   <li>the {@code --passthrough} columns, with their input values (CSV input: the field's text,
@@ -232,7 +232,7 @@ public final class PredictCommand {
             DataFrameWriter<Row> writer = spark.createDataFrame(rows, schema).write()
                     .mode(options.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists);
             if (options.format() == OutputFormat.CSV) {
-                writer.option("header", "true").csv(options.output());
+                rfc4180(writer).csv(options.output());
             } else {
                 writer.parquet(options.output());
             }
@@ -250,6 +250,23 @@ public final class PredictCommand {
         LOG.info("Wrote {} predictions of {} to {} ({})", tally.rows(), options.input(), options.output(),
                 options.format().name().toLowerCase(Locale.ROOT));
         return new Summary(tally.rows(), tally.skipped(), options.output());
+    }
+
+    /**
+     * {@code writer} set to write RFC 4180 CSV with a header line, which Python's {@code csv},
+     * pandas and sparkprop's own reader read back as written. Spark's defaults are not: it escapes
+     * a quote inside a quoted field with a backslash ({@code "say \"hi\""}) where RFC 4180 doubles
+     * it ({@code "say ""hi"""}), and it trims leading and trailing white space from every value.
+     * Kept defaults: a value with the delimiter, a quote or a line break is quoted
+     * ({@code escapeQuotes}), other values are not ({@code quoteAll} off); a null is an empty field
+     * and an empty string is {@code ""}; records end with {@code \n} ({@code lineSep}), which
+     * RFC 4180 readers accept. A value with a line break is a quoted field over several lines:
+     * valid RFC 4180, but sparkprop's own reader takes one record per line and rejects it.
+     */
+    static DataFrameWriter<Row> rfc4180(DataFrameWriter<Row> writer) {
+        return writer.option("header", "true").option("quote", "\"").option("escape", "\"")
+                .option("escapeQuotes", "true").option("ignoreLeadingWhiteSpace", "false")
+                .option("ignoreTrailingWhiteSpace", "false");
     }
 
     /**
