@@ -23,6 +23,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.NoSuchElementException;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -75,7 +76,9 @@ import org.slf4j.LoggerFactory;
  * (files in URI order, rows in file order), so part file 0 holds the first rows, and the same
  * input, config and model give the same files. An existing output path is refused unless
  * {@code --overwrite}; an output that is, contains or lies inside an input path or the model is
- * refused in any case, before anything is deleted ({@link OutputGuard}).
+ * refused in any case, before anything is deleted ({@link OutputGuard}). A run that fails removes
+ * the output it created (the output path and any parent directories that did not exist before),
+ * so the rerun is not refused; what existed before the run is never removed.
  *
  * <h2>Bad rows</h2>
  * As in training ({@code data.bad-rows}): {@code fail} stops at the first bad row with its file and
@@ -178,11 +181,16 @@ public final class PredictCommand {
                 .reads("--model " + options.model(), options.model())
                 .check();
         Path output = new Path(options.output());
+        FileSystem fs;
+        Path created;
         try {
-            if (!options.overwrite() && output.getFileSystem(sc.hadoopConfiguration()).exists(output)) {
+            fs = output.getFileSystem(conf);
+            output = fs.makeQualified(output);
+            if (!options.overwrite() && fs.exists(output)) {
                 throw new IllegalArgumentException("Output path " + options.output() + " exists; predict does not"
                         + " replace it unless --overwrite is given");
             }
+            created = firstMissing(fs, output);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot check the output path " + options.output() + ": " + e.getMessage(),
                     e);
@@ -238,7 +246,9 @@ public final class PredictCommand {
             }
             tally = input.tally();
         } catch (Exception e) {
-            throw badRow(e);
+            RuntimeException failure = badRow(e);
+            removeCreated(fs, created, failure);
+            throw failure;
         } finally {
             weights.destroy(false);
             sc.setJobDescription(previous);
@@ -250,6 +260,38 @@ public final class PredictCommand {
         LOG.info("Wrote {} predictions of {} to {} ({})", tally.rows(), options.input(), options.output(),
                 options.format().name().toLowerCase(Locale.ROOT));
         return new Summary(tally.rows(), tally.skipped(), options.output());
+    }
+
+    /**
+     * The outermost of {@code path} and its ancestors that does not exist, which a write to
+     * {@code path} creates; null when {@code path} exists.
+     */
+    private static Path firstMissing(FileSystem fs, Path path) throws IOException {
+        Path missing = null;
+        for (Path p = path; p != null && !fs.exists(p); p = p.getParent()) {
+            missing = p;
+        }
+        return missing;
+    }
+
+    /**
+     * After a failed write, deletes {@code created} (what the write created: see
+     * {@link #firstMissing}), so that a rerun is not refused for an output that holds nothing.
+     * Nothing that existed before the run is touched: with {@code created} null (the output
+     * existed, and {@code --overwrite} was given) this does nothing. A failure to delete is added
+     * to {@code failure}.
+     */
+    private static void removeCreated(FileSystem fs, Path created, RuntimeException failure) {
+        if (created == null) {
+            return;
+        }
+        try {
+            if (fs.exists(created) && !fs.delete(created, true)) {
+                failure.addSuppressed(new IOException("Cannot remove " + created + ", which the failed run created"));
+            }
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
     }
 
     /**
