@@ -56,7 +56,7 @@ public final class ModelDataCommands {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Model model = ModelFiles.read(modelUri, sc.hadoopConfiguration());
         TrainingConfig settings = settingsFor(config, model);
-        DataOptions data = evaluationData(settings);
+        DataOptions data = byName(evaluationData(settings), model);
         String key = settings.data().test() != null ? "data.test" : "data.validation";
         if (outputUri != null) {
             // The metrics file replaces whatever is at outputUri: never the data or the model.
@@ -104,6 +104,24 @@ public final class ModelDataCommands {
         }
         BlockOps.Scaling standardization = ModelFiles.standardization(model);
         return standardization == null ? data.blocks() : BlockOps.scale(data.blocks(), standardization);
+    }
+
+    /**
+     * {@code options} with the features selected by the names {@code model} records
+     * ({@link ModelFiles#featureColumns}), when the data names its columns and
+     * {@code data.feature-columns} is not set, so that columns in another order are read as the
+     * model was trained; else {@code options} (positional).
+     */
+    static DataOptions byName(DataOptions options, Model model) {
+        List<String> names = ModelFiles.featureColumns(model);
+        DataOptions named = options.withFeatureColumnsIfUnset(names);
+        if (named != options) {
+            LOG.info("Reading the features by name, as the model was trained on them: {}", String.join(", ", names));
+        } else if (names.isEmpty() && options.featureColumns().isEmpty()) {
+            LOG.info("The model records no feature column names: the features of {} are read by position",
+                    options.path());
+        }
+        return named;
     }
 
     /** {@code data.partitions}, or Spark's default parallelism when it is 0. */

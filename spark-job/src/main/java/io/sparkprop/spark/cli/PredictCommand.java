@@ -9,6 +9,7 @@ import io.sparkprop.core.io.Model;
 import io.sparkprop.spark.config.JobConfig;
 import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.data.DataLoader;
+import io.sparkprop.spark.data.DataOptions;
 import io.sparkprop.spark.data.ScoringBatch;
 import io.sparkprop.spark.data.ScoringInput;
 import io.sparkprop.spark.ml.Predictions;
@@ -199,8 +200,8 @@ public final class PredictCommand {
         NetworkSpec spec = model.spec();
         TrainingConfig settings = ModelDataCommands.settingsFor(config, model);
         int partitions = ModelDataCommands.partitions(settings, sc);
-        ScoringInput input = DataLoader.forScoring(spark, settings.scoringData(options.input()), partitions,
-                options.passthrough());
+        DataOptions data = ModelDataCommands.byName(settings.scoringData(options.input()), model);
+        ScoringInput input = DataLoader.forScoring(spark, data, partitions, options.passthrough());
         List<String> predicted = predictionColumns(spec);
         StructType schema = schema(input.passthrough(), options.passthrough().isEmpty(), predicted, options.format());
 

@@ -327,7 +327,7 @@ public final class DataLoader {
                 plan.numFeatures(), plan.files().size(), options.path(), partitions, STORAGE_LEVEL.description(),
                 storage(blocks));
         return new LoadedData(blocks, rows, bad.skipped, plan.numFeatures(), InputFiles.sources(plan.files()),
-                plan.featureNames());
+                plan.featureNames(), options.namedColumns() ? plan.featureNames() : List.of());
     }
 
     /**

@@ -237,7 +237,7 @@ public final class TrainingSession {
                 trainer.setProgress(progress);
             }
             Map<String, double[]> arrays = arrays(data.standardization);
-            Map<String, String> metadata = ModelFiles.metadata(config);
+            Map<String, String> metadata = ModelFiles.metadata(config, data.featureColumns);
             DistributedTrainer.Checkpoints checkpoints = DistributedTrainer.NO_CHECKPOINTS;
             TrainingState start;
             String fingerprint = checkpointDir == null ? null : BlockFingerprint.of(data.loaded);
@@ -518,6 +518,8 @@ public final class TrainingSession {
         private BlockOps.Scaling standardization;
         /** The training features' names (CSV columns), for messages; empty when unknown. */
         private List<String> featureNames = List.of();
+        /** The training features' column names when the data names its columns, for the model; else empty. */
+        private List<String> featureColumns = List.of();
         /** Every cached RDD the run made, to unpersist at the end. */
         private final List<JavaRDD<DataBlock>> held = new ArrayList<>();
 
@@ -554,6 +556,7 @@ public final class TrainingSession {
             LoadedData data = load(spark, config, config.trainData(), partitions, "data.train");
             loaded = data.blocks();
             featureNames = data.featureNames();
+            featureColumns = data.featureColumns();
             train = loaded;
             DataOptions validationOptions = config.validationData();
             if (validationOptions != null) {
