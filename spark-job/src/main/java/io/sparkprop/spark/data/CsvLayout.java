@@ -178,8 +178,8 @@ final class CsvLayout implements Serializable {
             throw new IllegalArgumentException("Expected " + options.numFeatures() + " features (the model's input"
                     + " size) but " + source + " has " + features.length + " feature columns ("
                     + String.join(", ", Arrays.stream(features).mapToObj(c -> "'" + names[c] + "'").toList()) + ") of "
-                    + names.length + " columns" + (allOthers ? "; name the ID and other non-feature columns as"
-                    + " passthrough columns, or the features in featureColumns" : ""));
+                    + names.length + " columns" + (allOthers ? "; name the ID and other non-feature columns in"
+                    + " --passthrough, or the features in data.feature-columns" : ""));
         }
         return new CsvLayout(options.csvDelimiter(), names, features, new int[0], -1, carried, allOthers,
                 options.targetKind(), options.numOutputs(), options.featureDivisor());

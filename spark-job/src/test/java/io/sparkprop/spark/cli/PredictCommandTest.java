@@ -323,6 +323,19 @@ class PredictCommandTest {
         assertEquals(ROWS, spark.read().parquet(out.toString()).count());
     }
 
+    /** The feature-count error names the command line's keys, not the estimator's param names. */
+    @Test
+    void featureCountErrorNamesTheCommandLinesKeys() throws Exception {
+        SparkSession spark = SparkTestSupport.spark();
+        Path conf = config("count.conf", "data.format = csv");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Main.run(spark, "predict",
+                "--config", conf.toString(), "--model", modelFile.toString(), "--input", csv().toString(),
+                "--output", dir.resolve("count-out").toString()));
+        assertTrue(e.getMessage().contains("Expected 3 features") && e.getMessage().contains("--passthrough")
+                && e.getMessage().contains("data.feature-columns") && !e.getMessage().contains("featureColumns"),
+                e.getMessage());
+    }
+
     /**
      * A run that fails on a bad row (data.bad-rows = fail) removes the output directory it created,
      * and the parent it created, so that the rerun with the row fixed needs no --overwrite; a parent
