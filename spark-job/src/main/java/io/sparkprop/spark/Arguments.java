@@ -33,8 +33,8 @@ import picocli.CommandLine.Parameters;
  */
 final class Arguments {
 
-    /** The commands, in the order the usage lists them. */
-    static final List<String> COMMANDS = List.of("train", "evaluate", "predict", "gradcheck", "inspect", "generate");
+    /** The commands, in the order the usage lists them: the subcommands declared on {@link Sparkprop}, but help. */
+    static final List<String> COMMANDS = commandNames();
 
     /** What a command line asked for: text to print (help or version), or a command to run. */
     record Parsed(String text, Object command) {
@@ -78,6 +78,16 @@ final class Arguments {
                     + line.getUsageMessage());
         }
         return new Parsed(null, result.subcommand().commandSpec().userObject());
+    }
+
+    private static List<String> commandNames() {
+        List<String> names = new ArrayList<>();
+        for (Class<?> sub : Sparkprop.class.getAnnotation(Command.class).subcommands()) {
+            if (sub != HelpCommand.class) {
+                names.add(sub.getAnnotation(Command.class).name());
+            }
+        }
+        return List.copyOf(names);
     }
 
     /** The top-level usage: the commands and what they do. */
@@ -204,9 +214,12 @@ final class Arguments {
     @Command(name = "predict", mixinStandardHelpOptions = true, versionProvider = Version.class,
             description = {"Predictions of a model for the data at --input, read with the config's data.* keys;"
                     + " labels are not needed.",
-                    "Writes a directory of Parquet (or CSV with a header): the --passthrough columns (else"
-                            + " input_file and input_row), then prediction, probability_<k> and rawPrediction_<k>"
-                            + " (classification), or prediction (regression). Rows in input order."})
+                    "Writes a directory of Parquet (or RFC 4180 CSV with a header): the --passthrough columns"
+                            + " (else input_file and input_row), then prediction, probability_<k> and"
+                            + " rawPrediction_<k> (classification); prediction_<k>, probability_<k> and"
+                            + " rawPrediction_<k> (multi-label); prediction, or prediction_<k> for several outputs"
+                            + " (regression). Rows in input order.",
+                    "Features are found by the column names the model records, else by position."})
     static final class Predict {
 
         @Mixin
@@ -226,7 +239,7 @@ final class Arguments {
         @Option(names = "--output-format", paramLabel = "parquet|csv", description = "Default: parquet.")
         String outputFormat;
 
-        @Option(names = "--passthrough", split = ",", paramLabel = "COLUMN[,COLUMN...]",
+        @Option(names = "--passthrough", split = ",", paramLabel = "COL[,COL...]", hideParamSyntax = true,
                 description = "Input columns (CSV, Parquet) to copy into the output, such as an ID; without them"
                         + " the output has input_file and input_row.")
         List<String> passthrough;

@@ -62,7 +62,8 @@ class CommandLineTest {
         assertContains(execute("generate", "--help").out(), "--output=URI", "--seed=S");
         assertContains(execute("help", "evaluate").out(), "Usage: sparkprop evaluate", "--model=URI");
         assertContains(execute("predict", "--help").out(), "--input=URI", "--output=URI", "--output-format=parquet|csv",
-                "--passthrough=COLUMN[,COLUMN...]", "--overwrite", "input_file and input_row");
+                "[--passthrough=COL[,COL...]]...", "--overwrite", "input_file and input_row", "prediction_<k>");
+        assertFalse(execute("predict", "--help").out().contains("[,COL[,COL...]...]"), "the split synopsis is garbled");
         Outcome top = execute();
         assertEquals(0, top.code());
         assertContains(top.out(), "Commands:", "train", "generate", "Exit codes");
@@ -104,7 +105,8 @@ class CommandLineTest {
                 Map.entry(List.of("inspect", "a", "b"),
                         List.of("Unexpected argument 'b' for inspect")),
                 Map.entry(List.of("fit", "--config", "a.conf"),
-                        List.of("Unknown command 'fit'; expected one of train, evaluate, predict, gradcheck, inspect, generate")),
+                        List.of("Unknown command 'fit'; expected one of train, evaluate, predict, gradcheck, inspect,"
+                                + " generate, export")),
                 Map.entry(List.of("train", "--config", "a.conf", "--resume"),
                         List.of("--resume needs the --run-dir")));
         for (Map.Entry<List<String>, List<String>> c : cases.entrySet()) {

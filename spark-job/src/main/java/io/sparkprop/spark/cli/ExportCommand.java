@@ -57,6 +57,8 @@ public final class ExportCommand {
 
     /** Exports as {@code options} say; returns the line that tells what was written. */
     public static String run(Options options, Configuration conf) {
+        OutputGuard.of("export", "--output", options.output(), conf)
+                .reads("--model " + options.model(), options.model()).check();
         Model model = ModelFiles.read(options.model(), conf);
         String written = ModelFiles.writeOnnx(model, options.precision(), options.output(), conf);
         return "Wrote " + written + ": ONNX opset " + OnnxExport.OPSET + ", " + describe(model.spec(),

@@ -55,7 +55,20 @@ public final class ModelDataCommands {
             throws IOException {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         Model model = ModelFiles.read(modelUri, sc.hadoopConfiguration());
-        JavaRDD<DataBlock> blocks = load(spark, config, model);
+        TrainingConfig settings = settingsFor(config, model);
+        DataOptions data = byName(evaluationData(settings), model);
+        String key = settings.data().test() != null ? "data.test" : "data.validation";
+        if (outputUri != null) {
+            // The metrics file replaces whatever is at outputUri: never the data or the model.
+            OutputGuard guard = OutputGuard.of("evaluate", "--output", outputUri, sc.hadoopConfiguration())
+                    .reads("--model " + modelUri, modelUri)
+                    .reads(key + " " + data.path(), DataLoader.readPaths(data.path(), sc.hadoopConfiguration()));
+            if (data.labelsPath() != null) {
+                guard.reads("the labels file " + data.labelsPath(), data.labelsPath());
+            }
+            guard.check();
+        }
+        JavaRDD<DataBlock> blocks = load(spark, settings, data, model);
         EvaluationSums sums = DistributedTrainer.evaluate(sc, model.spec(), blocks, model.params(),
                 "evaluate " + modelUri);
         EvaluationMetrics metrics = EvaluationMetrics.of(sums, model.spec().loss());
@@ -67,16 +80,21 @@ public final class ModelDataCommands {
         return metrics;
     }
 
-    /** The config's test (or validation) data, read and preprocessed as the model was trained. */
-    private static JavaRDD<DataBlock> load(SparkSession spark, JobConfig config, Model model) {
-        NetworkSpec spec = model.spec();
-        TrainingConfig settings = settingsFor(config, model);
-        boolean test = settings.data().test() != null;
-        DataOptions options = test ? settings.testData() : settings.validationData();
+    /** The config's test data, else its validation data, to evaluate on. */
+    private static DataOptions evaluationData(TrainingConfig settings) {
+        DataOptions options = settings.data().test() != null ? settings.testData() : settings.validationData();
         if (options == null) {
             throw new IllegalArgumentException("Config key 'data.test' (or 'data.validation') is required to evaluate:"
                     + " the labelled data to measure the model on");
         }
+        return options;
+    }
+
+    /** {@code options}' data, read and preprocessed as the model was trained. */
+    private static JavaRDD<DataBlock> load(SparkSession spark, TrainingConfig settings, DataOptions options,
+                                           Model model) {
+        NetworkSpec spec = model.spec();
+        boolean test = settings.data().test() != null;
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         int partitions = partitions(settings, sc);
         LoadedData data = DataLoader.load(spark, options, partitions);
@@ -86,6 +104,24 @@ public final class ModelDataCommands {
         }
         BlockOps.Scaling standardization = ModelFiles.standardization(model);
         return standardization == null ? data.blocks() : BlockOps.scale(data.blocks(), standardization);
+    }
+
+    /**
+     * {@code options} with the features selected by the names {@code model} records
+     * ({@link ModelFiles#featureColumns}), when the data names its columns and
+     * {@code data.feature-columns} is not set, so that columns in another order are read as the
+     * model was trained; else {@code options} (positional).
+     */
+    static DataOptions byName(DataOptions options, Model model) {
+        List<String> names = ModelFiles.featureColumns(model);
+        DataOptions named = options.withFeatureColumnsIfUnset(names);
+        if (named != options) {
+            LOG.info("Reading the features by name, as the model was trained on them: {}", String.join(", ", names));
+        } else if (names.isEmpty() && options.featureColumns().isEmpty()) {
+            LOG.info("The model records no feature column names: the features of {} are read by position",
+                    options.path());
+        }
+        return named;
     }
 
     /** {@code data.partitions}, or Spark's default parallelism when it is 0. */

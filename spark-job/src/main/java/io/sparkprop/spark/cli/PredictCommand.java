@@ -9,6 +9,7 @@ import io.sparkprop.core.io.Model;
 import io.sparkprop.spark.config.JobConfig;
 import io.sparkprop.spark.config.TrainingConfig;
 import io.sparkprop.spark.data.DataLoader;
+import io.sparkprop.spark.data.DataOptions;
 import io.sparkprop.spark.data.ScoringBatch;
 import io.sparkprop.spark.data.ScoringInput;
 import io.sparkprop.spark.ml.Predictions;
@@ -22,6 +23,8 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.NoSuchElementException;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -54,7 +57,7 @@ import org.slf4j.LoggerFactory;
  * Every row must have the model's input size of features.
  *
  * <h2>Output</h2>
- * A directory of Parquet files (default) or of CSV files with a header line
+ * A directory of Parquet files (default) or of RFC 4180 CSV files with a header line
  * ({@code --output-format csv}), one per partition. Its columns, in order:
  * <ul>
  *   <li>the {@code --passthrough} columns, with their input values (CSV input: the field's text,
@@ -73,7 +76,10 @@ import org.slf4j.LoggerFactory;
  * read the Parquet. Rows are in input order: partition {@code p} is a contiguous run of the input
  * (files in URI order, rows in file order), so part file 0 holds the first rows, and the same
  * input, config and model give the same files. An existing output path is refused unless
- * {@code --overwrite}.
+ * {@code --overwrite}; an output that is, contains or lies inside an input path or the model is
+ * refused in any case, before anything is deleted ({@link OutputGuard}). A run that fails removes
+ * the output it created (the output path and any parent directories that did not exist before),
+ * so the rerun is not refused; what existed before the run is never removed.
  *
  * <h2>Bad rows</h2>
  * As in training ({@code data.bad-rows}): {@code fail} stops at the first bad row with its file and
@@ -170,12 +176,22 @@ public final class PredictCommand {
      */
     public static Summary run(SparkSession spark, JobConfig config, Options options) {
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        Configuration conf = sc.hadoopConfiguration();
+        OutputGuard.of("predict", "--output", options.output(), conf)
+                .reads("--input " + options.input(), DataLoader.readPaths(options.input(), conf))
+                .reads("--model " + options.model(), options.model())
+                .check();
         Path output = new Path(options.output());
+        FileSystem fs;
+        Path created;
         try {
-            if (!options.overwrite() && output.getFileSystem(sc.hadoopConfiguration()).exists(output)) {
+            fs = output.getFileSystem(conf);
+            output = fs.makeQualified(output);
+            if (!options.overwrite() && fs.exists(output)) {
                 throw new IllegalArgumentException("Output path " + options.output() + " exists; predict does not"
                         + " replace it unless --overwrite is given");
             }
+            created = firstMissing(fs, output);
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot check the output path " + options.output() + ": " + e.getMessage(),
                     e);
@@ -184,8 +200,8 @@ public final class PredictCommand {
         NetworkSpec spec = model.spec();
         TrainingConfig settings = ModelDataCommands.settingsFor(config, model);
         int partitions = ModelDataCommands.partitions(settings, sc);
-        ScoringInput input = DataLoader.forScoring(spark, settings.scoringData(options.input()), partitions,
-                options.passthrough());
+        DataOptions data = ModelDataCommands.byName(settings.scoringData(options.input()), model);
+        ScoringInput input = DataLoader.forScoring(spark, data, partitions, options.passthrough());
         List<String> predicted = predictionColumns(spec);
         StructType schema = schema(input.passthrough(), options.passthrough().isEmpty(), predicted, options.format());
 
@@ -225,13 +241,15 @@ public final class PredictCommand {
             DataFrameWriter<Row> writer = spark.createDataFrame(rows, schema).write()
                     .mode(options.overwrite() ? SaveMode.Overwrite : SaveMode.ErrorIfExists);
             if (options.format() == OutputFormat.CSV) {
-                writer.option("header", "true").csv(options.output());
+                rfc4180(writer).csv(options.output());
             } else {
                 writer.parquet(options.output());
             }
             tally = input.tally();
         } catch (Exception e) {
-            throw badRow(e);
+            RuntimeException failure = badRow(e);
+            removeCreated(fs, created, failure);
+            throw failure;
         } finally {
             weights.destroy(false);
             sc.setJobDescription(previous);
@@ -243,6 +261,55 @@ public final class PredictCommand {
         LOG.info("Wrote {} predictions of {} to {} ({})", tally.rows(), options.input(), options.output(),
                 options.format().name().toLowerCase(Locale.ROOT));
         return new Summary(tally.rows(), tally.skipped(), options.output());
+    }
+
+    /**
+     * The outermost of {@code path} and its ancestors that does not exist, which a write to
+     * {@code path} creates; null when {@code path} exists.
+     */
+    private static Path firstMissing(FileSystem fs, Path path) throws IOException {
+        Path missing = null;
+        for (Path p = path; p != null && !fs.exists(p); p = p.getParent()) {
+            missing = p;
+        }
+        return missing;
+    }
+
+    /**
+     * After a failed write, deletes {@code created} (what the write created: see
+     * {@link #firstMissing}), so that a rerun is not refused for an output that holds nothing.
+     * Nothing that existed before the run is touched: with {@code created} null (the output
+     * existed, and {@code --overwrite} was given) this does nothing. A failure to delete is added
+     * to {@code failure}.
+     */
+    private static void removeCreated(FileSystem fs, Path created, RuntimeException failure) {
+        if (created == null) {
+            return;
+        }
+        try {
+            if (fs.exists(created) && !fs.delete(created, true)) {
+                failure.addSuppressed(new IOException("Cannot remove " + created + ", which the failed run created"));
+            }
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /**
+     * {@code writer} set to write RFC 4180 CSV with a header line, which Python's {@code csv},
+     * pandas and sparkprop's own reader read back as written. Spark's defaults are not: it escapes
+     * a quote inside a quoted field with a backslash ({@code "say \"hi\""}) where RFC 4180 doubles
+     * it ({@code "say ""hi"""}), and it trims leading and trailing white space from every value.
+     * Kept defaults: a value with the delimiter, a quote or a line break is quoted
+     * ({@code escapeQuotes}), other values are not ({@code quoteAll} off); a null is an empty field
+     * and an empty string is {@code ""}; records end with {@code \n} ({@code lineSep}), which
+     * RFC 4180 readers accept. A value with a line break is a quoted field over several lines:
+     * valid RFC 4180, but sparkprop's own reader takes one record per line and rejects it.
+     */
+    static DataFrameWriter<Row> rfc4180(DataFrameWriter<Row> writer) {
+        return writer.option("header", "true").option("quote", "\"").option("escape", "\"")
+                .option("escapeQuotes", "true").option("ignoreLeadingWhiteSpace", "false")
+                .option("ignoreTrailingWhiteSpace", "false");
     }
 
     /**

@@ -96,6 +96,7 @@ final class CsvLayout implements Serializable {
             }
             features = others.stream().mapToInt(Integer::intValue).toArray();
         } else {
+            requireFeatureColumns(names, options.featureColumns(), source);
             features = new int[options.featureColumns().size()];
             for (int j = 0; j < features.length; j++) {
                 int c = find(names, options.featureColumns().get(j).trim(), source);
@@ -156,6 +157,7 @@ final class CsvLayout implements Serializable {
             }
             features = others.stream().mapToInt(Integer::intValue).toArray();
         } else {
+            requireFeatureColumns(names, options.featureColumns(), source);
             features = new int[options.featureColumns().size()];
             boolean[] feature = new boolean[names.length];
             for (int j = 0; j < features.length; j++) {
@@ -176,8 +178,8 @@ final class CsvLayout implements Serializable {
             throw new IllegalArgumentException("Expected " + options.numFeatures() + " features (the model's input"
                     + " size) but " + source + " has " + features.length + " feature columns ("
                     + String.join(", ", Arrays.stream(features).mapToObj(c -> "'" + names[c] + "'").toList()) + ") of "
-                    + names.length + " columns" + (allOthers ? "; name the ID and other non-feature columns as"
-                    + " passthrough columns, or the features in featureColumns" : ""));
+                    + names.length + " columns" + (allOthers ? "; name the ID and other non-feature columns in"
+                    + " --passthrough, or the features in data.feature-columns" : ""));
         }
         return new CsvLayout(options.csvDelimiter(), names, features, new int[0], -1, carried, allOthers,
                 options.targetKind(), options.numOutputs(), options.featureDivisor());
@@ -199,6 +201,33 @@ final class CsvLayout implements Serializable {
                     + columns.length + " fields expected, " + found + " found)";
         }
         return "expected " + columns.length + " fields but found " + found;
+    }
+
+    /**
+     * Checks that every feature column is in {@code names}, naming all that are missing at once:
+     * they come from {@code data.feature-columns} or from the model's recorded feature columns.
+     */
+    private static void requireFeatureColumns(String[] names, List<String> featureColumns, String source) {
+        List<String> missing = new ArrayList<>();
+        List<String> present = Arrays.asList(names);
+        for (String column : featureColumns) {
+            if (!present.contains(column.trim())) {
+                missing.add("'" + column.trim() + "'");
+            }
+        }
+        if (!missing.isEmpty()) {
+            throw new IllegalArgumentException(missingFeatures("CSV data at " + source, missing, featureColumns,
+                    present));
+        }
+    }
+
+    /** The message for feature columns that the data at {@code where} lacks; shared with the Parquet reader. */
+    static String missingFeatures(String where, List<String> missing, List<String> featureColumns,
+                                  List<String> columns) {
+        return where + " has no feature column" + (missing.size() == 1 ? " " : "s ") + String.join(", ", missing)
+                + " (the features by name: " + String.join(", ", featureColumns) + ", from data.feature-columns or"
+                + " else the model's recorded sparkprop.feature-columns); available columns: "
+                + String.join(", ", columns);
     }
 
     private static int find(String[] names, String name, String source) {

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
+import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -191,6 +192,17 @@ public final class DataLoader {
         }
     }
 
+    /**
+     * The qualified URIs of every path {@code spec} (a file, directory or glob, as {@code data.*}
+     * paths are) reads from: its matches and the data files listed under them. Commands that
+     * write check their output against these before they delete or replace anything.
+     *
+     * @throws IllegalArgumentException when {@code spec} matches nothing
+     */
+    public static List<String> readPaths(String spec, Configuration conf) {
+        return InputFiles.readPaths(spec, conf);
+    }
+
     private static ScoringPlan csvForScoring(JavaSparkContext sc, DataOptions options, List<String> passthrough) {
         List<InputFile> files = InputFiles.list(options.path(), sc.hadoopConfiguration());
         char delimiter = options.csvDelimiter();
@@ -315,7 +327,7 @@ public final class DataLoader {
                 plan.numFeatures(), plan.files().size(), options.path(), partitions, STORAGE_LEVEL.description(),
                 storage(blocks));
         return new LoadedData(blocks, rows, bad.skipped, plan.numFeatures(), InputFiles.sources(plan.files()),
-                plan.featureNames());
+                plan.featureNames(), options.namedColumns() ? plan.featureNames() : List.of());
     }
 
     /**

@@ -51,6 +51,31 @@ public record DataOptions(DataFormat format, String path, String labelsPath, int
         featureColumns = featureColumns == null ? List.of() : List.copyOf(featureColumns);
     }
 
+    /**
+     * Whether the data names its columns, so that features can be found by name in any file of it:
+     * CSV with a header, and Parquet with numeric feature columns (not a {@code featuresColumn}
+     * vector). LIBSVM, IDX, CSV without a header ({@code _c0}, {@code _c1}, ... are positions) and a
+     * vector column are positional.
+     */
+    public boolean namedColumns() {
+        return (format == DataFormat.CSV && csvHeader)
+                || (format == DataFormat.PARQUET && (featuresColumn == null || featuresColumn.isBlank()));
+    }
+
+    /**
+     * These options with the features selected by name, as {@code columns} (a model's recorded
+     * feature columns) in order, when the data names its columns ({@link #namedColumns}) and no
+     * feature columns are given; else these options unchanged (given feature columns win; positional
+     * data stays positional).
+     */
+    public DataOptions withFeatureColumnsIfUnset(List<String> columns) {
+        if (columns.isEmpty() || !featureColumns.isEmpty() || !namedColumns()) {
+            return this;
+        }
+        return new DataOptions(format, path, labelsPath, numFeatures, targetKind, numOutputs, labelColumn,
+                featuresColumn, columns, weightColumn, csvHeader, csvDelimiter, badRows, featureDivisor, sparse);
+    }
+
     /** Options for dense blocks. */
     public DataOptions(DataFormat format, String path, String labelsPath, int numFeatures, TargetKind targetKind,
                        int numOutputs, String labelColumn, String featuresColumn, List<String> featureColumns,

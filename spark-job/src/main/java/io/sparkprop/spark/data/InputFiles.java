@@ -91,6 +91,27 @@ final class InputFiles {
         return List.copyOf(files.values());
     }
 
+    /**
+     * Every path {@code spec} reads from, qualified: what it matches (a file, a directory, each
+     * match of a glob) and the data files listed under those matches, sorted. What an output must
+     * neither equal, contain nor lie inside.
+     */
+    static List<String> readPaths(String spec, Configuration conf) {
+        TreeMap<String, Boolean> paths = new TreeMap<>();
+        for (InputFile file : list(spec, conf)) {
+            paths.put(file.uri(), true);
+        }
+        Path path = new Path(spec);
+        try {
+            for (FileStatus match : path.getFileSystem(conf).globStatus(path)) {
+                paths.put(match.getPath().toString(), true);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot list input path " + spec + ": " + e.getMessage(), e);
+        }
+        return List.copyOf(paths.keySet());
+    }
+
     /** The one file {@code spec} names (IDX inputs are single files). */
     static InputFile single(String spec, Configuration conf) {
         List<InputFile> files = list(spec, conf);

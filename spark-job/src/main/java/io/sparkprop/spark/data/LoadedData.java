@@ -18,9 +18,18 @@ import org.apache.spark.api.java.JavaRDD;
  * @param skippedRows rows dropped under {@link BadRowPolicy#SKIP}
  * @param numFeatures the feature width of every block
  * @param sources     what was read, for logs and checkpoint fingerprints: each file's URI and size
- * @param featureNames the features' names in order (CSV columns), for messages; empty when the
- *                     format has none (IDX, LIBSVM, Parquet)
+ * @param featureNames the features' names in order (CSV columns, {@code _c0}... without a header;
+ *                     Parquet numeric columns), for messages; empty when the format has none (IDX,
+ *                     LIBSVM, a Parquet vector column)
+ * @param featureColumns the features' column names in order when the data names its columns
+ *                     ({@link DataOptions#namedColumns}: CSV with a header, Parquet numeric columns),
+ *                     by which other data's features can be found; empty when they are positional
  */
 public record LoadedData(JavaRDD<DataBlock> blocks, long rows, long skippedRows, int numFeatures,
-                         List<String> sources, List<String> featureNames) {
+                         List<String> sources, List<String> featureNames, List<String> featureColumns) {
+
+    public LoadedData {
+        featureNames = List.copyOf(featureNames);
+        featureColumns = List.copyOf(featureColumns);
+    }
 }

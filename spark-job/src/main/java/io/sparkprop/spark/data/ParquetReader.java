@@ -122,7 +122,7 @@ final class ParquetReader {
         JavaRDD<ParsedRow> sorted = BlockBuilder.partitionAndSort(keyed, partitions);
         return new ReadPlan(BlockBuilder.blocks(sorted, numFeatures, options.numOutputs(), weight != null,
                 options.sparse()),
-                BlockBuilder.badRowStats(sorted), numFeatures, files);
+                BlockBuilder.badRowStats(sorted), numFeatures, files, vectorFeatures ? List.of() : features);
     }
 
     /**
@@ -222,6 +222,17 @@ final class ParquetReader {
                     }
                 }
             } else {
+                List<String> missing = new ArrayList<>();
+                List<String> present = List.of(schema.fieldNames());
+                for (String column : options.featureColumns()) {
+                    if (!present.contains(column.trim())) {
+                        missing.add("'" + column.trim() + "'");
+                    }
+                }
+                if (!missing.isEmpty()) {
+                    throw new IllegalArgumentException(CsvLayout.missingFeatures(where, missing,
+                            options.featureColumns(), present));
+                }
                 for (String column : options.featureColumns()) {
                     String name = column.trim();
                     requireNumeric(schema, name, where);

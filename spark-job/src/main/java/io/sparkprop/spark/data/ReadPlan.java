@@ -8,7 +8,8 @@ import org.apache.spark.api.java.JavaRDD;
 /**
  * What a format reader hands {@link DataLoader}: the (not yet persisted or computed) blocks, a
  * pass that counts the rows the blocks leave out (run only under {@link BadRowPolicy#SKIP}), the
- * feature width, the files read and the features' names (CSV columns; empty when the format has none).
+ * feature width, the files read and the features' names (CSV columns, Parquet numeric columns;
+ * empty when the format has none).
  */
 record ReadPlan(JavaRDD<DataBlock> blocks, JavaRDD<PartitionStats> badRows, int numFeatures, List<InputFile> files,
                 List<String> featureNames) {

@@ -1,5 +1,8 @@
 package io.sparkprop.spark.session;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sparkprop.core.Precision;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
@@ -10,6 +13,7 @@ import io.sparkprop.spark.train.BlockOps;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
@@ -21,7 +25,8 @@ import org.apache.hadoop.fs.Path;
  * Models on Hadoop file systems, and the feature preprocessing a model carries: metadata
  * {@code sparkprop.task}, {@code sparkprop.scaling} ({@code none}, {@code divide},
  * {@code standardize}), {@code sparkprop.scaling.divisor}, {@code sparkprop.config} (the effective
- * training config), and for standardization the arrays {@code scaling.shift} and
+ * training config), {@code sparkprop.feature-columns} (the training data's feature column names,
+ * as a JSON array of strings, when the data named them), and for standardization the arrays {@code scaling.shift} and
  * {@code scaling.scale}. Also the ONNX form of a model ({@link #writeOnnx}), with that preprocessing
  * folded in.
  */
@@ -31,18 +36,38 @@ public final class ModelFiles {
     public static final String SCALING = "sparkprop.scaling";
     public static final String DIVISOR = "sparkprop.scaling.divisor";
     public static final String CONFIG = "sparkprop.config";
+    public static final String FEATURE_COLUMNS = "sparkprop.feature-columns";
     public static final String SHIFT = "scaling.shift";
     public static final String SCALE = "scaling.scale";
 
     private ModelFiles() {
     }
 
+    private static final ObjectMapper JSON = new ObjectMapper();
+
     /**
      * The metadata a model trained under {@code config} carries: its task, its feature scaling
      * (with the divisor) and the effective config.
      */
     public static Map<String, String> metadata(TrainingConfig config) {
+        return metadata(config, List.of());
+    }
+
+    /**
+     * {@link #metadata(TrainingConfig)} and, when {@code featureColumns} is not empty, the training
+     * data's feature column names in input order as {@link #FEATURE_COLUMNS}, a JSON array of
+     * strings (names may hold commas), by which predict and evaluate find the features of data
+     * whose columns are in another order.
+     */
+    public static Map<String, String> metadata(TrainingConfig config, List<String> featureColumns) {
         Map<String, String> metadata = new LinkedHashMap<>();
+        if (!featureColumns.isEmpty()) {
+            try {
+                metadata.put(FEATURE_COLUMNS, JSON.writeValueAsString(featureColumns));
+            } catch (JsonProcessingException e) {
+                throw new IllegalStateException("Cannot write feature column names as JSON: " + featureColumns, e);
+            }
+        }
         metadata.put(TASK, TrainingConfig.Model.taskName(config.model().task()));
         metadata.put(SCALING, config.data().scaling().key());
         if (config.data().scaling() == TrainingConfig.Scaling.DIVIDE) {
@@ -65,6 +90,31 @@ public final class ModelFiles {
             }
         } catch (IOException e) {
             throw new IllegalArgumentException("Cannot read model " + uri + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The feature column names {@code model} was trained on, in order ({@link #FEATURE_COLUMNS});
+     * empty when it records none (positional training data, an estimator's vector column, a model
+     * from before the key).
+     *
+     * @throws IllegalArgumentException when the key does not hold a JSON array of strings
+     */
+    public static List<String> featureColumns(Model model) {
+        String text = model.metadata().get(FEATURE_COLUMNS);
+        if (text == null) {
+            return List.of();
+        }
+        try {
+            List<String> names = JSON.readValue(text, new TypeReference<List<String>>() { });
+            if (names == null || names.contains(null) || names.isEmpty()
+                    || names.size() != model.spec().inputSize()) {
+                throw new IllegalArgumentException("expected " + model.spec().inputSize() + " names");
+            }
+            return List.copyOf(names);
+        } catch (JsonProcessingException | IllegalArgumentException e) {
+            throw new IllegalArgumentException("Model metadata " + FEATURE_COLUMNS + " must be a JSON array of "
+                    + model.spec().inputSize() + " column names but is " + text + ": " + e.getMessage(), e);
         }
     }
 

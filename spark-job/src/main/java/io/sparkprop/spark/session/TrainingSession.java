@@ -237,7 +237,7 @@ public final class TrainingSession {
                 trainer.setProgress(progress);
             }
             Map<String, double[]> arrays = arrays(data.standardization);
-            Map<String, String> metadata = ModelFiles.metadata(config);
+            Map<String, String> metadata = ModelFiles.metadata(config, data.featureColumns);
             DistributedTrainer.Checkpoints checkpoints = DistributedTrainer.NO_CHECKPOINTS;
             TrainingState start;
             String fingerprint = checkpointDir == null ? null : BlockFingerprint.of(data.loaded);
@@ -300,10 +300,10 @@ public final class TrainingSession {
                 }
                 LOG.info(result.bestEpoch() >= 0
                         ? String.format(Locale.ROOT, "%s; the model holds epoch %d's weights (the best by %s),"
-                                + " written to %s", result.stoppedEarly() ? "Stopped early" : "Trained " + epochs
-                                + " epochs", result.bestEpoch() + 1, config.stopping().metric(),
+                                + " written to %s", result.stoppedEarly() ? "Stopped early" : "Trained "
+                                + epochs(epochs), result.bestEpoch() + 1, config.stopping().metric(),
                                 run.file(RunDirectory.MODEL))
-                        : String.format(Locale.ROOT, "Trained %d epochs; model written to %s", epochs,
+                        : String.format(Locale.ROOT, "Trained %s; model written to %s", epochs(epochs),
                                 run.file(RunDirectory.MODEL)));
             }
             if (run != null) {
@@ -382,6 +382,11 @@ public final class TrainingSession {
      * over {@link #DIVERGED_FACTOR} times the objective at the starting weights. Nothing is written
      * then; the checkpoints stay as they are.
      */
+    /** {@code "1 epoch"}, {@code "3 epochs"}: a count of epochs as a log line says it. */
+    static String epochs(int count) {
+        return count + (count == 1 ? " epoch" : " epochs");
+    }
+
     static void requireTrained(TrainingConfig config, DistributedTrainer.Result result, List<EpochMetrics> history,
                                double startingObjective) {
         if (history.isEmpty() || !(startingObjective > 0)) {
@@ -518,6 +523,8 @@ public final class TrainingSession {
         private BlockOps.Scaling standardization;
         /** The training features' names (CSV columns), for messages; empty when unknown. */
         private List<String> featureNames = List.of();
+        /** The training features' column names when the data names its columns, for the model; else empty. */
+        private List<String> featureColumns = List.of();
         /** Every cached RDD the run made, to unpersist at the end. */
         private final List<JavaRDD<DataBlock>> held = new ArrayList<>();
 
@@ -554,6 +561,7 @@ public final class TrainingSession {
             LoadedData data = load(spark, config, config.trainData(), partitions, "data.train");
             loaded = data.blocks();
             featureNames = data.featureNames();
+            featureColumns = data.featureColumns();
             train = loaded;
             DataOptions validationOptions = config.validationData();
             if (validationOptions != null) {

@@ -277,8 +277,9 @@ public final class DistributedTrainer {
             checkpoints.save(loop.snapshot());
             if (early != null && early.shouldStop() && loop.epoch < epochs) {
                 stoppedEarly = true;
-                LOG.info("Early stopping after epoch {}: {} has not improved on epoch {}'s {} for {} epochs", loop.epoch,
-                        early.metric().key(), early.bestEpoch() + 1, early.best(), loop.epoch - 1 - early.bestEpoch());
+                int since = loop.epoch - 1 - early.bestEpoch();
+                LOG.info("Early stopping after epoch {}: {} has not improved on epoch {}'s {} for {} {}", loop.epoch,
+                        early.metric().key(), early.bestEpoch() + 1, early.best(), since, since == 1 ? "epoch" : "epochs");
             }
         }
         if (early != null && loop.bestParams.length > 0) {

@@ -129,8 +129,10 @@ class ExportCommandTest {
                 "x.conf");
 
         Path trained = train("small", "model.layers=4,3");
-        assertMessage("Cannot write the ONNX model to " + dir + ": it is a directory", "--model",
-                trained.toString(), "--output", dir.toString());
+        // A directory (not the one holding the model: that one is refused as a path export reads).
+        Path aDirectory = java.nio.file.Files.createDirectories(dir.resolve("a-directory"));
+        assertMessage("Cannot write the ONNX model to " + aDirectory + ": it is a directory", "--model",
+                trained.toString(), "--output", aDirectory.toString());
         Path underAFile = csv.resolve("model.onnx");
         assertMessage("Cannot write the ONNX model to " + underAFile, "--model", trained.toString(), "--output",
                 underAFile.toString());

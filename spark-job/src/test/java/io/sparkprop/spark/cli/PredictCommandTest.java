@@ -323,6 +323,47 @@ class PredictCommandTest {
         assertEquals(ROWS, spark.read().parquet(out.toString()).count());
     }
 
+    /** The feature-count error names the command line's keys, not the estimator's param names. */
+    @Test
+    void featureCountErrorNamesTheCommandLinesKeys() throws Exception {
+        SparkSession spark = SparkTestSupport.spark();
+        Path conf = config("count.conf", "data.format = csv");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Main.run(spark, "predict",
+                "--config", conf.toString(), "--model", modelFile.toString(), "--input", csv().toString(),
+                "--output", dir.resolve("count-out").toString()));
+        assertTrue(e.getMessage().contains("Expected 3 features") && e.getMessage().contains("--passthrough")
+                && e.getMessage().contains("data.feature-columns") && !e.getMessage().contains("featureColumns"),
+                e.getMessage());
+    }
+
+    /**
+     * A run that fails on a bad row (data.bad-rows = fail) removes the output directory it created,
+     * and the parent it created, so that the rerun with the row fixed needs no --overwrite; a parent
+     * that existed before, and a file in it, are left alone.
+     */
+    @Test
+    void aFailedRunRemovesOnlyTheOutputItCreated() throws Exception {
+        SparkSession spark = SparkTestSupport.spark();
+        Path data = dir.resolve("one-bad.csv");
+        Files.writeString(data, "id,x1,x2,x3\na,0.1,0.2,0.3\nb,0.1,oops,0.3\n", StandardCharsets.UTF_8);
+        Path conf = config("fail-once.conf", "data.format = csv");
+        Path existing = Files.createDirectories(dir.resolve("existing-parent"));
+        Path keep = Files.writeString(existing.resolve("keep.txt"), "keep\n");
+        Path out = existing.resolve("new-parent").resolve("scores");
+        for (String format : new String[] {"parquet", "csv"}) {
+            String[] args = {"predict", "--config", conf.toString(), "--model", modelFile.toString(), "--input",
+                data.toString(), "--output", out.toString(), "--output-format", format, "--passthrough", "id"};
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Main.run(spark, args));
+            assertTrue(e.getMessage().contains("line 3"), e.getMessage());
+            assertTrue(!Files.exists(existing.resolve("new-parent")), format + ": the created parent is removed");
+            assertEquals("keep\n", Files.readString(keep));
+        }
+        Files.writeString(data, "id,x1,x2,x3\na,0.1,0.2,0.3\nb,0.1,0.2,0.3\n", StandardCharsets.UTF_8);
+        assertEquals(0, Main.run(spark, "predict", "--config", conf.toString(), "--model", modelFile.toString(),
+                "--input", data.toString(), "--output", out.toString(), "--passthrough", "id"));
+        assertEquals(2, spark.read().parquet(out.toString()).count());
+    }
+
     /**
      * A regression network 2-1 with identity output, w = (0.5, -2), b = 1: predictions by hand. LIBSVM
      * lines with and without labels; a label is not read.

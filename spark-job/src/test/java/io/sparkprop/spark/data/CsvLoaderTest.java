@@ -208,6 +208,7 @@ class CsvLoaderTest {
         assertFails(() -> new Opts(DataFormat.CSV, file.toString(), 2).label("label").load(2),
                 "CSV data at " + uri(file) + " has no column 'label'; available columns: a, b");
         assertFails(() -> new Opts(DataFormat.CSV, file.toString(), 2).label("b").columns("a", "z").load(2),
-                "has no column 'z'; available columns: a, b");
+                "has no feature column 'z' (the features by name: a, z, from data.feature-columns or else the model's"
+                        + " recorded sparkprop.feature-columns); available columns: a, b");
     }
 }

@@ -133,7 +133,9 @@ class ParquetLoaderTest {
         assertFails(() -> new Opts(DataFormat.PARQUET, path, 3).label("target").load(2),
                 "Parquet data at " + path + " has no column 'target'; available columns: x1, label, x2, w, x3");
         assertFails(() -> new Opts(DataFormat.PARQUET, path, 3).label("label").columns("x1", "x9").load(2),
-                "has no column 'x9'; available columns: x1, label, x2, w, x3");
+                "Parquet data at " + path + " has no feature column 'x9' (the features by name: x1, x9,"
+                        + " from data.feature-columns or else the model's recorded sparkprop.feature-columns);"
+                        + " available columns: x1, label, x2, w, x3");
         assertFails(() -> new Opts(DataFormat.PARQUET, dir.resolve("none").toString(), 3).label("label").load(2),
                 dir.resolve("none") + " does not exist");
     }
