@@ -204,21 +204,12 @@ public final class DataLoader {
     }
 
     private static ScoringPlan csvForScoring(JavaSparkContext sc, DataOptions options, List<String> passthrough) {
-        List<InputFile> files = InputFiles.list(options.path(), sc.hadoopConfiguration());
-        char delimiter = options.csvDelimiter();
-        FirstLine first = TextSource.firstLine(files, sc.hadoopConfiguration(), delimiter, options.csvHeader());
-        List<String> columns = first.fields();
-        if (!options.csvHeader()) {
-            columns = new ArrayList<>();
-            for (int c = 0; c < first.fields().size(); c++) {
-                columns.add("_c" + c);
-            }
-        }
-        CsvLayout layout = CsvLayout.forScoring(columns, options, first.file(), passthrough);
-        String[] header = options.csvHeader() ? first.fields().toArray(new String[0]) : null;
+        CsvFiles csv = CsvFiles.open(sc, options);
+        List<InputFile> files = csv.files();
+        CsvLayout layout = CsvLayout.forScoring(csv.columns(), options, csv.first().file(), passthrough);
         LineParser parser = line -> TextParsers.parseCsv(line, layout);
-        JavaPairRDD<Long, ParsedRow> keyed = TextSource.keyedRows(sc, files, parser, header, delimiter, first.file(),
-                options.badRows(), true);
+        JavaPairRDD<Long, ParsedRow> keyed = TextSource.keyedRows(sc, files, parser, csv.header(),
+                options.csvDelimiter(), csv.first().file(), options.badRows(), true);
         StructField[] carried = new StructField[passthrough.size()];
         for (int k = 0; k < carried.length; k++) {
             carried[k] = DataTypes.createStructField(passthrough.get(k), DataTypes.StringType, true);
@@ -235,26 +226,39 @@ public final class DataLoader {
         return new ScoringPlan(keyed, sizes(files), options.numFeatures(), files, new StructType());
     }
 
+    /**
+     * The CSV input of {@code options}: its files, the first line, the column names (the header's,
+     * or {@code _c0, _c1, ...} without one) and the header to skip in every file ({@code null}
+     * without one). Training and scoring read CSV through this one setup.
+     */
+    private record CsvFiles(List<InputFile> files, FirstLine first, List<String> columns, String[] header) {
+
+        static CsvFiles open(JavaSparkContext sc, DataOptions options) {
+            List<InputFile> files = InputFiles.list(options.path(), sc.hadoopConfiguration());
+            FirstLine first = TextSource.firstLine(files, sc.hadoopConfiguration(), options.csvDelimiter(),
+                    options.csvHeader());
+            if (options.csvHeader()) {
+                return new CsvFiles(files, first, first.fields(), first.fields().toArray(new String[0]));
+            }
+            List<String> columns = new ArrayList<>();
+            for (int c = 0; c < first.fields().size(); c++) {
+                columns.add("_c" + c);
+            }
+            return new CsvFiles(files, first, columns, null);
+        }
+    }
+
     private static long[] sizes(List<InputFile> files) {
         return files.stream().mapToLong(InputFile::size).toArray();
     }
 
     private static ReadPlan csv(JavaSparkContext sc, DataOptions options, int partitions) {
-        List<InputFile> files = InputFiles.list(options.path(), sc.hadoopConfiguration());
-        char delimiter = options.csvDelimiter();
-        FirstLine first = TextSource.firstLine(files, sc.hadoopConfiguration(), delimiter, options.csvHeader());
-        List<String> columns = first.fields();
-        if (!options.csvHeader()) {
-            columns = new ArrayList<>();
-            for (int c = 0; c < first.fields().size(); c++) {
-                columns.add("_c" + c);
-            }
-        }
-        CsvLayout layout = CsvLayout.resolve(columns, options, first.file());
-        String[] header = options.csvHeader() ? first.fields().toArray(new String[0]) : null;
+        CsvFiles csv = CsvFiles.open(sc, options);
+        List<InputFile> files = csv.files();
+        CsvLayout layout = CsvLayout.resolve(csv.columns(), options, csv.first().file());
         LineParser parser = line -> TextParsers.parseCsv(line, layout);
-        JavaPairRDD<Long, ParsedRow> keyed = TextSource.keyedRows(sc, files, parser, header, delimiter, first.file(),
-                options.badRows());
+        JavaPairRDD<Long, ParsedRow> keyed = TextSource.keyedRows(sc, files, parser, csv.header(),
+                options.csvDelimiter(), csv.first().file(), options.badRows());
         JavaRDD<ParsedRow> sorted = BlockBuilder.partitionAndSort(keyed, partitions);
         boolean weighted = layout.weightColumn >= 0;
         List<String> names = new ArrayList<>();
