@@ -58,7 +58,9 @@ public final class ConfigSchema {
                 "Parquet: a Vector or array<double> features column; empty to use numeric columns.").resume(Resume.MUST_MATCH));
 
     public static final ConfigKey<List<String>> DATA_FEATURE_COLUMNS = add(ConfigKey.<List<String>>of("data.feature-columns", Kind.STRING_LIST, "", "x1,x2,x3",
-                "CSV/Parquet: numeric feature columns; empty means all columns that are not label or weight columns.").resume(Resume.MUST_MATCH));
+                "CSV/Parquet: numeric feature columns; empty means all columns that are not label or weight columns. A model trained"
+                        + " on named columns (CSV with a header, Parquet) records them, and predict and evaluate select those"
+                        + " columns by name unless this key is set.").resume(Resume.MUST_MATCH));
 
     public static final ConfigKey<String> DATA_WEIGHT_COLUMN = add(ConfigKey.<String>of("data.weight-column", Kind.STRING, "", "weight",
                 "CSV/Parquet: a non-negative sample weight column; empty for weight 1 on every row.").resume(Resume.MUST_MATCH).param("weightCol"));
