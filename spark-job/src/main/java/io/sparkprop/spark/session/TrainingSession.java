@@ -469,9 +469,7 @@ public final class TrainingSession {
          */
         WriterClaim take(String uri, String what) {
             try {
-                WriterClaim claim = WriterClaim.take(uri, conf, owner, timeout, what);
-                held.add(claim);
-                return claim;
+                return claim(uri, what);
             } catch (UncheckedIOException e) {
                 throw new IllegalStateException(e.getMessage(), e);
             }
@@ -488,9 +486,7 @@ public final class TrainingSession {
          */
         WriterClaim takeForCheckpoints(String uri, String what) {
             try {
-                WriterClaim claim = WriterClaim.take(uri, conf, owner, timeout, what);
-                held.add(claim);
-                return claim;
+                return claim(uri, what);
             } catch (UncheckedIOException e) {
                 if (failureIsFatal) {
                     throw new IllegalStateException(e.getMessage() + " (checkpoint.on-failure=fail)", e);
@@ -498,6 +494,13 @@ public final class TrainingSession {
                 LOG.warn("{} (checkpoint.on-failure=warn: training goes on)", e.getMessage());
                 return null;
             }
+        }
+
+        /** Claims {@code uri} and holds it until {@link #close}; an unwritable claim throws {@code UncheckedIOException}. */
+        private WriterClaim claim(String uri, String what) {
+            WriterClaim claim = WriterClaim.take(uri, conf, owner, timeout, what);
+            held.add(claim);
+            return claim;
         }
 
         @Override
