@@ -227,6 +227,67 @@ public final class DataBlock implements java.io.Serializable {
     }
 
     /**
+     * The rows of {@code blocks}, block after block, as one new block of their kind: what a window
+     * of chunks is decoded into ({@link WindowedRows}). The blocks must agree in kind (all dense or
+     * all sparse), widths and whether they are weighted; their values were checked when they were
+     * built, so they are copied without a second check.
+     *
+     * @throws IllegalArgumentException for an empty list or blocks that disagree, naming the first
+     *                                  that does
+     */
+    public static DataBlock concat(java.util.List<DataBlock> blocks) {
+        if (blocks == null || blocks.isEmpty()) {
+            throw new IllegalArgumentException("Expected at least one block to concatenate but got none");
+        }
+        DataBlock first = blocks.get(0);
+        long rows = 0;
+        long stored = 0;
+        for (int b = 0; b < blocks.size(); b++) {
+            DataBlock block = blocks.get(b);
+            if (block.isSparse() != first.isSparse() || block.numFeatures != first.numFeatures
+                    || block.numTargets != first.numTargets || block.weighted() != first.weighted()) {
+                throw new IllegalArgumentException("Block " + b + " (" + describe(block) + ") does not match block 0 ("
+                        + describe(first) + ")");
+            }
+            rows += block.rows;
+            stored += block.features.length;
+        }
+        if (stored > Integer.MAX_VALUE - 8 || rows * first.numTargets > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("The " + blocks.size() + " blocks hold " + rows + " rows and " + stored
+                    + " feature values, more than one Java array holds");
+        }
+        int n = (int) rows;
+        double[] x = new double[(int) stored];
+        double[] y = new double[n * first.numTargets];
+        double[] w = first.weighted() ? new double[n] : null;
+        int[] starts = first.isSparse() ? new int[n + 1] : null;
+        int[] cols = first.isSparse() ? new int[(int) stored] : null;
+        int row = 0;
+        int value = 0;
+        for (DataBlock block : blocks) {
+            System.arraycopy(block.features, 0, x, value, block.features.length);
+            System.arraycopy(block.targets, 0, y, row * first.numTargets, block.targets.length);
+            if (w != null) {
+                System.arraycopy(block.weights, 0, w, row, block.rows);
+            }
+            if (starts != null) {
+                System.arraycopy(block.columns, 0, cols, value, block.columns.length);
+                for (int r = 0; r < block.rows; r++) {
+                    starts[row + r + 1] = value + block.rowStart[r + 1];
+                }
+            }
+            row += block.rows;
+            value += block.features.length;
+        }
+        return new DataBlock(n, first.numFeatures, first.numTargets, starts, cols, x, y, w);
+    }
+
+    private static String describe(DataBlock block) {
+        return (block.isSparse() ? "sparse, " : "dense, ") + block.numFeatures + " features, " + block.numTargets
+                + " targets, " + (block.weighted() ? "weighted" : "unweighted");
+    }
+
+    /**
      * Rows {@code order[from..to)} of this block, in that order, as a new block of the same kind
      * (dense or sparse).
      */

@@ -178,18 +178,30 @@ public final class LocalRound {
      */
     public Result run(double[] params, Optimizer optimizer, List<DataBlock> blocks, List<int[]> orders, Origin origin,
                       int firstStep, int steps, int stepsPerEpoch, StepRates rates, BeforeMean beforeMean) {
+        return run(params, optimizer, EpochRows.ofBlocks(blocks, orders), origin, firstStep, steps, stepsPerEpoch,
+                rates, beforeMean);
+    }
+
+    /**
+     * {@link #run(double[], Optimizer, List, List, Origin, int, int, int, StepRates, BeforeMean)}
+     * over any source of the partition's slices: {@link EpochRows#ofBlocks} (as that method does)
+     * or the windowed order of a partition's chunks ({@link WindowedRows}).
+     *
+     * @throws IllegalArgumentException when the steps are outside the epoch
+     */
+    public Result run(double[] params, Optimizer optimizer, EpochRows rows, Origin origin,
+                      int firstStep, int steps, int stepsPerEpoch, StepRates rates, BeforeMean beforeMean) {
         if (stepsPerEpoch <= 0 || firstStep < 0 || steps < 0 || (long) firstStep + steps > stepsPerEpoch) {
             throw new IllegalArgumentException("Steps " + firstStep + " to " + ((long) firstStep + steps - 1)
                     + " are not steps of an epoch of " + stepsPerEpoch);
         }
-        checkPlan(blocks, orders);
         double objectiveSum = 0.0;
         double weightSum = 0.0;
         long count = 0;
         int applied = 0;
         for (int j = 0; j < steps; j++) {
             int step = firstStep + j;
-            accumulate(network, params, blocks, orders, origin, step, stepsPerEpoch, workspaces, sums.reset());
+            accumulate(network, params, rows, origin, step, stepsPerEpoch, workspaces, sums.reset());
             if (beforeMean != null && StepRule.hasWeight(sums)) {
                 beforeMean.accept(j, sums);
             }
@@ -226,51 +238,39 @@ public final class LocalRound {
     public static GradientAccumulator addStep(Network network, double[] params, List<DataBlock> blocks,
                                               List<int[]> orders, Origin origin, int step, int stepsPerEpoch,
                                               Workspaces workspaces, GradientAccumulator sums) {
+        return addStep(network, params, EpochRows.ofBlocks(blocks, orders), origin, step, stepsPerEpoch, workspaces,
+                sums);
+    }
+
+    /**
+     * {@link #addStep(Network, double[], List, List, Origin, int, int, Workspaces, GradientAccumulator)}
+     * over any source of the partition's slices ({@link EpochRows}).
+     *
+     * @throws IllegalArgumentException when the step is outside the epoch
+     */
+    public static GradientAccumulator addStep(Network network, double[] params, EpochRows rows, Origin origin,
+                                              int step, int stepsPerEpoch, Workspaces workspaces,
+                                              GradientAccumulator sums) {
         if (stepsPerEpoch <= 0 || step < 0 || step >= stepsPerEpoch) {
             throw new IllegalArgumentException("Step " + step + " is not a step of an epoch of " + stepsPerEpoch);
         }
-        checkPlan(blocks, orders);
-        return accumulate(network, params, blocks, orders, origin, step, stepsPerEpoch, workspaces, sums);
+        return accumulate(network, params, rows, origin, step, stepsPerEpoch, workspaces, sums);
     }
 
-    /** {@link #addStep} without the argument checks. */
-    private static GradientAccumulator accumulate(Network network, double[] params, List<DataBlock> blocks,
-                                                  List<int[]> orders, Origin origin, int step, int stepsPerEpoch,
-                                                  Workspaces workspaces, GradientAccumulator sums) {
-        NetworkSpec spec = network.spec();
+    /**
+     * ACCUMULATES into {@code sums} the loss and gradient of each piece of step {@code step}'s
+     * slice ({@link EpochRows#slice}), in the source's order, each with its dropout key.
+     */
+    private static GradientAccumulator accumulate(Network network, double[] params, EpochRows rows, Origin origin,
+                                                  int step, int stepsPerEpoch, Workspaces workspaces,
+                                                  GradientAccumulator sums) {
         boolean masks = network.dropout().isActive();
-        for (int b = 0; b < blocks.size(); b++) {
-            DataBlock block = blocks.get(b);
-            int n = block.rows();
-            int from = EpochPlan.sliceStart(step, n, stepsPerEpoch);
-            int to = EpochPlan.sliceStart(step + 1, n, stepsPerEpoch);
-            if (to == from) {
-                continue;
+        rows.slice(step, stepsPerEpoch, network.spec(), workspaces, ws -> {
+            if (masks) {
+                ws.setDropoutKey(origin.seed(), origin.epoch(), step, origin.partition());
             }
-            Workspace ws = workspaces.borrow(spec, EpochPlan.maxSlice(n, stepsPerEpoch));
-            try {
-                ws.gather(block, orders.get(b), from, to);
-                if (masks) {
-                    ws.setDropoutKey(origin.seed(), origin.epoch(), step, origin.partition());
-                }
-                sums.add(network, params, ws);
-            } finally {
-                workspaces.release(ws);
-            }
-        }
+            sums.add(network, params, ws);
+        });
         return sums;
-    }
-
-    private static void checkPlan(List<DataBlock> blocks, List<int[]> orders) {
-        if (blocks.size() != orders.size()) {
-            throw new IllegalArgumentException("Expected one permutation per block (" + blocks.size()
-                    + " blocks) but got " + orders.size());
-        }
-        for (int b = 0; b < blocks.size(); b++) {
-            if (orders.get(b).length != blocks.get(b).rows()) {
-                throw new IllegalArgumentException("Block " + b + " has " + blocks.get(b).rows()
-                        + " rows but its permutation has " + orders.get(b).length);
-            }
-        }
     }
 }

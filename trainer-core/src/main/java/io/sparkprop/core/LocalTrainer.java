@@ -94,24 +94,50 @@ public final class LocalTrainer {
      * weight, which the rule skips, does not advance it.
      */
     public Result fit(DataBlock data, double[] initialParams) {
+        List<DataBlock> blocks = List.of(data);
+        return fit(data.rows(), epoch -> EpochRows.ofBlocks(blocks,
+                List.of(EpochPlan.permutation(settings.seed(), epoch, 0, data.rows()))), initialParams);
+    }
+
+    /**
+     * Trains over {@code chunks} (the partition's chunks, in chunk order) in the windowed order of
+     * {@code train.shuffle = window} with a shuffle buffer of {@code windowChunks} chunks
+     * ({@link WindowPlan}, partition 0), from {@code initialParams} (not modified): what the
+     * distributed trainer does in that mode with one partition. Chunks must not be empty.
+     *
+     * @throws IllegalArgumentException for an empty chunk or {@code windowChunks < 1}
+     */
+    public Result fitWindowed(List<DataBlock> chunks, int windowChunks, double[] initialParams) {
+        int[] chunkRows = new int[chunks.size()];
+        long rows = 0;
+        for (int c = 0; c < chunkRows.length; c++) {
+            chunkRows[c] = chunks.get(c).rows();
+            rows += chunkRows[c];
+        }
+        if (rows > Integer.MAX_VALUE - 8) {
+            throw new IllegalArgumentException("The chunks hold " + rows + " rows, more than one partition can");
+        }
+        return fit((int) rows, epoch -> new WindowedRows(WindowPlan.of(settings.seed(), epoch, 0, chunkRows,
+                windowChunks), chunks::get, null), initialParams);
+    }
+
+    /** The loop of {@link #fit(DataBlock, double[])}, each epoch's rows from {@code epochRows}. */
+    private Result fit(int rows, java.util.function.IntFunction<EpochRows> epochRows, double[] initialParams) {
         NetworkSpec spec = network.spec();
         if (initialParams.length != spec.paramCount()) {
             throw new IllegalArgumentException("Network " + spec + " expects " + spec.paramCount()
                     + " parameters but got " + initialParams.length);
         }
         double[] params = initialParams.clone();
-        int rows = data.rows();
         int steps = EpochPlan.stepsPerEpoch(rows, settings.batchSize());
         Workspace ws = new Workspace(spec, EpochPlan.maxSlice(rows, steps));
         LocalRound round = new LocalRound(network, new StepRule(network, settings.l2(), settings.clipNorm()),
                 LocalRound.Workspaces.fixed(ws));
-        List<DataBlock> blocks = List.of(data);
         List<EpochStats> history = new ArrayList<>();
         long globalStep = 0;
         for (int epoch = 0; epoch < settings.epochs(); epoch++) {
-            int[] order = EpochPlan.permutation(settings.seed(), epoch, 0, rows);
             long first = globalStep;
-            LocalRound.Result done = round.run(params, optimizer, blocks, List.of(order),
+            LocalRound.Result done = round.run(params, optimizer, epochRows.apply(epoch),
                     new LocalRound.Origin(settings.seed(), epoch, 0), 0, steps, steps,
                     (j, applied) -> schedule.rate(first + applied), null);
             globalStep += done.applied();

@@ -3,10 +3,9 @@ package io.sparkprop.core;
 /**
  * The windowed sample order of one partition's epoch: a bounded shuffle for data that is stored
  * as chunks and read chunk by chunk ({@code docs/out-of-core.md}, "The windowed order"). It is
- * the order the planned {@code train.shuffle = window} mode takes its slices from, where today's
- * mode takes them from {@link EpochPlan#permutation}; the slicing ({@link EpochPlan#sliceStart}) is
- * the same. Nothing uses it yet outside its tests: the Spark side is a later step of that note. It
- * is not the chunk layout (which rows form a chunk: the Spark side decides) and holds no data: only
+ * the order {@code train.shuffle = window} takes its slices from ({@link WindowedRows}), where
+ * {@code partition} takes them from {@link EpochPlan#permutation}; the slicing
+ * ({@link EpochPlan#sliceStart}) is the same. It is not the chunk layout (which rows form a chunk: the Spark side decides) and holds no data: only
  * row counts and indices.
  *
  * <p>A partition of {@code C} chunks, chunk {@code c} holding the partition's rows
@@ -221,6 +220,41 @@ public final class WindowPlan {
         }
         shuffle(out, n, new SplitMix64(SplitMix64.derive(seed, SplitMix64.STREAM_WINDOW, epoch, partition, window)));
         return n;
+    }
+
+    /**
+     * Window {@code w}'s shuffled rows as offsets into its chunks' rows concatenated in {@code σ}
+     * order ({@link #chunks}), into {@code out[0 .. n_w)}: entry {@code i} is where the row that
+     * {@link #windowRows} puts at {@code i} sits in that concatenation. The same shuffle as
+     * {@link #windowRows}, applied to {@code 0 .. n_w-1}. Returns {@code n_w}; allocates nothing.
+     *
+     * @throws IllegalArgumentException when {@code out} holds fewer than {@code n_w} ints
+     */
+    public int windowOffsets(int window, int[] out) {
+        checkWindow(window);
+        int rows = windowStart[window + 1] - windowStart[window];
+        if (out == null || out.length < rows) {
+            throw new IllegalArgumentException("Window " + window + " has " + rows + " rows but the buffer holds "
+                    + (out == null ? "none" : out.length));
+        }
+        for (int i = 0; i < rows; i++) {
+            out[i] = i;
+        }
+        shuffle(out, rows, new SplitMix64(SplitMix64.derive(seed, SplitMix64.STREAM_WINDOW, epoch, partition, window)));
+        return rows;
+    }
+
+    /** The seed, epoch and partition this plan orders, with its buffer {@code W}: what identifies it. */
+    public long seed() {
+        return seed;
+    }
+
+    public long epoch() {
+        return epoch;
+    }
+
+    public int partition() {
+        return partition;
     }
 
     /** Window {@code w}'s shuffled rows, a new {@code (n_w)} array. */

@@ -111,6 +111,16 @@ public final class Workspace {
      * previous batch's dropout key is cleared.
      */
     public Workspace gather(DataBlock block, int[] order, int from, int to) {
+        return gather(block, order, from, to, null);
+    }
+
+    /**
+     * {@link #gather(DataBlock, int[], int, int)}, except that batch row {@code i} keeps the id
+     * {@code ids[from + i]} for the dropout masks, or {@code order[from + i]} when {@code ids} is
+     * null: a window of chunks ({@link WindowedRows}) keys each row by its index in its partition,
+     * not by its place in the window.
+     */
+    public Workspace gather(DataBlock block, int[] order, int from, int to, int[] ids) {
         int n = to - from;
         checkBatch(block, n);
         int in = block.numFeatures();
@@ -132,7 +142,7 @@ public final class Workspace {
             if (weights != null) {
                 w[i] = weights[r];
             }
-            rowIds[i] = r;
+            rowIds[i] = ids == null ? r : ids[from + i];
         }
         rows = n;
         weighted = weights != null;
