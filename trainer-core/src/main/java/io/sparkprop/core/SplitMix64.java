@@ -26,6 +26,11 @@ public final class SplitMix64 {
     public static final long STREAM_CHUNK_ORDER = 5;
     /** Stream id for the shuffle of the rows within one window of chunks ({@link WindowPlan}). */
     public static final long STREAM_WINDOW = 6;
+    /**
+     * Stream of the chunk layout of {@code train.shuffle = window}: which of a partition's rows
+     * form each chunk. Derived from seed 0, not the run's seed, so chunks depend on the data only.
+     */
+    public static final long STREAM_CHUNKS = 7;
 
     private long state;
 

@@ -79,6 +79,10 @@ public final class ConfigSchema {
                 "Partitions of the training data, one cached block each; 0 uses Spark's default parallelism (the total cores).").resume(Resume.MUST_MATCH).param("numPartitions")
             .valid(v -> v >= 0, "must be >= 0 (0 = Spark's default parallelism)"));
 
+    public static final ConfigKey<Long> DATA_CHUNK_BYTES = add(ConfigKey.<Long>of("data.chunk-bytes", Kind.LONG, "8388608", "33554432",
+                "With train.shuffle = window: the training and validation rows are cached as chunks of about this many bytes (8 MiB by default), each its own Spark block, so Spark keeps in memory what fits and spills the rest chunk by chunk. Rows per chunk: this divided by a row's bytes (dense: 8 x (features + outputs + 1)). Unused with train.shuffle = partition. See docs/out-of-core.md.").resume(Resume.MUST_MATCH)
+            .valid(v -> v >= 1, "must be at least 1"));
+
     public static final ConfigKey<String> DATA_SCALING = add(ConfigKey.choice("data.scaling", "none", List.of("none", "divide", "standardize"),
                 "Feature scaling: none; divide by data.scaling.divisor; or standardize with the training data's mean and standard deviation (stored with the model).").resume(Resume.MUST_MATCH));
 
@@ -161,6 +165,13 @@ public final class ConfigSchema {
                 "Local SGD: each partition takes this many mini-batch steps on its own rows (its share of each global batch, with the configured optimizer) from the broadcast weights and optimizer state; then weights and state are averaged, weighted by each partition's rows. 1 is exact synchronous SGD: one gradient exchange per global batch. The default, 64, reached 97% MNIST test accuracy several times sooner than 1 and ended 10 epochs as accurate (docs/local-sgd.md).").param("localSteps")
             .valid(v -> v >= 1, "must be at least 1 (1 = synchronous SGD)"));
 
+    public static final ConfigKey<String> TRAIN_SHUFFLE = add(ConfigKey.choice("train.shuffle", "partition", List.of("partition", "window"),
+                "The order of each partition's rows within an epoch. partition: a uniform permutation of all the partition's rows, with the partition cached as one block; best when the training data fits in Spark's storage memory (every exchange reads the whole block, from disk when it was spilled). window: the data cached as chunks of data.chunk-bytes; each epoch visits a partition's chunks in a seeded order and shuffles the rows of train.shuffle-buffer chunks at a time (a shuffle buffer, as tf.data's and Petastorm's), so each chunk is read once per epoch: for data larger than storage memory. Both are deterministic; they are different runs. See docs/out-of-core.md.").resume(Resume.MUST_MATCH));
+
+    public static final ConfigKey<Integer> TRAIN_SHUFFLE_BUFFER = add(ConfigKey.<Integer>of("train.shuffle-buffer", Kind.INT, "4", "8",
+                "With train.shuffle = window: the shuffle buffer, in chunks; a window of this many chunks is shuffled together, and each executor keeps one decoded window per partition (about this times data.chunk-bytes of memory each). Larger mixes better. Unused with train.shuffle = partition.").resume(Resume.MUST_MATCH)
+            .valid(v -> v >= 1, "must be at least 1"));
+
     public static final ConfigKey<String> TRAIN_EARLY_STOPPING_METRIC = add(ConfigKey.choice("train.early-stopping.metric", "none", List.of("none", "val_loss", "val_accuracy", "val_rmse", "val_mae", "train_loss"),
                 "Stop when this validation metric has not improved for train.early-stopping.patience epochs, and keep the best epoch's weights as the model; none trains every epoch. The val_ metrics need validation data; val_accuracy is for classification, val_rmse and val_mae for regression. train_loss (the epoch's mean mini-batch loss) needs none: with patience 1 and a small min-delta it is a convergence test, like MLlib's tol.").param("earlyStoppingMetric"));
 
@@ -230,6 +241,9 @@ public final class ConfigSchema {
     public static Resume resumeRule(ConfigKey<?> key, JobConfig now) {
         if (key == TRAIN_EPOCHS && "cosine".equals(now.get(TRAIN_SCHEDULE.name()))) {
             return Resume.TRAJECTORY;
+        }
+        if ((key == DATA_CHUNK_BYTES || key == TRAIN_SHUFFLE_BUFFER) && "partition".equals(now.get(TRAIN_SHUFFLE.name()))) {
+            return Resume.HARMLESS; // unused in partition mode; a change of train.shuffle itself must match
         }
         return key.resume();
     }

@@ -194,12 +194,13 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
      * @param weightColumn       the sample-weight column, or null for weight 1
      * @param partitions         partitions of the training data; 0 for Spark's default parallelism
      * @param scalingDivisor     with {@link Scaling#DIVIDE}: what every feature is divided by (> 0)
+     * @param chunkBytes         with {@link Shuffle#WINDOW}: the bytes of a cached chunk (>= 1)
      */
     public record Data(DataFormat format, String train, String trainLabels, String validation, String validationLabels,
                        String test, String testLabels, double validationFraction, int numFeatures, String labelColumn,
                        String featuresColumn, List<String> featureColumns, String weightColumn, boolean sparse,
                        boolean csvHeader, char csvDelimiter, BadRowPolicy badRows, int partitions, Scaling scaling,
-                       double scalingDivisor) implements Serializable {
+                       double scalingDivisor, long chunkBytes) implements Serializable {
 
         private static final long serialVersionUID = 1L;
 
@@ -208,6 +209,7 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
             DATA_NUM_FEATURES.check(numFeatures);
             DATA_PARTITIONS.check(partitions);
             DATA_SCALING_DIVISOR.check(scalingDivisor);
+            DATA_CHUNK_BYTES.check(chunkBytes);
             featureColumns = List.copyOf(featureColumns);
         }
 
@@ -222,7 +224,7 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
                     require(s, DATA_SPARSE), require(s, DATA_CSV_HEADER), delimiter.charAt(0),
                     BadRowPolicy.valueOf(require(s, DATA_BAD_ROWS).toUpperCase(Locale.ROOT)),
                     require(s, DATA_PARTITIONS), Scaling.valueOf(require(s, DATA_SCALING).toUpperCase(Locale.ROOT)),
-                    require(s, DATA_SCALING_DIVISOR));
+                    require(s, DATA_SCALING_DIVISOR), require(s, DATA_CHUNK_BYTES));
         }
     }
 
@@ -384,19 +386,37 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
      *
      * @param localSteps       mini-batch steps per exchange: 1 is synchronous SGD, more is local SGD
      * @param aggregationDepth depth of the partition-ordered aggregation tree (as treeAggregate's)
+     * @param shuffle          the order of a partition's rows within an epoch ({@code train.shuffle})
+     * @param shuffleBuffer    with {@link Shuffle#WINDOW}: the shuffle buffer in chunks (>= 1)
      */
-    public record Exchange(int localSteps, int aggregationDepth) implements Serializable {
+    public record Exchange(int localSteps, int aggregationDepth, Shuffle shuffle, int shuffleBuffer)
+            implements Serializable {
 
         private static final long serialVersionUID = 1L;
 
         public Exchange {
             TRAIN_LOCAL_STEPS.check(localSteps);
             TRAIN_AGGREGATION_DEPTH.check(aggregationDepth);
+            java.util.Objects.requireNonNull(shuffle, "shuffle");
+            TRAIN_SHUFFLE_BUFFER.check(shuffleBuffer);
         }
 
         static Exchange of(ConfigSource s) {
-            return new Exchange(require(s, TRAIN_LOCAL_STEPS), require(s, TRAIN_AGGREGATION_DEPTH));
+            return new Exchange(require(s, TRAIN_LOCAL_STEPS), require(s, TRAIN_AGGREGATION_DEPTH),
+                    Shuffle.valueOf(require(s, TRAIN_SHUFFLE).toUpperCase(Locale.ROOT)),
+                    require(s, TRAIN_SHUFFLE_BUFFER));
         }
+    }
+
+    /**
+     * {@code train.shuffle}: the order of each partition's rows within an epoch
+     * ({@code docs/out-of-core.md}).
+     */
+    public enum Shuffle {
+        /** A uniform permutation of the partition's rows, cached as one block per partition. */
+        PARTITION,
+        /** Chunks in a seeded order, shuffled {@code train.shuffle-buffer} chunks at a time. */
+        WINDOW
     }
 
     /**

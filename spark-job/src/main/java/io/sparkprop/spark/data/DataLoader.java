@@ -109,6 +109,23 @@ public final class DataLoader {
      *                                  the message names the file (and row) at fault
      */
     public static LoadedData load(SparkSession spark, DataOptions options, int partitions) {
+        return load(spark, options, partitions, 0);
+    }
+
+    /**
+     * Reads {@code options}' data into {@code partitions} training partitions: with
+     * {@code chunkBytes = 0}, one block each ({@link #load(SparkSession, DataOptions, int)}); with
+     * {@code chunkBytes > 0}, as chunks of about that many bytes ({@code train.shuffle = window}:
+     * {@link Chunker}, {@link LoadedData#chunks()}), persisted and materialized the same way.
+     *
+     * @throws IllegalArgumentException as the other {@code load} does, and for a negative
+     *                                  {@code chunkBytes}
+     */
+    public static LoadedData load(SparkSession spark, DataOptions options, int partitions, long chunkBytes) {
+        if (chunkBytes < 0) {
+            throw new IllegalArgumentException("data.chunk-bytes must be positive (0: one block per partition) but got "
+                    + chunkBytes);
+        }
         Objects.requireNonNull(spark, "spark");
         Objects.requireNonNull(options, "options");
         if (partitions <= 0) {
@@ -129,9 +146,10 @@ public final class DataLoader {
         }
         if (options.sparse() && options.format() == DataFormat.IDX) {
             plan = new ReadPlan(plan.blocks().map(DataBlock::toSparse), plan.badRows(), plan.numFeatures(),
-                    plan.files(), plan.featureNames());
+                    plan.files());
         }
-        return materialize(plan, options, partitions);
+        return chunkBytes > 0 ? materializeChunks(plan, options, partitions, chunkBytes)
+                : materialize(plan, options, partitions);
     }
 
     /**
@@ -265,9 +283,8 @@ public final class DataLoader {
         for (int c : layout.featureColumns) {
             names.add(layout.columns[c]);
         }
-        return new ReadPlan(BlockBuilder.blocks(sorted, layout.numFeatures(), options.numOutputs(), weighted,
-                options.sparse()),
-                BlockBuilder.badRowStats(sorted), layout.numFeatures(), files, names);
+        return ReadPlan.ofRows(sorted, layout.numFeatures(), options.numOutputs(), weighted, options.sparse(), files,
+                names);
     }
 
     private static ReadPlan libsvm(JavaSparkContext sc, DataOptions options, int partitions) {
@@ -296,13 +313,35 @@ public final class DataLoader {
         JavaPairRDD<Long, ParsedRow> keyed = TextSource.keyedRows(sc, files,
                 line -> TextParsers.parseLibsvm(line, layout), null, ' ', null, options.badRows());
         JavaRDD<ParsedRow> sorted = BlockBuilder.partitionAndSort(keyed, partitions);
-        return new ReadPlan(BlockBuilder.blocks(sorted, numFeatures, options.numOutputs(), false, options.sparse()),
-                BlockBuilder.badRowStats(sorted), numFeatures, files);
+        return ReadPlan.ofRows(sorted, numFeatures, options.numOutputs(), false, options.sparse(), files, List.of());
     }
 
     private static LoadedData materialize(ReadPlan plan, DataOptions options, int partitions) {
-        JavaRDD<DataBlock> blocks = plan.blocks()
-                .setName("sparkprop " + options.format().key() + " blocks of " + options.path())
+        return materialize(plan, options, partitions, plan.blocks(), null, -1);
+    }
+
+    /** The chunks of {@code plan}'s rows ({@link Chunker}), persisted and materialized. */
+    private static LoadedData materializeChunks(ReadPlan plan, DataOptions options, int partitions, long chunkBytes) {
+        Chunker.Chunks chunks;
+        try {
+            JavaRDD<ParsedRow> rows = plan.rows() != null ? plan.rows() : Chunker.rowsOf(plan.blocks());
+            chunks = Chunker.chunk(rows, plan.numFeatures(), options.numOutputs(), plan.weighted(), options.sparse(),
+                    chunkBytes);
+        } catch (Exception e) {
+            throw surfaced(e);
+        }
+        return materialize(plan, options, partitions, chunks.blocks(), chunks.layout(), chunks.rows());
+    }
+
+    /**
+     * {@code blocks} persisted and counted; with a chunk layout, {@code expectedRows} is what the
+     * chunker counted, which the chunks must hold.
+     */
+    private static LoadedData materialize(ReadPlan plan, DataOptions options, int partitions,
+                                          JavaRDD<DataBlock> unpersisted, ChunkLayout layout, long expectedRows) {
+        JavaRDD<DataBlock> blocks = unpersisted
+                .setName("sparkprop " + options.format().key() + (layout == null ? " blocks of " : " chunks of ")
+                        + options.path())
                 .persist(STORAGE_LEVEL);
         long rows = 0;
         PartitionStats bad = new PartitionStats(0, new String[0]);
@@ -317,6 +356,11 @@ public final class DataLoader {
             blocks.unpersist(false);
             throw surfaced(e);
         }
+        if (layout != null && rows != expectedRows) {
+            blocks.unpersist(false);
+            throw new IllegalStateException("The chunks of " + options.path() + " hold " + rows + " rows but the "
+                    + "partitions counted " + expectedRows);
+        }
         if (rows == 0) {
             blocks.unpersist(false);
             throw new IllegalArgumentException("No usable rows in " + options.path() + " (" + plan.files().size()
@@ -327,11 +371,19 @@ public final class DataLoader {
             LOG.warn("Skipped {} bad rows of {} (kept {}); the first {}:\n  {}", bad.skipped, options.path(), rows,
                     bad.examples.length, String.join("\n  ", bad.examples));
         }
-        LOG.info("Loaded {} rows of {} features from {} file(s) at {} into {} blocks ({}; {})", rows,
-                plan.numFeatures(), plan.files().size(), options.path(), partitions, STORAGE_LEVEL.description(),
-                storage(blocks));
+        if (layout == null) {
+            LOG.info("Loaded {} rows of {} features from {} file(s) at {} into {} blocks ({}; {})", rows,
+                    plan.numFeatures(), plan.files().size(), options.path(), partitions, STORAGE_LEVEL.description(),
+                    storage(blocks));
+        } else {
+            int[] perChunk = layout.rowsPerChunk();
+            LOG.info("Loaded {} rows of {} features from {} file(s) at {} into {} chunks of {} partitions, up to {} rows"
+                            + " a chunk ({}; {})", rows, plan.numFeatures(), plan.files().size(), options.path(),
+                    layout.chunks(), partitions, java.util.Arrays.stream(perChunk).max().orElse(0),
+                    STORAGE_LEVEL.description(), storage(blocks));
+        }
         return new LoadedData(blocks, rows, bad.skipped, plan.numFeatures(), InputFiles.sources(plan.files()),
-                plan.featureNames(), options.namedColumns() ? plan.featureNames() : List.of());
+                plan.featureNames(), options.namedColumns() ? plan.featureNames() : List.of(), layout);
     }
 
     /**

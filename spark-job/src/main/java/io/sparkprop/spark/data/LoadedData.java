@@ -5,7 +5,8 @@ import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 
 /**
- * A dataset read into exactly one {@link DataBlock} per partition, persisted
+ * A dataset read into exactly one {@link DataBlock} per partition (or, with a {@link ChunkLayout},
+ * one per chunk of about {@code data.chunk-bytes}), persisted
  * {@code MEMORY_AND_DISK} and already materialized (counted), so training steps never re-read or
  * re-parse the files.
  *
@@ -24,9 +25,13 @@ import org.apache.spark.api.java.JavaRDD;
  * @param featureColumns the features' column names in order when the data names its columns
  *                     ({@link DataOptions#namedColumns}: CSV with a header, Parquet numeric columns),
  *                     by which other data's features can be found; empty when they are positional
+ * @param chunks       with {@code train.shuffle = window}: which of {@code blocks} (then one per
+ *                     chunk, not per partition) belong to which training partition; null when
+ *                     {@code blocks} holds one block per partition
  */
 public record LoadedData(JavaRDD<DataBlock> blocks, long rows, long skippedRows, int numFeatures,
-                         List<String> sources, List<String> featureNames, List<String> featureColumns) {
+                         List<String> sources, List<String> featureNames, List<String> featureColumns,
+                         ChunkLayout chunks) {
 
     public LoadedData {
         featureNames = List.copyOf(featureNames);

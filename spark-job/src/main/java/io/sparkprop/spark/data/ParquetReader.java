@@ -120,9 +120,8 @@ final class ParquetReader {
         JavaPairRDD<Long, ParsedRow> keyed = data.select(selected.toArray(new Column[0])).javaRDD()
                 .mapToPair(converter::convert);
         JavaRDD<ParsedRow> sorted = BlockBuilder.partitionAndSort(keyed, partitions);
-        return new ReadPlan(BlockBuilder.blocks(sorted, numFeatures, options.numOutputs(), weight != null,
-                options.sparse()),
-                BlockBuilder.badRowStats(sorted), numFeatures, files, vectorFeatures ? List.of() : features);
+        return ReadPlan.ofRows(sorted, numFeatures, options.numOutputs(), weight != null, options.sparse(), files,
+                vectorFeatures ? List.of() : features);
     }
 
     /**

@@ -16,6 +16,7 @@ import io.sparkprop.spark.data.DataFormat;
 import io.sparkprop.spark.data.DataLoader;
 import io.sparkprop.spark.data.DataOptions;
 import io.sparkprop.spark.data.FrameBlocks;
+import io.sparkprop.spark.data.ChunkLayout;
 import io.sparkprop.spark.data.LoadedData;
 import io.sparkprop.spark.data.TargetKind;
 import io.sparkprop.spark.report.RunDirectory;
@@ -230,7 +231,8 @@ public final class TrainingSession {
         Blocks data = Blocks.of(spark, config, input);
         try {
             DistributedTrainer trainer = new DistributedTrainer(sc, config, data.train, data.trainRows,
-                    data.validation);
+                    data.validation, data.layout == null ? null
+                            : new DistributedTrainer.Chunked(data.layout.partitionStarts(), data.trainChunkRows));
             ProgressLine progress = outputs.progressLine() && ProgressLine.wanted()
                     ? ProgressLine.forTerminal(data.trainRows) : null;
             if (progress != null) {
@@ -520,6 +522,10 @@ public final class TrainingSession {
         private JavaRDD<DataBlock> train;
         /** Set by {@link #measure}. */
         private long trainRows;
+        /** With {@code train.shuffle = window}: the training chunks' layout; else null. */
+        private ChunkLayout layout;
+        /** With a layout, set by {@link #measure}: each training chunk's rows after the hold-out. */
+        private int[] trainChunkRows;
         /** Whether the validation rows are a seeded hold-out of the training rows. */
         private boolean heldOut;
         private JavaRDD<DataBlock> validation;
@@ -562,6 +568,7 @@ public final class TrainingSession {
             JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             int partitions = config.data().partitions() > 0 ? config.data().partitions() : sc.defaultParallelism();
             LoadedData data = load(spark, config, config.trainData(), partitions, "data.train");
+            layout = data.chunks();
             loaded = data.blocks();
             featureNames = data.featureNames();
             featureColumns = data.featureColumns();
@@ -574,7 +581,8 @@ public final class TrainingSession {
 
         private LoadedData load(SparkSession spark, TrainingConfig config, DataOptions options, int partitions,
                                 String key) {
-            LoadedData data = DataLoader.load(spark, options, partitions);
+            boolean window = config.exchange().shuffle() == TrainingConfig.Shuffle.WINDOW;
+            LoadedData data = DataLoader.load(spark, options, partitions, window ? config.data().chunkBytes() : 0);
             held.add(data.blocks());
             NetworkSpec spec = config.spec();
             if (data.numFeatures() != spec.inputSize()) {
@@ -585,6 +593,10 @@ public final class TrainingSession {
         }
 
         private void fromFrame(TrainingConfig config, Frame frame) {
+            if (config.exchange().shuffle() == TrainingConfig.Shuffle.WINDOW) {
+                throw new IllegalArgumentException("train.shuffle = window reads its data from files (the train"
+                        + " command); the estimators train on a DataFrame in train.shuffle = partition");
+            }
             Dataset<?> rows = frame.rows();
             int partitions = config.data().partitions();
             if (partitions > 0 && partitions < rows.rdd().getNumPartitions()) {
@@ -647,9 +659,13 @@ public final class TrainingSession {
          */
         private void measure(TrainingConfig config, Input input) {
             int classes = config.model().task() == TargetKind.CLASS_INDEX ? config.spec().outputSize() : 0;
-            double[] trainSums = rowsAndWeight(train, classes);
+            List<double[]> trainParts = partSums(train, classes);
+            double[] trainSums = total(trainParts);
             trainRows = (long) trainSums[0];
-            double[] validationSums = validation == null ? null : rowsAndWeight(validation, 0);
+            if (layout != null) {
+                trainChunkRows = trainParts.stream().mapToInt(part -> (int) part[0]).toArray();
+            }
+            double[] validationSums = validation == null ? null : total(partSums(validation, 0));
             if (heldOut) {
                 LOG.info("Held out {} of {} training rows for validation", (long) validationSums[0],
                         trainRows + (long) validationSums[0]);
@@ -671,18 +687,32 @@ public final class TrainingSession {
         }
 
         /**
-         * {@code {rows, Σ weight, Σ weight of class 0, ..., of class classes-1}} of {@code blocks}
-         * (weight 1 a row without a weight column; one-hot targets, so a class's weight is its
-         * target column's weighted sum).
+         * Per partition (or chunk) of {@code blocks}, in order: {@code {rows, Σ weight, Σ weight of
+         * class 0, ..., of class classes-1}} (weight 1 a row without a weight column; one-hot
+         * targets, so a class's weight is its target column's weighted sum).
          */
-        private static double[] rowsAndWeight(JavaRDD<DataBlock> blocks, int classes) {
-            return blocks.map(b -> sums(b, classes)).fold(new double[2 + classes], (a, b) -> {
-                double[] sum = new double[a.length];
-                for (int i = 0; i < sum.length; i++) {
-                    sum[i] = a[i] + b[i];
+        private static List<double[]> partSums(JavaRDD<DataBlock> blocks, int classes) {
+            return blocks.mapPartitions(it -> {
+                double[] sum = new double[2 + classes];
+                while (it.hasNext()) {
+                    double[] part = sums(it.next(), classes);
+                    for (int i = 0; i < sum.length; i++) {
+                        sum[i] += part[i];
+                    }
                 }
-                return sum;
-            });
+                return List.of(sum).iterator();
+            }).collect();
+        }
+
+        /** The sums of {@link #partSums}' parts, added in partition order. */
+        private static double[] total(List<double[]> parts) {
+            double[] sum = new double[parts.isEmpty() ? 0 : parts.get(0).length];
+            for (double[] part : parts) {
+                for (int i = 0; i < sum.length; i++) {
+                    sum[i] += part[i];
+                }
+            }
+            return sum;
         }
 
         private static double[] sums(DataBlock block, int classes) {

@@ -9,6 +9,7 @@ import io.sparkprop.core.Network;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.StepRule;
 import io.sparkprop.core.WeightInit;
+import io.sparkprop.core.WindowPlan;
 import io.sparkprop.core.Workspace;
 import io.sparkprop.core.optim.LearningRateSchedule;
 import io.sparkprop.core.optim.Optimizer;
@@ -81,6 +82,8 @@ public final class DistributedTrainer {
     private final JavaRDD<DataBlock> train;
     private final long trainRows;
     private final JavaRDD<DataBlock> validation;
+    /** {@code train.shuffle = window}: the training chunks' layout; null for one block per partition. */
+    private final Chunked chunked;
     private final int stepsPerEpoch;
     private final StepTimes stepTimes = new StepTimes();
     private long lastBroadcastNanos;
@@ -93,6 +96,54 @@ public final class DistributedTrainer {
      */
     public DistributedTrainer(JavaSparkContext sc, TrainingConfig settings, JavaRDD<DataBlock> train, long trainRows,
                               JavaRDD<DataBlock> validation) {
+        this(sc, settings, train, trainRows, validation, null);
+    }
+
+    /**
+     * Which training partition each cached chunk belongs to, for {@code train.shuffle = window}
+     * ({@code docs/out-of-core.md}).
+     *
+     * @param partitionStarts {@code (P + 1)}: partition {@code p}'s chunks are the chunk RDD's
+     *                        partitions {@code [partitionStarts[p], partitionStarts[p + 1])}
+     * @param chunkRows       {@code (Σ C_p)}: each chunk's rows (0 for a chunk the hold-out emptied)
+     */
+    public record Chunked(int[] partitionStarts, int[] chunkRows) implements java.io.Serializable {
+
+        public Chunked {
+            if (partitionStarts.length < 2 || partitionStarts[0] != 0
+                    || partitionStarts[partitionStarts.length - 1] != chunkRows.length) {
+                throw new IllegalArgumentException("Partition starts " + java.util.Arrays.toString(partitionStarts)
+                        + " do not cover " + chunkRows.length + " chunks");
+            }
+        }
+
+        /** {@code P}. */
+        public int partitions() {
+            return partitionStarts.length - 1;
+        }
+
+        /** Partition {@code p}'s non-empty chunks' ids, in chunk order. */
+        int[] ids(int p) {
+            return java.util.stream.IntStream.range(partitionStarts[p], partitionStarts[p + 1])
+                    .filter(g -> chunkRows[g] > 0).toArray();
+        }
+
+        /** Partition {@code p}'s non-empty chunks' row counts, in chunk order. */
+        int[] rows(int p) {
+            return java.util.Arrays.stream(ids(p)).map(g -> chunkRows[g]).toArray();
+        }
+    }
+
+    /**
+     * @param train      cached training blocks, one per partition; or, with {@code chunked}, one per chunk
+     * @param trainRows  their total row count
+     * @param validation cached validation blocks (or chunks), or {@code null}
+     * @param chunked    {@code train.shuffle = window}: the chunks' layout; null for one block per partition
+     * @throws IllegalArgumentException when {@code chunked} is given and does not match
+     *                                  {@code train}'s partitions or {@code train.shuffle}
+     */
+    public DistributedTrainer(JavaSparkContext sc, TrainingConfig settings, JavaRDD<DataBlock> train, long trainRows,
+                              JavaRDD<DataBlock> validation, Chunked chunked) {
         this.sc = sc;
         this.settings = settings;
         this.spec = settings.spec();
@@ -101,7 +152,52 @@ public final class DistributedTrainer {
         this.train = train;
         this.trainRows = trainRows;
         this.validation = validation;
+        boolean window = settings.exchange().shuffle() == TrainingConfig.Shuffle.WINDOW;
+        if (window != (chunked != null)) {
+            throw new IllegalArgumentException(window ? "train.shuffle = window needs the training data as chunks"
+                    : "Chunked training data needs train.shuffle = window");
+        }
+        if (chunked != null && chunked.chunkRows().length != train.getNumPartitions()) {
+            throw new IllegalArgumentException("The layout counts " + chunked.chunkRows().length + " chunks but the"
+                    + " training RDD has " + train.getNumPartitions() + " partitions");
+        }
+        this.chunked = chunked;
         this.stepsPerEpoch = EpochPlan.stepsPerEpoch(trainRows, settings.optimization().batchSize());
+    }
+
+    /** {@code P}: the training partitions (with chunks, not the chunk RDD's partitions). */
+    public int partitions() {
+        return chunked == null ? train.getNumPartitions() : chunked.partitions();
+    }
+
+    /**
+     * The input of steps {@code [firstStep, firstStep + steps)} of {@code epoch} in window mode: a
+     * {@link ChunkRoundRDD} whose partition {@code p} depends on the chunks of the windows its
+     * positions overlap ({@link WindowPlan#windowChunks}).
+     */
+    private JavaRDD<ChunkRoundRDD.ChunkReader> chunkInput(int epoch, int firstStep, int steps) {
+        int partitions = chunked.partitions();
+        int[][] ids = new int[partitions][];
+        int[][] rows = new int[partitions][];
+        int[][] dependsOn = new int[partitions][];
+        long seed = settings.optimization().seed();
+        int window = settings.exchange().shuffleBuffer();
+        for (int p = 0; p < partitions; p++) {
+            ids[p] = chunked.ids(p);
+            rows[p] = chunked.rows(p);
+            long n = 0;
+            for (int r : rows[p]) {
+                n += r;
+            }
+            int from = EpochPlan.sliceStart(firstStep, (int) n, stepsPerEpoch);
+            int to = EpochPlan.sliceStart(firstStep + steps, (int) n, stepsPerEpoch);
+            int[] local = n == 0 ? new int[0] : WindowPlan.of(seed, epoch, p, rows[p], window).windowChunks(from, to);
+            dependsOn[p] = new int[local.length];
+            for (int i = 0; i < local.length; i++) {
+                dependsOn[p][i] = ids[p][local[i]];
+            }
+        }
+        return new ChunkRoundRDD(train.rdd(), ids, rows, dependsOn).toJavaRDD();
     }
 
     public int stepsPerEpoch() {
@@ -193,13 +289,13 @@ public final class DistributedTrainer {
         LearningRateSchedule schedule = settings.optimization().schedule(stepsPerEpoch);
         LOG.info("Training {}{} ({} parameters) on {} rows in {} partitions: {} epochs of {} steps, batch {}, {}, {}, {}{}",
                 spec, trainingNetwork.dropout().isActive() ? " with " + trainingNetwork.dropout() : "",
-                spec.paramCount(), trainRows, train.getNumPartitions(), epochs, stepsPerEpoch,
+                spec.paramCount(), trainRows, partitions(), epochs, stepsPerEpoch,
                 settings.optimization().batchSize(), settings.exchange().localSteps() == 1 ? "synchronous SGD"
                         : "local SGD (" + settings.exchange().localSteps() + " local steps per exchange)", optimizer, schedule,
                 start.globalStep() > 0
                         ? String.format(Locale.ROOT, "; resuming at epoch %d step %d (global step %d)", start.epoch() + 1,
                         start.step() + 1, start.globalStep()) : "");
-        int partitions = train.getNumPartitions();
+        int partitions = partitions();
         if (settings.exchange().localSteps() > 1 && settings.optimization().batchSize() < 16L * partitions) {
             LOG.warn("Local SGD with train.batch-size {} over {} partitions: each local step sees about {} rows;"
                     + " raise train.batch-size to at least {} (16 rows per partition) for useful local steps",
@@ -344,10 +440,17 @@ public final class DistributedTrainer {
         RoundResult round;
         try {
             TrainingConfig.Optimization optimization = settings.optimization();
-            round = OrderedTreeAggregate.aggregate(train, new RoundFunction(broadcast, trainingNetwork,
-                    optimization.optimizerFactory(spec), state.kind(), state.steps(), optimization.seed(), loop.epoch,
-                    loop.step, stepsPerEpoch, loop.globalStep, rates, optimization.l2(), trainRows,
-                    optimization.clipNorm()), RoundResult::merge, settings.exchange().aggregationDepth());
+            int depth = settings.exchange().aggregationDepth();
+            round = chunked == null
+                    ? OrderedTreeAggregate.aggregate(train, new RoundFunction<>(broadcast, trainingNetwork,
+                            optimization.optimizerFactory(spec), state.kind(), state.steps(), optimization.seed(),
+                            loop.epoch, loop.step, stepsPerEpoch, loop.globalStep, rates, optimization.l2(), trainRows,
+                            optimization.clipNorm(), PartitionRows.BLOCKS), RoundResult::merge, depth)
+                    : OrderedTreeAggregate.aggregate(chunkInput(loop.epoch, loop.step, k), new RoundFunction<>(broadcast,
+                            trainingNetwork, optimization.optimizerFactory(spec), state.kind(), state.steps(),
+                            optimization.seed(), loop.epoch, loop.step, stepsPerEpoch, loop.globalStep, rates,
+                            optimization.l2(), trainRows, optimization.clipNorm(),
+                            new PartitionRows.Windows(settings.exchange().shuffleBuffer())), RoundResult::merge, depth);
         } finally {
             broadcast.destroy(false);
         }
@@ -566,10 +669,14 @@ public final class DistributedTrainer {
         Broadcast<double[]> weights = sc.broadcast(params);
         long broadcastDone = System.nanoTime();
         try {
-            return OrderedTreeAggregate.aggregate(train,
-                    new StepFunction(weights, trainingNetwork, settings.optimization().seed(), epoch, step,
-                            stepsPerEpoch, globalStep),
-                    TimedGradient::merge, settings.exchange().aggregationDepth());
+            long seed = settings.optimization().seed();
+            int depth = settings.exchange().aggregationDepth();
+            return chunked == null
+                    ? OrderedTreeAggregate.aggregate(train, new StepFunction<>(weights, trainingNetwork, seed, epoch,
+                            step, stepsPerEpoch, globalStep, PartitionRows.BLOCKS), TimedGradient::merge, depth)
+                    : OrderedTreeAggregate.aggregate(chunkInput(epoch, step, 1), new StepFunction<>(weights,
+                            trainingNetwork, seed, epoch, step, stepsPerEpoch, globalStep,
+                            new PartitionRows.Windows(settings.exchange().shuffleBuffer())), TimedGradient::merge, depth);
         } finally {
             weights.destroy(false);
             lastBroadcastNanos = broadcastDone - start;

@@ -4,6 +4,7 @@ import io.sparkprop.core.EpochPlan;
 import io.sparkprop.core.LocalRound;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.Workspace;
+import io.sparkprop.core.WindowedRows;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.LinkedHashMap;
@@ -12,9 +13,11 @@ import java.util.Objects;
 
 /**
  * Per-executor JVM caches for the step tasks, so a step allocates almost nothing: the epoch's
- * permutation of each partition's rows (computed once per epoch, not once per step) and pools of
+ * permutation of each partition's rows (computed once per epoch, not once per step), pools of
  * workspaces per network and capacity (a task borrows one and returns it; concurrent tasks on one
- * executor get different workspaces). Everything here can be recomputed, so losing it (a new
+ * executor get different workspaces), and, for {@code train.shuffle = window}, the shuffle buffer:
+ * each partition's last decoded window, so the partition's next task goes on in it without reading
+ * its chunks again. Everything here can be recomputed, so losing it (a new
  * executor) changes nothing but speed.
  */
 final class ExecutorCache {
@@ -62,6 +65,66 @@ final class ExecutorCache {
                 PERMUTATIONS.put(key, order);
             }
             return order;
+        }
+    }
+
+    /**
+     * Whose window a shuffle-buffer entry is: the application, the cached chunk RDD and the
+     * training partition. The window itself records the seed, epoch, buffer size and window index
+     * it was decoded for ({@link WindowedRows.Window}), which the next task checks.
+     */
+    record WindowKey(String app, int chunkRddId, int partition) {
+    }
+
+    /** The shuffle buffer: at most one decoded window per partition, least recently used first. */
+    private static final Map<WindowKey, WindowedRows.Window> WINDOWS = new LinkedHashMap<>(16, 0.75f, true);
+    private static long windowBytes;
+
+    /** The most the shuffle buffer keeps: a quarter of the heap (at least one window). */
+    private static final long WINDOW_CAP = Runtime.getRuntime().maxMemory() / 4;
+
+    /**
+     * Takes the window the last task of {@code key}'s partition left on this executor out of the
+     * buffer (so only the task holds it while it runs), or null.
+     */
+    static WindowedRows.Window takeWindow(WindowKey key) {
+        synchronized (WINDOWS) {
+            WindowedRows.Window window = WINDOWS.remove(key);
+            if (window != null) {
+                windowBytes -= window.bytes();
+            }
+            return window;
+        }
+    }
+
+    /**
+     * Leaves {@code window} for the next task of {@code key}'s partition, replacing any other of
+     * that partition's, and evicts the least recently used windows while the buffer holds more
+     * than {@link #WINDOW_CAP} bytes (never the one just put). A null window puts nothing.
+     */
+    static void putWindow(WindowKey key, WindowedRows.Window window) {
+        if (window == null) {
+            return;
+        }
+        synchronized (WINDOWS) {
+            WindowedRows.Window old = WINDOWS.put(key, window);
+            windowBytes += window.bytes() - (old == null ? 0 : old.bytes());
+            java.util.Iterator<Map.Entry<WindowKey, WindowedRows.Window>> eldest = WINDOWS.entrySet().iterator();
+            while (windowBytes > WINDOW_CAP && eldest.hasNext()) {
+                Map.Entry<WindowKey, WindowedRows.Window> entry = eldest.next();
+                if (!entry.getKey().equals(key)) {
+                    windowBytes -= entry.getValue().bytes();
+                    eldest.remove();
+                }
+            }
+        }
+    }
+
+    /** Empties the shuffle buffer (tests: a run that must decode every window). */
+    static void clearWindows() {
+        synchronized (WINDOWS) {
+            WINDOWS.clear();
+            windowBytes = 0;
         }
     }
 

@@ -1,15 +1,13 @@
 package io.sparkprop.spark.train;
 
-import io.sparkprop.core.DataBlock;
+import io.sparkprop.core.EpochRows;
 import io.sparkprop.core.LocalRound;
 import io.sparkprop.core.Network;
 import io.sparkprop.core.StepRule;
 import io.sparkprop.core.optim.Optimizer;
 import io.sparkprop.core.optim.OptimizerState;
 import io.sparkprop.spark.config.OptimizerFactory;
-import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.List;
 import java.util.Locale;
 
 /**
@@ -20,8 +18,9 @@ import java.util.Locale;
  * of that global batch, the same rows it would contribute in synchronous training) with L2 scaled
  * by the partition's share of the rows ({@link LocalRound#partitionL2}) and the driver's rate for
  * each global step, and returns the final weights and state with the round's loss sums as a
- * {@link RoundResult}. The update itself is the core's {@link StepRule}; workspaces and
- * permutations come from the executor's {@link ExecutorCache}.
+ * {@link RoundResult}. The update itself is the core's {@link StepRule}; the partition's rows
+ * come from its {@link PartitionRows} (the block in its permutation, or the chunks in the
+ * windowed order through the executor's shuffle buffer), workspaces from {@link ExecutorCache}.
  *
  * <p>The result depends on {@code (broadcast, seed, epoch, steps, partition)} only, never on the
  * task attempt, so a retried task returns the same bits. A non-finite loss or gradient stops the
@@ -29,7 +28,7 @@ import java.util.Locale;
  * {@link StepFunction} apply: a failure injected at the round's first global step, and a NaN
  * injected into partition 0's sums of a named global step (before the mean).
  */
-final class RoundFunction implements OrderedTreeAggregate.PartitionFunction<DataBlock, RoundResult> {
+final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T, RoundResult> {
 
     private static final long serialVersionUID = 1L;
 
@@ -47,15 +46,18 @@ final class RoundFunction implements OrderedTreeAggregate.PartitionFunction<Data
     private final double l2;
     private final long totalRows;
     private final double clipNorm;
+    private final PartitionRows<T> source;
 
     /**
      * @param start  weights, then the optimizer's state slots, at the round's start
      * @param rates  the learning rate of each of the round's steps; its length is {@code k}
+     * @param source how the task's input becomes the partition's rows ({@code train.shuffle})
      */
     RoundFunction(org.apache.spark.broadcast.Broadcast<double[][]> start, Network network,
                   OptimizerFactory optimizers,
                   String optimizerKind, long optimizerSteps, long seed, int epoch, int firstStep, int stepsPerEpoch,
-                  long firstGlobalStep, double[] rates, double l2, long totalRows, double clipNorm) {
+                  long firstGlobalStep, double[] rates, double l2, long totalRows, double clipNorm,
+                  PartitionRows<T> source) {
         this.start = start;
         this.network = network;
         this.optimizers = optimizers;
@@ -70,10 +72,11 @@ final class RoundFunction implements OrderedTreeAggregate.PartitionFunction<Data
         this.l2 = l2;
         this.totalRows = totalRows;
         this.clipNorm = clipNorm;
+        this.source = source;
     }
 
     @Override
-    public RoundResult apply(int partition, Iterator<DataBlock> blocks) {
+    public RoundResult apply(int partition, Iterator<T> input) {
         StepFunction.injectFailureIfAsked(partition, firstGlobalStep);
         long begin = System.nanoTime();
         double[][] initial = start.value(); // shared by the tasks of this JVM: read only
@@ -84,21 +87,16 @@ final class RoundFunction implements OrderedTreeAggregate.PartitionFunction<Data
         }
         Optimizer optimizer = optimizers.create();
         optimizer.restore(new OptimizerState(optimizerKind, optimizerSteps, slots));
-        List<DataBlock> own = new ArrayList<>(1);
-        blocks.forEachRemaining(own::add);
-        List<int[]> orders = new ArrayList<>(own.size());
-        long rows = 0;
-        for (DataBlock block : own) {
-            orders.add(ExecutorCache.permutation(seed, epoch, partition, block.rows()));
-            rows += block.rows();
-        }
-        StepRule rule = new StepRule(network, LocalRound.partitionL2(l2, rows, totalRows), clipNorm);
+        EpochRows own = source.open(partition, input, seed, epoch);
+        StepRule rule = new StepRule(network, LocalRound.partitionL2(l2, own.rows(), totalRows), clipNorm);
         LocalRound.Result done = new LocalRound(network, rule, ExecutorCache.WORKSPACES).run(params, optimizer, own,
-                orders, new LocalRound.Origin(seed, epoch, partition), firstStep, rates.length, stepsPerEpoch, (j, applied) -> rates[j], (j, sums) -> {
+                new LocalRound.Origin(seed, epoch, partition), firstStep, rates.length, stepsPerEpoch,
+                (j, applied) -> rates[j], (j, sums) -> {
                     if (StepFunction.nanRequested(partition, firstGlobalStep + j, firstGlobalStep + j + 1)) {
                         sums.gradSum()[0] = Double.NaN;
                     }
                 });
+        source.close(own);
         String nonFinite = null;
         LocalRound.NonFinite stop = done.nonFinite();
         if (stop != null) {

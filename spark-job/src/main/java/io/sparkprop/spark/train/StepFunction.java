@@ -1,20 +1,18 @@
 package io.sparkprop.spark.train;
 
-import io.sparkprop.core.DataBlock;
+import io.sparkprop.core.EpochRows;
 import io.sparkprop.core.EpochPlan;
 import io.sparkprop.core.GradientAccumulator;
 import io.sparkprop.core.LocalRound;
 import io.sparkprop.core.Network;
-import java.util.ArrayList;
 import java.util.Iterator;
-import java.util.List;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.TaskContext;
 import org.apache.spark.broadcast.Broadcast;
 
 /**
  * One training step on one partition, run by a Spark task: take this step's slice of the
- * partition's epoch permutation ({@link EpochPlan}), run the core's forward and backward passes
+ * partition's epoch order ({@link EpochPlan}, or the windowed order: {@link PartitionRows}), run the core's forward and backward passes
  * with the broadcast weights ({@link LocalRound#addStep}), and return the partition's
  * {@code (gradient sum, loss sum, count)} with its compute time. The driver applies the core's
  * {@link io.sparkprop.core.StepRule} to the merged sums.
@@ -23,7 +21,7 @@ import org.apache.spark.broadcast.Broadcast;
  * {@code (seed, epoch, partition, step)} only, never on the task attempt, so a retried task
  * computes exactly the same result.
  */
-final class StepFunction implements OrderedTreeAggregate.PartitionFunction<DataBlock, TimedGradient> {
+final class StepFunction<T> implements OrderedTreeAggregate.PartitionFunction<T, TimedGradient> {
 
     private static final long serialVersionUID = 1L;
 
@@ -70,9 +68,10 @@ final class StepFunction implements OrderedTreeAggregate.PartitionFunction<DataB
     private final int step;
     private final int stepsPerEpoch;
     private final long globalStep;
+    private final PartitionRows<T> source;
 
     StepFunction(Broadcast<double[]> weights, Network network, long seed, int epoch, int step, int stepsPerEpoch,
-                 long globalStep) {
+                 long globalStep, PartitionRows<T> source) {
         this.weights = weights;
         this.network = network;
         this.seed = seed;
@@ -80,22 +79,18 @@ final class StepFunction implements OrderedTreeAggregate.PartitionFunction<DataB
         this.step = step;
         this.stepsPerEpoch = stepsPerEpoch;
         this.globalStep = globalStep;
+        this.source = source;
     }
 
     @Override
-    public TimedGradient apply(int partition, Iterator<DataBlock> blocks) {
+    public TimedGradient apply(int partition, Iterator<T> input) {
         injectFailureIfAsked(partition, globalStep);
         long start = System.nanoTime();
-        List<DataBlock> own = new ArrayList<>(1);
-        List<int[]> orders = new ArrayList<>(1);
-        while (blocks.hasNext()) {
-            DataBlock block = blocks.next();
-            own.add(block);
-            orders.add(ExecutorCache.permutation(seed, epoch, partition, block.rows()));
-        }
-        GradientAccumulator accumulator = LocalRound.addStep(network, weights.value(), own, orders,
+        EpochRows own = source.open(partition, input, seed, epoch);
+        GradientAccumulator accumulator = LocalRound.addStep(network, weights.value(), own,
                 new LocalRound.Origin(seed, epoch, partition), step, stepsPerEpoch, ExecutorCache.WORKSPACES,
                 new GradientAccumulator(network.spec().paramCount()));
+        source.close(own);
         if (nanRequested(partition, globalStep, globalStep + 1)) {
             accumulator.gradSum()[0] = Double.NaN;
         }
