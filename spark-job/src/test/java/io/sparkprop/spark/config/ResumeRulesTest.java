@@ -76,6 +76,20 @@ class ResumeRulesTest {
     }
 
     @Test
+    void theSampleOrderMustMatchAndItsWindowSettingsOnlyInWindowMode() {
+        assertEquals(List.of("train.shuffle: 'partition' -> 'window'"), change("train.shuffle=window").incompatible());
+        // Unused in partition mode: harmless there.
+        assertEquals(1, change("data.chunk-bytes=1024").harmless().size());
+        assertEquals(1, change("train.shuffle-buffer=2").harmless().size());
+        // They change which rows a window holds, so a resume under others would repeat and skip rows.
+        JobConfig window = SAVED.withOverrides(List.of("train.shuffle=window"));
+        for (String setting : List.of("data.chunk-bytes=1024", "train.shuffle-buffer=2")) {
+            ResumeCheck.Differences d = ResumeCheck.compare(window, window.withOverrides(List.of(setting)));
+            assertEquals(1, d.incompatible().size(), setting + ": " + d);
+        }
+    }
+
+    @Test
     void moreEpochsChangeACosineSchedulesTrajectory() {
         JobConfig cosine = SAVED.withOverrides(List.of("train.schedule=cosine"));
         ResumeCheck.Differences d = ResumeCheck.compare(cosine, cosine.withOverrides(List.of("train.epochs=20")));
