@@ -80,7 +80,7 @@ public final class ConfigSchema {
             .valid(v -> v >= 0, "must be >= 0 (0 = Spark's default parallelism)"));
 
     public static final ConfigKey<Long> DATA_CHUNK_BYTES = add(ConfigKey.<Long>of("data.chunk-bytes", Kind.LONG, "8388608", "33554432",
-                "With train.shuffle = window: the training and validation rows are cached as chunks of about this many bytes (8 MiB by default), each its own Spark block, so Spark keeps in memory what fits and spills the rest chunk by chunk. Rows per chunk: this divided by a row's bytes (dense: 8 x (features + outputs + 1)). Unused with train.shuffle = partition. See docs/out-of-core.md.").resume(Resume.MUST_MATCH)
+                "With train.shuffle = window: the training and validation rows are cached as chunks of about this many bytes (8 MiB by default), each its own Spark block, so Spark keeps in memory what fits and spills the rest chunk by chunk. Rows per chunk: this divided by a row's bytes (dense: 8 x (features + outputs + 1)). Unused with train.shuffle = partition. See docs/out-of-core.md.").resume(Resume.MUST_MATCH).param("chunkBytes")
             .valid(v -> v >= 1, "must be at least 1"));
 
     public static final ConfigKey<String> DATA_SCALING = add(ConfigKey.choice("data.scaling", "none", List.of("none", "divide", "standardize"),
@@ -166,10 +166,10 @@ public final class ConfigSchema {
             .valid(v -> v >= 1, "must be at least 1 (1 = synchronous SGD)"));
 
     public static final ConfigKey<String> TRAIN_SHUFFLE = add(ConfigKey.choice("train.shuffle", "partition", List.of("partition", "window"),
-                "The order of each partition's rows within an epoch. partition: a uniform permutation of all the partition's rows, with the partition cached as one block; best when the training data fits in Spark's storage memory (every exchange reads the whole block, from disk when it was spilled). window: the data cached as chunks of data.chunk-bytes; each epoch visits a partition's chunks in a seeded order and shuffles the rows of train.shuffle-buffer chunks at a time (a shuffle buffer, as tf.data's and Petastorm's), so each chunk is read once per epoch: for data larger than storage memory. Both are deterministic; they are different runs. See docs/out-of-core.md.").resume(Resume.MUST_MATCH));
+                "The order of each partition's rows within an epoch. partition: a uniform permutation of all the partition's rows, with the partition cached as one block; best when the training data fits in Spark's storage memory (every exchange reads the whole block, from disk when it was spilled). window: the data cached as chunks of data.chunk-bytes; each epoch visits a partition's chunks in a seeded order and shuffles the rows of train.shuffle-buffer chunks at a time (a shuffle buffer, as tf.data's and Petastorm's), so each chunk is read once per epoch: for data larger than storage memory. Both are deterministic; they are different runs. See docs/out-of-core.md.").resume(Resume.MUST_MATCH).param("shuffle"));
 
     public static final ConfigKey<Integer> TRAIN_SHUFFLE_BUFFER = add(ConfigKey.<Integer>of("train.shuffle-buffer", Kind.INT, "4", "8",
-                "With train.shuffle = window: the shuffle buffer, in chunks; a window of this many chunks is shuffled together, and each executor keeps one decoded window per partition (about this times data.chunk-bytes of memory each). Larger mixes better. Unused with train.shuffle = partition.").resume(Resume.MUST_MATCH)
+                "With train.shuffle = window: the shuffle buffer, in chunks; a window of this many chunks is shuffled together, and each executor keeps one decoded window per partition (about this times data.chunk-bytes of memory each). Larger mixes better. Unused with train.shuffle = partition.").resume(Resume.MUST_MATCH).param("shuffleBuffer")
             .valid(v -> v >= 1, "must be at least 1"));
 
     public static final ConfigKey<String> TRAIN_EARLY_STOPPING_METRIC = add(ConfigKey.choice("train.early-stopping.metric", "none", List.of("none", "val_loss", "val_accuracy", "val_rmse", "val_mae", "train_loss"),

@@ -55,6 +55,42 @@ public final class FrameBlocks {
                 .persist(StorageLevel.MEMORY_AND_DISK());
     }
 
+    /**
+     * The rows of {@code data} as chunks of about {@code chunkBytes} ({@code train.shuffle =
+     * window}: {@link Chunker}), partition {@code p} of {@code data} being training partition
+     * {@code p}; persisted {@code MEMORY_AND_DISK} and materialized. The rows stream from the
+     * DataFrame to the chunks: no task holds a whole partition. Parameters as {@link #blocks}.
+     *
+     * @throws IllegalArgumentException for a bad row (naming its partition, row and column) or no rows
+     */
+    public static LoadedData chunks(Dataset<?> data, String featuresCol, String labelCol, String weightCol,
+                                    int numFeatures, int numOutputs, TargetKind kind, boolean sparse, long chunkBytes) {
+        if (kind == TargetKind.MULTI_LABEL || kind == TargetKind.REGRESSION && numOutputs != 1) {
+            throw new IllegalArgumentException("A DataFrame's label column gives class indices or one regression"
+                    + " target, not " + numOutputs + " " + kind.key() + " targets");
+        }
+        boolean weighted = weightCol != null && !weightCol.isEmpty();
+        Dataset<Row> rows = data.select(functions.col(featuresCol), functions.col(labelCol).cast("double"),
+                weighted ? functions.col(weightCol).cast("double") : functions.lit(1.0));
+        ToBlock parse = new ToBlock(numFeatures, numOutputs, kind, weighted, sparse, featuresCol, labelCol, weightCol);
+        Chunker.Chunks chunks;
+        try {
+            chunks = Chunker.chunk(rows.javaRDD().mapPartitions(parse::parsed, true), numFeatures, numOutputs,
+                    weighted, sparse, chunkBytes);
+        } catch (Exception e) {
+            throw DataLoader.surfaced(e);
+        }
+        JavaRDD<DataBlock> cached = chunks.blocks().setName("sparkprop DataFrame chunks")
+                .persist(StorageLevel.MEMORY_AND_DISK());
+        try {
+            cached.count();
+        } catch (Exception e) {
+            cached.unpersist(false);
+            throw DataLoader.surfaced(e);
+        }
+        return new LoadedData(cached, chunks.rows(), 0, numFeatures, List.of(), List.of(), List.of(), chunks.layout());
+    }
+
     /** One partition's rows, checked, as one block. */
     private static final class ToBlock implements Function2<Integer, Iterator<Row>, Iterator<DataBlock>> {
 
@@ -83,7 +119,15 @@ public final class FrameBlocks {
 
         @Override
         public Iterator<DataBlock> call(Integer partition, Iterator<Row> rows) {
-            Iterator<ParsedRow> parsed = new Iterator<>() {
+            Iterator<ParsedRow> parsed = parsed(rows);
+            DataBlock block = sparse ? BlockBuilder.buildSparse(parsed, numFeatures, numOutputs, weighted, partition)
+                    : BlockBuilder.build(parsed, numFeatures, numOutputs, weighted, partition);
+            return List.of(block).iterator();
+        }
+
+        /** The partition's rows, each checked as it is read. */
+        Iterator<ParsedRow> parsed(Iterator<Row> rows) {
+            return new Iterator<>() {
                 private int index;
 
                 @Override
@@ -96,9 +140,6 @@ public final class FrameBlocks {
                     return parse(rows.next(), index++);
                 }
             };
-            DataBlock block = sparse ? BlockBuilder.buildSparse(parsed, numFeatures, numOutputs, weighted, partition)
-                    : BlockBuilder.build(parsed, numFeatures, numOutputs, weighted, partition);
-            return List.of(block).iterator();
         }
 
         private ParsedRow parse(Row row, int index) {

@@ -64,6 +64,18 @@ public interface MlpEstimatorParams<S extends MlpEstimatorParams<S>> extends Mlp
         return with(precision(), value);
     }
 
+    default S setShuffle(String value) {
+        return with(shuffle(), value);
+    }
+
+    default S setShuffleBuffer(int value) {
+        return with(shuffleBuffer(), value);
+    }
+
+    default S setChunkBytes(long value) {
+        return with(chunkBytes(), value);
+    }
+
     default S setLocalSteps(int value) {
         return with(localSteps(), value);
     }

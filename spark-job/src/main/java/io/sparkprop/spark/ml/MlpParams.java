@@ -89,6 +89,19 @@ public interface MlpParams extends Params {
         return (Param<String>) mlpParams().get("precision");
     }
 
+    @SuppressWarnings("unchecked")
+    default Param<String> shuffle() {
+        return (Param<String>) mlpParams().get("shuffle");
+    }
+
+    default IntParam shuffleBuffer() {
+        return (IntParam) mlpParams().get("shuffleBuffer");
+    }
+
+    default LongParam chunkBytes() {
+        return (LongParam) mlpParams().get("chunkBytes");
+    }
+
     default IntParam localSteps() {
         return (IntParam) mlpParams().get("localSteps");
     }
@@ -255,6 +268,18 @@ public interface MlpParams extends Params {
 
     default String getPrecision() {
         return $(precision());
+    }
+
+    default String getShuffle() {
+        return $(shuffle());
+    }
+
+    default int getShuffleBuffer() {
+        return (Integer) $(shuffleBuffer());
+    }
+
+    default long getChunkBytes() {
+        return (Long) $(chunkBytes());
     }
 
     default int getLocalSteps() {

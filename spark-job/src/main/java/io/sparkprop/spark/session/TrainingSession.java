@@ -593,10 +593,6 @@ public final class TrainingSession {
         }
 
         private void fromFrame(TrainingConfig config, Frame frame) {
-            if (config.exchange().shuffle() == TrainingConfig.Shuffle.WINDOW) {
-                throw new IllegalArgumentException("train.shuffle = window reads its data from files (the train"
-                        + " command); the estimators train on a DataFrame in train.shuffle = partition");
-            }
             Dataset<?> rows = frame.rows();
             int partitions = config.data().partitions();
             if (partitions > 0 && partitions < rows.rdd().getNumPartitions()) {
@@ -620,18 +616,32 @@ public final class TrainingSession {
                 validationRows = rows.filter(functions.col(indicator));
                 rows = rows.filter(functions.not(functions.col(indicator)));
             }
-            loaded = frameBlocks(config, frame, rows);
+            loaded = frameBlocks(config, frame, rows, true);
             train = loaded;
             if (validationRows != null) {
-                validation = frameBlocks(config, frame, validationRows);
+                validation = frameBlocks(config, frame, validationRows, false);
             }
         }
 
-        private JavaRDD<DataBlock> frameBlocks(TrainingConfig config, Frame frame, Dataset<?> rows) {
+        /**
+         * {@code rows} as one block per partition, or, with {@code train.shuffle = window}, as
+         * chunks (then, for the training rows, their layout is kept).
+         */
+        private JavaRDD<DataBlock> frameBlocks(TrainingConfig config, Frame frame, Dataset<?> rows, boolean training) {
             NetworkSpec spec = config.spec();
-            JavaRDD<DataBlock> blocks = FrameBlocks.blocks(rows, frame.featuresCol(), frame.labelCol(),
-                    config.data().weightColumn(), spec.inputSize(), spec.outputSize(), config.model().task(),
-                    config.data().sparse());
+            JavaRDD<DataBlock> blocks;
+            if (config.exchange().shuffle() == TrainingConfig.Shuffle.WINDOW) {
+                LoadedData chunks = FrameBlocks.chunks(rows, frame.featuresCol(), frame.labelCol(),
+                        config.data().weightColumn(), spec.inputSize(), spec.outputSize(), config.model().task(),
+                        config.data().sparse(), config.data().chunkBytes());
+                blocks = chunks.blocks();
+                if (training) {
+                    layout = chunks.chunks();
+                }
+            } else {
+                blocks = FrameBlocks.blocks(rows, frame.featuresCol(), frame.labelCol(), config.data().weightColumn(),
+                        spec.inputSize(), spec.outputSize(), config.model().task(), config.data().sparse());
+            }
             held.add(blocks);
             return blocks;
         }

@@ -296,6 +296,14 @@ public final class DistributedTrainer {
                         ? String.format(Locale.ROOT, "; resuming at epoch %d step %d (global step %d)", start.epoch() + 1,
                         start.step() + 1, start.globalStep()) : "");
         int partitions = partitions();
+        if (chunked != null) {
+            int window = settings.exchange().shuffleBuffer();
+            int largest = java.util.Arrays.stream(chunked.chunkRows()).max().orElse(0);
+            LOG.info("Sample order: train.shuffle = window over {} chunks of up to {} rows; a shuffle buffer of {} chunks"
+                            + " (windows of up to {} rows, decoded one per partition on its executor:"
+                            + " docs/out-of-core.md, \"Memory per executor\")", chunked.chunkRows().length, largest,
+                    window, (long) window * largest);
+        }
         if (settings.exchange().localSteps() > 1 && settings.optimization().batchSize() < 16L * partitions) {
             LOG.warn("Local SGD with train.batch-size {} over {} partitions: each local step sees about {} rows;"
                     + " raise train.batch-size to at least {} (16 rows per partition) for useful local steps",

@@ -129,6 +129,29 @@ class MlpClassifierTest {
         assertArrayEquals(classifier().fit(train).weights().toArray(), classifier().fit(train).weights().toArray());
     }
 
+    /**
+     * {@code shuffle = window} on a DataFrame: the rows are cut into chunks of {@code chunkBytes}
+     * (a row of 3 features and 3 classes is 8·(3 + 3 + 1) = 56 bytes, so 560 bytes give 10 rows),
+     * the fit learns, repeats to the bit, and is a different run from partition mode.
+     */
+    @Test
+    void theWindowShuffleFitsADataFrameInChunksReproducibly() {
+        SparkSession spark = SparkTestSupport.spark();
+        Dataset<Row> train = vectors(spark, 600, 1).cache();
+        MlpClassifier window = classifier().setShuffle("window").setChunkBytes(560).setShuffleBuffer(2)
+                .setValidationFraction(0.2);
+        MlpClassificationModel model = window.fit(train);
+        assertTrue(model.history().get(29).valAccuracy() > 0.8, model.history().get(29).toJson());
+        assertArrayEquals(model.weights().toArray(), window.fit(train).weights().toArray());
+        assertFalse(java.util.Arrays.equals(model.weights().toArray(),
+                classifier().setValidationFraction(0.2).fit(train).weights().toArray()), "window is another order");
+        assertEquals("window", model.getShuffle());
+        assertEquals(560L, model.getChunkBytes());
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class,
+                () -> classifier().setShuffle("sliding"));
+        assertTrue(bad.getMessage().contains("sliding"), bad.getMessage());
+    }
+
     @Test
     void numPartitionsMergesNeighbouringPartitionsWithoutReordering() {
         SparkSession spark = SparkTestSupport.spark();
