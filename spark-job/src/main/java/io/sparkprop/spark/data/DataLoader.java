@@ -389,16 +389,29 @@ public final class DataLoader {
     /**
      * Where Spark keeps the cached blocks right after loading, from the driver's block statuses:
      * "cached 123.4 MiB in memory, 567.8 MiB on disk". Blocks on disk are read and deserialized
-     * whole whenever a task needs them.
+     * whole whenever a task needs them. Waits up to 2 s for the status to cover every block.
      */
     private static String storage(JavaRDD<DataBlock> blocks) {
-        for (RDDInfo info : blocks.context().getRDDStorageInfo()) {
-            if (info.id() == blocks.id()) {
-                return String.format(Locale.ROOT, "cached %.1f MiB in memory, %.1f MiB on disk",
-                        info.memSize() / 1048576.0, info.diskSize() / 1048576.0);
+        // The status comes from Spark's status store, which the listener bus fills asynchronously:
+        // right after the blocks are counted it may not list them all yet, so wait for it a little.
+        for (int attempt = 0; ; attempt++) {
+            for (RDDInfo info : blocks.context().getRDDStorageInfo()) {
+                if (info.id() == blocks.id() && (info.numCachedPartitions() == blocks.getNumPartitions()
+                        || attempt >= 40)) {
+                    return String.format(Locale.ROOT, "cached %.1f MiB in memory, %.1f MiB on disk",
+                            info.memSize() / 1048576.0, info.diskSize() / 1048576.0);
+                }
+            }
+            if (attempt >= 40) {
+                return "no storage status";
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return "no storage status";
             }
         }
-        return "no storage status";
     }
 
     private static void requireApplicable(DataOptions options) {

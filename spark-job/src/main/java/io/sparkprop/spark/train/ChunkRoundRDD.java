@@ -40,16 +40,16 @@ final class ChunkRoundRDD extends RDD<ChunkRoundRDD.ChunkReader> {
     static final class ChunkReader {
         private final int partition;
         private final int chunkRddId;
-        private final int[] ids;
+        private final Partition[] parents;
         private final int[] rows;
         private final RDD<DataBlock> chunks;
         private final TaskContext context;
 
-        ChunkReader(int partition, int chunkRddId, int[] ids, int[] rows, RDD<DataBlock> chunks,
+        ChunkReader(int partition, int chunkRddId, Partition[] parents, int[] rows, RDD<DataBlock> chunks,
                     TaskContext context) {
             this.partition = partition;
             this.chunkRddId = chunkRddId;
-            this.ids = ids;
+            this.parents = parents;
             this.rows = rows;
             this.chunks = chunks;
             this.context = context;
@@ -71,24 +71,29 @@ final class ChunkRoundRDD extends RDD<ChunkRoundRDD.ChunkReader> {
 
         /** Chunk {@code c}, through Spark's block manager (memory, disk, a remote executor or its lineage). */
         DataBlock chunk(int c) {
-            Iterator<DataBlock> it = chunks.iterator(chunks.partitions()[ids[c]], context);
+            Iterator<DataBlock> it = chunks.iterator(parents[c], context);
             if (!it.hasNext()) {
-                throw new IllegalStateException("Chunk " + ids[c] + " of the cached training chunks is empty");
+                throw new IllegalStateException("Chunk " + parents[c].index() + " of the cached training chunks is"
+                        + " empty");
             }
             return it.next();
         }
     }
 
-    /** Partition {@code p} of the round: its chunks' ids in the chunk RDD and their row counts. */
+    /**
+     * Partition {@code p} of the round: its chunks' partitions of the chunk RDD (as the driver made
+     * them, shipped with the task as {@code CoalescedRDDPartition} ships its parents) and their row
+     * counts.
+     */
     private static final class RoundPartition implements Partition {
         private static final long serialVersionUID = 1L;
         private final int index;
-        private final int[] ids;
+        private final Partition[] parents;
         private final int[] rows;
 
-        RoundPartition(int index, int[] ids, int[] rows) {
+        RoundPartition(int index, Partition[] parents, int[] rows) {
             this.index = index;
-            this.ids = ids;
+            this.parents = parents;
             this.rows = rows;
         }
 
@@ -141,8 +146,13 @@ final class ChunkRoundRDD extends RDD<ChunkRoundRDD.ChunkReader> {
     ChunkRoundRDD(RDD<DataBlock> chunks, int[][] ids, int[][] rows, int[][] dependsOn) {
         super(chunks.context(), dependencies(chunks, dependsOn), TAG);
         this.partitions = new Partition[ids.length];
+        Partition[] all = chunks.partitions();
         for (int p = 0; p < ids.length; p++) {
-            partitions[p] = new RoundPartition(p, ids[p], rows[p]);
+            Partition[] parents = new Partition[ids[p].length];
+            for (int c = 0; c < parents.length; c++) {
+                parents[c] = all[ids[p][c]];
+            }
+            partitions[p] = new RoundPartition(p, parents, rows[p]);
         }
     }
 
@@ -158,7 +168,7 @@ final class ChunkRoundRDD extends RDD<ChunkRoundRDD.ChunkReader> {
     public Iterator<ChunkReader> compute(Partition split, TaskContext context) {
         RoundPartition part = (RoundPartition) split;
         RDD<DataBlock> chunks = (RDD<DataBlock>) dependencies().head().rdd();
-        ChunkReader reader = new ChunkReader(part.index, chunks.id(), part.ids, part.rows, chunks, context);
+        ChunkReader reader = new ChunkReader(part.index, chunks.id(), part.parents, part.rows, chunks, context);
         return CollectionConverters.asScala(List.of(reader).iterator());
     }
 

@@ -80,8 +80,17 @@ final class ExecutorCache {
     private static final Map<WindowKey, WindowedRows.Window> WINDOWS = new LinkedHashMap<>(16, 0.75f, true);
     private static long windowBytes;
 
-    /** The most the shuffle buffer keeps: a quarter of the heap (at least one window). */
-    private static final long WINDOW_CAP = Runtime.getRuntime().maxMemory() / 4;
+    /**
+     * The most the shuffle buffer keeps: 60% of Spark's user memory, the heap Spark's unified
+     * memory leaves ({@code (heap - 300 MiB) × (1 - spark.memory.fraction)}), where the windows
+     * live beside the tasks' workspaces and models.
+     */
+    static long windowCap() {
+        org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
+        double fraction = env == null ? 0.6 : env.conf().getDouble("spark.memory.fraction", 0.6);
+        long usable = Math.max(0, Runtime.getRuntime().maxMemory() - 300L * 1024 * 1024);
+        return (long) (0.6 * usable * (1 - fraction));
+    }
 
     /**
      * Takes the window the last task of {@code key}'s partition left on this executor out of the
@@ -100,7 +109,7 @@ final class ExecutorCache {
     /**
      * Leaves {@code window} for the next task of {@code key}'s partition, replacing any other of
      * that partition's, and evicts the least recently used windows while the buffer holds more
-     * than {@link #WINDOW_CAP} bytes (never the one just put). A null window puts nothing.
+     * than {@link #windowCap} bytes (never the one just put). A null window puts nothing.
      */
     static void putWindow(WindowKey key, WindowedRows.Window window) {
         if (window == null) {
@@ -109,8 +118,9 @@ final class ExecutorCache {
         synchronized (WINDOWS) {
             WindowedRows.Window old = WINDOWS.put(key, window);
             windowBytes += window.bytes() - (old == null ? 0 : old.bytes());
+            long cap = windowCap();
             java.util.Iterator<Map.Entry<WindowKey, WindowedRows.Window>> eldest = WINDOWS.entrySet().iterator();
-            while (windowBytes > WINDOW_CAP && eldest.hasNext()) {
+            while (windowBytes > cap && eldest.hasNext()) {
                 Map.Entry<WindowKey, WindowedRows.Window> entry = eldest.next();
                 if (!entry.getKey().equals(key)) {
                     windowBytes -= entry.getValue().bytes();

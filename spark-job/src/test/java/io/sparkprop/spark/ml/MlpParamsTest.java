@@ -29,6 +29,7 @@ class MlpParamsTest {
                 .setLocalSteps(8).setPrecision("float32").setSparse(true).setValidationFraction(0.25)
                 .setEarlyStoppingMetric("val_loss").setEarlyStoppingPatience(2).setCheckpointInterval(100)
                 .setMaxJobRetries(2).setNumPartitions(3).setWeightCol("w").setDropout(0.2)
+                .setShuffle("window").setShuffleBuffer(6).setChunkBytes(1 << 20)
                 .trainingConfig(Map.of(ConfigSchema.MODEL_TASK, "classification"));
         TrainingConfig fromFile = TrainingConfig.from(JobConfig.parse(String.join("\n", "model.layers = 4,8,3",
                 "model.hidden-activation = leaky-relu", "train.optimizer = nesterov", "train.learning-rate = 0.05",
@@ -38,7 +39,8 @@ class MlpParamsTest {
                 "train.precision = float32", "data.sparse = true", "data.validation-fraction = 0.25",
                 "train.early-stopping.metric = val_loss", "train.early-stopping.patience = 2",
                 "checkpoint.every-steps = 100", "train.max-job-retries = 2", "data.partitions = 3",
-                "data.weight-column = w", "model.dropout = 0.2", ""), "test.conf"));
+                "data.weight-column = w", "model.dropout = 0.2", "train.shuffle = window", "train.shuffle-buffer = 6",
+                "data.chunk-bytes = 1048576", ""), "test.conf"));
         assertEquals(fromFile.data(), fromParams.data());
         assertEquals(fromFile.spec(), fromParams.spec());
         assertEquals(fromFile.model(), fromParams.model());
@@ -76,7 +78,7 @@ class MlpParamsTest {
             }
             checked++;
         }
-        assertEquals(32, checked, "keys with an estimator param (all but the regressor's own outputActivation)");
+        assertEquals(35, checked, "keys with an estimator param (all but the regressor's own outputActivation)");
     }
 
     @Test
