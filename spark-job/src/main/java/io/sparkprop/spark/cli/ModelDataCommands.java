@@ -97,7 +97,9 @@ public final class ModelDataCommands {
         boolean test = settings.data().test() != null;
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
         int partitions = partitions(settings, sc);
-        LoadedData data = DataLoader.load(spark, options, partitions);
+        // With train.shuffle = window the data is read as chunks, which streams: no task holds a partition.
+        boolean window = settings.exchange().shuffle() == TrainingConfig.Shuffle.WINDOW;
+        LoadedData data = DataLoader.load(spark, options, partitions, window ? settings.data().chunkBytes() : 0);
         if (data.numFeatures() != spec.inputSize()) {
             throw new IllegalArgumentException("The model expects " + spec.inputSize() + " features but "
                     + (test ? "data.test" : "data.validation") + " has " + data.numFeatures());

@@ -136,6 +136,31 @@ class WindowShuffleTest {
         }
     }
 
+    /**
+     * The {@code evaluate} command under a window-mode config (which reads the data as chunks) measures
+     * the same rows as under a partition-mode config: the same row count and accuracy, the same
+     * loss up to the rounding of other summation groups.
+     */
+    @Test
+    void evaluateUnderAWindowConfigMeasuresTheSameRows() throws Exception {
+        Path window = config("evaluate-window", "window", 4);
+        Path model = tmp.resolve("evaluate-run").resolve(RunDirectory.MODEL);
+        train(window, tmp.resolve("evaluate-run"));
+        io.sparkprop.spark.config.JobConfig partitionConfig = io.sparkprop.spark.config.JobConfig.parse(
+                Files.readString(config("evaluate-partition", "partition", 4)), "partition.conf")
+                .withOverrides(List.of("data.test=" + csv));
+        io.sparkprop.spark.config.JobConfig windowConfig = io.sparkprop.spark.config.JobConfig.parse(
+                Files.readString(window), "window.conf").withOverrides(List.of("data.test=" + csv));
+        var byBlocks = io.sparkprop.spark.cli.ModelDataCommands.evaluate(SparkTestSupport.spark(), partitionConfig,
+                model.toString(), null);
+        var byChunks = io.sparkprop.spark.cli.ModelDataCommands.evaluate(SparkTestSupport.spark(), windowConfig,
+                model.toString(), null);
+        assertEquals(ROWS, byChunks.rows());
+        assertEquals(byBlocks.rows(), byChunks.rows());
+        assertEquals(byBlocks.accuracy(), byChunks.accuracy(), 0.0);
+        assertEquals(byBlocks.loss(), byChunks.loss(), 1e-12);
+    }
+
     @Test
     void aRunResumedMidEpochInAFreshProcessEndsWithTheUninterruptedWeights() throws Exception {
         Path config = config("resume", "window", 4);
