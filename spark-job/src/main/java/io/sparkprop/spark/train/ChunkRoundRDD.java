@@ -69,14 +69,25 @@ final class ChunkRoundRDD extends RDD<ChunkRoundRDD.ChunkReader> {
             return rows;
         }
 
-        /** Chunk {@code c}, through Spark's block manager (memory, disk, a remote executor or its lineage). */
+        /**
+         * Chunk {@code c}, through Spark's block manager (memory, disk, a remote executor or its
+         * lineage). The chunk's iterator is run to its end, which releases the read lock the block
+         * manager holds on a cached block until then: otherwise every chunk the task reads stays
+         * pinned (not evictable) until the task ends, and Spark reports the leak ("block locks were
+         * not released", an error under {@code spark.storage.exceptionOnPinLeak}).
+         */
         DataBlock chunk(int c) {
             Iterator<DataBlock> it = chunks.iterator(parents[c], context);
             if (!it.hasNext()) {
                 throw new IllegalStateException("Chunk " + parents[c].index() + " of the cached training chunks is"
                         + " empty");
             }
-            return it.next();
+            DataBlock block = it.next();
+            if (it.hasNext()) {
+                throw new IllegalStateException("Chunk " + ids[c] + " of the cached training chunks holds more than"
+                        + " one block");
+            }
+            return block;
         }
     }
 
