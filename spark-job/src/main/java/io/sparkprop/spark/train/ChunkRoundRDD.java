@@ -84,8 +84,8 @@ final class ChunkRoundRDD extends RDD<ChunkRoundRDD.ChunkReader> {
             }
             DataBlock block = it.next();
             if (it.hasNext()) {
-                throw new IllegalStateException("Chunk " + parents[c].index() + " of the cached training chunks holds more than"
-                        + " one block");
+                throw new IllegalStateException("Chunk " + parents[c].index() + " of the cached training chunks holds"
+                        + " more than one block");
             }
             return block;
         }
