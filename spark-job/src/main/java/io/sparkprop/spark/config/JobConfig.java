@@ -56,6 +56,13 @@ public final class JobConfig implements ConfigSource, Serializable {
      */
     public static final String SPARK_CONF_PREFIX = "spark.sparkprop.";
 
+    /**
+     * Spark settings under {@link #SPARK_CONF_PREFIX} that are not config keys: the training loop's
+     * test hooks ({@code spark.sparkprop.test.failOnceAtStep} and the like, read by the tasks from
+     * the Spark conf), which {@link #withSparkConf} leaves alone.
+     */
+    public static final String TEST_HOOK_PREFIX = SPARK_CONF_PREFIX + "test.";
+
     private final Map<String, String> values;
     private final Map<String, String> origins;
 
@@ -336,7 +343,8 @@ public final class JobConfig implements ConfigSource, Serializable {
 
     /**
      * This config overlaid by the {@code spark.sparkprop.<key>} entries of the Spark settings
-     * {@code sparkConf} (all other entries are ignored), in key order. Each value is checked like
+     * {@code sparkConf} (all other entries, and the test hooks under {@link #TEST_HOOK_PREFIX},
+     * are ignored), in key order. Each value is checked like
      * a file's and its origin is {@code spark.sparkprop.<key> (Spark conf)}; a key the schema
      * does not declare is an error naming the Spark setting, with the nearest valid key. Relative
      * paths are kept as given, as with {@code --set}: they are on the default file system, relative
@@ -346,7 +354,7 @@ public final class JobConfig implements ConfigSource, Serializable {
         Map<String, String> v = new LinkedHashMap<>(values);
         Map<String, String> o = new LinkedHashMap<>(origins);
         for (Map.Entry<String, String> e : new TreeMap<>(sparkConf).entrySet()) {
-            if (!e.getKey().startsWith(SPARK_CONF_PREFIX)) {
+            if (!e.getKey().startsWith(SPARK_CONF_PREFIX) || e.getKey().startsWith(TEST_HOOK_PREFIX)) {
                 continue;
             }
             String name = e.getKey().substring(SPARK_CONF_PREFIX.length());

@@ -42,17 +42,30 @@ public final class FrameBlocks {
      */
     public static JavaRDD<DataBlock> blocks(Dataset<?> data, String featuresCol, String labelCol, String weightCol,
                                             int numFeatures, int numOutputs, TargetKind kind, boolean sparse) {
+        ToBlock parse = parser(featuresCol, labelCol, weightCol, numFeatures, numOutputs, kind, sparse);
+        return columns(data, featuresCol, labelCol, weightCol).javaRDD()
+                .mapPartitionsWithIndex(parse, true)
+                .persist(StorageLevel.MEMORY_AND_DISK());
+    }
+
+    /** The checks and conversion of {@link #blocks} and {@link #chunks}, for their arguments. */
+    private static ToBlock parser(String featuresCol, String labelCol, String weightCol, int numFeatures,
+                                  int numOutputs, TargetKind kind, boolean sparse) {
         if (kind == TargetKind.MULTI_LABEL || kind == TargetKind.REGRESSION && numOutputs != 1) {
             throw new IllegalArgumentException("A DataFrame's label column gives class indices or one regression"
                     + " target, not " + numOutputs + " " + kind.key() + " targets");
         }
-        boolean weighted = weightCol != null && !weightCol.isEmpty();
-        Dataset<Row> rows = data.select(functions.col(featuresCol), functions.col(labelCol).cast("double"),
-                weighted ? functions.col(weightCol).cast("double") : functions.lit(1.0));
-        return rows.javaRDD()
-                .mapPartitionsWithIndex(new ToBlock(numFeatures, numOutputs, kind, weighted, sparse, featuresCol, labelCol,
-                        weightCol), true)
-                .persist(StorageLevel.MEMORY_AND_DISK());
+        return new ToBlock(numFeatures, numOutputs, kind, isSet(weightCol), sparse, featuresCol, labelCol, weightCol);
+    }
+
+    /** {@code (features, label as double, weight as double or 1)} of {@code data}. */
+    private static Dataset<Row> columns(Dataset<?> data, String featuresCol, String labelCol, String weightCol) {
+        return data.select(functions.col(featuresCol), functions.col(labelCol).cast("double"),
+                isSet(weightCol) ? functions.col(weightCol).cast("double") : functions.lit(1.0));
+    }
+
+    private static boolean isSet(String column) {
+        return column != null && !column.isEmpty();
     }
 
     /**
@@ -65,18 +78,11 @@ public final class FrameBlocks {
      */
     public static LoadedData chunks(Dataset<?> data, String featuresCol, String labelCol, String weightCol,
                                     int numFeatures, int numOutputs, TargetKind kind, boolean sparse, long chunkBytes) {
-        if (kind == TargetKind.MULTI_LABEL || kind == TargetKind.REGRESSION && numOutputs != 1) {
-            throw new IllegalArgumentException("A DataFrame's label column gives class indices or one regression"
-                    + " target, not " + numOutputs + " " + kind.key() + " targets");
-        }
-        boolean weighted = weightCol != null && !weightCol.isEmpty();
-        Dataset<Row> rows = data.select(functions.col(featuresCol), functions.col(labelCol).cast("double"),
-                weighted ? functions.col(weightCol).cast("double") : functions.lit(1.0));
-        ToBlock parse = new ToBlock(numFeatures, numOutputs, kind, weighted, sparse, featuresCol, labelCol, weightCol);
+        ToBlock parse = parser(featuresCol, labelCol, weightCol, numFeatures, numOutputs, kind, sparse);
         Chunker.Chunks chunks;
         try {
-            chunks = Chunker.chunk(rows.javaRDD().mapPartitions(parse::parsed, true), numFeatures, numOutputs,
-                    weighted, sparse, chunkBytes);
+            chunks = Chunker.chunk(columns(data, featuresCol, labelCol, weightCol).javaRDD()
+                    .mapPartitions(parse::parsed, true), numFeatures, numOutputs, isSet(weightCol), sparse, chunkBytes);
         } catch (Exception e) {
             throw DataLoader.surfaced(e);
         }

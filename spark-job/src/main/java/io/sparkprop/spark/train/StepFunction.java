@@ -29,19 +29,20 @@ final class StepFunction<T> implements OrderedTreeAggregate.PartitionFunction<T,
      * Test hook: a Spark conf key whose value is a global step number; the first attempt of
      * partition 0's task at that step throws, to prove that retries change nothing.
      */
-    static final String FAIL_ONCE_AT_STEP = "spark.sparkprop.test.failOnceAtStep";
+    static final String FAIL_ONCE_AT_STEP = io.sparkprop.spark.config.JobConfig.TEST_HOOK_PREFIX + "failOnceAtStep";
 
     /**
      * Test hook: a Spark conf key with comma-separated global steps; the first time each of those
      * steps runs in this JVM, partition 0 returns a NaN gradient, as a numerical blow-up would.
      */
-    static final String NAN_ONCE_AT_STEPS = "spark.sparkprop.test.nanOnceAtSteps";
+    static final String NAN_ONCE_AT_STEPS = io.sparkprop.spark.config.JobConfig.TEST_HOOK_PREFIX + "nanOnceAtSteps";
 
     /**
      * Test hook: a Spark conf key with a global step; the first time that step runs in this JVM,
      * partition 0's task fails in every attempt, so the Spark job fails.
      */
-    static final String FAIL_JOB_ONCE_AT_STEP = "spark.sparkprop.test.failJobOnceAtStep";
+    static final String FAIL_JOB_ONCE_AT_STEP = io.sparkprop.spark.config.JobConfig.TEST_HOOK_PREFIX
+            + "failJobOnceAtStep";
 
     private static final java.util.Set<Long> NAN_FIRED = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private static final java.util.Set<Long> JOB_FAILURE_FIRED = java.util.concurrent.ConcurrentHashMap.newKeySet();

@@ -33,7 +33,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * {@code train.shuffle = window} end to end (issue 15): a run whose storage memory is forced tiny,
  * so that the cached chunks go to disk, gives bit-identical weights to the same run in memory
- * (window mode with local SGD and with synchronous steps, and partition mode for comparison); a
+ * (window mode with local SGD, also with a task retried, and with synchronous steps, and partition
+ * mode for comparison); a
  * run resumed mid-epoch from a checkpoint, in a fresh process with an empty shuffle buffer, ends
  * with the uninterrupted run's weights; and an epoch reads each training chunk once (Spark's own
  * input metrics), where partition mode reads the whole cached partition every round.
@@ -111,10 +112,16 @@ class WindowShuffleTest {
         return ModelCodec.read(run.resolve(RunDirectory.MODEL)).params();
     }
 
-    /** Trains in a child JVM with tiny storage memory, checks that the cache went to disk, returns the weights. */
-    private static double[] trainSpilled(Path config, Path run) throws Exception {
+    /**
+     * Trains in a child JVM with tiny storage memory, checks that the cache went to disk, returns
+     * the weights. With {@code failAtStep >= 0} the first attempt of partition 0's task at that
+     * global step fails (Spark retries it: {@code local[2,4]}), which the log must show.
+     */
+    private static double[] trainSpilled(Path config, Path run, int failAtStep) throws Exception {
         Path log = tmp.resolve(run.getFileName() + ".log");
-        try (TrainProcess child = TrainProcess.train(config, run, log, TINY_MEMORY)) {
+        List<String> properties = failAtStep < 0 ? List.of(TINY_MEMORY) : List.of(TINY_MEMORY,
+                "-Dspark.master=local[2,4]", "-Dspark.sparkprop.test.failOnceAtStep=" + failAtStep);
+        try (TrainProcess child = TrainProcess.train(config, run, log, properties)) {
             assertEquals(0, child.awaitExit(), () -> "the spilled run's exit code; its log: " + tail(log));
         }
         String text = Files.readString(log, StandardCharsets.UTF_8);
@@ -122,17 +129,24 @@ class WindowShuffleTest {
         assertTrue(loaded.find(), "no storage line in " + log);
         assertTrue(Double.parseDouble(loaded.group(2)) > 10 * Double.parseDouble(loaded.group(1)),
                 "the spilled run's cache was mostly on disk: " + loaded.group());
+        if (failAtStep >= 0) {
+            assertTrue(text.contains("Injected failure (spark.sparkprop.test.failOnceAtStep=" + failAtStep + ")"),
+                    () -> "no injected task failure in " + tail(log));
+        }
         return ModelCodec.read(run.resolve(RunDirectory.MODEL)).params();
     }
 
     @Test
     void aSpilledRunHasTheInMemoryRunsBitsInEitherMode() throws Exception {
-        for (Object[] run : new Object[][] {{"window", 4}, {"window", 1}, {"partition", 4}}) {
+        // The first also retries a task: the round that starts at global step 65 (epoch 2, its
+        // rounds 57, 61, 65, ...), whose retry must decode its window again from the chunks.
+        for (Object[] run : new Object[][] {{"window", 4, 65}, {"window", 1, -1}, {"partition", 4, -1}}) {
             String name = run[0] + "-k" + run[1];
             Path config = config(name, (String) run[0], (Integer) run[1]);
             double[] inMemory = train(config, tmp.resolve(name + "-memory"));
-            double[] spilled = trainSpilled(config, tmp.resolve(name + "-spilled"));
-            assertSameBits(inMemory, spilled, name + ": spilled vs in memory");
+            double[] spilled = trainSpilled(config, tmp.resolve(name + "-spilled"), (Integer) run[2]);
+            assertSameBits(inMemory, spilled, name + ": spilled" + ((Integer) run[2] >= 0 ? ", a task retried," : "")
+                    + " vs in memory");
         }
     }
 

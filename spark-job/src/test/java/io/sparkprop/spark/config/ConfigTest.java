@@ -205,6 +205,13 @@ class ConfigTest {
                 "'spark.sparkprop.'");
         assertMessage(() -> JobConfig.defaults().withSparkConf(Map.of("spark.sparkprop.train.epochs", "five")),
                 "'train.epochs'", "an integer", "'five'", "spark.sparkprop.train.epochs (Spark conf)");
+        // The training loop's test hooks share the prefix but are not config keys: left alone.
+        JobConfig hooked = JobConfig.defaults().withSparkConf(Map.of("spark.sparkprop.test.failOnceAtStep", "3",
+                "spark.sparkprop.train.epochs", "4"));
+        assertEquals("4", hooked.get("train.epochs"));
+        assertEquals(JobConfig.defaults().withOverrides(List.of("train.epochs=4")).render().lines()
+                .filter(line -> !line.startsWith("#")).toList(), hooked.render().lines()
+                .filter(line -> !line.startsWith("#")).toList());
     }
 
     @Test

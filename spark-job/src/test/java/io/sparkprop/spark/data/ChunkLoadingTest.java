@@ -89,6 +89,30 @@ class ChunkLoadingTest {
         }
     }
 
+    /** A hold-out of chunks splits their rows: together the two sets hold each row once. */
+    @Test
+    void aHoldOutOfChunksSplitsEveryRowOnce() {
+        DataTestSupport.Opts opts = new DataTestSupport.Opts(DataFormat.CSV, weightedCsv(700).toString(), 3)
+                .label("label").weight("w");
+        LoadedData chunks = DataLoader.load(SparkTestSupport.spark(), opts.build(), 2, 500);
+        List<org.apache.spark.api.java.JavaRDD<DataBlock>> split =
+                io.sparkprop.spark.train.BlockOps.holdOut(chunks.blocks(), 0.3, 9);
+        try {
+            assertEquals(chunks.chunks().chunks(), split.get(0).getNumPartitions(), "the layout is kept");
+            DataTestSupport.Rows train = new DataTestSupport.Rows(split.get(0).collect());
+            DataTestSupport.Rows held = new DataTestSupport.Rows(split.get(1).collect());
+            assertEquals(700, train.count() + held.count());
+            assertTrue(held.count() > 150 && held.count() < 270, held.count() + " of 700 held out");
+            List<String> together = new ArrayList<>(train.multiset());
+            together.addAll(held.multiset());
+            together.sort(null);
+            assertEquals(opts.load(2).blocks().collect().stream().map(b -> new DataTestSupport.Rows(List.of(b)))
+                    .flatMap(r -> r.multiset().stream()).sorted().toList(), together);
+        } finally {
+            split.forEach(rdd -> rdd.unpersist(false));
+        }
+    }
+
     @Test
     void sparseRowsAndSkippedBadRowsAreChunkedLikeBlocks() {
         StringBuilder text = new StringBuilder();
