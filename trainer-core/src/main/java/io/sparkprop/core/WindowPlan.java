@@ -205,12 +205,7 @@ public final class WindowPlan {
      * @throws IllegalArgumentException when {@code out} holds fewer than {@code n_w} ints
      */
     public int windowRows(int window, int[] out) {
-        checkWindow(window);
-        int rows = windowStart[window + 1] - windowStart[window];
-        if (out == null || out.length < rows) {
-            throw new IllegalArgumentException("Window " + window + " has " + rows + " rows but the buffer holds "
-                    + (out == null ? "none" : out.length));
-        }
+        checkBuffer(window, out);
         int n = 0;
         for (int i = window * windowChunks; i < Math.min(chunkCount(), (window + 1) * windowChunks); i++) {
             int c = chunkOrder[i];
@@ -231,12 +226,7 @@ public final class WindowPlan {
      * @throws IllegalArgumentException when {@code out} holds fewer than {@code n_w} ints
      */
     public int windowOffsets(int window, int[] out) {
-        checkWindow(window);
-        int rows = windowStart[window + 1] - windowStart[window];
-        if (out == null || out.length < rows) {
-            throw new IllegalArgumentException("Window " + window + " has " + rows + " rows but the buffer holds "
-                    + (out == null ? "none" : out.length));
-        }
+        int rows = checkBuffer(window, out);
         for (int i = 0; i < rows; i++) {
             out[i] = i;
         }
@@ -373,6 +363,17 @@ public final class WindowPlan {
             throw new IllegalArgumentException("Chunk " + chunk + " is not one of the partition's " + chunkCount()
                     + " chunks");
         }
+    }
+
+    /** Window {@code w}'s row count {@code n_w}, after checking that {@code out} holds that many ints. */
+    private int checkBuffer(int window, int[] out) {
+        checkWindow(window);
+        int rows = windowStart[window + 1] - windowStart[window];
+        if (out == null || out.length < rows) {
+            throw new IllegalArgumentException("Window " + window + " has " + rows + " rows but the buffer holds "
+                    + (out == null ? "none" : out.length));
+        }
+        return rows;
     }
 
     private void checkWindow(int window) {
