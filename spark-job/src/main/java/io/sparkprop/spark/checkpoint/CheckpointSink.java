@@ -80,24 +80,34 @@ public final class CheckpointSink implements DistributedTrainer.Checkpoints {
     }
 
     /**
-     * Refuses to resume from {@code checkpoint} when it was written for other data or an
-     * incompatible config; logs the settings that changed harmlessly or change the trajectory.
+     * Refuses to resume from {@code checkpoint} when it was written for an incompatible config or
+     * for other data, in that order, so that a changed key that must match (which can also change
+     * the data's layout, as {@code data.partitions} and {@code data.chunk-bytes} do) is named as
+     * the reason; logs the settings that changed harmlessly or change the trajectory.
+     * {@link #checkConfig} then {@link #checkData}.
+     *
+     * @param how what to do instead, for the message ("Use a new --run-dir to train afresh.")
+     */
+    public static void checkResumable(CheckpointStore.Checkpoint checkpoint, JobConfig config, String fingerprint,
+                                      CheckpointStore store, Configuration hadoopConf, String how) {
+        checkConfig(checkpoint, config, store, hadoopConf, how);
+        checkData(checkpoint, fingerprint, store, how);
+    }
+
+    /**
+     * Refuses to resume from {@code checkpoint} under a config that differs in a key whose resume
+     * rule is {@code MUST_MATCH}, naming each such key with both values; logs the settings that
+     * changed harmlessly or change the trajectory. Needs no data: the command line calls it before
+     * loading any.
      *
      * <p>{@code config}'s paths are qualified ({@link JobConfig#withQualifiedPaths}), and so are the
      * checkpoint's under {@code hadoopConf} before they are compared: a checkpoint written before runs
      * recorded qualified paths holds a {@code --set} or Spark conf path as it was given, which resolves
      * as it did then (from the same working directory), so the same file named relatively or
      * absolutely is no change.
-     *
-     * @param how what to do instead, for the message ("Use a new --run-dir to train afresh.")
      */
-    public static void checkResumable(CheckpointStore.Checkpoint checkpoint, JobConfig config, String fingerprint,
-                                      CheckpointStore store, Configuration hadoopConf, String how) {
-        if (!checkpoint.fingerprint().equals(fingerprint)) {
-            throw new IllegalArgumentException("Cannot resume from " + store.uri() + ": it was written for other"
-                    + " training data or another partition count. " + how + "\nCheckpoint:\n"
-                    + checkpoint.fingerprint() + "Now:\n" + fingerprint);
-        }
+    public static void checkConfig(CheckpointStore.Checkpoint checkpoint, JobConfig config, CheckpointStore store,
+                                   Configuration hadoopConf, String how) {
         ResumeCheck.Differences diff = ResumeCheck.compare(JobConfig.parse(checkpoint.config(), "checkpoint config")
                 .withQualifiedPaths(hadoopConf), config);
         if (!diff.incompatible().isEmpty()) {
@@ -110,6 +120,16 @@ public final class CheckpointSink implements DistributedTrainer.Checkpoints {
         for (String change : diff.trajectory()) {
             LOG.warn("Resuming with a changed setting that makes the rest of the run differ from an uninterrupted one:"
                     + " {}", change);
+        }
+    }
+
+    /** Refuses to resume from {@code checkpoint} when it was written for other training data (its fingerprint). */
+    public static void checkData(CheckpointStore.Checkpoint checkpoint, String fingerprint, CheckpointStore store,
+                                 String how) {
+        if (!checkpoint.fingerprint().equals(fingerprint)) {
+            throw new IllegalArgumentException("Cannot resume from " + store.uri() + ": it was written for other"
+                    + " training data or another partition count. " + how + "\nCheckpoint:\n"
+                    + checkpoint.fingerprint() + "Now:\n" + fingerprint);
         }
     }
 }

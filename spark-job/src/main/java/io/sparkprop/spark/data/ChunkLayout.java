@@ -13,7 +13,7 @@ import java.util.Arrays;
  * @param partitionStarts {@code (P + 1)}: partition {@code p}'s first chunk; the last entry is the
  *                        chunk count
  * @param rowsPerChunk    {@code (P)}: {@code R_p}, the rows of each of partition {@code p}'s chunks
- *                        but its last (as loaded, before any hold-out)
+ *                        but its last (as loaded, before any hold-out); at most the partition's rows
  */
 public record ChunkLayout(int[] partitionStarts, int[] rowsPerChunk) implements Serializable {
 

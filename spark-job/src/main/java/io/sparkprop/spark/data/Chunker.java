@@ -36,6 +36,8 @@ import scala.Tuple2;
  */
 final class Chunker {
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Chunker.class);
+
     /** The chunk RDD and its layout, not yet persisted or computed. */
     record Chunks(JavaRDD<DataBlock> blocks, ChunkLayout layout, long rows) {
     }
@@ -75,7 +77,9 @@ final class Chunker {
             long n = counts.get(p)[0];
             long rowBytes = sparse ? n == 0 ? 1 : Math.max(1, (12 * counts.get(p)[1] + n * (8L * numOutputs + 12) + n - 1) / n)
                     : 8L * (numFeatures + numOutputs + 1);
-            perChunk[p] = (int) Math.max(1, Math.min(Integer.MAX_VALUE - 8, chunkBytes / rowBytes));
+            // R_p, but never more than the partition's rows: then it is also the largest chunk's size.
+            perChunk[p] = (int) Math.max(1, Math.min(Math.max(n, 1), Math.min(Integer.MAX_VALUE - 8,
+                    chunkBytes / rowBytes)));
             long chunks = (n + perChunk[p] - 1) / perChunk[p];
             if (starts[p] + chunks > Integer.MAX_VALUE - 8) {
                 throw new IllegalArgumentException("The training data would be cut into more than " + Integer.MAX_VALUE
@@ -86,6 +90,11 @@ final class Chunker {
             total += n;
         }
         ChunkLayout layout = new ChunkLayout(starts, perChunk);
+        if (layout.chunks() > 4L * partitions && chunkBytes < (1L << 20)) {
+            LOG.warn("data.chunk-bytes = {} cuts {} rows into {} chunks: every pass over the data (loading, the"
+                            + " hold-out, measuring, each evaluation) runs a task per chunk; chunks of a few MiB"
+                            + " (the default is 8388608) cost far less", chunkBytes, total, layout.chunks());
+        }
         JavaPairRDD<Long, ParsedRow> keyed = sorted.mapPartitionsWithIndex((p, rows) -> deal(p, rows,
                 (int) partitionRows[p], perChunk[p], starts[p]), true).mapToPair(t -> t);
         JavaRDD<DataBlock> blocks = keyed.repartitionAndSortWithinPartitions(new ChunkPartitioner(layout.chunks()))

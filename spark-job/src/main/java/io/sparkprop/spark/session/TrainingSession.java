@@ -202,6 +202,11 @@ public final class TrainingSession {
             throw new IllegalArgumentException("--resume: no valid checkpoint in "
                     + (store == null ? "(no checkpoint directory)" : store.uri()));
         }
+        if (store != null && latest.isPresent()) {
+            // Before any data is loaded: a key that must match is named at once, not after a long load.
+            CheckpointSink.checkConfig(latest.get(), config.text(), store, sc.hadoopConfiguration(),
+                    outputs.afresh());
+        }
         if (run != null) {
             LOG.info("Run directory {}", run.uri());
             LOG.info("Effective configuration:\n{}", config.text().render());
@@ -249,9 +254,11 @@ public final class TrainingSession {
             }
             if (store != null) {
                 checkpoints = new CheckpointSink(store, config, fingerprint, arrays, metadata);
-                if (latest.isPresent()) {
+                if (latest.isPresent() && perRun) {
                     CheckpointSink.checkResumable(latest.get(), config.text(), fingerprint, store,
                             sc.hadoopConfiguration(), outputs.afresh());
+                } else if (latest.isPresent()) {
+                    CheckpointSink.checkData(latest.get(), fingerprint, store, outputs.afresh()); // config: checked above
                 }
             }
             if (latest.isPresent()) {

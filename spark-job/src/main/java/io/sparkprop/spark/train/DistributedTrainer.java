@@ -165,6 +165,41 @@ public final class DistributedTrainer {
         this.stepsPerEpoch = EpochPlan.stepsPerEpoch(trainRows, settings.optimization().batchSize());
     }
 
+    /**
+     * Window mode's log line (chunks, rows a chunk, rows a window) and a warning when a window
+     * holds fewer than 10 of a partition's step slices ({@code docs/out-of-core.md}, "How to
+     * choose"): its rows are then used up within a few steps, and consecutive batches come from
+     * few chunks.
+     */
+    private void logWindows(int partitions) {
+        int window = settings.exchange().shuffleBuffer();
+        int chunks = 0;
+        int largestChunk = 0;
+        long largestWindow = 0;
+        int largestSlice = 0;
+        boolean small = false;
+        for (int p = 0; p < partitions; p++) {
+            int[] rows = chunked.rows(p);
+            long n = java.util.Arrays.stream(rows).asLongStream().sum();
+            int biggest = java.util.Arrays.stream(rows).max().orElse(0);
+            int slice = EpochPlan.maxSlice((int) n, stepsPerEpoch);
+            chunks += rows.length;
+            largestChunk = Math.max(largestChunk, biggest);
+            largestWindow = Math.max(largestWindow, Math.min(n, (long) window * biggest));
+            largestSlice = Math.max(largestSlice, slice);
+            // Too small: a window that is not the whole partition and holds fewer than 10 slices.
+            small |= (long) window * biggest < n && (long) window * biggest < 10L * slice;
+        }
+        LOG.info("Sample order: train.shuffle = window over {} chunks of up to {} rows; a shuffle buffer of {} chunks"
+                        + " (windows of up to {} rows, decoded one per partition on its executor:"
+                        + " docs/out-of-core.md, \"Memory per executor\")", chunks, largestChunk, window, largestWindow);
+        if (small) {
+            LOG.warn("A window holds at most {} rows, fewer than 10 of a partition's {}-row step slices: its rows are"
+                            + " used up within a few steps. Raise train.shuffle-buffer ({}) or data.chunk-bytes ({}).",
+                    largestWindow, largestSlice, window, settings.data().chunkBytes());
+        }
+    }
+
     /** {@code P}: the training partitions (with chunks, not the chunk RDD's partitions). */
     public int partitions() {
         return chunked == null ? train.getNumPartitions() : chunked.partitions();
@@ -297,12 +332,7 @@ public final class DistributedTrainer {
                         start.step() + 1, start.globalStep()) : "");
         int partitions = partitions();
         if (chunked != null) {
-            int window = settings.exchange().shuffleBuffer();
-            int largest = java.util.Arrays.stream(chunked.chunkRows()).max().orElse(0);
-            LOG.info("Sample order: train.shuffle = window over {} chunks of up to {} rows; a shuffle buffer of {} chunks"
-                            + " (windows of up to {} rows, decoded one per partition on its executor:"
-                            + " docs/out-of-core.md, \"Memory per executor\")", chunked.chunkRows().length, largest,
-                    window, (long) window * largest);
+            logWindows(partitions);
         }
         if (settings.exchange().localSteps() > 1 && settings.optimization().batchSize() < 16L * partitions) {
             LOG.warn("Local SGD with train.batch-size {} over {} partitions: each local step sees about {} rows;"

@@ -195,6 +195,16 @@ class WindowShuffleTest {
             }
         }
         assertTrue(copied.contains(CheckpointTestSupport.stepDir(73)), "checkpoints: " + copied);
+        // Another order, or other chunks, is refused naming the key (before any data is read).
+        for (String changed : List.of("train.shuffle=partition", "data.chunk-bytes=4096")) {
+            io.sparkprop.spark.config.JobConfig other = io.sparkprop.spark.config.JobConfig.parse(
+                    Files.readString(config), "resume.conf").withOverrides(List.of(changed));
+            IllegalArgumentException refused = org.junit.jupiter.api.Assertions.assertThrows(
+                    IllegalArgumentException.class, () -> io.sparkprop.spark.cli.TrainCommand.run(
+                            SparkTestSupport.spark(), other, resumed.toString(), true));
+            String key = changed.substring(0, changed.indexOf('='));
+            assertTrue(refused.getMessage().contains("incompatible config: " + key + ": "), refused.getMessage());
+        }
         Path log = tmp.resolve("resume-part.log");
         try (TrainProcess child = TrainProcess.train(config, resumed, log)) {
             assertEquals(0, child.awaitExit(), () -> "the resumed run's exit code; its log: " + tail(log));

@@ -174,11 +174,24 @@ class FaultPolicyTest {
                 () -> train(config("model.layers=6,8,3"), run, true));
         assertTrue(topology.getMessage().contains("incompatible config")
                 && topology.getMessage().contains("model.layers: '6,12,3' -> '6,8,3'"), topology.getMessage());
+        // Another file is a changed key that must match, named as such (before any data is read).
         Path other = writeCsv(dir.resolve("other.csv"), 300, 2);
         List<String> otherData = new ArrayList<>(config());
         otherData.add("data.train=" + other);
-        IllegalArgumentException data = assertThrows(IllegalArgumentException.class, () -> train(otherData, run, true));
-        assertTrue(data.getMessage().contains("other training data"), data.getMessage());
+        IllegalArgumentException otherFile = assertThrows(IllegalArgumentException.class,
+                () -> train(otherData, run, true));
+        assertTrue(otherFile.getMessage().contains("incompatible config") && otherFile.getMessage().contains(
+                "data.train: "), otherFile.getMessage());
+        // Other contents under the same name: the fingerprint refuses it.
+        byte[] original = Files.readAllBytes(csv);
+        try {
+            Files.copy(other, csv, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            IllegalArgumentException data = assertThrows(IllegalArgumentException.class,
+                    () -> train(config(), run, true));
+            assertTrue(data.getMessage().contains("other training data"), data.getMessage());
+        } finally {
+            Files.write(csv, original);
+        }
         // A harmless change (more epochs) is accepted, and the run continues from its checkpoint.
         Model longer = train(config("train.epochs=4"), run, true).model();
         assertEquals(4, Files.readAllLines(run.resolve("metrics.jsonl")).size());
