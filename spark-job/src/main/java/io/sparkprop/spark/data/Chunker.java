@@ -60,8 +60,8 @@ final class Chunker {
                     continue;
                 }
                 kept++;
-                for (double v : row.values) {
-                    if (v != 0.0) {
+                for (int k = 0; sparse && k < row.values.length; k++) { // only sparse rows' width needs them
+                    if (row.values[k] != 0.0) {
                         nonzeros++;
                     }
                 }

@@ -84,6 +84,9 @@ public final class DistributedTrainer {
     private final JavaRDD<DataBlock> validation;
     /** {@code train.shuffle = window}: the training chunks' layout; null for one block per partition. */
     private final Chunked chunked;
+    /** With {@link #chunked}: per partition, its non-empty chunks' ids and their rows, fixed for the run. */
+    private final int[][] chunkIds;
+    private final int[][] chunkRows;
     private final int stepsPerEpoch;
     private final StepTimes stepTimes = new StepTimes();
     private long lastBroadcastNanos;
@@ -122,7 +125,7 @@ public final class DistributedTrainer {
             return partitionStarts.length - 1;
         }
 
-        /** Partition {@code p}'s non-empty chunks' ids, in chunk order. */
+        /** Partition {@code p}'s non-empty chunks' ids, in chunk order; the trainer keeps them ({@code chunkIds}). */
         int[] ids(int p) {
             return java.util.stream.IntStream.range(partitionStarts[p], partitionStarts[p + 1])
                     .filter(g -> chunkRows[g] > 0).toArray();
@@ -162,6 +165,13 @@ public final class DistributedTrainer {
                     + " training RDD has " + train.getNumPartitions() + " partitions");
         }
         this.chunked = chunked;
+        int partitions = chunked == null ? 0 : chunked.partitions();
+        this.chunkIds = new int[partitions][];
+        this.chunkRows = new int[partitions][];
+        for (int p = 0; p < partitions; p++) {
+            chunkIds[p] = chunked.ids(p);
+            chunkRows[p] = chunked.rows(p);
+        }
         this.stepsPerEpoch = EpochPlan.stepsPerEpoch(trainRows, settings.optimization().batchSize());
     }
 
@@ -179,7 +189,7 @@ public final class DistributedTrainer {
         int largestSlice = 0;
         boolean small = false;
         for (int p = 0; p < partitions; p++) {
-            int[] rows = chunked.rows(p);
+            int[] rows = chunkRows[p];
             long n = java.util.Arrays.stream(rows).asLongStream().sum();
             int biggest = java.util.Arrays.stream(rows).max().orElse(0);
             int slice = EpochPlan.maxSlice((int) n, stepsPerEpoch);
@@ -212,27 +222,20 @@ public final class DistributedTrainer {
      */
     private JavaRDD<ChunkRoundRDD.ChunkReader> chunkInput(int epoch, int firstStep, int steps) {
         int partitions = chunked.partitions();
-        int[][] ids = new int[partitions][];
-        int[][] rows = new int[partitions][];
         int[][] dependsOn = new int[partitions][];
         long seed = settings.optimization().seed();
         int window = settings.exchange().shuffleBuffer();
         for (int p = 0; p < partitions; p++) {
-            ids[p] = chunked.ids(p);
-            rows[p] = chunked.rows(p);
-            long n = 0;
-            for (int r : rows[p]) {
-                n += r;
-            }
-            int from = EpochPlan.sliceStart(firstStep, (int) n, stepsPerEpoch);
-            int to = EpochPlan.sliceStart(firstStep + steps, (int) n, stepsPerEpoch);
-            int[] local = n == 0 ? new int[0] : WindowPlan.of(seed, epoch, p, rows[p], window).windowChunks(from, to);
+            WindowPlan plan = WindowPlan.of(seed, epoch, p, chunkRows[p], window);
+            int from = EpochPlan.sliceStart(firstStep, plan.rows(), stepsPerEpoch);
+            int to = EpochPlan.sliceStart(firstStep + steps, plan.rows(), stepsPerEpoch);
+            int[] local = plan.windowChunks(from, to);
             dependsOn[p] = new int[local.length];
             for (int i = 0; i < local.length; i++) {
-                dependsOn[p][i] = ids[p][local[i]];
+                dependsOn[p][i] = chunkIds[p][local[i]];
             }
         }
-        return new ChunkRoundRDD(train.rdd(), ids, rows, dependsOn).toJavaRDD();
+        return new ChunkRoundRDD(train.rdd(), chunkIds, chunkRows, dependsOn).toJavaRDD();
     }
 
     public int stepsPerEpoch() {
