@@ -65,6 +65,61 @@ public final class GradientAccumulator implements java.io.Serializable {
         return this;
     }
 
+    /**
+     * Parameters {@code [from, to)} of the gradient sum with this accumulator's whole loss sum,
+     * count and weight sum: one slice of a reduce-scatter, which merges slices of the same range
+     * as it merges whole accumulators (element by element) and puts them back together with
+     * {@link #concat}. This accumulator is unchanged.
+     *
+     * @throws IllegalArgumentException unless {@code 0 <= from < to <= paramCount}
+     */
+    public GradientAccumulator slice(int from, int to) {
+        if (from < 0 || to > gradSum.length || from >= to) {
+            throw new IllegalArgumentException("Slice [" + from + ", " + to + ") is not within the " + gradSum.length
+                    + " parameters");
+        }
+        GradientAccumulator piece = new GradientAccumulator(to - from);
+        System.arraycopy(gradSum, from, piece.gradSum, 0, to - from);
+        piece.lossSum = lossSum;
+        piece.count = count;
+        piece.weightSum = weightSum;
+        return piece;
+    }
+
+    /**
+     * The accumulator whose gradient sum is the {@code slices}' sums one after the other, and
+     * whose loss sum, count and weight sum are theirs, which must agree (every slice of a
+     * reduce-scatter merges the same scalars in the same order).
+     *
+     * @throws IllegalArgumentException when {@code slices} is empty or their scalars differ
+     */
+    public static GradientAccumulator concat(java.util.List<GradientAccumulator> slices) {
+        if (slices.isEmpty()) {
+            throw new IllegalArgumentException("No slices to concatenate");
+        }
+        GradientAccumulator first = slices.get(0);
+        int n = 0;
+        for (GradientAccumulator s : slices) {
+            if (Double.doubleToLongBits(s.lossSum) != Double.doubleToLongBits(first.lossSum) || s.count != first.count
+                    || Double.doubleToLongBits(s.weightSum) != Double.doubleToLongBits(first.weightSum)) {
+                throw new IllegalArgumentException("Slices disagree on their loss sum, count or weight sum: ("
+                        + first.lossSum + ", " + first.count + ", " + first.weightSum + ") and (" + s.lossSum + ", "
+                        + s.count + ", " + s.weightSum + ")");
+            }
+            n += s.gradSum.length;
+        }
+        GradientAccumulator whole = new GradientAccumulator(n);
+        int at = 0;
+        for (GradientAccumulator s : slices) {
+            System.arraycopy(s.gradSum, 0, whole.gradSum, at, s.gradSum.length);
+            at += s.gradSum.length;
+        }
+        whole.lossSum = first.lossSum;
+        whole.count = first.count;
+        whole.weightSum = first.weightSum;
+        return whole;
+    }
+
     /** Empties this accumulator for reuse. */
     public GradientAccumulator reset() {
         java.util.Arrays.fill(gradSum, 0.0);

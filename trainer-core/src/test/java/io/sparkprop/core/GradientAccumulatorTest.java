@@ -97,4 +97,32 @@ class GradientAccumulatorTest {
         assertEquals(0.0, acc.weightSum());
         assertArrayEquals(new double[SPEC.paramCount()], acc.gradSum());
     }
+
+    /**
+     * A reduce-scatter merges slices of the same range element by element and concatenates them:
+     * bit for bit the whole accumulators' merge, whatever the cut points.
+     */
+    @Test
+    void mergingSlicesAndConcatenatingEqualsMergingWholes() {
+        DataBlock data = GradientCheckTest.randomData(SPEC, 9, true, 5);
+        Workspace ws = new Workspace(SPEC, 9);
+        GradientAccumulator a = new GradientAccumulator(SPEC.paramCount()).add(NETWORK, PARAMS, ws.load(data, 0, 4));
+        GradientAccumulator b = new GradientAccumulator(SPEC.paramCount()).add(NETWORK, PARAMS, ws.load(data, 4, 9));
+        int n = SPEC.paramCount();
+        int[] cuts = {0, 1, n / 3, n - 1, n};
+        java.util.List<GradientAccumulator> merged = new java.util.ArrayList<>();
+        for (int s = 0; s + 1 < cuts.length; s++) {
+            merged.add(a.slice(cuts[s], cuts[s + 1]).merge(b.slice(cuts[s], cuts[s + 1])));
+        }
+        GradientAccumulator whole = GradientAccumulator.concat(merged);
+        GradientAccumulator expected = new GradientAccumulator(n).merge(a).merge(b);
+        assertArrayEquals(expected.gradSum(), whole.gradSum(), 0.0);
+        assertEquals(expected.lossSum(), whole.lossSum(), 0.0);
+        assertEquals(expected.weightSum(), whole.weightSum(), 0.0);
+        assertEquals(9, whole.count());
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> a.slice(3, 3));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> a.slice(0, n + 1));
+        org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> GradientAccumulator.concat(java.util.List.of(a.slice(0, 2), b.slice(2, n))));
+    }
 }

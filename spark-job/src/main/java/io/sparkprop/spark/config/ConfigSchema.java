@@ -183,8 +183,11 @@ public final class ConfigSchema {
                 "An epoch improves only when it beats the best value by more than this (>= 0).").param("earlyStoppingMinDelta")
             .valid(v -> v >= 0, "must be >= 0"));
 
+    public static final ConfigKey<String> TRAIN_AGGREGATION = add(ConfigKey.choice("train.aggregation", "auto", List.of("auto", "tree", "reduce-scatter"),
+                "How the partitions' results (a step's gradient sums, or a local-SGD round's weights and optimizer state) are summed. tree: a partition-ordered treeAggregate of depth train.aggregation-depth, one stage; the driver receives every partition's result (from 6 partitions on at depth 2, about √P merged ones). reduce-scatter: a shuffle keyed by parameter slice, each slice summed on an executor in the tree's order, two stages; the driver receives one result whatever the partition count. auto: tree in local mode (no network to save) and while the tree brings the driver at most 2 results or results under 1 MiB; reduce-scatter otherwise. All three give bit-identical weights (docs/scaling.md).").resume(Resume.HARMLESS));
+
     public static final ConfigKey<Integer> TRAIN_AGGREGATION_DEPTH = add(ConfigKey.<Integer>of("train.aggregation-depth", Kind.INT, "2", "2",
-                "Depth of the gradient aggregation tree (as treeAggregate's depth), at least 1.")
+                "Depth of the aggregation tree (as treeAggregate's depth), at least 1; with train.aggregation = reduce-scatter, the order each slice is summed in, so both give the same bits.")
             .valid(v -> v >= 1, "must be at least 1"));
 
     public static final ConfigKey<String> TRAIN_NON_FINITE = add(ConfigKey.choice("train.non-finite", "fail", List.of("fail", "skip", "rollback"),

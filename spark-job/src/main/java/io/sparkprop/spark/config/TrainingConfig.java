@@ -386,10 +386,12 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
      *
      * @param localSteps       mini-batch steps per exchange: 1 is synchronous SGD, more is local SGD
      * @param aggregationDepth depth of the partition-ordered aggregation tree (as treeAggregate's)
+     * @param aggregation      how the partitions' results are summed ({@code train.aggregation})
      * @param shuffle          the order of a partition's rows within an epoch ({@code train.shuffle})
      * @param shuffleBuffer    with {@link Shuffle#WINDOW}: the shuffle buffer in chunks (>= 1)
      */
-    public record Exchange(int localSteps, int aggregationDepth, Shuffle shuffle, int shuffleBuffer)
+    public record Exchange(int localSteps, int aggregationDepth, Aggregation aggregation, Shuffle shuffle,
+                           int shuffleBuffer)
             implements Serializable {
 
         private static final long serialVersionUID = 1L;
@@ -397,15 +399,30 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
         public Exchange {
             TRAIN_LOCAL_STEPS.check(localSteps);
             TRAIN_AGGREGATION_DEPTH.check(aggregationDepth);
+            java.util.Objects.requireNonNull(aggregation, "aggregation");
             java.util.Objects.requireNonNull(shuffle, "shuffle");
             TRAIN_SHUFFLE_BUFFER.check(shuffleBuffer);
         }
 
         static Exchange of(ConfigSource s) {
             return new Exchange(require(s, TRAIN_LOCAL_STEPS), require(s, TRAIN_AGGREGATION_DEPTH),
+                    Aggregation.valueOf(require(s, TRAIN_AGGREGATION).toUpperCase(Locale.ROOT).replace('-', '_')),
                     Shuffle.valueOf(require(s, TRAIN_SHUFFLE).toUpperCase(Locale.ROOT)),
                     require(s, TRAIN_SHUFFLE_BUFFER));
         }
+    }
+
+    /**
+     * {@code train.aggregation}: how the partitions' results are summed ({@code docs/scaling.md}).
+     * The choice changes the time, never the weights.
+     */
+    public enum Aggregation {
+        /** {@link #TREE} or {@link #REDUCE_SCATTER}, by the cluster, the partition count and the result's size. */
+        AUTO,
+        /** A partition-ordered treeAggregate; the driver receives the last level's results. */
+        TREE,
+        /** A shuffle keyed by parameter slice, summed in the tree's order; the driver receives one result. */
+        REDUCE_SCATTER
     }
 
     /**

@@ -57,10 +57,7 @@ public final class SparkSettings {
      */
     public static Map<String, String> missing(SparkConf conf, TrainingConfig config) {
         Map<String, String> advice = new LinkedHashMap<>();
-        NetworkSpec spec = config.spec();
-        // The optimizer's own count of state arrays (Adam's two moments, momentum's velocity, SGD's none).
-        int stateArrays = config.optimization().newOptimizer(spec).state().slots().length;
-        long resultBytes = 8L * spec.paramCount() * (config.exchange().localSteps() > 1 ? 1 + stateArrays : 1);
+        long resultBytes = io.sparkprop.spark.train.DistributedTrainer.resultBytes(config);
         long direct = conf.getSizeAsBytes("spark.task.maxDirectResultSize", String.valueOf(DEFAULT_DIRECT_RESULT));
         if (resultBytes > direct && resultBytes <= DIRECT_RESULT_BYTES) {
             advice.put("spark.task.maxDirectResultSize", String.format(Locale.ROOT, "%s (a task's result is %.1f MB,"

@@ -88,6 +88,8 @@ public final class DistributedTrainer {
     private final int[][] chunkIds;
     private final int[][] chunkRows;
     private final int stepsPerEpoch;
+    /** {@code train.aggregation} resolved for this cluster and network: tree or reduce-scatter. */
+    private final TrainingConfig.Aggregation aggregation;
     private final StepTimes stepTimes = new StepTimes();
     private long lastBroadcastNanos;
     private long lastJobNanos;
@@ -173,6 +175,59 @@ public final class DistributedTrainer {
             chunkRows[p] = chunked.rows(p);
         }
         this.stepsPerEpoch = EpochPlan.stepsPerEpoch(trainRows, settings.optimization().batchSize());
+        this.aggregation = resolve(settings.exchange().aggregation(), sc.isLocal(), partitions(),
+                settings.exchange().aggregationDepth(), resultBytes(settings));
+    }
+
+    /** Results under this many bytes go through the tree under {@code train.aggregation = auto}. */
+    static final long AUTO_MIN_RESULT_BYTES = 1L << 20;
+
+    /**
+     * {@code train.aggregation = auto}'s choice: the tree in local mode (the driver is the
+     * executor: no network to save, and a shuffle would add disk writes), while the tree brings the
+     * driver at most 2 results, and for results under {@value #AUTO_MIN_RESULT_BYTES} bytes; the
+     * reduce-scatter otherwise. Both give the same bits, so this may depend on the cluster.
+     *
+     * @param resultBytes one partition's result: {@code 8N} for a gradient, {@code 8N(1 + slots)} for
+     *                    a local-SGD round
+     */
+    static TrainingConfig.Aggregation resolve(TrainingConfig.Aggregation configured, boolean local, int partitions,
+                                              int depth, long resultBytes) {
+        if (configured != TrainingConfig.Aggregation.AUTO) {
+            return configured;
+        }
+        boolean scatter = !local && OrderedTreeAggregate.driverResults(partitions, depth) > 2
+                && resultBytes >= AUTO_MIN_RESULT_BYTES;
+        return scatter ? TrainingConfig.Aggregation.REDUCE_SCATTER : TrainingConfig.Aggregation.TREE;
+    }
+
+    /**
+     * One partition's result in bytes: the gradient sums ({@code 8N}), or a local-SGD round's
+     * weights and optimizer state ({@code 8N(1 + slots)}: the optimizer's own count of state
+     * arrays, Adam's two moments, momentum's velocity, SGD's none).
+     */
+    public static long resultBytes(TrainingConfig settings) {
+        NetworkSpec spec = settings.spec();
+        int slots = settings.exchange().localSteps() > 1
+                ? settings.optimization().newOptimizer(spec).state().slots().length : 0;
+        return 8L * spec.paramCount() * (1 + slots);
+    }
+
+    /** How this trainer sums the partitions' results: tree or reduce-scatter, {@code train.aggregation} resolved. */
+    public TrainingConfig.Aggregation aggregation() {
+        return aggregation;
+    }
+
+    /**
+     * {@code f} on every partition of {@code input}, the results summed by {@link #aggregation}:
+     * the same bits either way.
+     */
+    private <T, U> U exchange(JavaRDD<T> input, OrderedTreeAggregate.PartitionFunction<T, U> f,
+                              ReduceScatter.Slicing<U> slicing, OrderedTreeAggregate.Merge<U> merge) {
+        int depth = settings.exchange().aggregationDepth();
+        return aggregation == TrainingConfig.Aggregation.REDUCE_SCATTER
+                ? ReduceScatter.aggregate(input, f, slicing, merge, depth, input.getNumPartitions())
+                : OrderedTreeAggregate.aggregate(input, f, merge, depth);
     }
 
     /**
@@ -334,6 +389,11 @@ public final class DistributedTrainer {
                         ? String.format(Locale.ROOT, "; resuming at epoch %d step %d (global step %d)", start.epoch() + 1,
                         start.step() + 1, start.globalStep()) : "");
         int partitions = partitions();
+        LOG.info("Summing the partitions' results by {} (train.aggregation = {}; each result {} MB, depth {})",
+                aggregation == TrainingConfig.Aggregation.TREE ? "a partition-ordered tree"
+                        : "a reduce-scatter over " + partitions + " parameter slices",
+                settings.exchange().aggregation().name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                String.format(Locale.ROOT, "%.1f", resultBytes(settings) / 1e6), settings.exchange().aggregationDepth());
         if (chunked != null) {
             logWindows(partitions);
         }
@@ -481,17 +541,17 @@ public final class DistributedTrainer {
         RoundResult round;
         try {
             TrainingConfig.Optimization optimization = settings.optimization();
-            int depth = settings.exchange().aggregationDepth();
             round = chunked == null
-                    ? OrderedTreeAggregate.aggregate(train, new RoundFunction<>(broadcast, trainingNetwork,
+                    ? exchange(train, new RoundFunction<>(broadcast, trainingNetwork,
                             optimization.optimizerFactory(spec), state.kind(), state.steps(), optimization.seed(),
                             loop.epoch, loop.step, stepsPerEpoch, loop.globalStep, rates, optimization.l2(), trainRows,
-                            optimization.clipNorm(), PartitionRows.BLOCKS), RoundResult::merge, depth)
-                    : OrderedTreeAggregate.aggregate(chunkInput(loop.epoch, loop.step, k), new RoundFunction<>(broadcast,
+                            optimization.clipNorm(), PartitionRows.BLOCKS), RoundResult.SLICING, RoundResult::merge)
+                    : exchange(chunkInput(loop.epoch, loop.step, k), new RoundFunction<>(broadcast,
                             trainingNetwork, optimization.optimizerFactory(spec), state.kind(), state.steps(),
                             optimization.seed(), loop.epoch, loop.step, stepsPerEpoch, loop.globalStep, rates,
                             optimization.l2(), trainRows, optimization.clipNorm(),
-                            new PartitionRows.Windows(settings.exchange().shuffleBuffer())), RoundResult::merge, depth);
+                            new PartitionRows.Windows(settings.exchange().shuffleBuffer())), RoundResult.SLICING,
+                            RoundResult::merge);
         } finally {
             broadcast.destroy(false);
         }
@@ -711,13 +771,12 @@ public final class DistributedTrainer {
         long broadcastDone = System.nanoTime();
         try {
             long seed = settings.optimization().seed();
-            int depth = settings.exchange().aggregationDepth();
             return chunked == null
-                    ? OrderedTreeAggregate.aggregate(train, new StepFunction<>(weights, trainingNetwork, seed, epoch,
-                            step, stepsPerEpoch, globalStep, PartitionRows.BLOCKS), TimedGradient::merge, depth)
-                    : OrderedTreeAggregate.aggregate(chunkInput(epoch, step, 1), new StepFunction<>(weights,
-                            trainingNetwork, seed, epoch, step, stepsPerEpoch, globalStep,
-                            new PartitionRows.Windows(settings.exchange().shuffleBuffer())), TimedGradient::merge, depth);
+                    ? exchange(train, new StepFunction<>(weights, trainingNetwork, seed, epoch, step, stepsPerEpoch,
+                            globalStep, PartitionRows.BLOCKS), TimedGradient.SLICING, TimedGradient::merge)
+                    : exchange(chunkInput(epoch, step, 1), new StepFunction<>(weights, trainingNetwork, seed, epoch,
+                            step, stepsPerEpoch, globalStep, new PartitionRows.Windows(settings.exchange().shuffleBuffer())),
+                            TimedGradient.SLICING, TimedGradient::merge);
         } finally {
             weights.destroy(false);
             lastBroadcastNanos = broadcastDone - start;

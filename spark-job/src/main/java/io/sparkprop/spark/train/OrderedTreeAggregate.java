@@ -47,7 +47,7 @@ public final class OrderedTreeAggregate {
      * Computes {@code f} on every partition of {@code source} and merges the results in partition
      * order with {@code merge}, which may mutate and return its first argument.
      *
-     * <p>When the tree needs no intermediate level (up to 6 partitions at depth 2, for example),
+     * <p>When the tree needs no intermediate level (up to 5 partitions at depth 2, for example),
      * this is a single job straight on {@code source}: no derived RDD, no keys, no closure for
      * Spark's ClosureCleaner to read with ASM (it reads the class files of the Java API's wrapper
      * closures on every call), and results collected in partition order. A synchronous training
@@ -103,6 +103,57 @@ public final class OrderedTreeAggregate {
             throw new IllegalStateException("Nothing to aggregate: every partition was empty");
         }
         return total;
+    }
+
+    /**
+     * Merges {@code partials} (one per partition, in partition order, none missing) in exactly the
+     * order {@link #aggregate(JavaRDD, PartitionFunction, Merge, int)} merges them at this
+     * {@code depth}: each level that the tree has puts partial {@code i} into group
+     * {@code i mod groups} and merges a group's members in ascending index, and the last level is
+     * folded in index order. Applied element by element to slices of the partials (a
+     * reduce-scatter, {@link ReduceScatter}), it gives the tree's sums bit for bit.
+     *
+     * @throws IllegalArgumentException when {@code partials} is empty or {@code depth < 1}
+     */
+    static <T> T mergeAsTree(List<T> partials, Merge<T> merge, int depth) {
+        if (depth < 1) {
+            throw new IllegalArgumentException("Aggregation depth must be at least 1 but got " + depth);
+        }
+        if (partials.isEmpty()) {
+            throw new IllegalArgumentException("Nothing to aggregate: no partials");
+        }
+        int numPartitions = partials.size();
+        int scale = scale(numPartitions, depth);
+        List<T> level = partials;
+        while (numPartitions > scale + (int) Math.ceil((double) numPartitions / scale)) {
+            numPartitions /= scale;
+            List<T> groups = new ArrayList<>(java.util.Collections.nCopies(numPartitions, (T) null));
+            for (int i = 0; i < level.size(); i++) {
+                int g = i % numPartitions;
+                T total = groups.get(g);
+                groups.set(g, total == null ? level.get(i) : merge.merge(total, level.get(i)));
+            }
+            level = groups;
+        }
+        T total = null;
+        for (T next : level) {
+            total = total == null ? next : merge.merge(total, next);
+        }
+        return total;
+    }
+
+    /**
+     * How many results the driver receives from a tree over {@code numPartitions} partials at
+     * {@code depth}: all of them while no intermediate level is needed, else the last level's
+     * groups (for example 2 for 8 partitions at depth 2, 5 for 32).
+     */
+    static int driverResults(int numPartitions, int depth) {
+        int scale = scale(numPartitions, depth);
+        int n = numPartitions;
+        while (n > scale + (int) Math.ceil((double) n / scale)) {
+            n /= scale;
+        }
+        return n;
     }
 
     private static int scale(int numPartitions, int depth) {

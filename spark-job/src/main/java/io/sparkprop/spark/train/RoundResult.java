@@ -90,4 +90,60 @@ final class RoundResult implements java.io.Serializable {
         }
         return values;
     }
+
+    /**
+     * Cut by parameters for {@link ReduceScatter}: every array's slice with the whole scalars; a
+     * merged slice is averaged where it was summed ({@link #average}, when the round has weight),
+     * so the driver only concatenates.
+     */
+    static final ReduceScatter.Slicing<RoundResult> SLICING = new ReduceScatter.Slicing<>() {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public int length(RoundResult whole) {
+            return whole.values[0].length;
+        }
+
+        @Override
+        public RoundResult slice(RoundResult whole, int from, int to) {
+            double[][] values = new double[whole.values.length][];
+            for (int s = 0; s < values.length; s++) {
+                values[s] = java.util.Arrays.copyOfRange(whole.values[s], from, to);
+            }
+            RoundResult piece = new RoundResult(values, whole.objectiveSum, whole.weightSum, whole.count,
+                    whole.computeNanos, whole.nonFinite);
+            piece.summed = whole.summed;
+            return piece;
+        }
+
+        @Override
+        public RoundResult finish(RoundResult merged) {
+            if (merged.weightSum > 0.0) {
+                merged.average();
+            }
+            return merged;
+        }
+
+        @Override
+        public RoundResult concat(java.util.List<RoundResult> slices) {
+            RoundResult first = slices.get(0);
+            double[][] values = new double[first.values.length][];
+            for (int s = 0; s < values.length; s++) {
+                int n = 0;
+                for (RoundResult r : slices) {
+                    n += r.values[s].length;
+                }
+                values[s] = new double[n];
+                int at = 0;
+                for (RoundResult r : slices) {
+                    System.arraycopy(r.values[s], 0, values[s], at, r.values[s].length);
+                    at += r.values[s].length;
+                }
+            }
+            RoundResult whole = new RoundResult(values, first.objectiveSum, first.weightSum, first.count,
+                    first.computeNanos, first.nonFinite);
+            whole.summed = first.summed;
+            return whole;
+        }
+    };
 }

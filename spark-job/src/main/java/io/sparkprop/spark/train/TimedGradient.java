@@ -26,4 +26,30 @@ final class TimedGradient implements java.io.Serializable {
         computeNanos = Math.max(computeNanos, other.computeNanos);
         return this;
     }
+
+    /** Cut by parameters for {@link ReduceScatter}: the gradient's slices, the compute time kept whole. */
+    static final ReduceScatter.Slicing<TimedGradient> SLICING = new ReduceScatter.Slicing<>() {
+        private static final long serialVersionUID = 1L;
+
+        @Override
+        public int length(TimedGradient whole) {
+            return whole.gradient.gradSum().length;
+        }
+
+        @Override
+        public TimedGradient slice(TimedGradient whole, int from, int to) {
+            return new TimedGradient(whole.gradient.slice(from, to), whole.computeNanos);
+        }
+
+        @Override
+        public TimedGradient finish(TimedGradient merged) {
+            return merged;
+        }
+
+        @Override
+        public TimedGradient concat(java.util.List<TimedGradient> slices) {
+            return new TimedGradient(io.sparkprop.core.GradientAccumulator.concat(
+                    slices.stream().map(t -> t.gradient).toList()), slices.get(0).computeNanos);
+        }
+    };
 }
