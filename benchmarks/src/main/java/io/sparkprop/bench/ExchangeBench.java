@@ -39,8 +39,9 @@ import org.apache.spark.storage.StorageLevel;
  * bytes written, stages and tasks. Every sum is checked against its closed form outside the
  * timing.
  *
- * <p>Usage: {@code ExchangeBench --partitions P --params N [--arrays A] [--rounds R] [--warmup W]
- * [--aggregation tree|reduce-scatter|both] [--workers W] [--out FILE]}
+ * <p>Usage: {@code ExchangeBench --partitions P,... --params N,... [--arrays A,...] [--rounds R]
+ * [--warmup W] [--aggregation tree|reduce-scatter|both] [--workers W] [--out FILE]}: every
+ * combination of the lists, in that nesting.
  */
 public final class ExchangeBench {
 
@@ -109,7 +110,10 @@ public final class ExchangeBench {
         }
     };
 
-    /** Per round (job group): result bytes, shuffle bytes written, stages and tasks. */
+    /**
+     * Per round (job group): result bytes, shuffle bytes written, stages, tasks, and the tasks'
+     * summed executor run time (ms) and CPU time (ns).
+     */
     static final class Counts extends SparkListener {
         final Map<Integer, String> jobGroup = new ConcurrentHashMap<>();
         final Map<Integer, String> stageGroup = new ConcurrentHashMap<>();
@@ -122,7 +126,7 @@ public final class ExchangeBench {
                 return;
             }
             AtomicLong[] c = byGroup.computeIfAbsent(group, g -> new AtomicLong[] {new AtomicLong(), new AtomicLong(),
-                new AtomicLong(), new AtomicLong()});
+                new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong()});
             scala.collection.Iterator<Object> ids = job.stageIds().iterator();
             while (ids.hasNext()) {
                 stageGroup.put((Integer) ids.next(), group);
@@ -140,6 +144,8 @@ public final class ExchangeBench {
             c[0].addAndGet(task.taskMetrics().resultSize());
             c[1].addAndGet(task.taskMetrics().shuffleWriteMetrics().bytesWritten());
             c[3].incrementAndGet();
+            c[4].addAndGet(task.taskMetrics().executorRunTime());
+            c[5].addAndGet(task.taskMetrics().executorCpuTime());
         }
     }
 
@@ -148,9 +154,9 @@ public final class ExchangeBench {
         for (int i = 0; i + 1 < args.length; i += 2) {
             opts.put(args[i].replaceFirst("^--", ""), args[i + 1]);
         }
-        int partitions = Integer.parseInt(opts.getOrDefault("partitions", "2"));
-        int params = Integer.parseInt(opts.getOrDefault("params", "235146"));
-        int arrays = Integer.parseInt(opts.getOrDefault("arrays", "1"));
+        int[] partitionCounts = ints(opts.getOrDefault("partitions", "2"));
+        int[] paramCounts = ints(opts.getOrDefault("params", "235146"));
+        int[] arrayCounts = ints(opts.getOrDefault("arrays", "1"));
         int rounds = Integer.parseInt(opts.getOrDefault("rounds", "10"));
         int warmup = Integer.parseInt(opts.getOrDefault("warmup", "3"));
         String which = opts.getOrDefault("aggregation", "both");
@@ -161,97 +167,116 @@ public final class ExchangeBench {
         Counts counts = new Counts();
         sc.sc().addSparkListener(counts);
         try {
-            List<Integer> ids = new ArrayList<>();
-            for (int p = 0; p < partitions; p++) {
-                ids.add(p);
-            }
-            JavaRDD<Integer> rdd = sc.parallelize(ids, partitions).persist(StorageLevel.MEMORY_ONLY());
-            rdd.count();
-            List<String> kinds = which.equals("both") ? List.of("tree", "reduce-scatter") : List.of(which);
-            for (String kind : kinds) {
-                long[] wall = new long[rounds];
-                long[] bcast = new long[rounds];
-                long[] resultBytes = new long[rounds];
-                long[] shuffleBytes = new long[rounds];
-                long[] stages = new long[rounds];
-                long[] tasks = new long[rounds];
-                for (int r = -warmup; r < rounds; r++) {
-                    String group = kind + "-" + r;
-                    sc.setJobGroup(group, "exchange-only round " + r + " (" + kind + ")", false);
-                    double[][] start = new double[arrays][params];
-                    for (double[] a : start) {
-                        Arrays.fill(a, r + 1.0);
-                    }
-                    long t0 = System.nanoTime();
-                    Broadcast<double[][]> b = sc.broadcast(start);
-                    long t1 = System.nanoTime();
-                    OrderedTreeAggregate.PartitionFunction<Integer, Partial> f = (p, it) -> {
-                        double[][] v = b.value();
-                        double[][] copy = new double[v.length][];
-                        for (int a = 0; a < v.length; a++) {
-                            copy[a] = v[a].clone();
-                            copy[a][0] += p;
+            for (int partitions : partitionCounts) {
+                List<Integer> ids = new ArrayList<>();
+                for (int p = 0; p < partitions; p++) {
+                    ids.add(p);
+                }
+                JavaRDD<Integer> rdd = sc.parallelize(ids, partitions).persist(StorageLevel.MEMORY_ONLY());
+                rdd.count();
+                for (int params : paramCounts) {
+                    for (int arrays : arrayCounts) {
+                        for (String kind : which.equals("both") ? List.of("tree", "reduce-scatter") : List.of(which)) {
+                            String line = measure(sc, counts, rdd, partitions, params, arrays, kind, rounds, warmup,
+                                    workers);
+                            System.out.println(line);
+                            if (out != null) {
+                                Files.writeString(Path.of(out), line + "\n", StandardOpenOption.CREATE,
+                                        StandardOpenOption.APPEND);
+                            }
                         }
-                        return new Partial(copy);
-                    };
-                    Partial sum = kind.equals("tree") ? OrderedTreeAggregate.aggregate(rdd, f, Partial::merge, 2)
-                            : ReduceScatter.aggregate(rdd, f, SLICING, Partial::merge, 2, partitions);
-                    b.destroy(false);
-                    long t2 = System.nanoTime();
-                    check(sum, partitions, params, arrays, r + 1.0);
-                    if (r >= 0) {
-                        wall[r] = t2 - t0;
-                        bcast[r] = t1 - t0;
                     }
                 }
-                sc.clearJobGroup();
-                // The listener bus is asynchronous: give it time to deliver the last round's task ends.
-                for (int wait = 0; wait < 100 && !complete(counts, kind, rounds, partitions); wait++) {
-                    Thread.sleep(100);
-                }
-                for (int r = 0; r < rounds; r++) {
-                    AtomicLong[] c = counts.byGroup.get(kind + "-" + r);
-                    resultBytes[r] = c == null ? -1 : c[0].get();
-                    shuffleBytes[r] = c == null ? -1 : c[1].get();
-                    stages[r] = c == null ? -1 : c[2].get();
-                    tasks[r] = c == null ? -1 : c[3].get();
-                }
-                String line = new JsonFields().add("bench", "exchange-only").add("workers", workers)
-                        .add("partitions", partitions).add("params", params).add("arrays", arrays)
-                        .add("aggregation", kind).add("rounds", rounds)
-                        .add("round_ms_min", min(wall) / 1e6).add("round_ms", median(wall) / 1e6)
-                        .add("round_ms_max", max(wall) / 1e6).add("broadcast_ms", median(bcast) / 1e6)
-                        .add("driver_in_bytes", median(resultBytes)).add("shuffle_write_bytes", median(shuffleBytes))
-                        .add("stages", median(stages)).add("tasks", median(tasks))
-                        .add("model_bytes", 8L * params * arrays).close();
-                System.out.println(line);
-                if (out != null) {
-                    Files.writeString(Path.of(out), line + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
-                }
+                rdd.unpersist(true);
             }
         } finally {
             spark.stop();
         }
     }
 
-    private static boolean complete(Counts counts, String kind, int rounds, int partitions) {
-        AtomicLong[] c = counts.byGroup.get(kind + "-" + (rounds - 1));
+    private static int[] ints(String list) {
+        return Arrays.stream(list.split(",")).mapToInt(Integer::parseInt).toArray();
+    }
+
+    /** {@code rounds} timed exchange-only rounds after {@code warmup} untimed ones; their JSON line. */
+    private static String measure(JavaSparkContext sc, Counts counts, JavaRDD<Integer> rdd, int partitions, int params,
+                                  int arrays, String kind, int rounds, int warmup, String workers)
+            throws InterruptedException {
+        String prefix = kind + "-" + partitions + "-" + params + "-" + arrays + "-";
+        long[] wall = new long[rounds];
+        long[] bcast = new long[rounds];
+        // 40-bit random integers: as incompressible as weights for the shuffle's and broadcast's
+        // codecs, and their sums over up to 2^12 partitions are exact, so the check is exact.
+        java.util.SplittableRandom random = new java.util.SplittableRandom(partitions * 31L + params);
+        double[][] start = new double[arrays][params];
+        for (double[] a : start) {
+            for (int i = 0; i < params; i++) {
+                a[i] = random.nextLong(1L << 40);
+            }
+        }
+        for (int r = -warmup; r < rounds; r++) {
+            sc.setJobGroup(prefix + r, "exchange-only round " + r + " (" + kind + ")", false);
+            start[0][0] = r + 1.0;
+            long t0 = System.nanoTime();
+            Broadcast<double[][]> b = sc.broadcast(start);
+            long t1 = System.nanoTime();
+            OrderedTreeAggregate.PartitionFunction<Integer, Partial> f = (p, it) -> {
+                double[][] v = b.value();
+                double[][] copy = new double[v.length][];
+                for (int a = 0; a < v.length; a++) {
+                    copy[a] = v[a].clone();
+                    copy[a][0] += p;
+                }
+                return new Partial(copy);
+            };
+            Partial sum = kind.equals("tree") ? OrderedTreeAggregate.aggregate(rdd, f, Partial::merge, 2)
+                    : ReduceScatter.aggregate(rdd, f, SLICING, Partial::merge, 2, partitions);
+            b.destroy(false);
+            long t2 = System.nanoTime();
+            check(sum, start, partitions);
+            if (r >= 0) {
+                wall[r] = t2 - t0;
+                bcast[r] = t1 - t0;
+            }
+        }
+        sc.clearJobGroup();
+        // The listener bus is asynchronous: give it time to deliver the last round's task ends.
+        for (int wait = 0; wait < 100 && !complete(counts, prefix + (rounds - 1), partitions); wait++) {
+            Thread.sleep(100);
+        }
+        long[][] per = new long[6][rounds];
+        for (int r = 0; r < rounds; r++) {
+            AtomicLong[] c = counts.byGroup.get(prefix + r);
+            for (int i = 0; i < 6; i++) {
+                per[i][r] = c == null ? -1 : c[i].get();
+            }
+        }
+        return new JsonFields().add("bench", "exchange-only").add("workers", workers)
+                .add("partitions", partitions).add("params", params).add("arrays", arrays)
+                .add("aggregation", kind).add("rounds", rounds)
+                .add("round_ms_min", min(wall) / 1e6).add("round_ms", median(wall) / 1e6)
+                .add("round_ms_max", max(wall) / 1e6).add("broadcast_ms", median(bcast) / 1e6)
+                .add("driver_in_bytes", median(per[0])).add("shuffle_write_bytes", median(per[1]))
+                .add("stages", median(per[2])).add("tasks", median(per[3]))
+                .add("executor_run_ms", median(per[4])).add("executor_cpu_ms", median(per[5]) / 1e6)
+                .add("model_bytes", 8L * params * arrays).close();
+    }
+
+    private static boolean complete(Counts counts, String group, int partitions) {
+        AtomicLong[] c = counts.byGroup.get(group);
         return c != null && c[3].get() >= partitions;
     }
 
-    /** Each element is {@code P × value}, element 0 of each array plus {@code 0 + 1 + ... + (P-1)}: exact in doubles here. */
-    private static void check(Partial sum, int partitions, int params, int arrays, double value) {
-        for (int a = 0; a < arrays; a++) {
+    /** Each element is the start's times {@code P}, element 0 plus {@code 0 + 1 + ... + (P-1)}: exact in doubles here. */
+    private static void check(Partial sum, double[][] start, int partitions) {
+        for (int a = 0; a < start.length; a++) {
             double[] s = sum.values[a];
-            if (s.length != params) {
-                throw new IllegalStateException("Sum of " + s.length + " parameters, expected " + params);
-            }
-            double expected = partitions * value;
-            double first = expected + (double) partitions * (partitions - 1) / 2;
-            if (s[0] != first || s[params - 1] != (params == 1 ? first : expected) || s[params / 2] != (params / 2 == 0
-                    ? first : expected)) {
-                throw new IllegalStateException(String.format(Locale.ROOT, "Wrong sum: %s, %s, %s", s[0], s[params / 2],
-                        s[params - 1]));
+            for (int i = 0; i < s.length; i++) {
+                double expected = partitions * start[a][i] + (i == 0 ? (double) partitions * (partitions - 1) / 2 : 0);
+                if (s[i] != expected) {
+                    throw new IllegalStateException(String.format(Locale.ROOT, "Wrong sum at array %d element %d: %s,"
+                            + " expected %s", a, i, s[i], expected));
+                }
             }
         }
     }
