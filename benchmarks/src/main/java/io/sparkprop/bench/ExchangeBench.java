@@ -1,11 +1,14 @@
 package io.sparkprop.bench;
 
+import io.sparkprop.bench.scale.ExchangeKind;
+import io.sparkprop.bench.scale.Measurement;
+import io.sparkprop.bench.scale.MeasurementFile;
+import io.sparkprop.bench.scale.RoundConfig;
 import io.sparkprop.spark.train.OrderedTreeAggregate;
 import io.sparkprop.spark.train.ReduceScatter;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -33,11 +36,12 @@ import org.apache.spark.storage.StorageLevel;
  * trainer's own {@link OrderedTreeAggregate} or {@link ReduceScatter} at depth 2, then the
  * broadcast is destroyed. What the compute would add is measured by the training runs.
  *
- * <p>Prints, and appends to {@code --out}, one JSON line per aggregation: the configuration, the
- * round's wall time (min, median, max over {@code --rounds} after {@code --warmup}), its broadcast
- * part, and per round from a {@link SparkListener}: task result bytes into the driver, shuffle
- * bytes written, stages and tasks. Every sum is checked against its closed form outside the
- * timing.
+ * <p>Prints one JSON line per aggregation: the configuration, the round's wall time (min, median,
+ * max over {@code --rounds} after {@code --warmup}), its broadcast part, and per round from a
+ * {@link SparkListener}: task result bytes into the driver, shuffle bytes written and read,
+ * stages, tasks, the tasks' summed run and CPU time; and adds the medians as a row of
+ * {@code --out}, the cost model's measurement file ({@link MeasurementFile}; {@code --workers} is
+ * then required). Every sum is checked against its closed form outside the timing.
  *
  * <p>Usage: {@code ExchangeBench --partitions P,... --params N,... [--arrays A,...] [--rounds R]
  * [--warmup W] [--aggregation tree|reduce-scatter|both] [--workers W] [--out FILE]}: every
@@ -112,7 +116,7 @@ public final class ExchangeBench {
 
     /**
      * Per round (job group): result bytes, shuffle bytes written, stages, tasks, and the tasks'
-     * summed executor run time (ms) and CPU time (ns).
+     * summed executor run time (ms) and CPU time (ns), shuffle bytes read.
      */
     static final class Counts extends SparkListener {
         final Map<Integer, String> jobGroup = new ConcurrentHashMap<>();
@@ -126,7 +130,7 @@ public final class ExchangeBench {
                 return;
             }
             AtomicLong[] c = byGroup.computeIfAbsent(group, g -> new AtomicLong[] {new AtomicLong(), new AtomicLong(),
-                new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong()});
+                new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong()});
             scala.collection.Iterator<Object> ids = job.stageIds().iterator();
             while (ids.hasNext()) {
                 stageGroup.put((Integer) ids.next(), group);
@@ -146,6 +150,7 @@ public final class ExchangeBench {
             c[3].incrementAndGet();
             c[4].addAndGet(task.taskMetrics().executorRunTime());
             c[5].addAndGet(task.taskMetrics().executorCpuTime());
+            c[6].addAndGet(task.taskMetrics().shuffleReadMetrics().totalBytesRead());
         }
     }
 
@@ -178,12 +183,8 @@ public final class ExchangeBench {
                     for (int arrays : arrayCounts) {
                         for (String kind : which.equals("both") ? List.of("tree", "reduce-scatter") : List.of(which)) {
                             String line = measure(sc, counts, rdd, partitions, params, arrays, kind, rounds, warmup,
-                                    workers);
+                                    workers, out);
                             System.out.println(line);
-                            if (out != null) {
-                                Files.writeString(Path.of(out), line + "\n", StandardOpenOption.CREATE,
-                                        StandardOpenOption.APPEND);
-                            }
                         }
                     }
                 }
@@ -200,8 +201,9 @@ public final class ExchangeBench {
 
     /** {@code rounds} timed exchange-only rounds after {@code warmup} untimed ones; their JSON line. */
     private static String measure(JavaSparkContext sc, Counts counts, JavaRDD<Integer> rdd, int partitions, int params,
-                                  int arrays, String kind, int rounds, int warmup, String workers)
-            throws InterruptedException {
+                                  int arrays, String kind, int rounds, int warmup, String workers,
+                                  String out)
+            throws InterruptedException, IOException {
         String prefix = kind + "-" + partitions + "-" + params + "-" + arrays + "-";
         long[] wall = new long[rounds];
         long[] bcast = new long[rounds];
@@ -244,12 +246,31 @@ public final class ExchangeBench {
         for (int wait = 0; wait < 100 && !complete(counts, prefix + (rounds - 1), partitions); wait++) {
             Thread.sleep(100);
         }
-        long[][] per = new long[6][rounds];
+        long[][] per = new long[7][rounds];
         for (int r = 0; r < rounds; r++) {
             AtomicLong[] c = counts.byGroup.get(prefix + r);
-            for (int i = 0; i < 6; i++) {
+            for (int i = 0; i < 7; i++) {
                 per[i][r] = c == null ? -1 : c[i].get();
             }
+        }
+        long[] job = new long[rounds];
+        for (int r = 0; r < rounds; r++) {
+            job[r] = wall[r] - bcast[r];
+        }
+        if (out != null) {
+            // k = 1 exchanges one array (the gradient); more arrays stand for a local-SGD round's
+            // weights and optimizer state (k = 64, as the training default).
+            RoundConfig config = new RoundConfig(kind.equals("tree") ? ExchangeKind.TREE : ExchangeKind.REDUCE_SCATTER,
+                    true, partitions, Integer.parseInt(workers), 1, params, arrays == 1 ? 1 : 64, arrays - 1, 0, 2);
+            // The driver serializes and uploads the broadcast once (what executors fetch from each
+            // other is not counted).
+            Measurement m = new Measurement(config, median(wall) / 1e6, 0, median(job) / 1e6, median(bcast) / 1e6, 0,
+                    (int) median(per[2]), median(per[3]), median(per[0]), 8L * params * arrays, median(per[1]),
+                    median(per[6]));
+            List<Measurement> all = new ArrayList<>(Files.exists(Path.of(out)) ? MeasurementFile.read(Path.of(out))
+                    : List.of());
+            all.add(m);
+            MeasurementFile.write(Path.of(out), all);
         }
         return new JsonFields().add("bench", "exchange-only").add("workers", workers)
                 .add("partitions", partitions).add("params", params).add("arrays", arrays)
@@ -257,6 +278,7 @@ public final class ExchangeBench {
                 .add("round_ms_min", min(wall) / 1e6).add("round_ms", median(wall) / 1e6)
                 .add("round_ms_max", max(wall) / 1e6).add("broadcast_ms", median(bcast) / 1e6)
                 .add("driver_in_bytes", median(per[0])).add("shuffle_write_bytes", median(per[1]))
+                .add("shuffle_read_bytes", median(per[6]))
                 .add("stages", median(per[2])).add("tasks", median(per[3]))
                 .add("executor_run_ms", median(per[4])).add("executor_cpu_ms", median(per[5]) / 1e6)
                 .add("model_bytes", 8L * params * arrays).close();
