@@ -2,6 +2,7 @@ package io.sparkprop.spark.report;
 
 import io.sparkprop.spark.report.RunDirectory;
 import io.sparkprop.spark.train.EpochMetrics;
+import io.sparkprop.spark.train.ExchangeCosts;
 import io.sparkprop.spark.train.StepTimes;
 import java.awt.Color;
 import java.io.IOException;
@@ -28,7 +29,10 @@ import org.knowm.xchart.style.Styler;
  *       model's confusion matrix on it as a heatmap (rows: true class);</li>
  *   <li>{@code report.html}: one self-contained page (the pictures inline) with the effective
  *       config, the final metrics, the curves, the per-epoch table and the median time per step
- *       (or local-SGD round) split into compute, exchange, broadcast and driver update.</li>
+ *       (or local-SGD round) split into compute, exchange, broadcast and driver update, and, when
+ *       the history has them, the median cost of an exchange per epoch ({@link ExchangeCosts}:
+ *       bytes into and out of the driver, shuffle bytes, stages, tasks, driver CPU and the split
+ *       of the tasks' time).</li>
  * </ul>
  * Charts are drawn with XChart (headless AWT); nothing here needs a display.
  */
@@ -207,8 +211,50 @@ public final class RunReport {
             }
             sb.append("</tr>\n");
         }
-        sb.append("</table>\n<h2>Configuration</h2>\n<pre>").append(escape(content.config())).append("</pre>\n");
+        sb.append("</table>\n");
+        exchangeTable(sb, content.history());
+        sb.append("<h2>Configuration</h2>\n<pre>").append(escape(content.config())).append("</pre>\n");
         return sb.append("</body>\n</html>\n").toString();
+    }
+
+    /**
+     * The median cost of an exchange in each epoch that has one ({@link ExchangeCosts}); nothing
+     * when no epoch does (a history written before these figures existed).
+     */
+    private static void exchangeTable(StringBuilder sb, List<EpochMetrics> history) {
+        if (history.stream().noneMatch(m -> m.stepTimes() != null && m.stepTimes().costs().known())) {
+            return;
+        }
+        sb.append("<h2>Cost per exchange</h2>\n<p>Median per synchronous step (or local-SGD round) in each epoch:"
+                + " the task results into the driver; one copy of what it broadcasts (the weights, of which the"
+                + " broadcast column, and each stage's task binary; every executor fetches one); the aggregation"
+                + " tree's shuffle; the stages and tasks launched; the driver process's CPU time (in local mode the"
+                + " tasks' too). The last four columns split the tasks' time: per stage the slowest task's scheduler"
+                + " delay, deserialization, result serialization and fetch, and shuffle fetch wait, summed over the"
+                + " stages. An empty cell is not known.</p>\n");
+        sb.append("<table id=\"exchanges\">\n<tr><th>epoch</th><th>into driver</th><th>out of driver</th>"
+                + "<th>broadcast</th><th>shuffle written</th><th>shuffle read</th><th>stages</th><th>tasks</th>"
+                + "<th>driver CPU ms</th><th>scheduler delay ms</th><th>deserialize ms</th><th>result ms</th>"
+                + "<th>shuffle wait ms</th></tr>\n");
+        for (EpochMetrics m : history) {
+            if (m.stepTimes() == null || !m.stepTimes().costs().known()) {
+                continue;
+            }
+            ExchangeCosts c = m.stepTimes().costs();
+            sb.append("<tr><td>").append(m.epoch() + 1).append("</td>").append(bytesCell(c.driverInBytes()))
+                    .append(bytesCell(c.driverOutBytes())).append(bytesCell(c.broadcastBytes()))
+                    .append(bytesCell(c.shuffleWriteBytes())).append(bytesCell(c.shuffleReadBytes()))
+                    .append(cell(c.stages() == Math.rint(c.stages()) ? "%.0f" : "%.1f", c.stages()))
+                    .append(cell(c.tasks() == Math.rint(c.tasks()) ? "%.0f" : "%.1f", c.tasks()))
+                    .append(cell("%.1f", c.driverCpuMs())).append(cell("%.1f", c.schedulerDelayMs()))
+                    .append(cell("%.1f", c.deserializeMs())).append(cell("%.1f", c.resultMs()))
+                    .append(cell("%.1f", c.shuffleWaitMs())).append("</tr>\n");
+        }
+        sb.append("</table>\n");
+    }
+
+    private static String bytesCell(double bytes) {
+        return Double.isFinite(bytes) ? "<td>" + ExchangeCosts.bytes(bytes) + "</td>" : "<td></td>";
     }
 
     private static String cell(String format, double v) {

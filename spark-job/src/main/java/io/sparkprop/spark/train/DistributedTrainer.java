@@ -50,11 +50,24 @@ import org.slf4j.LoggerFactory;
  *
  * <p>With one partition this is exactly {@link io.sparkprop.core.LocalTrainer} (for any k); with any
  * partition count, the same seed, data, partitions and k give bit-identical weights.
+ *
+ * <p>Every exchange is measured ({@link StepTimes}): its phase times and the driver's CPU time, and,
+ * through an {@link ExchangeListener} registered on the SparkContext while {@link #train} runs, the
+ * bytes into and out of the driver, shuffle bytes, stages, tasks and the tasks' time split. The
+ * exchange's jobs carry its id in the local property {@code sparkprop.exchange}; at each epoch's end
+ * the trainer waits (boundedly) for the listener bus to deliver their events, and the epoch's
+ * {@link EpochMetrics} holds the medians ({@link ExchangeCosts}).
  */
 public final class DistributedTrainer {
 
     /** The local property {@code SparkContext.setJobDescription} sets; a user's is restored after our jobs. */
     private static final String JOB_DESCRIPTION = "spark.job.description";
+    /**
+     * How long an epoch's end waits for the listener bus to deliver the events of its exchanges
+     * (usually there already: the validation job runs in between); the figures of those still
+     * missing are then left out.
+     */
+    private static final long EVENTS_TIMEOUT_MILLIS = 10_000;
     private static final Logger LOG = LoggerFactory.getLogger(DistributedTrainer.class);
 
     /** Rows per forward pass of evaluation; the loss sums depend on it (their rounding), so it is fixed. */
@@ -93,6 +106,12 @@ public final class DistributedTrainer {
     private final StepTimes stepTimes = new StepTimes();
     private long lastBroadcastNanos;
     private long lastJobNanos;
+    /** While {@link #train} runs: the listener that adds up each exchange's Spark events; null otherwise. */
+    private ExchangeListener exchanges;
+    /** The running exchange's id ({@link ExchangeListener#open}); 0 outside an exchange. */
+    private long exchange;
+    /** The driver's process CPU time when the running exchange began ({@link StepTimes#processCpuNanos}). */
+    private long exchangeCpuStart;
 
     /**
      * @param train      cached training blocks, one per partition
@@ -369,9 +388,17 @@ public final class DistributedTrainer {
      */
     public Result train(TrainingState start, Checkpoints checkpoints, Consumer<EpochMetrics> onEpoch) {
         String description = sc.getLocalProperty(JOB_DESCRIPTION);
+        String exchangeProperty = sc.getLocalProperty(ExchangeListener.PROPERTY);
+        ExchangeListener listener = new ExchangeListener();
+        sc.sc().addSparkListener(listener);
+        exchanges = listener;
         try {
             return trainFrom(start, checkpoints, onEpoch);
         } finally {
+            exchanges = null;
+            exchange = 0;
+            sc.sc().removeSparkListener(listener);
+            sc.setLocalProperty(ExchangeListener.PROPERTY, exchangeProperty);
             sc.setJobDescription(description);
         }
     }
@@ -423,8 +450,13 @@ public final class DistributedTrainer {
                                 : "epoch %d/%d · steps %d-%d/%d (local SGD)", loop.epoch + 1, epochs, loop.step + 1,
                         k == 1 ? stepsPerEpoch : loop.step + k, stepsPerEpoch));
                 long before = loop.globalStep;
+                exchange = exchanges.open();
+                sc.setLocalProperty(ExchangeListener.PROPERTY, Long.toString(exchange));
+                exchangeCpuStart = StepTimes.processCpuNanos();
                 boolean ok = localSteps == 1 ? synchronousStep(loop, optimizer, schedule, rule)
                         : localRound(loop, k, optimizer, schedule);
+                sc.setLocalProperty(ExchangeListener.PROPERTY, null);
+                exchange = 0;
                 if (!ok && handleNonFinite(loop, loop.nonFiniteWhat, checkpoints)) {
                     rolledBack = true;
                     break;
@@ -451,6 +483,7 @@ public final class DistributedTrainer {
             if (val != null) {
                 requireFiniteLoss(loop, "validation", val.meanLoss(), checkpoints);
             }
+            attachExchangeFigures(epochFirstStep);
             boolean classification = spec.loss() == Loss.SOFTMAX_CROSS_ENTROPY || spec.loss() == Loss.BINARY_CROSS_ENTROPY;
             EpochMetrics metrics = new EpochMetrics(loop.epoch, loop.globalStep, trainLoss,
                     val == null ? Double.NaN : val.meanLoss(),
@@ -489,6 +522,28 @@ public final class DistributedTrainer {
     }
 
     /**
+     * Gives the exchanges recorded from {@code from} on the figures of their Spark events, once the
+     * listener bus has delivered them (at most {@link #EVENTS_TIMEOUT_MILLIS}), then forgets them in
+     * the listener. A figure whose events did not arrive is left out of the epoch's medians.
+     */
+    private void attachExchangeFigures(int from) {
+        long[] ids = stepTimes.exchangesSince(from);
+        if (!exchanges.await(ids, EVENTS_TIMEOUT_MILLIS)) {
+            LOG.warn("Spark's listener bus did not deliver the events of every exchange within {} ms: the epoch's"
+                    + " per-exchange bytes, stages and tasks leave those exchanges out", EVENTS_TIMEOUT_MILLIS);
+        }
+        stepTimes.attach(from, exchanges::figures);
+        exchanges.clear();
+    }
+
+    /** Records the exchange that just ended: its phases and the driver's CPU time since it began. */
+    private void recordExchange(long broadcastNanos, long jobNanos, long computeNanos, long updateNanos) {
+        long cpu = StepTimes.processCpuNanos();
+        stepTimes.record(exchange, broadcastNanos, jobNanos, computeNanos, updateNanos,
+                cpu < 0 || exchangeCpuStart < 0 ? -1 : cpu - exchangeCpuStart);
+    }
+
+    /**
      * One synchronous step at the loop's position: the global batch's gradient from every
      * partition, then the driver's update ({@code rule} on the merged sums). Returns false, with
      * {@code loop.nonFiniteWhat} set, when the loss or gradient is not finite (nothing is updated).
@@ -510,8 +565,7 @@ public final class DistributedTrainer {
             }
             case APPLIED -> {
                 loop.consecutiveSkips = 0;
-                stepTimes.record(lastBroadcastNanos, lastJobNanos, timed.computeNanos,
-                        System.nanoTime() - updateStart);
+                recordExchange(lastBroadcastNanos, lastJobNanos, timed.computeNanos, System.nanoTime() - updateStart);
                 loop.objectiveSum += rule.objective() * total.weightSum();
                 loop.weightSum += total.weightSum();
                 return true;
@@ -538,6 +592,9 @@ public final class DistributedTrainer {
         long start = System.nanoTime();
         Broadcast<double[][]> broadcast = sc.broadcast(values);
         long broadcastDone = System.nanoTime();
+        if (exchanges != null) {
+            exchanges.broadcast(exchange, broadcast.id());
+        }
         RoundResult round;
         try {
             TrainingConfig.Optimization optimization = settings.optimization();
@@ -577,7 +634,7 @@ public final class DistributedTrainer {
         double[][] slots = new double[average.length - 1][];
         System.arraycopy(average, 1, slots, 0, slots.length);
         optimizer.restore(new OptimizerState(state.kind(), state.steps() + k, slots));
-        stepTimes.record(broadcastDone - start, updateStart - broadcastDone, round.computeNanos,
+        recordExchange(broadcastDone - start, updateStart - broadcastDone, round.computeNanos,
                 System.nanoTime() - updateStart);
         loop.objectiveSum += round.objectiveSum;
         loop.weightSum += round.weightSum;
@@ -769,6 +826,9 @@ public final class DistributedTrainer {
         long start = System.nanoTime();
         Broadcast<double[]> weights = sc.broadcast(params);
         long broadcastDone = System.nanoTime();
+        if (exchanges != null) {
+            exchanges.broadcast(exchange, weights.id());
+        }
         try {
             long seed = settings.optimization().seed();
             return chunked == null

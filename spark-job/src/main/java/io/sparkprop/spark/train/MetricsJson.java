@@ -22,7 +22,12 @@ import java.util.Locale;
  * {@code val_loss}, {@code val_accuracy}, {@code val_rmse}, {@code val_mae},
  * {@code examples_per_sec}, {@code epoch_seconds}, {@code elapsed_seconds}, then the step times
  * {@code sync_steps}, {@code step_ms}, {@code compute_ms}, {@code exchange_ms},
- * {@code broadcast_ms}, {@code update_ms} (milliseconds with 3 decimals). Doubles are written
+ * {@code broadcast_ms}, {@code update_ms} (milliseconds with 3 decimals), and after them, each only
+ * when known, the medians per exchange of {@link ExchangeCosts}: {@code driver_in_bytes},
+ * {@code driver_out_bytes}, {@code broadcast_bytes}, {@code shuffle_write_bytes},
+ * {@code shuffle_read_bytes}, {@code stages}, {@code tasks} (whole numbers, or a half when the median
+ * falls between two), {@code driver_cpu_ms}, {@code scheduler_delay_ms}, {@code deserialize_ms},
+ * {@code result_ms}, {@code shuffle_wait_ms} (milliseconds with 3 decimals). Doubles are written
  * as {@link Double#toString}, which reads back to the same bits. The rules:
  * <ul>
  *   <li>a {@code NaN} field (no validation set, the other task's metrics) is left out, and an
@@ -33,7 +38,9 @@ import java.util.Locale;
  *       what tools such as pandas write for a missing value. Files written before 2026-11-29 wrote
  *       an infinity as {@code null}; such a value now reads as no value;</li>
  *   <li>the step times are written when there are some ({@code sync_steps > 0}) and read when
- *       {@code step_ms} is there; otherwise {@link EpochMetrics#stepTimes()} is {@code null}.</li>
+ *       {@code step_ms} is there; otherwise {@link EpochMetrics#stepTimes()} is {@code null}. An
+ *       exchange figure that is not there (unknown, or a line written before these figures
+ *       existed) reads as {@code NaN}: unknown, never 0.</li>
  * </ul>
  * Reading requires {@code epoch} and {@code step} (whole numbers), takes the strings and the bare
  * tokens {@code NaN}, {@code Infinity} and {@code -Infinity} for their values, and ignores unknown
@@ -75,6 +82,19 @@ final class MetricsJson {
                 millis(out, "exchange_ms", times.exchangeMs());
                 millis(out, "broadcast_ms", times.broadcastMs());
                 millis(out, "update_ms", times.updateMs());
+                ExchangeCosts costs = times.costs();
+                whole(out, "driver_in_bytes", costs.driverInBytes());
+                whole(out, "driver_out_bytes", costs.driverOutBytes());
+                whole(out, "broadcast_bytes", costs.broadcastBytes());
+                whole(out, "shuffle_write_bytes", costs.shuffleWriteBytes());
+                whole(out, "shuffle_read_bytes", costs.shuffleReadBytes());
+                whole(out, "stages", costs.stages());
+                whole(out, "tasks", costs.tasks());
+                knownMillis(out, "driver_cpu_ms", costs.driverCpuMs());
+                knownMillis(out, "scheduler_delay_ms", costs.schedulerDelayMs());
+                knownMillis(out, "deserialize_ms", costs.deserializeMs());
+                knownMillis(out, "result_ms", costs.resultMs());
+                knownMillis(out, "shuffle_wait_ms", costs.shuffleWaitMs());
             }
             out.writeEndObject();
         } catch (IOException e) {
@@ -102,7 +122,13 @@ final class MetricsJson {
             double steps = number(node, "sync_steps", json);
             times = new StepTimes.Summary(Double.isNaN(steps) ? 0 : (int) steps, number(node, "broadcast_ms", json),
                     number(node, "compute_ms", json), number(node, "exchange_ms", json),
-                    number(node, "update_ms", json), number(node, "step_ms", json));
+                    number(node, "update_ms", json), number(node, "step_ms", json), new ExchangeCosts(
+                    number(node, "driver_in_bytes", json), number(node, "driver_out_bytes", json),
+                    number(node, "broadcast_bytes", json), number(node, "shuffle_write_bytes", json),
+                    number(node, "shuffle_read_bytes", json), number(node, "stages", json),
+                    number(node, "tasks", json), number(node, "driver_cpu_ms", json),
+                    number(node, "scheduler_delay_ms", json), number(node, "deserialize_ms", json),
+                    number(node, "result_ms", json), number(node, "shuffle_wait_ms", json)));
         }
         return new EpochMetrics((int) whole(node, "epoch", Integer.MAX_VALUE, json),
                 whole(node, "step", Long.MAX_VALUE, json), number(node, "train_loss", json),
@@ -126,6 +152,28 @@ final class MetricsJson {
     private static void millis(JsonGenerator out, String name, double ms) throws IOException {
         out.writeFieldName(name);
         out.writeNumber(String.format(Locale.ROOT, "%.3f", ms));
+    }
+
+    /**
+     * A known median of whole numbers (bytes, counts): a whole number, or one with a half, written
+     * so that it reads back to the same double; nothing when {@code NaN}.
+     */
+    private static void whole(JsonGenerator out, String name, double value) throws IOException {
+        if (Double.isNaN(value)) {
+            return;
+        }
+        if (value == Math.rint(value) && Math.abs(value) < 0x1p53) {
+            out.writeNumberField(name, (long) value);
+        } else {
+            number(out, name, value);
+        }
+    }
+
+    /** A known median in milliseconds, 3 decimals as the step times; nothing when {@code NaN}. */
+    private static void knownMillis(JsonGenerator out, String name, double ms) throws IOException {
+        if (!Double.isNaN(ms)) {
+            millis(out, name, ms);
+        }
     }
 
     private static double number(JsonNode object, String name, String json) {

@@ -72,13 +72,47 @@ class RunReportTest {
         assertTrue(html.contains("validation accuracy") && html.contains("local SGD, 64 steps per exchange")
                 && html.contains("float64 products"), html);
         assertTrue(html.contains("train.learning-rate = 0.05"), "the config is shown");
-        Matcher rows = Pattern.compile("<tr><td>(\\d+)</td>").matcher(html);
+        Matcher rows = Pattern.compile("<tr><td>(\\d+)</td>").matcher(table(html, "epochs"));
         int epochs = 0;
         while (rows.find()) {
             epochs++;
             assertEquals(epochs, Integer.parseInt(rows.group(1)));
         }
         assertEquals(4, epochs);
+    }
+
+    /**
+     * Each epoch's median cost of an exchange: 300 training rows in batches of 20 are 15 steps, one
+     * local-SGD round an epoch (64 steps per exchange), on 2 partitions: 1 stage, 2 tasks, no
+     * shuffle, and bytes both ways.
+     */
+    @Test
+    void theHtmlHoldsEachEpochsCostPerExchange() throws Exception {
+        String html = Files.readString(run.resolve(RunReport.HTML));
+        assertTrue(html.contains("<h2>Cost per exchange</h2>"), "the section is there");
+        Matcher rows = Pattern.compile("<tr><td>(\\d+)</td><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td>"
+                + "<td>([^<]+)</td><td>([^<]+)</td><td>(\\d+)</td><td>(\\d+)</td>").matcher(table(html, "exchanges"));
+        int epochs = 0;
+        while (rows.find()) {
+            epochs++;
+            assertEquals(epochs, Integer.parseInt(rows.group(1)));
+            for (int bytes = 2; bytes <= 4; bytes++) {
+                assertTrue(rows.group(bytes).matches("[1-9]\\d* B|\\d+\\.\\d (KiB|MiB)"), "bytes into and out of the driver: "
+                        + rows.group());
+            }
+            assertEquals("0 B", rows.group(5), "no shuffle on 2 partitions");
+            assertEquals("0 B", rows.group(6));
+            assertEquals("1", rows.group(7), "stages");
+            assertEquals("2", rows.group(8), "tasks");
+        }
+        assertEquals(4, epochs);
+    }
+
+    /** The rows of the report's table {@code id}. */
+    private static String table(String html, String id) {
+        int start = html.indexOf("<table id=\"" + id + "\">");
+        assertTrue(start >= 0, "no table " + id);
+        return html.substring(start, html.indexOf("</table>", start));
     }
 
     /**

@@ -1,6 +1,7 @@
 package io.sparkprop.spark.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -150,7 +151,7 @@ class MetricsJsonTest {
                 };
             }
             StepTimes.Summary times = random.nextBoolean() ? null : new StepTimes.Summary(1 + random.nextInt(1000),
-                    millis(random), millis(random), millis(random), millis(random), millis(random));
+                    millis(random), millis(random), millis(random), millis(random), millis(random), costs(random));
             EpochMetrics m = new EpochMetrics(random.nextInt(Integer.MAX_VALUE), random.nextLong(Long.MAX_VALUE),
                     v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], times);
             EpochMetrics expected = new EpochMetrics(m.epoch(), m.step(), read(v[0]), read(v[1]), read(v[2]),
@@ -213,6 +214,52 @@ class MetricsJsonTest {
         assertEquals(new StepTimes.Summary(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 2.5), times);
     }
 
+    @Test
+    void theExchangeFiguresFollowTheStepTimesAndReadBack() {
+        ExchangeCosts costs = new ExchangeCosts(80336, 42142, 39011, 0, 0, 1, 2, 60.0, 17.5, 6, 0, 0);
+        EpochMetrics m = new EpochMetrics(0, 16, 0.5, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 358.0, 1.75,
+                1.75, new StepTimes.Summary(16, 5.586, 0.886, 52.601, 0.793, 65.899, costs));
+        String line = "{\"epoch\":0,\"step\":16,\"train_loss\":0.5,\"examples_per_sec\":358.0,\"epoch_seconds\":1.75,"
+                + "\"elapsed_seconds\":1.75,\"sync_steps\":16,\"step_ms\":65.899,\"compute_ms\":0.886,"
+                + "\"exchange_ms\":52.601,\"broadcast_ms\":5.586,\"update_ms\":0.793,\"driver_in_bytes\":80336,"
+                + "\"driver_out_bytes\":42142,\"broadcast_bytes\":39011,\"shuffle_write_bytes\":0,"
+                + "\"shuffle_read_bytes\":0,\"stages\":1,\"tasks\":2,\"driver_cpu_ms\":60.000,"
+                + "\"scheduler_delay_ms\":17.500,\"deserialize_ms\":6.000,\"result_ms\":0.000,\"shuffle_wait_ms\":0.000}";
+        assertEquals(line, m.toJson());
+        assertEquals(m, EpochMetrics.fromJson(line));
+        // A median between two whole numbers keeps its half; a figure not known is left out.
+        ExchangeCosts partly = new ExchangeCosts(236933, Double.NaN, 116949, 0, 0, 1, 2, Double.NaN, 13, 5, 1, 0.5);
+        String written = new EpochMetrics(1, 4, 0.5, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 1, 1, 1,
+                new StepTimes.Summary(4, 1, 1, 1, 1, 4, partly)).toJson();
+        assertTrue(written.contains("\"driver_in_bytes\":236933,\"broadcast_bytes\":116949,") && !written.contains(
+                "driver_out_bytes") && !written.contains("driver_cpu_ms"), written);
+        assertEquals(partly, EpochMetrics.fromJson(written).stepTimes().costs());
+        ExchangeCosts half = new ExchangeCosts(120369.5, 2.5, 0.5, 0, 0, 1.5, 2.5, 0.5, 0, 0, 0, 0);
+        String halves = new EpochMetrics(1, 4, 0.5, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 1, 1, 1,
+                new StepTimes.Summary(4, 1, 1, 1, 1, 4, half)).toJson();
+        assertTrue(halves.contains("\"driver_in_bytes\":120369.5,\"driver_out_bytes\":2.5,"), halves);
+        assertEquals(half, EpochMetrics.fromJson(halves).stepTimes().costs());
+    }
+
+    @Test
+    void aLineWrittenBeforeTheExchangeFiguresReadsThemAsUnknown() {
+        for (String line : GOLDEN_LINES) {
+            StepTimes.Summary times = EpochMetrics.fromJson(line).stepTimes();
+            if (times != null) {
+                assertEquals(ExchangeCosts.UNKNOWN, times.costs(), line);
+                assertFalse(times.costs().known());
+                assertFalse(times.toString().contains("per exchange"), times.toString());
+            }
+        }
+        // One figure there, the others unknown, not 0.
+        ExchangeCosts costs = EpochMetrics.fromJson("{\"epoch\":0,\"step\":1,\"step_ms\":2.5,\"tasks\":8}").stepTimes()
+                .costs();
+        assertEquals(8, costs.tasks());
+        assertTrue(Double.isNaN(costs.driverInBytes()) && Double.isNaN(costs.stages())
+                && Double.isNaN(costs.driverCpuMs()) && Double.isNaN(costs.shuffleWaitMs()), costs.toString());
+        assertEquals("8 tasks", costs.toString());
+    }
+
     /**
      * {@code line} as a JSON tool rewrites it: Jackson's pretty printer (keys reversed, two-space
      * indents, spaces around colons), with its line breaks joined into one line.
@@ -237,6 +284,23 @@ class MetricsJsonTest {
     private static double millis(SplittableRandom random) {
         // What survives 3 decimals: a whole number of microseconds.
         return Double.parseDouble(String.format(Locale.ROOT, "%.3f", random.nextLong(100_000_000) / 1000.0));
+    }
+
+    /**
+     * Random exchange figures as the trainer makes them: bytes and counts are medians of whole
+     * numbers (whole, or with a half), milliseconds survive 3 decimals; each unknown at times.
+     */
+    private static ExchangeCosts costs(SplittableRandom random) {
+        if (random.nextInt(4) == 0) {
+            return ExchangeCosts.UNKNOWN;
+        }
+        double[] v = new double[12];
+        for (int j = 0; j < v.length; j++) {
+            v[j] = random.nextInt(5) == 0 ? Double.NaN
+                    : j < 7 ? random.nextLong(1L << 40) / 2.0
+                    : millis(random);
+        }
+        return new ExchangeCosts(v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11]);
     }
 
     private static double read(double written) {
