@@ -18,6 +18,8 @@ import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What an exchange costs besides time ({@link ExchangeCosts}), measured by the trainer's
@@ -109,6 +111,32 @@ class ExchangeCostsTest {
         assertBetween(2 * 8 * n, 8 * 8 * n, costs.driverInBytes(), "driver_in_bytes");
         assertBroadcastOf(1, n, costs.broadcastBytes());
         assertTaskBinaries(costs);
+        assertCpuAndSplit(times);
+    }
+
+    /**
+     * The reduce-scatter's point: whatever P, the driver receives one result (R = P slices of it,
+     * each in its own task result), where the tree brings P of them. Local SGD with Adam, so a
+     * result is 3 arrays of n; P = 4 and 8 (the tree has no level at 4, one at 8).
+     */
+    @ParameterizedTest(name = "{0} partitions")
+    @ValueSource(ints = {4, 8})
+    void aReduceScatterBringsOneResultIntoTheDriverWhateverThePartitionCount(int partitions) {
+        TrainingConfig settings = settings(LAYERS, "train.epochs=1", "train.local-steps=4", "train.optimizer=adam",
+                "train.aggregation=reduce-scatter");
+        StepTimes.Summary times = trainOneEpoch(settings, partitions);
+        ExchangeCosts costs = times.costs();
+        double n = settings.spec().paramCount();
+        assertEquals(2, costs.stages(), "a map stage and a reduce stage");
+        assertEquals(2 * partitions, costs.tasks(), "P map tasks and R = P reduce tasks");
+        // Every partition's 3 arrays go through the shuffle once, and each slice is read once.
+        assertTrue(costs.shuffleWriteBytes() >= partitions * 3 * 6.5 * n, "the partials go through the shuffle: "
+                + costs);
+        assertEquals(costs.shuffleWriteBytes(), costs.shuffleReadBytes(), "each map output is read once");
+        // One result of 3 arrays, in P slices: the P map tasks return only their map statuses.
+        assertBetween(3 * 8 * n, 3 * 8 * n + 2 * partitions * RESULT_FRAMING, costs.driverInBytes(),
+                "driver_in_bytes");
+        assertBroadcastOf(3, n, costs.broadcastBytes());
         assertCpuAndSplit(times);
     }
 
