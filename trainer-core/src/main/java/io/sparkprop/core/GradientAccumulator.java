@@ -31,6 +31,28 @@ public final class GradientAccumulator implements java.io.Serializable {
     }
 
     /**
+     * An accumulator holding these sums (the array is kept, not copied): what a wire format that
+     * shipped them another way ({@code train.exchange-precision = float32}) rebuilds.
+     *
+     * @param gradSum (paramCount) summed gradient
+     * @throws IllegalArgumentException when {@code gradSum} is empty
+     */
+    public static GradientAccumulator of(double[] gradSum, double lossSum, long count, double weightSum) {
+        GradientAccumulator g = new GradientAccumulator(gradSum);
+        g.lossSum = lossSum;
+        g.count = count;
+        g.weightSum = weightSum;
+        return g;
+    }
+
+    private GradientAccumulator(double[] gradSum) {
+        if (gradSum.length == 0) {
+            throw new IllegalArgumentException("Parameter count must be positive but got 0");
+        }
+        this.gradSum = gradSum;
+    }
+
+    /**
      * Adds the rows loaded in {@code ws}: their summed loss and gradient under {@code params}, their
      * count and their weight sum. Workspace buffers are OVERWRITTEN. This is the training pass
      * ({@link Network#lossAndGradient}): a network with {@link Dropout} needs the batch's key
