@@ -85,8 +85,8 @@ public final class TrainingBench {
                                     : List.of());
                             all.add(m);
                             MeasurementFile.write(out, all);
-                            System.out.println(String.format(Locale.ROOT, "P=%d %s k=%d %s: %s; %s", partitions, layers,
-                                    k, aggregation, t, c));
+                            System.out.println(String.format(Locale.ROOT, "P=%d %s k=%d %s: %s", partitions, layers,
+                                    k, aggregation, t));
                         }
                         blocks.unpersist(true);
                     }

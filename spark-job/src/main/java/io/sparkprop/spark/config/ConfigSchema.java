@@ -190,6 +190,9 @@ public final class ConfigSchema {
                 "Depth of the aggregation tree (as treeAggregate's depth), at least 1; with train.aggregation = reduce-scatter, the order each slice is summed in, so both give the same bits.")
             .valid(v -> v >= 1, "must be at least 1"));
 
+    public static final ConfigKey<String> TRAIN_EXCHANGE_PRECISION = add(ConfigKey.choice("train.exchange-precision", "float64", List.of("float64", "float32"),
+                "The wire format of what an exchange ships: the weights (and a local-SGD round's optimizer state) the driver broadcasts, and the gradient sums (or weights and state) the partitions send back. float64: as they are. float32: each value rounded to the nearest float, half the bytes; the driver keeps its weights and optimizer state in double (master weights) and sums the rounded values in double, in the same fixed order, so runs stay bit-reproducible and tree and reduce-scatter still agree. A different run from float64 (about 7 significant digits per exchange); values beyond float's range (3.4e38) become infinities, which train.non-finite handles. docs/scaling.md."));
+
     public static final ConfigKey<String> TRAIN_NON_FINITE = add(ConfigKey.choice("train.non-finite", "fail", List.of("fail", "skip", "rollback"),
                 "A non-finite loss or gradient: fail (stop naming the step; the last checkpoint stays intact), skip (drop that update; stop after train.non-finite.max-skips in a row) or rollback (reload the last checkpoint and multiply the learning rate by train.non-finite.rollback-factor).").resume(Resume.HARMLESS));
 

@@ -387,11 +387,12 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
      * @param localSteps       mini-batch steps per exchange: 1 is synchronous SGD, more is local SGD
      * @param aggregationDepth depth of the partition-ordered aggregation tree (as treeAggregate's)
      * @param aggregation      how the partitions' results are summed ({@code train.aggregation})
+     * @param wirePrecision    what an exchange ships values as ({@code train.exchange-precision})
      * @param shuffle          the order of a partition's rows within an epoch ({@code train.shuffle})
      * @param shuffleBuffer    with {@link Shuffle#WINDOW}: the shuffle buffer in chunks (>= 1)
      */
-    public record Exchange(int localSteps, int aggregationDepth, Aggregation aggregation, Shuffle shuffle,
-                           int shuffleBuffer)
+    public record Exchange(int localSteps, int aggregationDepth, Aggregation aggregation, Precision wirePrecision,
+                           Shuffle shuffle, int shuffleBuffer)
             implements Serializable {
 
         private static final long serialVersionUID = 1L;
@@ -400,6 +401,7 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
             TRAIN_LOCAL_STEPS.check(localSteps);
             TRAIN_AGGREGATION_DEPTH.check(aggregationDepth);
             java.util.Objects.requireNonNull(aggregation, "aggregation");
+            java.util.Objects.requireNonNull(wirePrecision, "wirePrecision");
             java.util.Objects.requireNonNull(shuffle, "shuffle");
             TRAIN_SHUFFLE_BUFFER.check(shuffleBuffer);
         }
@@ -407,6 +409,7 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
         static Exchange of(ConfigSource s) {
             return new Exchange(require(s, TRAIN_LOCAL_STEPS), require(s, TRAIN_AGGREGATION_DEPTH),
                     Aggregation.valueOf(require(s, TRAIN_AGGREGATION).toUpperCase(Locale.ROOT).replace('-', '_')),
+                    Precision.of(require(s, TRAIN_EXCHANGE_PRECISION)),
                     Shuffle.valueOf(require(s, TRAIN_SHUFFLE).toUpperCase(Locale.ROOT)),
                     require(s, TRAIN_SHUFFLE_BUFFER));
         }

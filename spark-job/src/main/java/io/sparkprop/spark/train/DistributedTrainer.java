@@ -241,12 +241,34 @@ public final class DistributedTrainer {
      * {@code f} on every partition of {@code input}, the results summed by {@link #aggregation}:
      * the same bits either way.
      */
-    private <T, U> U exchange(JavaRDD<T> input, OrderedTreeAggregate.PartitionFunction<T, U> f,
-                              ReduceScatter.Slicing<U> slicing, OrderedTreeAggregate.Merge<U> merge) {
+    private <T, U extends Wire<U>> U exchange(JavaRDD<T> input, OrderedTreeAggregate.PartitionFunction<T, U> f,
+                                              ReduceScatter.Slicing<U> slicing, OrderedTreeAggregate.Merge<U> merge) {
         int depth = settings.exchange().aggregationDepth();
-        return aggregation == TrainingConfig.Aggregation.REDUCE_SCATTER
-                ? ReduceScatter.aggregate(input, f, slicing, merge, depth, input.getNumPartitions())
-                : OrderedTreeAggregate.aggregate(input, f, merge, depth);
+        OrderedTreeAggregate.PartitionFunction<T, U> shipped = float32Wire() ? compacted(f) : f;
+        U total = aggregation == TrainingConfig.Aggregation.REDUCE_SCATTER
+                ? ReduceScatter.aggregate(input, shipped, slicing, merge, depth, input.getNumPartitions())
+                : OrderedTreeAggregate.aggregate(input, shipped, merge, depth);
+        return total.expand();
+    }
+
+    /** {@code f} whose result is rounded to float before it leaves the task; static, so it captures no trainer. */
+    private static <T, U extends Wire<U>> OrderedTreeAggregate.PartitionFunction<T, U> compacted(
+            OrderedTreeAggregate.PartitionFunction<T, U> f) {
+        return (partition, rows) -> f.apply(partition, rows).compact();
+    }
+
+    /** {@code train.exchange-precision = float32}: exchanges ship floats. */
+    private boolean float32Wire() {
+        return settings.exchange().wirePrecision() == io.sparkprop.core.Precision.FLOAT32;
+    }
+
+    /** A partition's result that can travel in float32 ({@link TimedGradient}, {@link RoundResult}). */
+    interface Wire<U> {
+        /** Rounds the result's arrays to float for the wire; returns this. */
+        U compact();
+
+        /** Widens them back to double (exact); a no-op unless compact; returns this. */
+        U expand();
     }
 
     /**
@@ -318,7 +340,7 @@ public final class DistributedTrainer {
 
     /** The classes this package ships between JVMs, for {@link io.sparkprop.spark.SparkpropKryoRegistrator}. */
     public static List<Class<?>> kryoClasses() {
-        return List.of(TimedGradient.class, RoundResult.class);
+        return List.of(TimedGradient.class, RoundResult.class, WireArrays.class, float[].class, float[][].class);
     }
 
     /** Where the time of this trainer's steps went (all steps so far, of every call to train). */
@@ -590,7 +612,7 @@ public final class DistributedTrainer {
             rates[j] = loop.learningRateScale * schedule.rate(loop.globalStep + j);
         }
         long start = System.nanoTime();
-        Broadcast<double[][]> broadcast = sc.broadcast(values);
+        Broadcast<WireArrays> broadcast = sc.broadcast(WireArrays.of(values, float32Wire()));
         long broadcastDone = System.nanoTime();
         if (exchanges != null) {
             exchanges.broadcast(exchange, broadcast.id());
@@ -818,13 +840,13 @@ public final class DistributedTrainer {
      * {@code params}: one Spark job. Public for tests and tools that compare it with the core.
      */
     public GradientAccumulator gradient(double[] params, int epoch, int step, long globalStep) {
-        return timedGradient(params, epoch, step, globalStep).gradient;
+        return timedGradient(params, epoch, step, globalStep).expand().gradient;
     }
 
     /** {@link #gradient}, with the broadcast and job times kept in {@link #lastBroadcastNanos}, {@link #lastJobNanos}. */
     private TimedGradient timedGradient(double[] params, int epoch, int step, long globalStep) {
         long start = System.nanoTime();
-        Broadcast<double[]> weights = sc.broadcast(params);
+        Broadcast<WireArrays> weights = sc.broadcast(WireArrays.of(new double[][] {params}, float32Wire()));
         long broadcastDone = System.nanoTime();
         if (exchanges != null) {
             exchanges.broadcast(exchange, weights.id());

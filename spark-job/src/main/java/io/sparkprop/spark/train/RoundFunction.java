@@ -32,7 +32,7 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
 
     private static final long serialVersionUID = 1L;
 
-    private final org.apache.spark.broadcast.Broadcast<double[][]> start;
+    private final org.apache.spark.broadcast.Broadcast<WireArrays> start;
     private final Network network;
     private final OptimizerFactory optimizers;
     private final String optimizerKind;
@@ -49,11 +49,12 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
     private final PartitionRows<T> source;
 
     /**
-     * @param start  weights, then the optimizer's state slots, at the round's start
+     * @param start  weights, then the optimizer's state slots, at the round's start, as the wire
+     *               carries them ({@code train.exchange-precision})
      * @param rates  the learning rate of each of the round's steps; its length is {@code k}
      * @param source how the task's input becomes the partition's rows ({@code train.shuffle})
      */
-    RoundFunction(org.apache.spark.broadcast.Broadcast<double[][]> start, Network network,
+    RoundFunction(org.apache.spark.broadcast.Broadcast<WireArrays> start, Network network,
                   OptimizerFactory optimizers,
                   String optimizerKind, long optimizerSteps, long seed, int epoch, int firstStep, int stepsPerEpoch,
                   long firstGlobalStep, double[] rates, double l2, long totalRows, double clipNorm,
@@ -79,11 +80,11 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
     public RoundResult apply(int partition, Iterator<T> input) {
         StepFunction.injectFailureIfAsked(partition, firstGlobalStep);
         long begin = System.nanoTime();
-        double[][] initial = start.value(); // shared by the tasks of this JVM: read only
-        double[] params = initial[0].clone();
-        double[][] slots = new double[initial.length - 1][];
+        WireArrays initial = start.value(); // shared by the tasks of this JVM: copied
+        double[] params = initial.copy(0);
+        double[][] slots = new double[initial.arrays() - 1][];
         for (int s = 0; s < slots.length; s++) {
-            slots[s] = initial[s + 1].clone();
+            slots[s] = initial.copy(s + 1);
         }
         Optimizer optimizer = optimizers.create();
         optimizer.restore(new OptimizerState(optimizerKind, optimizerSteps, slots));
@@ -105,7 +106,7 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
                     partition, epoch + 1, stop.step() + 1, firstGlobalStep + (stop.step() - firstStep),
                     stop.objective(), stop.gradientNorm());
         }
-        double[][] values = new double[initial.length][];
+        double[][] values = new double[initial.arrays()][];
         values[0] = params;
         OptimizerState state = optimizer.state();
         for (int s = 0; s < state.slots().length; s++) {

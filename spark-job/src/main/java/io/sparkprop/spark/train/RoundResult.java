@@ -8,15 +8,20 @@ package io.sparkprop.spark.train;
  * into sums weighted by each partition's total sample weight over the round, which the driver
  * divides by {@link #weightSum} ({@link #average}). A round on one partition thus returns that
  * partition's weights bit for bit, as sequential training would have them.
+ *
+ * <p>With {@code train.exchange-precision = float32} a task {@link #compact}s the values before
+ * they are shipped (rounded to float); merging and the driver {@link #expand} them (exact) first.
  */
-final class RoundResult implements java.io.Serializable {
+final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire<RoundResult> {
 
     /** Java serialization too: Spark's default serializer ships it when a session does not use Kryo. */
     private static final long serialVersionUID = 1L;
 
 
-    /** Weights, then optimizer slots; weighted sums once {@link #summed}. */
+    /** Weights, then optimizer slots; weighted sums once {@link #summed}. Null while {@link #compact}. */
     double[][] values;
+    /** While compact: {@link #values} rounded to float. */
+    private float[][] wire;
     boolean summed;
     /** Σ over local steps of (step objective × step weight sum), for the epoch's training loss. */
     double objectiveSum;
@@ -37,8 +42,30 @@ final class RoundResult implements java.io.Serializable {
         this.nonFinite = nonFinite;
     }
 
-    /** Adds {@code other} into this, in that order; {@code other} may be modified. Returns this. */
+    /** Rounds the values to float for the wire (a no-op when already compact). Returns this. */
+    @Override
+    public RoundResult compact() {
+        if (values != null) {
+            wire = WireArrays.toFloats(values);
+            values = null;
+        }
+        return this;
+    }
+
+    /** The values as doubles again, widened exactly (a no-op unless compact). Returns this. */
+    @Override
+    public RoundResult expand() {
+        if (values == null) {
+            values = WireArrays.toDoubles(wire);
+            wire = null;
+        }
+        return this;
+    }
+
+    /** Adds {@code other} into this, in that order, both expanded first; {@code other} may be modified. Returns this. */
     RoundResult merge(RoundResult other) {
+        expand();
+        other.expand();
         if (nonFinite == null) {
             nonFinite = other.nonFinite;
         }
@@ -101,11 +128,14 @@ final class RoundResult implements java.io.Serializable {
 
         @Override
         public int length(RoundResult whole) {
-            return whole.values[0].length;
+            return whole.values != null ? whole.values[0].length : whole.wire[0].length;
         }
 
+        /** A compact whole gives compact slices (widening then rounding again is exact). */
         @Override
         public RoundResult slice(RoundResult whole, int from, int to) {
+            boolean compact = whole.values == null;
+            whole.expand();
             double[][] values = new double[whole.values.length][];
             for (int s = 0; s < values.length; s++) {
                 values[s] = java.util.Arrays.copyOfRange(whole.values[s], from, to);
@@ -113,11 +143,12 @@ final class RoundResult implements java.io.Serializable {
             RoundResult piece = new RoundResult(values, whole.objectiveSum, whole.weightSum, whole.count,
                     whole.computeNanos, whole.nonFinite);
             piece.summed = whole.summed;
-            return piece;
+            return compact ? piece.compact() : piece;
         }
 
         @Override
         public RoundResult finish(RoundResult merged) {
+            merged.expand();
             if (merged.weightSum > 0.0) {
                 merged.average();
             }
@@ -126,6 +157,7 @@ final class RoundResult implements java.io.Serializable {
 
         @Override
         public RoundResult concat(java.util.List<RoundResult> slices) {
+            slices.forEach(RoundResult::expand);
             RoundResult first = slices.get(0);
             double[][] values = new double[first.values.length][];
             for (int s = 0; s < values.length; s++) {

@@ -62,7 +62,8 @@ final class StepFunction<T> implements OrderedTreeAggregate.PartitionFunction<T,
         JOB_FAILURE_FIRED.clear();
     }
 
-    private final Broadcast<double[]> weights;
+    /** The step's weights, one array, as the wire carries them ({@code train.exchange-precision}). */
+    private final Broadcast<WireArrays> weights;
     private final Network network;
     private final long seed;
     private final int epoch;
@@ -71,7 +72,7 @@ final class StepFunction<T> implements OrderedTreeAggregate.PartitionFunction<T,
     private final long globalStep;
     private final PartitionRows<T> source;
 
-    StepFunction(Broadcast<double[]> weights, Network network, long seed, int epoch, int step, int stepsPerEpoch,
+    StepFunction(Broadcast<WireArrays> weights, Network network, long seed, int epoch, int step, int stepsPerEpoch,
                  long globalStep, PartitionRows<T> source) {
         this.weights = weights;
         this.network = network;
@@ -88,7 +89,7 @@ final class StepFunction<T> implements OrderedTreeAggregate.PartitionFunction<T,
         injectFailureIfAsked(partition, globalStep);
         long start = System.nanoTime();
         EpochRows own = source.open(partition, input, seed, epoch);
-        GradientAccumulator accumulator = LocalRound.addStep(network, weights.value(), own,
+        GradientAccumulator accumulator = LocalRound.addStep(network, weights.value().shared()[0], own,
                 new LocalRound.Origin(seed, epoch, partition), step, stepsPerEpoch, ExecutorCache.WORKSPACES,
                 new GradientAccumulator(network.spec().paramCount()));
         source.close(own);

@@ -5,24 +5,62 @@ import io.sparkprop.core.GradientAccumulator;
 /**
  * A partition's gradient sums for one step and how long its compute took; merging adds the sums
  * and keeps the longest compute time (partitions compute in parallel).
+ *
+ * <p>With {@code train.exchange-precision = float32} a task {@link #compact}s its sums before they
+ * are shipped (rounded to float, half the bytes); merging and the driver {@link #expand} them back
+ * to doubles first (exact), so every sum is of the same rounded values in the same order.
  */
-final class TimedGradient implements java.io.Serializable {
+final class TimedGradient implements java.io.Serializable, DistributedTrainer.Wire<TimedGradient> {
 
     /** Java serialization too: Spark's default serializer ships it when a session does not use Kryo. */
     private static final long serialVersionUID = 1L;
 
 
-    final GradientAccumulator gradient;
+    /** The sums; null while {@link #compact}. */
+    GradientAccumulator gradient;
     long computeNanos;
+    /** While compact: the gradient sum rounded to float, and the scalars. */
+    private float[] wire;
+    private double lossSum;
+    private long count;
+    private double weightSum;
 
     TimedGradient(GradientAccumulator gradient, long computeNanos) {
         this.gradient = gradient;
         this.computeNanos = computeNanos;
     }
 
-    /** Adds {@code other}'s sums into this one; returns this. */
+    /** Rounds the gradient sum to float for the wire (a no-op when already compact). Returns this. */
+    @Override
+    public TimedGradient compact() {
+        if (gradient != null) {
+            double[] sums = gradient.gradSum();
+            wire = new float[sums.length];
+            for (int i = 0; i < sums.length; i++) {
+                wire[i] = (float) sums[i];
+            }
+            lossSum = gradient.lossSum();
+            count = gradient.count();
+            weightSum = gradient.weightSum();
+            gradient = null;
+        }
+        return this;
+    }
+
+    /** The sums as doubles again, widened exactly (a no-op unless compact). Returns this. */
+    @Override
+    public TimedGradient expand() {
+        if (gradient == null) {
+            gradient = GradientAccumulator.of(WireArrays.toDoubles(wire), lossSum, count, weightSum);
+            wire = null;
+        }
+        return this;
+    }
+
+    /** Adds {@code other}'s sums into this one, both expanded first; returns this. */
     TimedGradient merge(TimedGradient other) {
-        gradient.merge(other.gradient);
+        expand();
+        gradient.merge(other.expand().gradient);
         computeNanos = Math.max(computeNanos, other.computeNanos);
         return this;
     }
@@ -33,23 +71,26 @@ final class TimedGradient implements java.io.Serializable {
 
         @Override
         public int length(TimedGradient whole) {
-            return whole.gradient.gradSum().length;
+            return whole.gradient != null ? whole.gradient.gradSum().length : whole.wire.length;
         }
 
+        /** A compact whole gives compact slices (widening then rounding again is exact). */
         @Override
         public TimedGradient slice(TimedGradient whole, int from, int to) {
-            return new TimedGradient(whole.gradient.slice(from, to), whole.computeNanos);
+            boolean compact = whole.gradient == null;
+            TimedGradient piece = new TimedGradient(whole.expand().gradient.slice(from, to), whole.computeNanos);
+            return compact ? piece.compact() : piece;
         }
 
         @Override
         public TimedGradient finish(TimedGradient merged) {
-            return merged;
+            return merged.expand();
         }
 
         @Override
         public TimedGradient concat(java.util.List<TimedGradient> slices) {
             return new TimedGradient(io.sparkprop.core.GradientAccumulator.concat(
-                    slices.stream().map(t -> t.gradient).toList()), slices.get(0).computeNanos);
+                    slices.stream().map(t -> t.expand().gradient).toList()), slices.get(0).computeNanos);
         }
     };
 }
