@@ -94,7 +94,13 @@ public final class OrderedTreeAggregate {
                     .mapPartitionsWithIndex((index, it) -> mergeInOrder(index, it, merge), true)
                     .mapToPair(t -> t);
         }
-        List<Tuple2<Integer, T>> results = keyed.collect();
+        List<Tuple2<Integer, T>> results;
+        try {
+            results = keyed.collect();
+        } finally {
+            // Drop this aggregation's level shuffles now, not when the driver's GC finds them.
+            keyed.rdd().cleanShuffleDependencies(false);
+        }
         T total = null;
         for (Tuple2<Integer, T> result : results) {
             total = total == null ? result._2() : merge.merge(total, result._2());

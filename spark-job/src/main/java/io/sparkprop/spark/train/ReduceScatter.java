@@ -29,7 +29,10 @@ import scala.runtime.AbstractFunction2;
  * concatenates them. This is the pattern of MLlib's ALS (blocks keyed by destination, summed in a
  * fixed order on the reduce side), on public APIs only: a lost map output is recomputed from
  * lineage like any shuffle's, and a speculative or retried task's duplicate output is discarded
- * by Spark's map-output tracking, not summed twice.
+ * by Spark's map-output tracking, not summed twice. The lineage is one shuffle deep every time
+ * (the input is the cached training data, the weights come by broadcast), and each exchange's
+ * shuffle files are removed once it returns ({@code RDD.cleanShuffleDependencies}), so a long run
+ * does not accumulate state.
  *
  * <p><b>Bits:</b> merging is element by element, so every element meets the same additions in
  * the same order as in the tree: the result is bit-identical to
@@ -94,7 +97,14 @@ public final class ReduceScatter {
                 .partitionBy(new HashPartitioner(slices));
         RDD<U> summed = shuffled.rdd().mapPartitionsWithIndex(new Reduce<>(slicing, merge, depth, partitions), true,
                 tag());
-        Object[] results = (Object[]) summed.collect();
+        Object[] results;
+        try {
+            results = (Object[]) summed.collect();
+        } finally {
+            // Each exchange is its own shuffle: drop its files now rather than when the driver's
+            // garbage collector finds the RDD, so a long run keeps one exchange's files, not all.
+            summed.cleanShuffleDependencies(false);
+        }
         List<U> parts = new ArrayList<>(results.length);
         for (Object r : results) {
             @SuppressWarnings("unchecked")

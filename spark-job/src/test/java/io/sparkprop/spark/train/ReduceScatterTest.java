@@ -9,6 +9,7 @@ import static io.sparkprop.spark.train.DistributedTrainerTest.split;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkprop.core.DataBlock;
 import io.sparkprop.core.GradientAccumulator;
@@ -158,6 +159,44 @@ class ReduceScatterTest {
         } finally {
             spark.stop();
         }
+    }
+
+    /**
+     * Every exchange that shuffles (a reduce-scatter, or a tree with a level: 8 partitions at depth
+     * 2) is a new shuffle; its files are removed when it returns, so a run keeps about one
+     * exchange's files on disk (removal is asynchronous), not all of them: 24 synchronous steps
+     * would otherwise leave 24 × P map outputs (until the driver's garbage collector finds them).
+     */
+    @ParameterizedTest(name = "{0} on {1} partitions")
+    @CsvSource({"reduce-scatter, 4", "tree, 8"})
+    void shuffleFilesDoNotAccumulateOverExchanges(String aggregation, int partitions) throws Exception {
+        JavaSparkContext sc = sc();
+        List<DataBlock> parts = split(randomClassification(960, 84), partitions);
+        new DistributedTrainer(sc, settings("train.aggregation=" + aggregation, "train.epochs=1"), cache(sc, parts),
+                960, null).train(m -> { });
+        // Removal is asynchronous but quick: give it a second (the driver's collector could clean
+        // them too, given time, which is what the check must not wait for).
+        long files = 0;
+        for (int wait = 0; wait < 10; wait++) {
+            files = shuffleDataFiles();
+            if (files <= 2 * partitions) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        assertTrue(files <= 2 * partitions, files + " shuffle data files left after 24 exchanges on " + partitions
+                + " partitions");
+    }
+
+    /** The shuffle map outputs ({@code shuffle_*.data}) in this JVM's block manager directories. */
+    private static long shuffleDataFiles() throws java.io.IOException {
+        long n = 0;
+        for (java.io.File dir : org.apache.spark.SparkEnv.get().blockManager().diskBlockManager().localDirs()) {
+            try (java.util.stream.Stream<java.nio.file.Path> walk = java.nio.file.Files.walk(dir.toPath())) {
+                n += walk.filter(f -> f.getFileName().toString().matches("shuffle_\\d+_\\d+_\\d+\\.data")).count();
+            }
+        }
+        return n;
     }
 
     /** auto: the tree where the network saves nothing, the reduce-scatter where the driver would take 3+ big results. */
