@@ -574,6 +574,12 @@ public final class TrainingSession {
         private void fromFiles(SparkSession spark, TrainingConfig config) {
             JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
             int partitions = config.data().partitions() > 0 ? config.data().partitions() : sc.defaultParallelism();
+            if (config.data().partitions() == 0 && sc.getConf().getBoolean("spark.dynamicAllocation.enabled", false)) {
+                LOG.warn("data.partitions is not set, so the data is cut into Spark's default parallelism, {}: under"
+                        + " spark.dynamicAllocation.enabled, the cores of the executors that happen to be up now. Set"
+                        + " data.partitions: the partition count is part of what makes a run reproducible and"
+                        + " resumable.", partitions);
+            }
             LoadedData data = load(spark, config, config.trainData(), partitions, "data.train");
             layout = data.chunks();
             loaded = data.blocks();

@@ -70,6 +70,15 @@ public final class DistributedTrainer {
     private static final long EVENTS_TIMEOUT_MILLIS = 10_000;
     private static final Logger LOG = LoggerFactory.getLogger(DistributedTrainer.class);
 
+    /**
+     * Test hook: a Spark conf key (or JVM system property) {@code STEP:MILLIS}; after the exchange
+     * (a synchronous step or a local-SGD round) that runs global step {@code STEP}, the driver
+     * sleeps {@code MILLIS} ms before going on, so that the executors sit idle between two
+     * exchanges and dynamic allocation can remove them ({@code scripts/cluster-test-elastic}).
+     * Nothing else changes: the next exchange runs the same tasks on whatever executors there are.
+     */
+    static final String PAUSE_AFTER_STEP = io.sparkprop.spark.config.JobConfig.TEST_HOOK_PREFIX + "pauseAfterStep";
+
     /** Rows per forward pass of evaluation; the loss sums depend on it (their rounding), so it is fixed. */
     private static final int EVALUATION_CHUNK = 512;
 
@@ -461,6 +470,7 @@ public final class DistributedTrainer {
         int everySteps = settings.checkpoints().everySteps();
         int localSteps = settings.exchange().localSteps();
         boolean stoppedEarly = early != null && early.shouldStop();
+        long[] pause = pauseAfterStep();
         while (loop.epoch < epochs && !stoppedEarly) {
             long epochStart = System.nanoTime();
             int epochFirstStep = stepTimes.count();
@@ -491,6 +501,10 @@ public final class DistributedTrainer {
                     requireFiniteWeights(loop, checkpoints);
                     loop.rollbacks = 0;
                     checkpoints.save(loop.snapshot());
+                }
+                if (pause != null && before <= pause[0] && pause[0] < loop.globalStep) {
+                    LOG.info("Test hook {}: pausing {} ms after global step {}", PAUSE_AFTER_STEP, pause[1], pause[0]);
+                    sleep(pause[1]);
                 }
             }
             if (rolledBack) {
@@ -541,6 +555,28 @@ public final class DistributedTrainer {
                     stoppedEarly);
         }
         return new Result(loop.params, Collections.unmodifiableList(loop.history));
+    }
+
+    /** The {@link #PAUSE_AFTER_STEP} test hook's {@code {step, millis}}, or null when it is not set. */
+    private long[] pauseAfterStep() {
+        String value = System.getProperty(PAUSE_AFTER_STEP, sc.getConf().get(PAUSE_AFTER_STEP, ""));
+        if (value.isEmpty()) {
+            return null;
+        }
+        String[] parts = value.split(":");
+        if (parts.length == 2 && parts[0].strip().matches("\\d{1,18}") && parts[1].strip().matches("\\d{1,18}")) {
+            return new long[] {Long.parseLong(parts[0].strip()), Long.parseLong(parts[1].strip())};
+        }
+        throw new IllegalArgumentException("Expected " + PAUSE_AFTER_STEP + " = STEP:MILLIS but got '" + value + "'");
+    }
+
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted in the " + PAUSE_AFTER_STEP + " test hook's pause", e);
+        }
     }
 
     /**

@@ -25,8 +25,8 @@ import java.util.Locale;
  * <p>The result depends on {@code (broadcast, seed, epoch, steps, partition)} only, never on the
  * task attempt, so a retried task returns the same bits. A non-finite loss or gradient stops the
  * partition's round and is reported, naming the partition and step. The test hooks of
- * {@link StepFunction} apply: a failure injected at the round's first global step, and a NaN
- * injected into partition 0's sums of a named global step (before the mean).
+ * {@link StepFunction} apply: a failure or a straggler injected at the round's first global
+ * step, and a NaN injected into partition 0's sums of a named global step (before the mean).
  */
 final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T, RoundResult> {
 

@@ -44,6 +44,19 @@ final class StepFunction<T> implements OrderedTreeAggregate.PartitionFunction<T,
     static final String FAIL_JOB_ONCE_AT_STEP = io.sparkprop.spark.config.JobConfig.TEST_HOOK_PREFIX
             + "failJobOnceAtStep";
 
+    /**
+     * Test hook: a Spark conf key whose value is a global step number; the first attempt of
+     * partition 0's task at that step (a step, or the local-SGD round that starts there) sleeps
+     * before it computes, up to {@link #SLOW_MILLIS} ms, unless the scheduler kills it meanwhile:
+     * a straggler for which {@code spark.speculation} launches a copy, whose result (the same
+     * bits) is used while this attempt is killed ({@code scripts/cluster-test-elastic}). Later
+     * attempts, the speculative copy among them, run at full speed.
+     */
+    static final String SLOW_ONCE_AT_STEP = io.sparkprop.spark.config.JobConfig.TEST_HOOK_PREFIX + "slowOnceAtStep";
+
+    /** How long the {@link #SLOW_ONCE_AT_STEP} straggler sleeps when nothing kills it. */
+    static final long SLOW_MILLIS = 60_000;
+
     private static final java.util.Set<Long> NAN_FIRED = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private static final java.util.Set<Long> JOB_FAILURE_FIRED = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
@@ -120,7 +133,10 @@ final class StepFunction<T> implements OrderedTreeAggregate.PartitionFunction<T,
         return fire;
     }
 
-    /** The failure test hooks, for partition 0's task at {@code globalStep} (a step, or a round's first step). */
+    /**
+     * The failure and straggler test hooks, for partition 0's task at {@code globalStep} (a step,
+     * or a round's first step).
+     */
     static void injectFailureIfAsked(int partition, long globalStep) {
         SparkEnv env = SparkEnv.get();
         TaskContext task = TaskContext.get();
@@ -136,6 +152,18 @@ final class StepFunction<T> implements OrderedTreeAggregate.PartitionFunction<T,
         if (!failAt.isEmpty() && Long.parseLong(failAt) == globalStep) {
             throw new IllegalStateException("Injected failure (" + FAIL_ONCE_AT_STEP + "=" + failAt + ") in attempt 0 of"
                     + " partition 0 at global step " + globalStep);
+        }
+        String slowAt = env.conf().get(SLOW_ONCE_AT_STEP, "");
+        if (!slowAt.isEmpty() && Long.parseLong(slowAt) == globalStep) {
+            try {
+                Thread.sleep(SLOW_MILLIS);
+            } catch (InterruptedException e) {
+                // Killed (another attempt succeeded): end as a killed task, with the scheduler's reason.
+                Thread.currentThread().interrupt();
+                task.killTaskIfInterrupted();
+                throw new IllegalStateException("Interrupted while slowed by " + SLOW_ONCE_AT_STEP + "=" + slowAt
+                        + " at global step " + globalStep, e);
+            }
         }
     }
 }

@@ -2,6 +2,7 @@ package io.sparkprop.spark.train;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkprop.core.DataBlock;
@@ -135,6 +136,30 @@ class DistributedTrainerTest {
             assertEquals(3, seen.size());
         } finally {
             spark.stop();
+        }
+    }
+
+    @Test
+    void thePauseTestHookWaitsBetweenExchangesAndChangesNothing() {
+        JavaSparkContext sc = sc();
+        TrainingConfig settings = settings();
+        List<DataBlock> parts = split(DATA, 2);
+        double[] undisturbed = new DistributedTrainer(sc, settings, cache(sc, parts), ROWS, null).train(m -> { })
+                .params();
+        try {
+            System.setProperty(DistributedTrainer.PAUSE_AFTER_STEP, "3:300");
+            long start = System.nanoTime();
+            double[] paused = new DistributedTrainer(sc, settings, cache(sc, parts), ROWS, null).train(m -> { })
+                    .params();
+            assertTrue(System.nanoTime() - start >= 300_000_000L, "no pause");
+            assertBitIdentical(undisturbed, paused);
+            System.setProperty(DistributedTrainer.PAUSE_AFTER_STEP, "3");
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> new DistributedTrainer(sc, settings, cache(sc, parts), ROWS, null).train(m -> { }));
+            assertEquals("Expected " + DistributedTrainer.PAUSE_AFTER_STEP + " = STEP:MILLIS but got '3'",
+                    e.getMessage());
+        } finally {
+            System.clearProperty(DistributedTrainer.PAUSE_AFTER_STEP);
         }
     }
 
