@@ -83,11 +83,7 @@ public final class ExchangeBench {
 
         @Override
         public Partial slice(Partial whole, int from, int to) {
-            double[][] v = new double[whole.values.length][];
-            for (int a = 0; a < v.length; a++) {
-                v[a] = Arrays.copyOfRange(whole.values[a], from, to);
-            }
-            return new Partial(v);
+            return new Partial(ReduceScatter.sliceArrays(whole.values, from, to));
         }
 
         @Override
@@ -97,20 +93,7 @@ public final class ExchangeBench {
 
         @Override
         public Partial concat(List<Partial> slices) {
-            double[][] v = new double[slices.get(0).values.length][];
-            for (int a = 0; a < v.length; a++) {
-                int n = 0;
-                for (Partial s : slices) {
-                    n += s.values[a].length;
-                }
-                v[a] = new double[n];
-                int at = 0;
-                for (Partial s : slices) {
-                    System.arraycopy(s.values[a], 0, v[a], at, s.values[a].length);
-                    at += s.values[a].length;
-                }
-            }
-            return new Partial(v);
+            return new Partial(ReduceScatter.concatArrays(slices.stream().map(p -> p.values).toList()));
         }
     };
 

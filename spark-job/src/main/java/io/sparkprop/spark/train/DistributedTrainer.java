@@ -34,7 +34,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each step: broadcast the current flat weights; every partition computes the gradient sum of
  * its share of the global batch ({@link StepFunction}); the sums are combined by
- * {@link OrderedTreeAggregate} (a deterministic treeAggregate); the driver applies the core's
+ * {@link OrderedTreeAggregate} (a deterministic treeAggregate) or, on many executors, by
+ * {@link ReduceScatter} in the same order ({@code train.aggregation}: the same bits; in float32 on
+ * the wire with {@code train.exchange-precision}, {@link WireArrays}); the driver applies the core's
  * {@link StepRule} to them (divide once with L2, check that loss and gradient are finite, clip,
  * step the optimizer at the schedule's rate) and destroys the broadcast. Optimizer state never
  * leaves the driver. After each epoch the validation blocks are evaluated with the broadcast

@@ -117,6 +117,33 @@ public final class ReduceScatter {
         return slicing.concat(parts);
     }
 
+    /** Columns {@code [from, to)} of every array of {@code whole}: one slice of arrays in the parameters' layout. */
+    public static double[][] sliceArrays(double[][] whole, int from, int to) {
+        double[][] out = new double[whole.length][];
+        for (int a = 0; a < out.length; a++) {
+            out[a] = Arrays.copyOfRange(whole[a], from, to);
+        }
+        return out;
+    }
+
+    /** The slices' arrays put back together, array by array, in slice order. */
+    public static double[][] concatArrays(List<double[][]> slices) {
+        double[][] out = new double[slices.get(0).length][];
+        for (int a = 0; a < out.length; a++) {
+            int n = 0;
+            for (double[][] s : slices) {
+                n += s[a].length;
+            }
+            out[a] = new double[n];
+            int at = 0;
+            for (double[][] s : slices) {
+                System.arraycopy(s[a], 0, out[a], at, s[a].length);
+                at += s[a].length;
+            }
+        }
+        return out;
+    }
+
     /** Slice {@code s}'s first parameter: {@code ⌊sN/R⌋}. */
     static int sliceStart(int s, int n, int slices) {
         return (int) ((long) s * n / slices);

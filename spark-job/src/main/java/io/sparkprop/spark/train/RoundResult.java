@@ -136,11 +136,7 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
         public RoundResult slice(RoundResult whole, int from, int to) {
             boolean compact = whole.values == null;
             whole.expand();
-            double[][] values = new double[whole.values.length][];
-            for (int s = 0; s < values.length; s++) {
-                values[s] = java.util.Arrays.copyOfRange(whole.values[s], from, to);
-            }
-            RoundResult piece = new RoundResult(values, whole.objectiveSum, whole.weightSum, whole.count,
+            RoundResult piece = new RoundResult(ReduceScatter.sliceArrays(whole.values, from, to), whole.objectiveSum, whole.weightSum, whole.count,
                     whole.computeNanos, whole.nonFinite);
             piece.summed = whole.summed;
             return compact ? piece.compact() : piece;
@@ -159,19 +155,7 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
         public RoundResult concat(java.util.List<RoundResult> slices) {
             slices.forEach(RoundResult::expand);
             RoundResult first = slices.get(0);
-            double[][] values = new double[first.values.length][];
-            for (int s = 0; s < values.length; s++) {
-                int n = 0;
-                for (RoundResult r : slices) {
-                    n += r.values[s].length;
-                }
-                values[s] = new double[n];
-                int at = 0;
-                for (RoundResult r : slices) {
-                    System.arraycopy(r.values[s], 0, values[s], at, r.values[s].length);
-                    at += r.values[s].length;
-                }
-            }
+            double[][] values = ReduceScatter.concatArrays(slices.stream().map(r -> r.values).toList());
             RoundResult whole = new RoundResult(values, first.objectiveSum, first.weightSum, first.count,
                     first.computeNanos, first.nonFinite);
             whole.summed = first.summed;
