@@ -215,7 +215,8 @@ public final class ExchangeBench {
                 return new Partial(copy);
             };
             Partial sum = kind.equals("tree") ? OrderedTreeAggregate.aggregate(rdd, f, Partial::merge, 2)
-                    : ReduceScatter.aggregate(rdd, f, SLICING, Partial::merge, 2, partitions);
+                    : ReduceScatter.aggregate(rdd, f, SLICING, Partial::merge, 2,
+                            ReduceScatter.slices(partitions, sc.defaultParallelism()));
             b.destroy(false);
             long t2 = System.nanoTime();
             check(sum, start, partitions);

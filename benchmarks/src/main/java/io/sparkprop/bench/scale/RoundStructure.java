@@ -18,10 +18,11 @@ package io.sparkprop.bench.scale;
  *       last level's P_L partials. So: stages 1 + L; tasks P + sum of P_(l+1); driver in P_L M
  *       (P M without a level, about sqrt(P) M with one); shuffle P_l M per level. An executor's
  *       busiest level reads {@code ceil(P_(l+1) / E) * ceil(P_l / P_(l+1))} partials.</li>
- *   <li><b>reduce-scatter</b>: each of P map tasks splits its partial into P slices by parameter
- *       range and writes them to the shuffle (P M in all); each of P reduce tasks reads its slice
- *       from every map task (M per reducer) and sends the summed slice to the driver. So: stages 2;
- *       tasks 2P; driver in M; shuffle P M; an executor reads {@code ceil(P / E) * M}.</li>
+ *   <li><b>reduce-scatter</b>: each of P map tasks splits its partial into R = min(P, E × cores)
+ *       slices by parameter range and writes them to the shuffle (P M in all); each of the R reduce
+ *       tasks reads its slice from every map task (P M / R per reducer) and sends the summed slice
+ *       to the driver. So: stages 2; tasks P + R; driver in M; shuffle P M; an executor reads
+ *       {@code ceil(R / E) * P * M / R}.</li>
  * </ul>
  * Not counted: task binaries and task results' headers (small, per task: priced by the per-task
  * coefficient), the loss and row counts sent with each partial (a few doubles), and the locality of
@@ -45,8 +46,12 @@ public record RoundStructure(int stages, long tasks, long driverInBytes, long dr
         long m = config.messageBytes();
         return switch (config.exchange()) {
             case TREE -> tree(p, e, m, config.treeDepth());
-            case REDUCE_SCATTER -> new RoundStructure(2, 2L * p, m, m, (long) p * m,
-                    m + (long) RoundConfig.ceilDiv(p, e) * m);
+            case REDUCE_SCATTER -> {
+                int r = Math.min(p, config.slots());
+                // Each reducer reads P pieces of M / R; an executor runs ceil(R / E) reducers.
+                yield new RoundStructure(2, (long) p + r, m, m, (long) p * m,
+                        m + (long) RoundConfig.ceilDiv(r, e) * p * m / r);
+            }
         };
     }
 

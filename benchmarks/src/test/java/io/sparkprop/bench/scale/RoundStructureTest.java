@@ -50,11 +50,14 @@ class RoundStructureTest {
 
     @Test
     void reduceScatterHasTwoStagesAndTheDriverReceivesOneModel() {
-        // P = 4 on 2 executors: 4 map + 4 reduce tasks; each reducer reads a quarter of 4 partials (M),
-        // and each executor runs 2 reducers: 2M, plus the broadcast.
+        // P = 4 on 2 one-core executors: R = min(4, 2) = 2 slices; 4 map + 2 reduce tasks; each
+        // reducer reads half of 4 partials (2M), one reducer an executor: 2M, plus the broadcast.
         RoundStructure s = RoundStructure.of(new RoundConfig(ExchangeKind.REDUCE_SCATTER, false, 4, 2, 1, 1000, 1, 2,
                 64, 2));
-        assertEquals(new RoundStructure(2, 8, M, M, 4 * M, 3 * M), s);
+        assertEquals(new RoundStructure(2, 6, M, M, 4 * M, 3 * M), s);
+        // P = 4 on 4 executors of 2 cores: R = 4; one reducer an executor, each reads M.
+        assertEquals(new RoundStructure(2, 8, M, M, 4 * M, 2 * M), RoundStructure.of(new RoundConfig(
+                ExchangeKind.REDUCE_SCATTER, false, 4, 4, 2, 1000, 1, 2, 64, 2)));
     }
 
     @Test

@@ -257,7 +257,8 @@ public final class DistributedTrainer {
         int depth = settings.exchange().aggregationDepth();
         OrderedTreeAggregate.PartitionFunction<T, U> shipped = float32Wire() ? compacted(f) : f;
         U total = aggregation == TrainingConfig.Aggregation.REDUCE_SCATTER
-                ? ReduceScatter.aggregate(input, shipped, slicing, merge, depth, input.getNumPartitions())
+                ? ReduceScatter.aggregate(input, shipped, slicing, merge, depth,
+                        ReduceScatter.slices(input.getNumPartitions(), sc.defaultParallelism()))
                 : OrderedTreeAggregate.aggregate(input, shipped, merge, depth);
         return total.expand();
     }

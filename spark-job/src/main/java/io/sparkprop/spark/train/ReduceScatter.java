@@ -19,7 +19,7 @@ import scala.runtime.AbstractFunction2;
  * summed slices on the driver: the exchange whose bytes into the driver are one result (a
  * gradient, or weights and optimizer state), whatever the partition count {@code P}.
  *
- * <p>Each task computes its partition's result and cuts it into {@code R} slices of the
+ * <p>Each task computes its partition's result and cuts it into {@code R} slices ({@link #slices}) of the
  * parameters (slice {@code s} is parameters {@code [⌊sN/R⌋, ⌊(s+1)N/R⌋)}), written to the shuffle
  * keyed by slice. Reduce task {@code s} receives the {@code P} pieces of slice {@code s}, places
  * them in an array indexed by source partition and merges them in the order
@@ -40,7 +40,7 @@ import scala.runtime.AbstractFunction2;
  * OrderedTreeAggregate.Merge, int)} for every {@code P}, depth and slice count. The choice between
  * the two ({@code train.aggregation}) changes the time, never the weights.
  *
- * <p><b>Cost:</b> one job of two stages ({@code P} map tasks, {@code R} reduce tasks) against the
+ * <p><b>Cost:</b> one job of two stages ({@code P} map tasks, {@code R = min(P, slots)} reduce tasks) against the
  * tree's one stage while it has no intermediate level (up to 5 partitions at depth 2); shuffle
  * bytes {@code P × result}; bytes into the driver one result (plus {@code R} small headers)
  * against the tree's {@code P} results (about {@code √P} with an intermediate level).
@@ -142,6 +142,18 @@ public final class ReduceScatter {
             }
         }
         return out;
+    }
+
+    /**
+     * {@code R}: one reduce task per task slot, at most one per partition, so the reduce stage runs
+     * in one wave with the fewest tasks that use every core. Each reduce task reads {@code P/R} of a
+     * result from every partition, so an executor's bytes are the same for any {@code R}. The bits
+     * do not depend on {@code R}, so it may follow the cluster (dynamic allocation included).
+     *
+     * @param slots the cluster's task slots now ({@code SparkContext.defaultParallelism})
+     */
+    public static int slices(int partitions, int slots) {
+        return Math.max(1, Math.min(partitions, slots));
     }
 
     /** Slice {@code s}'s first parameter: {@code ⌊sN/R⌋}. */

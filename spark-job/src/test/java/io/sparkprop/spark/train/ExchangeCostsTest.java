@@ -115,7 +115,7 @@ class ExchangeCostsTest {
     }
 
     /**
-     * The reduce-scatter's point: whatever P, the driver receives one result (R = P slices of it,
+     * The reduce-scatter's point: whatever P, the driver receives one result (R slices of it,
      * each in its own task result), where the tree brings P of them. Local SGD with Adam, so a
      * result is 3 arrays of n; P = 4 and 8 (the tree has no level at 4, one at 8).
      */
@@ -128,12 +128,12 @@ class ExchangeCostsTest {
         ExchangeCosts costs = times.costs();
         double n = settings.spec().paramCount();
         assertEquals(2, costs.stages(), "a map stage and a reduce stage");
-        assertEquals(2 * partitions, costs.tasks(), "P map tasks and R = P reduce tasks");
+        assertEquals(partitions + 2, costs.tasks(), "P map tasks and R = min(P, 2 cores of local[2]) reduce tasks");
         // Every partition's 3 arrays go through the shuffle once, and each slice is read once.
         assertTrue(costs.shuffleWriteBytes() >= partitions * 3 * 6.5 * n, "the partials go through the shuffle: "
                 + costs);
         assertEquals(costs.shuffleWriteBytes(), costs.shuffleReadBytes(), "each map output is read once");
-        // One result of 3 arrays, in P slices: the P map tasks return only their map statuses.
+        // One result of 3 arrays, in R slices: the P map tasks return only their map statuses.
         assertBetween(3 * 8 * n, 3 * 8 * n + 2 * partitions * RESULT_FRAMING, costs.driverInBytes(),
                 "driver_in_bytes");
         assertBroadcastOf(3, n, costs.broadcastBytes());
