@@ -227,8 +227,8 @@ public final class RunReport {
         }
         sb.append("<h2>Cost per exchange</h2>\n<p>Median per synchronous step (or local-SGD round) in each epoch:"
                 + " the task results into the driver; one copy of what it broadcasts (the weights, of which the"
-                + " broadcast column, and each stage's task binary; every executor fetches one); the aggregation"
-                + " tree's shuffle; the stages and tasks launched; the driver process's CPU time (in local mode the"
+                + " broadcast column, and each stage's task binary; every executor fetches one); the shuffle of the"
+                + " reduce-scatter or of the aggregation tree's levels (train.aggregation); the stages and tasks launched; the driver process's CPU time (in local mode the"
                 + " tasks' too). The last four columns split the tasks' time: per stage the slowest task's scheduler"
                 + " delay, deserialization, result serialization and fetch, and shuffle fetch wait, summed over the"
                 + " stages. An empty cell is not known.</p>\n");

@@ -234,13 +234,15 @@ public final class DistributedTrainer {
     /**
      * One partition's result in bytes: the gradient sums ({@code 8N}), or a local-SGD round's
      * weights and optimizer state ({@code 8N(1 + slots)}: the optimizer's own count of state
-     * arrays, Adam's two moments, momentum's velocity, SGD's none).
+     * arrays, Adam's two moments, momentum's velocity, SGD's none); 4 bytes a value instead of 8
+     * with {@code train.exchange-precision = float32}.
      */
     public static long resultBytes(TrainingConfig settings) {
         NetworkSpec spec = settings.spec();
         int slots = settings.exchange().localSteps() > 1
                 ? settings.optimization().newOptimizer(spec).state().slots().length : 0;
-        return 8L * spec.paramCount() * (1 + slots);
+        int bytes = settings.exchange().wirePrecision() == io.sparkprop.core.Precision.FLOAT32 ? 4 : 8;
+        return (long) bytes * spec.paramCount() * (1 + slots);
     }
 
     /** How this trainer sums the partitions' results: tree or reduce-scatter, {@code train.aggregation} resolved. */
@@ -441,20 +443,22 @@ public final class DistributedTrainer {
         int epochs = settings.optimization().epochs();
         Optimizer optimizer = settings.optimization().newOptimizer(settings.spec());
         LearningRateSchedule schedule = settings.optimization().schedule(stepsPerEpoch);
-        LOG.info("Training {}{} ({} parameters) on {} rows in {} partitions: {} epochs of {} steps, batch {}, {}, {}, {}{}",
+        LOG.info("Training {}{} ({} parameters) on {} rows in {} partitions: {} {} of {} steps, batch {}, {}, {}, {}{}",
                 spec, trainingNetwork.dropout().isActive() ? " with " + trainingNetwork.dropout() : "",
-                spec.paramCount(), trainRows, partitions(), epochs, stepsPerEpoch,
+                spec.paramCount(), trainRows, partitions(), epochs, epochs == 1 ? "epoch" : "epochs", stepsPerEpoch,
                 settings.optimization().batchSize(), settings.exchange().localSteps() == 1 ? "synchronous SGD"
                         : "local SGD (" + settings.exchange().localSteps() + " local steps per exchange)", optimizer, schedule,
                 start.globalStep() > 0
                         ? String.format(Locale.ROOT, "; resuming at epoch %d step %d (global step %d)", start.epoch() + 1,
                         start.step() + 1, start.globalStep()) : "");
         int partitions = partitions();
-        LOG.info("Summing the partitions' results by {} (train.aggregation = {}; each result {} MB, depth {})",
-                aggregation == TrainingConfig.Aggregation.TREE ? "a partition-ordered tree"
-                        : "a reduce-scatter over " + partitions + " parameter slices",
+        LOG.info("Summing the partitions' results by {} (train.aggregation = {}; each result {} MiB on the wire,"
+                        + " depth {})", aggregation == TrainingConfig.Aggregation.TREE ? "a partition-ordered tree"
+                        : "a reduce-scatter over " + ReduceScatter.slices(partitions, sc.defaultParallelism())
+                        + " parameter slices (one per task slot, at most one per partition)",
                 settings.exchange().aggregation().name().toLowerCase(Locale.ROOT).replace('_', '-'),
-                String.format(Locale.ROOT, "%.1f", resultBytes(settings) / 1e6), settings.exchange().aggregationDepth());
+                String.format(Locale.ROOT, "%.1f", resultBytes(settings) / 1048576.0),
+                settings.exchange().aggregationDepth());
         if (chunked != null) {
             logWindows(partitions);
         }

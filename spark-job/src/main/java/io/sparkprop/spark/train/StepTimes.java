@@ -178,7 +178,7 @@ public final class StepTimes {
 
         @Override
         public String toString() {
-            return String.format(Locale.ROOT, "median per step over %d: %.1f ms = compute %.1f + exchange %.1f"
+            return String.format(Locale.ROOT, "median per exchange over %d: %.1f ms = compute %.1f + exchange %.1f"
                     + " + broadcast %.1f + driver update %.1f", steps, totalMs, computeMs, exchangeMs, broadcastMs,
                     updateMs) + (costs.known() ? "; per exchange: " + costs : "");
         }

@@ -248,7 +248,7 @@ class MetricsJsonTest {
             if (times != null) {
                 assertEquals(ExchangeCosts.UNKNOWN, times.costs(), line);
                 assertFalse(times.costs().known());
-                assertFalse(times.toString().contains("per exchange"), times.toString());
+                assertFalse(times.toString().contains("per exchange:"), times.toString());
             }
         }
         // One figure there, the others unknown, not 0.
