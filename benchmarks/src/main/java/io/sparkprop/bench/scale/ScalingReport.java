@@ -207,7 +207,9 @@ public final class ScalingReport {
 
     /**
      * One computing configuration per model size, k, optimizer and exchange kind, with the rows per
-     * step measured most often for it, sorted by size, k, kind.
+     * step measured most often for it, sorted by size, k, kind; and for a size measured only in
+     * exchange-only rounds, the same k values, kinds and optimizer at the computing rows per step
+     * (its compute is then the fitted compute term's extrapolation in N).
      */
     static List<RoundConfig> bases(List<Measurement> measurements) {
         Map<String, List<RoundConfig>> groups = measurements.stream().map(Measurement::config)
@@ -220,6 +222,21 @@ public final class ScalingReport {
                     .entrySet().stream().max(Map.Entry.<Integer, Long>comparingByValue()
                             .thenComparing(Map.Entry.comparingByKey())).orElseThrow().getKey();
             bases.add(group.get(0).at(1, 1, rows));
+        }
+        // Sizes measured only exchange-only (the largest model, whose compute would take too long
+        // here): modeled with the fitted compute per row and parameter, at the rows per step, the
+        // k values and the optimizer of the computing measurements.
+        List<RoundConfig> computing = measurements.stream().map(Measurement::config).filter(c -> !c.exchangeOnly())
+                .toList();
+        if (!computing.isEmpty()) {
+            RoundConfig like = computing.get(0);
+            int rows = bases.stream().mapToInt(RoundConfig::rowsPerStep).max().orElse(like.rowsPerStep());
+            List<Integer> ks = computing.stream().map(RoundConfig::localSteps).distinct().sorted().toList();
+            List<ExchangeKind> kinds = computing.stream().map(RoundConfig::exchange).distinct().sorted().toList();
+            measurements.stream().map(m -> m.config().params()).distinct()
+                    .filter(n -> computing.stream().noneMatch(c -> c.params() == n))
+                    .forEach(n -> ks.forEach(k -> kinds.forEach(kind -> bases.add(new RoundConfig(kind, false, 1, 1,
+                            1, n, k, like.stateSlots(), rows, like.treeDepth())))));
         }
         bases.sort(Comparator.comparingLong(RoundConfig::params).thenComparingInt(RoundConfig::localSteps)
                 .thenComparing(RoundConfig::exchange));
