@@ -271,6 +271,18 @@ public final class DistributedTrainer {
         return (partition, rows) -> f.apply(partition, rows).compact();
     }
 
+    /**
+     * Broadcasts an exchange's {@code values} (weights, then optimizer slots) in the wire format,
+     * and tells the running exchange's listener which broadcast is its weights.
+     */
+    private Broadcast<WireArrays> broadcast(double[][] values) {
+        Broadcast<WireArrays> broadcast = sc.broadcast(WireArrays.of(values, float32Wire()));
+        if (exchanges != null) {
+            exchanges.broadcast(exchange, broadcast.id());
+        }
+        return broadcast;
+    }
+
     /** {@code train.exchange-precision = float32}: exchanges ship floats. */
     private boolean float32Wire() {
         return settings.exchange().wirePrecision() == io.sparkprop.core.Precision.FLOAT32;
@@ -655,11 +667,8 @@ public final class DistributedTrainer {
             rates[j] = loop.learningRateScale * schedule.rate(loop.globalStep + j);
         }
         long start = System.nanoTime();
-        Broadcast<WireArrays> broadcast = sc.broadcast(WireArrays.of(values, float32Wire()));
+        Broadcast<WireArrays> broadcast = broadcast(values);
         long broadcastDone = System.nanoTime();
-        if (exchanges != null) {
-            exchanges.broadcast(exchange, broadcast.id());
-        }
         RoundResult round;
         try {
             TrainingConfig.Optimization optimization = settings.optimization();
@@ -889,11 +898,8 @@ public final class DistributedTrainer {
     /** {@link #gradient}, with the broadcast and job times kept in {@link #lastBroadcastNanos}, {@link #lastJobNanos}. */
     private TimedGradient timedGradient(double[] params, int epoch, int step, long globalStep) {
         long start = System.nanoTime();
-        Broadcast<WireArrays> weights = sc.broadcast(WireArrays.of(new double[][] {params}, float32Wire()));
+        Broadcast<WireArrays> weights = broadcast(new double[][] {params});
         long broadcastDone = System.nanoTime();
-        if (exchanges != null) {
-            exchanges.broadcast(exchange, weights.id());
-        }
         try {
             long seed = settings.optimization().seed();
             return chunked == null

@@ -131,15 +131,17 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
             return whole.values != null ? whole.values[0].length : whole.wire[0].length;
         }
 
-        /** A compact whole gives compact slices (widening then rounding again is exact). */
+        /** A compact whole gives compact slices, cut from its floats. */
         @Override
         public RoundResult slice(RoundResult whole, int from, int to) {
-            boolean compact = whole.values == null;
-            whole.expand();
-            RoundResult piece = new RoundResult(ReduceScatter.sliceArrays(whole.values, from, to), whole.objectiveSum, whole.weightSum, whole.count,
-                    whole.computeNanos, whole.nonFinite);
+            RoundResult piece = new RoundResult(whole.values == null ? null
+                    : ReduceScatter.sliceArrays(whole.values, from, to), whole.objectiveSum, whole.weightSum,
+                    whole.count, whole.computeNanos, whole.nonFinite);
+            if (whole.values == null) {
+                piece.wire = WireArrays.slice(whole.wire, from, to);
+            }
             piece.summed = whole.summed;
-            return compact ? piece.compact() : piece;
+            return piece;
         }
 
         @Override

@@ -34,11 +34,7 @@ final class TimedGradient implements java.io.Serializable, DistributedTrainer.Wi
     @Override
     public TimedGradient compact() {
         if (gradient != null) {
-            double[] sums = gradient.gradSum();
-            wire = new float[sums.length];
-            for (int i = 0; i < sums.length; i++) {
-                wire[i] = (float) sums[i];
-            }
+            wire = WireArrays.toFloats(gradient.gradSum());
             lossSum = gradient.lossSum();
             count = gradient.count();
             weightSum = gradient.weightSum();
@@ -74,12 +70,18 @@ final class TimedGradient implements java.io.Serializable, DistributedTrainer.Wi
             return whole.gradient != null ? whole.gradient.gradSum().length : whole.wire.length;
         }
 
-        /** A compact whole gives compact slices (widening then rounding again is exact). */
+        /** A compact whole gives compact slices, cut from its floats. */
         @Override
         public TimedGradient slice(TimedGradient whole, int from, int to) {
-            boolean compact = whole.gradient == null;
-            TimedGradient piece = new TimedGradient(whole.expand().gradient.slice(from, to), whole.computeNanos);
-            return compact ? piece.compact() : piece;
+            if (whole.gradient != null) {
+                return new TimedGradient(whole.gradient.slice(from, to), whole.computeNanos);
+            }
+            TimedGradient piece = new TimedGradient(null, whole.computeNanos);
+            piece.wire = java.util.Arrays.copyOfRange(whole.wire, from, to);
+            piece.lossSum = whole.lossSum;
+            piece.count = whole.count;
+            piece.weightSum = whole.weightSum;
+            return piece;
         }
 
         @Override

@@ -76,12 +76,25 @@ public final class WireArrays implements java.io.Serializable {
     static float[][] toFloats(double[][] values) {
         float[][] out = new float[values.length][];
         for (int a = 0; a < values.length; a++) {
-            double[] v = values[a];
-            float[] f = new float[v.length];
-            for (int i = 0; i < v.length; i++) {
-                f[i] = (float) v[i];
-            }
-            out[a] = f;
+            out[a] = toFloats(values[a]);
+        }
+        return out;
+    }
+
+    /** {@code values} rounded to the nearest floats. */
+    static float[] toFloats(double[] values) {
+        float[] f = new float[values.length];
+        for (int i = 0; i < values.length; i++) {
+            f[i] = (float) values[i];
+        }
+        return f;
+    }
+
+    /** Columns {@code [from, to)} of every array of {@code values}: a slice of compact arrays. */
+    static float[][] slice(float[][] values, int from, int to) {
+        float[][] out = new float[values.length][];
+        for (int a = 0; a < values.length; a++) {
+            out[a] = java.util.Arrays.copyOfRange(values[a], from, to);
         }
         return out;
     }
