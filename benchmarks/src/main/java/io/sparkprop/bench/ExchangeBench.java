@@ -4,6 +4,7 @@ import io.sparkprop.bench.scale.ExchangeKind;
 import io.sparkprop.bench.scale.Measurement;
 import io.sparkprop.bench.scale.MeasurementFile;
 import io.sparkprop.bench.scale.RoundConfig;
+import io.sparkprop.spark.train.ExchangeListener;
 import io.sparkprop.spark.train.OrderedTreeAggregate;
 import io.sparkprop.spark.train.ReduceScatter;
 import java.io.IOException;
@@ -15,14 +16,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerJobStart;
-import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.StorageLevel;
 
@@ -37,9 +33,10 @@ import org.apache.spark.storage.StorageLevel;
  * broadcast is destroyed. What the compute would add is measured by the training runs.
  *
  * <p>Prints one JSON line per aggregation: the configuration, the round's wall time (min, median,
- * max over {@code --rounds} after {@code --warmup}), its broadcast part, and per round from a
- * {@link SparkListener}: task result bytes into the driver, shuffle bytes written and read,
- * stages, tasks, the tasks' summed run and CPU time; and adds the medians as a row of
+ * max over {@code --rounds} after {@code --warmup}), its broadcast part, and per round from the
+ * trainer's own {@link ExchangeListener} (the same figures as training's {@code metrics.jsonl}):
+ * task result bytes into the driver, the broadcast's stored bytes, shuffle bytes written and read,
+ * stages, tasks; and adds the medians as a row of
  * {@code --out}, the cost model's measurement file ({@link MeasurementFile}; {@code --workers} is
  * then required). Every sum is checked against its closed form outside the timing.
  *
@@ -97,46 +94,6 @@ public final class ExchangeBench {
         }
     };
 
-    /**
-     * Per round (job group): result bytes, shuffle bytes written, stages, tasks, and the tasks'
-     * summed executor run time (ms) and CPU time (ns), shuffle bytes read.
-     */
-    static final class Counts extends SparkListener {
-        final Map<Integer, String> jobGroup = new ConcurrentHashMap<>();
-        final Map<Integer, String> stageGroup = new ConcurrentHashMap<>();
-        final Map<String, AtomicLong[]> byGroup = new ConcurrentHashMap<>();
-
-        @Override
-        public void onJobStart(SparkListenerJobStart job) {
-            String group = job.properties() == null ? null : job.properties().getProperty("spark.jobGroup.id");
-            if (group == null) {
-                return;
-            }
-            AtomicLong[] c = byGroup.computeIfAbsent(group, g -> new AtomicLong[] {new AtomicLong(), new AtomicLong(),
-                new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong(), new AtomicLong()});
-            scala.collection.Iterator<Object> ids = job.stageIds().iterator();
-            while (ids.hasNext()) {
-                stageGroup.put((Integer) ids.next(), group);
-            }
-            c[2].addAndGet(job.stageInfos().size());
-        }
-
-        @Override
-        public void onTaskEnd(SparkListenerTaskEnd task) {
-            String group = stageGroup.get(task.stageId());
-            if (group == null || task.taskMetrics() == null) {
-                return;
-            }
-            AtomicLong[] c = byGroup.get(group);
-            c[0].addAndGet(task.taskMetrics().resultSize());
-            c[1].addAndGet(task.taskMetrics().shuffleWriteMetrics().bytesWritten());
-            c[3].incrementAndGet();
-            c[4].addAndGet(task.taskMetrics().executorRunTime());
-            c[5].addAndGet(task.taskMetrics().executorCpuTime());
-            c[6].addAndGet(task.taskMetrics().shuffleReadMetrics().totalBytesRead());
-        }
-    }
-
     public static void main(String[] args) throws Exception {
         Map<String, String> opts = new HashMap<>();
         for (int i = 0; i + 1 < args.length; i += 2) {
@@ -152,8 +109,8 @@ public final class ExchangeBench {
         String out = opts.get("out");
         SparkSession spark = SparkSession.builder().appName("sparkprop exchange bench").getOrCreate();
         JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-        Counts counts = new Counts();
-        sc.sc().addSparkListener(counts);
+        ExchangeListener listener = new ExchangeListener();
+        sc.sc().addSparkListener(listener);
         try {
             for (int partitions : partitionCounts) {
                 List<Integer> ids = new ArrayList<>();
@@ -165,7 +122,7 @@ public final class ExchangeBench {
                 for (int params : paramCounts) {
                     for (int arrays : arrayCounts) {
                         for (String kind : which.equals("both") ? List.of("tree", "reduce-scatter") : List.of(which)) {
-                            String line = measure(sc, counts, rdd, partitions, params, arrays, kind, rounds, warmup,
+                            String line = measure(sc, listener, rdd, partitions, params, arrays, kind, rounds, warmup,
                                     workers, out);
                             System.out.println(line);
                         }
@@ -183,11 +140,10 @@ public final class ExchangeBench {
     }
 
     /** {@code rounds} timed exchange-only rounds after {@code warmup} untimed ones; their JSON line. */
-    private static String measure(JavaSparkContext sc, Counts counts, JavaRDD<Integer> rdd, int partitions, int params,
-                                  int arrays, String kind, int rounds, int warmup, String workers,
-                                  String out)
-            throws InterruptedException, IOException {
-        String prefix = kind + "-" + partitions + "-" + params + "-" + arrays + "-";
+    private static String measure(JavaSparkContext sc, ExchangeListener listener, JavaRDD<Integer> rdd,
+                                  int partitions, int params, int arrays, String kind, int rounds, int warmup,
+                                  String workers, String out) throws IOException {
+        long[] exchanges = new long[rounds];
         long[] wall = new long[rounds];
         long[] bcast = new long[rounds];
         // 40-bit random integers: as incompressible as weights for the shuffle's and broadcast's
@@ -200,11 +156,13 @@ public final class ExchangeBench {
             }
         }
         for (int r = -warmup; r < rounds; r++) {
-            sc.setJobGroup(prefix + r, "exchange-only round " + r + " (" + kind + ")", false);
+            long exchange = listener.open();
+            sc.setLocalProperty(ExchangeListener.PROPERTY, Long.toString(exchange));
             start[0][0] = r + 1.0;
             long t0 = System.nanoTime();
             Broadcast<double[][]> b = sc.broadcast(start);
             long t1 = System.nanoTime();
+            listener.broadcast(exchange, b.id());
             OrderedTreeAggregate.PartitionFunction<Integer, Partial> f = (p, it) -> {
                 double[][] v = b.value();
                 double[][] copy = new double[v.length][];
@@ -220,23 +178,28 @@ public final class ExchangeBench {
             b.destroy(false);
             long t2 = System.nanoTime();
             check(sum, start, partitions);
+            sc.setLocalProperty(ExchangeListener.PROPERTY, null);
             if (r >= 0) {
                 wall[r] = t2 - t0;
                 bcast[r] = t1 - t0;
+                exchanges[r] = exchange;
             }
         }
-        sc.clearJobGroup();
-        // The listener bus is asynchronous: give it time to deliver the last round's task ends.
-        for (int wait = 0; wait < 100 && !complete(counts, prefix + (rounds - 1), partitions); wait++) {
-            Thread.sleep(100);
+        // The listener bus is asynchronous: the trainer's own wait for the rounds' events.
+        if (!listener.await(exchanges, 10_000)) {
+            throw new IllegalStateException("The listener bus did not deliver the rounds' events within 10 s");
         }
-        long[][] per = new long[7][rounds];
+        // Per round: result bytes in, broadcast bytes out, shuffle written and read, stages, tasks.
+        long[][] per = new long[6][rounds];
         for (int r = 0; r < rounds; r++) {
-            AtomicLong[] c = counts.byGroup.get(prefix + r);
-            for (int i = 0; i < 7; i++) {
-                per[i][r] = c == null ? -1 : c[i].get();
+            ExchangeListener.Figures f = listener.figures(exchanges[r]);
+            long[] values = {f.driverInBytes(), f.broadcastBytes(), f.shuffleWriteBytes(), f.shuffleReadBytes(),
+                f.stages(), f.tasks()};
+            for (int i = 0; i < values.length; i++) {
+                per[i][r] = values[i];
             }
         }
+        listener.clear();
         long[] job = new long[rounds];
         for (int r = 0; r < rounds; r++) {
             job[r] = wall[r] - bcast[r];
@@ -246,11 +209,11 @@ public final class ExchangeBench {
             // weights and optimizer state (k = 64, as the training default).
             RoundConfig config = new RoundConfig(kind.equals("tree") ? ExchangeKind.TREE : ExchangeKind.REDUCE_SCATTER,
                     true, partitions, Integer.parseInt(workers), 1, params, arrays == 1 ? 1 : 64, arrays - 1, 0, 2);
-            // The driver serializes and uploads the broadcast once (what executors fetch from each
-            // other is not counted).
+            // Bytes out of the driver: one stored copy of the broadcast, as the training rows count it
+            // (what executors fetch from each other is not counted).
             Measurement m = new Measurement(config, median(wall) / 1e6, 0, median(job) / 1e6, median(bcast) / 1e6, 0,
-                    (int) median(per[2]), median(per[3]), median(per[0]), 8L * params * arrays, median(per[1]),
-                    median(per[6]));
+                    (int) median(per[4]), median(per[5]), median(per[0]), median(per[1]), median(per[2]),
+                    median(per[3]));
             List<Measurement> all = new ArrayList<>(Files.exists(Path.of(out)) ? MeasurementFile.read(Path.of(out))
                     : List.of());
             all.add(m);
@@ -261,16 +224,10 @@ public final class ExchangeBench {
                 .add("aggregation", kind).add("rounds", rounds)
                 .add("round_ms_min", min(wall) / 1e6).add("round_ms", median(wall) / 1e6)
                 .add("round_ms_max", max(wall) / 1e6).add("broadcast_ms", median(bcast) / 1e6)
-                .add("driver_in_bytes", median(per[0])).add("shuffle_write_bytes", median(per[1]))
-                .add("shuffle_read_bytes", median(per[6]))
-                .add("stages", median(per[2])).add("tasks", median(per[3]))
-                .add("executor_run_ms", median(per[4])).add("executor_cpu_ms", median(per[5]) / 1e6)
+                .add("driver_in_bytes", median(per[0])).add("broadcast_bytes", median(per[1]))
+                .add("shuffle_write_bytes", median(per[2])).add("shuffle_read_bytes", median(per[3]))
+                .add("stages", median(per[4])).add("tasks", median(per[5]))
                 .add("model_bytes", 8L * params * arrays).close();
-    }
-
-    private static boolean complete(Counts counts, String group, int partitions) {
-        AtomicLong[] c = counts.byGroup.get(group);
-        return c != null && c[3].get() >= partitions;
     }
 
     /** Each element is the start's times {@code P}, element 0 plus {@code 0 + 1 + ... + (P-1)}: exact in doubles here. */

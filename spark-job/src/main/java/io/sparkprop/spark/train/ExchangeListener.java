@@ -25,7 +25,8 @@ import scala.jdk.javaapi.CollectionConverters;
  * say: stages, tasks, result bytes into the driver, the broadcast bytes out of it, shuffle bytes,
  * and the tasks' split of their time ({@link Figures}; {@link ExchangeCosts} says what each means).
  * It is not the exchange's clock ({@link StepTimes}) and not a general job monitor: it sees only
- * the jobs of exchanges it {@link #open}ed.
+ * the jobs of exchanges it {@link #open}ed. The trainer registers one while it trains; the
+ * benchmarks' exchange-only rounds use it too, so both measure the same figures the same way.
  *
  * <p>How events find their exchange: the trainer sets the local property {@link #PROPERTY} to the
  * exchange's id before the exchange's jobs; {@code onJobStart} carries the property and the job's
@@ -45,10 +46,10 @@ import scala.jdk.javaapi.CollectionConverters;
  * nothing here throws into the listener bus or the trainer. Callbacks run on the bus's thread, the
  * other methods on the trainer's; both lock this object.
  */
-final class ExchangeListener extends SparkListener {
+public final class ExchangeListener extends SparkListener {
 
     /** The local property that names the exchange of a job: its id, as a decimal. */
-    static final String PROPERTY = "sparkprop.exchange";
+    public static final String PROPERTY = "sparkprop.exchange";
 
     /** Exchange ids, unique within the driver's JVM, so two trainers in one SparkContext never mix. */
     private static final AtomicLong IDS = new AtomicLong();
@@ -60,7 +61,7 @@ final class ExchangeListener extends SparkListener {
      * @param driverOutBytes the weights' broadcast plus the stages' task binaries; -1 unless all are known
      * @param broadcastBytes the weights' broadcast; -1 when its pieces were not seen
      */
-    record Figures(long driverInBytes, long driverOutBytes, long broadcastBytes, long shuffleWriteBytes,
+    public record Figures(long driverInBytes, long driverOutBytes, long broadcastBytes, long shuffleWriteBytes,
                    long shuffleReadBytes, int stages, int tasks, long schedulerDelayMs, long deserializeMs,
                    long resultMs, long shuffleWaitMs) {
     }
@@ -94,14 +95,14 @@ final class ExchangeListener extends SparkListener {
     private long binaryId = -1;
 
     /** A new exchange: the id to set as {@link #PROPERTY} before its jobs. */
-    synchronized long open() {
+    public synchronized long open() {
         long id = IDS.incrementAndGet();
         exchanges.put(id, new Exchange());
         return id;
     }
 
     /** Exchange {@code exchange}'s weights went out as broadcast {@code broadcastId}. */
-    synchronized void broadcast(long exchange, long broadcastId) {
+    public synchronized void broadcast(long exchange, long broadcastId) {
         Exchange e = exchanges.get(exchange);
         if (e != null) {
             e.broadcastId = broadcastId;
@@ -113,7 +114,7 @@ final class ExchangeListener extends SparkListener {
      * {@code timeoutMillis}; returns whether they all were (false also when interrupted, with the
      * interrupt kept).
      */
-    synchronized boolean await(long[] ids, long timeoutMillis) {
+    public synchronized boolean await(long[] ids, long timeoutMillis) {
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000;
         while (!delivered(ids)) {
             long left = deadline - System.nanoTime();
@@ -141,7 +142,7 @@ final class ExchangeListener extends SparkListener {
     }
 
     /** The figures of exchange {@code id}, or {@code null} when not all of its events were seen. */
-    synchronized Figures figures(long id) {
+    public synchronized Figures figures(long id) {
         Exchange e = exchanges.get(id);
         if (e == null || e.jobsStarted == 0 || e.jobsEnded < e.jobsStarted) {
             return null;
@@ -167,7 +168,7 @@ final class ExchangeListener extends SparkListener {
      * taken: an epoch's end, when none of this trainer's jobs runs. Later events of a forgotten
      * exchange are ignored.
      */
-    synchronized void clear() {
+    public synchronized void clear() {
         exchanges.clear();
         jobs.clear();
         stages.clear();
