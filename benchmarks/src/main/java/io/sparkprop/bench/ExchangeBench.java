@@ -208,7 +208,9 @@ public final class ExchangeBench {
             // k = 1 exchanges one array (the gradient); more arrays stand for a local-SGD round's
             // weights and optimizer state (k = 64, as the training default).
             RoundConfig config = new RoundConfig(kind.equals("tree") ? ExchangeKind.TREE : ExchangeKind.REDUCE_SCATTER,
-                    true, partitions, Integer.parseInt(workers), 1, params, arrays == 1 ? 1 : 64, arrays - 1, 0, 2);
+                    true, partitions, Integer.parseInt(workers), 1, params, arrays == 1 ? 1 : 64, arrays - 1, 0, 2,
+                    // bench-scale starts every worker on the driver's host: they share its cores.
+                    Runtime.getRuntime().availableProcessors());
             // Bytes out of the driver: one stored copy of the broadcast, as the training rows count it
             // (what executors fetch from each other is not counted).
             Measurement m = new Measurement(config, median(wall) / 1e6, 0, median(job) / 1e6, median(bcast) / 1e6, 0,

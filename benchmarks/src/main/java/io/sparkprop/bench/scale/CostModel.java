@@ -13,11 +13,14 @@ import org.apache.commons.math3.stat.regression.OLSMultipleLinearRegression;
  * {@link CostTerm}:
  * <pre>
  *   round = waves * compute + overhead
- *   compute  = c_rowParams k b N + c_localUpdate k N [k > 1]                 (one partition)
+ *   compute  = s (c_rowParams k b N + c_localUpdate k N [k > 1] + c_step k + c_taskParams N)
+ *                                                                            (one partition)
  *   overhead = c_round + c_stage stages + c_task tasks + c_driver (driverIn + driverOut)
  *            + c_network executorNetworkBytes + c_update 8N
  * </pre>
- * where waves = ceil(P / (E cores)) and the counts come from {@link RoundStructure}. It assumes the
+ * where waves = ceil(P / (E cores)), s = {@link RoundConfig#timeSharing()} (1 with a core per
+ * slot; the concurrent tasks per host core when the executors share fewer cores) and the counts
+ * come from {@link RoundStructure}, whose executor bytes are time-shared the same way. It assumes the
  * slowest partition's compute does not grow with P (no stragglers), each partial is merged as it is
  * received (the merge is priced with the driver's bytes), and stages run one after another while
  * the tasks of a stage overlap except for their serial launch on the driver.

@@ -35,6 +35,8 @@ import java.util.Set;
  *   <tr><td>state_slots</td><td>count</td><td>optimizer state arrays ({@code OptimizerState.slots().length}; Adam 2)</td></tr>
  *   <tr><td>rows_per_step</td><td>rows</td><td>b, the slowest partition's rows per local step (0 if exchange-only)</td></tr>
  *   <tr><td>tree_depth</td><td>count</td><td>{@code train.aggregation-depth} (written for both kinds)</td></tr>
+ *   <tr><td>host_cores</td><td>count</td><td>physical cores all executors share (the harness's host); at least
+ *       E cores when every slot has its own</td></tr>
  *   <tr><td>round_ms</td><td>ms</td><td>median wall time of a round (one exchange)</td></tr>
  *   <tr><td>compute_ms</td><td>ms</td><td>median of the slowest partition's compute in a round</td></tr>
  *   <tr><td>exchange_ms</td><td>ms</td><td>median of the job's time besides compute</td></tr>
@@ -52,7 +54,7 @@ public final class MeasurementFile {
 
     /** The columns, in the order {@link #write} puts them. */
     public static final List<String> COLUMNS = List.of("exchange", "exchange_only", "partitions", "executors", "cores",
-            "params", "local_steps", "state_slots", "rows_per_step", "tree_depth", "round_ms", "compute_ms",
+            "params", "local_steps", "state_slots", "rows_per_step", "tree_depth", "host_cores", "round_ms", "compute_ms",
             "exchange_ms", "broadcast_ms", "update_ms", "stages", "tasks", "driver_in_bytes", "driver_out_bytes",
             "shuffle_write_bytes", "shuffle_read_bytes");
 
@@ -120,6 +122,7 @@ public final class MeasurementFile {
                             Integer.toString(c.coresPerExecutor()), Long.toString(c.params()),
                             Integer.toString(c.localSteps()), Integer.toString(c.stateSlots()),
                             Integer.toString(c.rowsPerStep()), Integer.toString(c.treeDepth()),
+                            Integer.toString(c.hostCores()),
                             Double.toString(m.roundMs()), Double.toString(m.computeMs()), Double.toString(m.exchangeMs()),
                             Double.toString(m.broadcastMs()), Double.toString(m.updateMs()), Integer.toString(m.stages()),
                             Long.toString(m.tasks()), Long.toString(m.driverInBytes()), Long.toString(m.driverOutBytes()),
@@ -157,7 +160,8 @@ public final class MeasurementFile {
     private static Measurement measurement(Row r) {
         RoundConfig config = new RoundConfig(ExchangeKind.parse(r.text("exchange")), r.bool("exchange_only"),
                 r.integer("partitions"), r.integer("executors"), r.integer("cores"), r.count("params"),
-                r.integer("local_steps"), r.integer("state_slots"), r.integer("rows_per_step"), r.integer("tree_depth"));
+                r.integer("local_steps"), r.integer("state_slots"), r.integer("rows_per_step"), r.integer("tree_depth"),
+                r.integer("host_cores"));
         return new Measurement(config, r.number("round_ms"), r.number("compute_ms"), r.number("exchange_ms"),
                 r.number("broadcast_ms"), r.number("update_ms"), r.integer("stages"), r.count("tasks"),
                 r.count("driver_in_bytes"), r.count("driver_out_bytes"), r.count("shuffle_write_bytes"),

@@ -20,10 +20,13 @@ package io.sparkprop.bench.scale;
  * @param rowsPerStep b, the rows of the slowest partition in one local step (its share of the global
  *     batch); 0 only for an exchange-only round
  * @param treeDepth the tree's depth ({@code train.aggregation-depth}); not used by reduce-scatter
+ * @param hostCores the physical cores the executors share: at least {@link #slots()} on a cluster
+ *     where every task slot has a core of its own; fewer when the harness runs E one-core workers on
+ *     one smaller host, so that concurrent tasks time-share ({@link #timeSharing()})
  */
 public record RoundConfig(ExchangeKind exchange, boolean exchangeOnly, int partitions, int executors,
                           int coresPerExecutor, long params, int localSteps, int stateSlots, int rowsPerStep,
-                          int treeDepth) {
+                          int treeDepth, int hostCores) {
 
     /** Bytes of one double: weights, gradients and optimizer state travel as doubles. */
     public static final int BYTES_PER_VALUE = 8;
@@ -40,6 +43,7 @@ public record RoundConfig(ExchangeKind exchange, boolean exchangeOnly, int parti
         requireAtLeast("state slots", stateSlots, 0);
         requireAtLeast("rows per step", rowsPerStep, exchangeOnly ? 0 : 1);
         requireAtLeast("tree depth", treeDepth, 1);
+        requireAtLeast("host cores", hostCores, 1);
     }
 
     /**
@@ -70,15 +74,33 @@ public record RoundConfig(ExchangeKind exchange, boolean exchangeOnly, int parti
         return ceilDiv(partitions, slots());
     }
 
+    /**
+     * How many times slower a task runs than alone on a core because the tasks running at once,
+     * min(P, slots), share the host's cores: {@code max(1, min(P, slots) / hostCores)}. 1 on a
+     * cluster with a core per slot; 4 for 8 one-core workers on a 2-core host.
+     */
+    public double timeSharing() {
+        return Math.max(1.0, (double) Math.min(partitions, slots()) / hostCores);
+    }
+
+    /** This configuration on a cluster where every task slot has a core of its own (hostCores = slots). */
+    public RoundConfig withCorePerSlot() {
+        return new RoundConfig(exchange, exchangeOnly, partitions, executors, coresPerExecutor, params, localSteps,
+                stateSlots, rowsPerStep, treeDepth, slots());
+    }
+
     /** Examples a round trains on, summed over partitions: P k b (0 when exchange-only). */
     public long examplesPerRound() {
         return exchangeOnly ? 0 : (long) partitions * localSteps * rowsPerStep;
     }
 
-    /** This configuration at another partition and executor count, everything else kept. */
+    /**
+     * This configuration at another partition and executor count, with a core per slot (hostCores =
+     * the new slots), everything else kept.
+     */
     public RoundConfig at(int newPartitions, int newExecutors, int newRowsPerStep) {
         return new RoundConfig(exchange, exchangeOnly, newPartitions, newExecutors, coresPerExecutor, params,
-                localSteps, stateSlots, newRowsPerStep, treeDepth);
+                localSteps, stateSlots, newRowsPerStep, treeDepth, newExecutors * coresPerExecutor);
     }
 
     static int ceilDiv(long a, long b) {

@@ -24,7 +24,13 @@ package io.sparkprop.bench.scale;
  *       to the driver. So: stages 2; tasks P + R; driver in M; shuffle P M; an executor reads
  *       {@code ceil(R / E) * P * M / R}.</li>
  * </ul>
- * Not counted: task binaries and task results' headers (small, per task: priced by the per-task
+ * <p>Each of these steps (the broadcast's fetch, each shuffle level) is on the round's critical path
+ * with the bytes of its busiest executor, or, when the executors share fewer physical cores than
+ * there are executors ({@link RoundConfig#hostCores()}, the harness on one host), with the step's
+ * bytes over all executors divided by those cores, whichever is larger: moving bytes through
+ * loopback is CPU work (serializing, copying, checksums) that time-shares like compute.
+ *
+ * <p>Not counted: task binaries and task results' headers (small, per task: priced by the per-task
  * coefficient), the loss and row counts sent with each partial (a few doubles), and the locality of
  * shuffle blocks (a block read from the same executor still counts as network bytes).
  *
@@ -33,8 +39,9 @@ package io.sparkprop.bench.scale;
  * @param driverInBytes bytes of task results the driver receives
  * @param driverOutBytes bytes the driver sends: the broadcast, once
  * @param shuffleBytes bytes written to (and read from) the shuffle, summed over all levels
- * @param executorNetworkBytes bytes the busiest executor receives, on the round's critical path:
- *     the broadcast plus its share of every shuffle level
+ * @param executorNetworkBytes bytes on the round's critical path into executors: per step (the
+ *     broadcast, every shuffle level) the busiest executor's, or the step's total over the host's
+ *     cores when larger
  */
 public record RoundStructure(int stages, long tasks, long driverInBytes, long driverOutBytes, long shuffleBytes,
                              long executorNetworkBytes) {
@@ -43,14 +50,17 @@ public record RoundStructure(int stages, long tasks, long driverInBytes, long dr
     public static RoundStructure of(RoundConfig config) {
         int p = config.partitions();
         int e = config.executors();
+        int h = config.hostCores();
         long m = config.messageBytes();
+        // Every executor fetches the broadcast once.
+        long broadcast = critical(m, (long) e * m, h);
         return switch (config.exchange()) {
-            case TREE -> tree(p, e, m, config.treeDepth());
+            case TREE -> tree(p, e, h, m, config.treeDepth(), broadcast);
             case REDUCE_SCATTER -> {
                 int r = Math.min(p, config.slots());
                 // Each reducer reads P pieces of M / R; an executor runs ceil(R / E) reducers.
                 yield new RoundStructure(2, (long) p + r, m, m, (long) p * m,
-                        m + (long) RoundConfig.ceilDiv(r, e) * p * m / r);
+                        broadcast + critical((long) RoundConfig.ceilDiv(r, e) * p * m / r, (long) p * m, h));
             }
         };
     }
@@ -60,20 +70,26 @@ public record RoundStructure(int stages, long tasks, long driverInBytes, long dr
         return Math.max((int) Math.ceil(Math.pow(partitions, 1.0 / depth)), 2);
     }
 
-    private static RoundStructure tree(int p, int e, long m, int depth) {
+    /** A step's critical-path bytes: its busiest executor's, or its total over the host's cores if larger. */
+    private static long critical(long busiest, long total, int hostCores) {
+        return Math.max(busiest, total / hostCores);
+    }
+
+    private static RoundStructure tree(int p, int e, int h, long m, int depth, long broadcast) {
         int scale = treeScale(p, depth);
         int current = p;
         int stages = 1;
         long tasks = p;
         long shuffle = 0;
-        long network = m;
+        long network = broadcast;
         // The loop condition and the integer division are OrderedTreeAggregate's (and treeAggregate's).
         while (current > scale + (int) Math.ceil((double) current / scale)) {
             int next = current / scale;
             stages++;
             tasks += next;
             shuffle += (long) current * m;
-            network += (long) RoundConfig.ceilDiv(next, e) * RoundConfig.ceilDiv(current, next) * m;
+            network += critical((long) RoundConfig.ceilDiv(next, e) * RoundConfig.ceilDiv(current, next) * m,
+                    (long) current * m, h);
             current = next;
         }
         return new RoundStructure(stages, tasks, (long) current * m, m, shuffle, network);

@@ -67,6 +67,6 @@ public final class Scaling {
 
     private static RoundConfig configure(RoundConfig base, int executors, int cores, int rowsPerStep) {
         return new RoundConfig(base.exchange(), false, executors * cores, executors, cores, base.params(),
-                base.localSteps(), base.stateSlots(), rowsPerStep, base.treeDepth());
+                base.localSteps(), base.stateSlots(), rowsPerStep, base.treeDepth(), executors * cores);
     }
 }

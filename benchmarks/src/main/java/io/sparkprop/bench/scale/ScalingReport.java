@@ -236,7 +236,7 @@ public final class ScalingReport {
             measurements.stream().map(m -> m.config().params()).distinct()
                     .filter(n -> computing.stream().noneMatch(c -> c.params() == n))
                     .forEach(n -> ks.forEach(k -> kinds.forEach(kind -> bases.add(new RoundConfig(kind, false, 1, 1,
-                            1, n, k, like.stateSlots(), rows, like.treeDepth())))));
+                            1, n, k, like.stateSlots(), rows, like.treeDepth(), 1)))));
         }
         bases.sort(Comparator.comparingLong(RoundConfig::params).thenComparingInt(RoundConfig::localSteps)
                 .thenComparing(RoundConfig::exchange));

@@ -75,7 +75,9 @@ public final class TrainingBench {
                             RoundConfig config = new RoundConfig(aggregation.equals("tree") ? ExchangeKind.TREE
                                     : ExchangeKind.REDUCE_SCATTER, false, partitions, executors, 1,
                                     settings.spec().paramCount(), k, slots, rowsPerStep,
-                                    settings.exchange().aggregationDepth());
+                                    settings.exchange().aggregationDepth(),
+                                    // bench-scale's workers all run on the driver's host and share its cores.
+                                    Runtime.getRuntime().availableProcessors());
                             Measurement m = new Measurement(config, t.totalMs(), t.computeMs(), t.exchangeMs(),
                                     t.broadcastMs(), t.updateMs(), (int) Math.round(orZero(c.stages())),
                                     Math.round(orZero(c.tasks())), Math.round(orZero(c.driverInBytes())),

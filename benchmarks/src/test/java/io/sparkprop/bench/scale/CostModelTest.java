@@ -70,8 +70,9 @@ class CostModelTest {
         Holdout holdout = Holdout.defaultFor(measured);
         assertEquals(new Holdout(2_400_000, 32, null, null, null), holdout);
         Holdout.Result result = holdout.validate(measured);
-        assertEquals(8, result.predictions().size()); // 2 k x 2 kinds x with and without compute
-        assertEquals(measured.size() - 8, result.fit().measurements());
+        // 2 k x 2 kinds x (with and without compute on 2 host core counts, and with compute at b = 16)
+        assertEquals(20, result.predictions().size());
+        assertEquals(measured.size() - 20, result.fit().measurements());
         // The noise alone is up to 2% of the measured round; the rest is the fit's error at P = 32.
         assertTrue(result.maxRelativeError() < 2.5 * NOISE, "held-out error " + result.maxRelativeError());
         assertTrue(result.passes());
@@ -91,14 +92,22 @@ class CostModelTest {
     @Test
     void aRoundIsItsWavesOfComputePlusItsOverhead() {
         // By hand, for tree P = 16 on 8 executors, k = 64, b = 64, N = 1,000,000, Adam:
-        // compute = 0.17e-6 * 64 * 64 * 1e6 + 2e-6 * 64 * 1e6 = 696.32 + 128 = 824.32 ms, 2 waves;
+        // compute = 0.17e-6 * 64 * 64 * 1e6 + 2e-6 * 64 * 1e6 + 0.5 * 64 + 20e-6 * 1e6
+        //         = 696.32 + 128 + 32 + 20 = 876.32 ms, 2 waves;
         // M = 24 MB; 2 stages, 20 tasks; driver 4 M in + M out = 120 MB; busiest executor M + 4 M = 120 MB;
         // overhead = 8 + 3 * 2 + 0.3 * 20 + 1.0 * 120 + 1.5 * 120 + 0.5 * 8 = 324 ms.
         CostModel model = new CostModel(SyntheticRounds.plausible());
-        RoundConfig c = new RoundConfig(ExchangeKind.TREE, false, 16, 8, 1, 1_000_000, 64, 2, 64, 2);
-        assertEquals(824.32, model.computeMs(c), 1e-9);
+        RoundConfig c = new RoundConfig(ExchangeKind.TREE, false, 16, 8, 1, 1_000_000, 64, 2, 64, 2, 8);
+        assertEquals(876.32, model.computeMs(c), 1e-9);
         assertEquals(324, model.overheadMs(c), 1e-9);
-        assertEquals(2 * 824.32 + 324, model.roundMs(c), 1e-9);
+        assertEquals(2 * 876.32 + 324, model.roundMs(c), 1e-9);
+        // The same 8 executors sharing 2 cores: a task runs 4x slower (8 at once on 2 cores); the
+        // broadcast's 8 fetches of M over 2 cores are 4 M (was M), the level's 16 M over 2 cores 8 M
+        // (was 4 M): 12 M = 288 MB on the path, overhead 324 + 1.5 * (288 - 120) = 576 ms.
+        RoundConfig shared = new RoundConfig(ExchangeKind.TREE, false, 16, 8, 1, 1_000_000, 64, 2, 64, 2, 2);
+        assertEquals(4 * 876.32, model.computeMs(shared), 1e-9);
+        assertEquals(576, model.overheadMs(shared), 1e-9);
+        assertEquals(2 * 4 * 876.32 + 576, model.roundMs(shared), 1e-9);
     }
 
     /** STANDARD_ERRORS_ALLOWED sqrt(2) sigma sqrt((AᵀA)^-1_jj) per term, A the group's scaled design. */

@@ -32,11 +32,11 @@ class MeasurementFileTest {
         Path file = dir.resolve("scale.csv");
         Files.writeString(file, """
                 # bench-scale, 2 one-core workers
-                round_ms,exchange,exchange_only,partitions,executors,cores,params,local_steps,state_slots,rows_per_step,tree_depth,compute_ms,exchange_ms,broadcast_ms,update_ms,stages,tasks,driver_in_bytes,driver_out_bytes,shuffle_write_bytes,shuffle_read_bytes
-                221.0,tree,false,2,2,1,235146,64,2,64,2,199.7,13.1,4.1,0.9,1,2,11287008,5643504,0,0
+                round_ms,exchange,exchange_only,partitions,executors,cores,params,local_steps,state_slots,rows_per_step,tree_depth,host_cores,compute_ms,exchange_ms,broadcast_ms,update_ms,stages,tasks,driver_in_bytes,driver_out_bytes,shuffle_write_bytes,shuffle_read_bytes
+                221.0,tree,false,2,2,1,235146,64,2,64,2,2,199.7,13.1,4.1,0.9,1,2,11287008,5643504,0,0
                 """);
         Measurement m = MeasurementFile.read(file).get(0);
-        assertEquals(new RoundConfig(ExchangeKind.TREE, false, 2, 2, 1, 235_146, 64, 2, 64, 2), m.config());
+        assertEquals(new RoundConfig(ExchangeKind.TREE, false, 2, 2, 1, 235_146, 64, 2, 64, 2, 2), m.config());
         assertEquals(221.0, m.roundMs());
         assertEquals(199.7, m.computeMs());
         assertEquals(11_287_008, m.driverInBytes());
@@ -64,8 +64,8 @@ class MeasurementFileTest {
     void aBadValueNamesTheFileTheLineAndTheColumn() throws IOException {
         Path file = dir.resolve("scale.csv");
         Files.writeString(file, String.join(",", MeasurementFile.COLUMNS) + "\n"
-                + "tree,false,2,2,1,235146,64,2,64,2,221.0,199.7,13.1,4.1,0.9,1,2,11287008,5643504,0,0\n"
-                + "tree,false,4,4,1,235146,64,2,64,2,221.0,199.7,13.1,4.1,0.9,1,4,11287008,5643504,0,lots\n");
+                + "tree,false,2,2,1,235146,64,2,64,2,2,221.0,199.7,13.1,4.1,0.9,1,2,11287008,5643504,0,0\n"
+                + "tree,false,4,4,1,235146,64,2,64,2,2,221.0,199.7,13.1,4.1,0.9,1,4,11287008,5643504,0,lots\n");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> MeasurementFile.read(file));
         assertTrue(e.getMessage().startsWith(file + ", line 3: shuffle_read_bytes must be a whole number but got 'lots'"),
                 e.getMessage());

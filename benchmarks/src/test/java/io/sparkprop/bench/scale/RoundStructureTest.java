@@ -16,7 +16,7 @@ class RoundStructureTest {
     private static final long M = 8000;
 
     private static RoundConfig tree(int partitions, int executors, int depth) {
-        return new RoundConfig(ExchangeKind.TREE, false, partitions, executors, 1, 1000, 1, 2, 64, depth);
+        return new RoundConfig(ExchangeKind.TREE, false, partitions, executors, 1, 1000, 1, 2, 64, depth, executors);
     }
 
     @ParameterizedTest(name = "P = {0} on {1} executors, depth {2}")
@@ -53,17 +53,17 @@ class RoundStructureTest {
         // P = 4 on 2 one-core executors: R = min(4, 2) = 2 slices; 4 map + 2 reduce tasks; each
         // reducer reads half of 4 partials (2M), one reducer an executor: 2M, plus the broadcast.
         RoundStructure s = RoundStructure.of(new RoundConfig(ExchangeKind.REDUCE_SCATTER, false, 4, 2, 1, 1000, 1, 2,
-                64, 2));
+                64, 2, 2));
         assertEquals(new RoundStructure(2, 6, M, M, 4 * M, 3 * M), s);
         // P = 4 on 4 executors of 2 cores: R = 4; one reducer an executor, each reads M.
         assertEquals(new RoundStructure(2, 8, M, M, 4 * M, 2 * M), RoundStructure.of(new RoundConfig(
-                ExchangeKind.REDUCE_SCATTER, false, 4, 4, 2, 1000, 1, 2, 64, 2)));
+                ExchangeKind.REDUCE_SCATTER, false, 4, 4, 2, 1000, 1, 2, 64, 2, 8)));
     }
 
     @Test
     void localSgdExchangesTheWeightsAndTheOptimizerState() {
         // Adam (2 slots) at k = 64: weights + 2 moments, 3 * 8 * 1000 bytes.
-        RoundConfig c = new RoundConfig(ExchangeKind.TREE, false, 2, 2, 1, 1000, 64, 2, 64, 2);
+        RoundConfig c = new RoundConfig(ExchangeKind.TREE, false, 2, 2, 1, 1000, 64, 2, 64, 2, 2);
         assertEquals(3, c.exchangedArrays());
         assertEquals(24_000, c.messageBytes());
         assertEquals(48_000, RoundStructure.of(c).driverInBytes());
@@ -74,6 +74,27 @@ class RoundStructureTest {
     void partitionsBeyondTheSlotsRunInWaves() {
         assertEquals(1, tree(8, 8, 2).waves());
         assertEquals(4, tree(32, 8, 2).waves());
-        assertEquals(3, new RoundConfig(ExchangeKind.TREE, false, 9, 2, 2, 1000, 1, 2, 64, 2).waves());
+        assertEquals(3, new RoundConfig(ExchangeKind.TREE, false, 9, 2, 2, 1000, 1, 2, 64, 2, 4).waves());
+    }
+
+    @Test
+    void executorsSharingFewerCoresTimeShareTheirTasksAndTheirBytes() {
+        // 8 one-core executors on a 2-core host, P = 32: 8 tasks at once on 2 cores, each 4x slower.
+        RoundConfig rs = new RoundConfig(ExchangeKind.REDUCE_SCATTER, false, 32, 8, 1, 1000, 1, 2, 64, 2, 2);
+        assertEquals(4.0, rs.timeSharing());
+        assertEquals(2.0, new RoundConfig(ExchangeKind.TREE, false, 4, 8, 1, 1000, 1, 2, 64, 2, 2).timeSharing(),
+                "4 tasks at once on 2 cores");
+        assertEquals(1.0, tree(8, 8, 2).timeSharing(), "a core per slot");
+        // Broadcast: busiest M, all 8 M over 2 cores = 4 M. Reduce-scatter: R = 8 slices, a reducer
+        // reads 32 pieces of M / 8 = 4 M, all 32 M over 2 cores = 16 M. On the path: 4 M + 16 M.
+        assertEquals(20 * M, RoundStructure.of(rs).executorNetworkBytes());
+        // Tree: 32 -> 5 groups of at most 7; busiest 7 M, all 32 M over 2 cores = 16 M: 4 M + 16 M.
+        assertEquals(20 * M, RoundStructure.of(new RoundConfig(ExchangeKind.TREE, false, 32, 8, 1, 1000, 1, 2, 64, 2,
+                2)).executorNetworkBytes());
+        // One executor on a 2-core host: its own bytes bound it (2 partials of M read by 1 reducer).
+        assertEquals(3 * M, RoundStructure.of(new RoundConfig(ExchangeKind.REDUCE_SCATTER, false, 2, 1, 1, 1000, 1, 2,
+                64, 2, 2)).executorNetworkBytes());
+        assertEquals(rs.slots(), rs.withCorePerSlot().hostCores());
+        assertEquals(1.0, rs.withCorePerSlot().timeSharing());
     }
 }

@@ -24,7 +24,7 @@ class ScalingTest {
     }
 
     private static RoundConfig base(int localSteps, long params) {
-        return new RoundConfig(ExchangeKind.TREE, false, 1, 1, 1, params, localSteps, 2, 1, 2);
+        return new RoundConfig(ExchangeKind.TREE, false, 1, 1, 1, params, localSteps, 2, 1, 2, 1);
     }
 
     @ParameterizedTest(name = "{0} executors")

@@ -10,8 +10,11 @@ import java.util.SplittableRandom;
  * Synthetic measurements on {@code scripts/bench-scale}'s grid, timed by a cost model with known
  * coefficients: P in {2, 4, 8, 16, 32} on min(P, 8) one-core executors, three model sizes, k in
  * {1, 64} with Adam (2 state slots), both exchange kinds, with and without compute, 64 rows per
- * partition step, tree depth 2. Round and compute times get independent relative noise, uniform in
- * [-noise, noise], from a seeded stream. The counters are the counting formulas' (so the structure
+ * partition step, tree depth 2, on 8 cores and on a 2-core host ({@link #HOST_CORES}); and the
+ * computing rounds once more at 16 rows per step on 8 cores, without which the per-row, per-update
+ * and per-task-parameter compute terms could not be told apart (with one b, k = 1 and k = 64 give
+ * two equations for three coefficients). Round and compute times get independent relative noise,
+ * uniform in [-noise, noise], from a seeded stream. The counters are the counting formulas' (so the structure
  * check passes); the time breakdown columns are not modeled and hold 0.
  */
 final class SyntheticRounds {
@@ -21,6 +24,12 @@ final class SyntheticRounds {
     static final int[] LOCAL_STEPS = {1, 64};
     static final int MAX_EXECUTORS = 8;
     static final int ROWS_PER_STEP = 64;
+    static final int SMALL_ROWS_PER_STEP = 16;
+    /**
+     * Each configuration twice: on a cluster of 8 cores (a core per slot) and with the executors
+     * sharing 2 cores, as the harness's workers on this machine's host do.
+     */
+    static final int[] HOST_CORES = {8, 2};
 
     private SyntheticRounds() {
     }
@@ -30,6 +39,8 @@ final class SyntheticRounds {
         Map<CostTerm, Double> c = new EnumMap<>(CostTerm.class);
         c.put(CostTerm.ROW_PARAMS, 0.17);
         c.put(CostTerm.LOCAL_UPDATE, 2.0);
+        c.put(CostTerm.STEP, 0.5);
+        c.put(CostTerm.TASK_PARAMS, 20.0);
         c.put(CostTerm.ROUND, 8.0);
         c.put(CostTerm.STAGE, 3.0);
         c.put(CostTerm.TASK, 0.3);
@@ -46,8 +57,15 @@ final class SyntheticRounds {
                 for (ExchangeKind kind : ExchangeKind.values()) {
                     for (boolean only : new boolean[] {false, true}) {
                         for (int p : PARTITIONS) {
-                            out.add(new RoundConfig(kind, only, p, Math.min(p, MAX_EXECUTORS), 1, n, k, 2,
-                                    only ? 0 : ROWS_PER_STEP, 2));
+                            int e = Math.min(p, MAX_EXECUTORS);
+                            for (int host : HOST_CORES) {
+                                out.add(new RoundConfig(kind, only, p, e, 1, n, k, 2, only ? 0 : ROWS_PER_STEP, 2,
+                                        host));
+                            }
+                            if (!only) {
+                                out.add(new RoundConfig(kind, false, p, e, 1, n, k, 2, SMALL_ROWS_PER_STEP, 2,
+                                        HOST_CORES[0]));
+                            }
                         }
                     }
                 }
