@@ -315,6 +315,14 @@ final class Arguments {
         @Option(names = "--seed", paramLabel = "S", description = "Default: 42.")
         String seed;
 
+        @Option(names = "--nonzeros", paramLabel = "N", description = {"Sparse, click-through-like rows: N distinct"
+                + " features of value 1 each, by Zipf popularity. Default: dense rows."})
+        String nonzeros;
+
+        @Option(names = "--zipf-exponent", paramLabel = "S", description = "With --nonzeros: P(rank r) ~ r^-S;"
+                + " default 1.0.")
+        String zipfExponent;
+
         /** The options given, by name, as {@link GenerateCommand.Options#parse} takes them. */
         GenerateCommand.Options options() {
             Map<String, String> given = new LinkedHashMap<>();
@@ -329,6 +337,8 @@ final class Arguments {
             put(given, "--noise", noise);
             put(given, "--partitions", partitions);
             put(given, "--seed", seed);
+            put(given, "--nonzeros", nonzeros);
+            put(given, "--zipf-exponent", zipfExponent);
             return GenerateCommand.Options.parse(given);
         }
 

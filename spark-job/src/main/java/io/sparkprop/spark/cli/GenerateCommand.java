@@ -24,7 +24,9 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code generate}: writes a synthetic, learnable dataset of any size (the recipe is
  * {@link SyntheticRows}: uniform features, labels from a seeded tanh teacher network plus Gaussian
- * noise) as Parquet or LIBSVM to any Hadoop URI. Generation is distributed: the driver sends each
+ * noise; or, with {@code --nonzeros N}, click-through-like sparse rows: N distinct of D features
+ * with value 1 by Zipf-distributed popularity, {@link ZipfFeatures}) as Parquet or LIBSVM to any
+ * Hadoop URI. Generation is distributed: the driver sends each
  * of P tasks the recipe and its partition index, and each task streams its own rows straight into
  * its output file, so no row passes through the driver and no task holds a whole partition. It
  * does not train and never overwrites: an existing output path is refused.
@@ -33,10 +35,11 @@ import org.slf4j.LoggerFactory;
  * <ul>
  *   <li>Parquet: one file per partition with {@code label} (double: the class index, or the one
  *       regression output; {@code array<double>} for several regression outputs) and
- *       {@code features} (a Spark ML dense vector). Train with {@code data.format = parquet},
+ *       {@code features} (a Spark ML dense vector; a sparse one for sparse rows). Train with {@code data.format = parquet},
  *       {@code data.features-column = features}, {@code data.label-column = label}.</li>
  *   <li>LIBSVM: {@code label 1:x1 2:x2 ... D:xD}, every feature written (1-based indices), values
- *       in Java's shortest round-trip form; one text file per partition. One label per row, so
+ *       in Java's shortest round-trip form (sparse rows: only the nonzeros, {@code i:1.0}, indices
+ *       increasing); one text file per partition. One label per row, so
  *       regression needs {@code --outputs 1}. Train with {@code data.format = libsvm}.</li>
  * </ul>
  * {@link Summary#trainingConfig()} gives the config lines for the generated data.
@@ -47,7 +50,7 @@ public final class GenerateCommand {
 
     /** The options {@code generate} accepts, each followed by a value. */
     public static final List<String> OPTIONS = List.of("--output", "--format", "--rows", "--features", "--task",
-            "--classes", "--outputs", "--hidden", "--noise", "--partitions", "--seed");
+            "--classes", "--outputs", "--hidden", "--noise", "--partitions", "--seed", "--nonzeros", "--zipf-exponent");
 
     /** The output file format. */
     public enum Format {
@@ -74,9 +77,14 @@ public final class GenerateCommand {
      * @param width      the number of classes (classification, at least 2) or regression outputs
      *                   (at least 1; exactly 1 for LIBSVM)
      * @param partitions output partitions (files), or 0 for Spark's default parallelism
+     * @param nonzeros   0 for dense rows; else the distinct features of each sparse row, at most
+     *                   {@code features}
+     * @param zipfExponent the exponent s of the sparse features' popularity, P(rank r) ∝ r^-s;
+     *                   finite and > 0 (not used by dense rows)
      */
     public record Options(String output, Format format, long rows, int features, Task task, int width, int hidden,
-                          double noise, int partitions, long seed) implements Serializable {
+                          double noise, int partitions, long seed, int nonzeros, double zipfExponent)
+            implements Serializable {
 
         private static final long serialVersionUID = 1L;
 
@@ -89,6 +97,8 @@ public final class GenerateCommand {
         public static final int DEFAULT_HIDDEN = 32;
         public static final double DEFAULT_NOISE = 0.1;
         public static final long DEFAULT_SEED = 42;
+        /** s = 1: Zipf's law as word counts and click logs roughly follow it. */
+        public static final double DEFAULT_ZIPF_EXPONENT = 1.0;
 
         public Options {
             if (output == null || output.isBlank()) {
@@ -114,13 +124,24 @@ public final class GenerateCommand {
                 throw new IllegalArgumentException("--noise must be a finite number >= 0 but got " + noise);
             }
             atLeast("--partitions", partitions, 0);
-            if ((long) features * SyntheticRows.CHUNK > Integer.MAX_VALUE - 8
-                    || (long) hidden * SyntheticRows.CHUNK > Integer.MAX_VALUE - 8) {
-                throw new IllegalArgumentException("--features and --hidden must be at most "
+            atLeast("--nonzeros", nonzeros, 0);
+            if (nonzeros > features) {
+                throw new IllegalArgumentException("--nonzeros must be at most --features (" + features
+                        + ": a row's nonzeros are distinct features) but got " + nonzeros);
+            }
+            if (!(zipfExponent > 0.0 && zipfExponent < Double.POSITIVE_INFINITY)) {
+                throw new IllegalArgumentException("--zipf-exponent must be a finite number > 0 but got "
+                        + zipfExponent);
+            }
+            if ((long) hidden * SyntheticRows.CHUNK > Integer.MAX_VALUE - 8
+                    || (nonzeros == 0 && (long) features * SyntheticRows.CHUNK > Integer.MAX_VALUE - 8)) {
+                throw new IllegalArgumentException("--features (dense rows) and --hidden must be at most "
                         + (Integer.MAX_VALUE - 8) / SyntheticRows.CHUNK + " but got " + features + " and " + hidden);
             }
+            // Sparse rows compute their teacher's first layer from the weights' positions: only the
+            // dense teacher is stored.
             long params = (long) features * hidden + hidden + (long) hidden * width + width;
-            if (params > Integer.MAX_VALUE - 8) {
+            if (nonzeros == 0 && params > Integer.MAX_VALUE - 8) {
                 throw new IllegalArgumentException("--features " + features + " and --hidden " + hidden + " give a"
                         + " teacher of " + params + " parameters, more than a Java array holds");
             }
@@ -156,19 +177,34 @@ public final class GenerateCommand {
                 throw new IllegalArgumentException("--partitions must be at least 1 (leave it out for Spark's default"
                         + " parallelism) but got " + partitions);
             }
-            double noise = DEFAULT_NOISE;
-            if (given.containsKey("--noise")) {
-                try {
-                    noise = Double.parseDouble(given.get("--noise"));
-                } catch (NumberFormatException e) {
-                    throw new IllegalArgumentException("--noise needs a number but got '" + given.get("--noise") + "'");
-                }
+            double noise = number(given, "--noise", DEFAULT_NOISE);
+            if (given.containsKey("--zipf-exponent") && !given.containsKey("--nonzeros")) {
+                throw new IllegalArgumentException("--zipf-exponent shapes sparse rows; give --nonzeros N with it (got"
+                        + " --zipf-exponent " + given.get("--zipf-exponent") + " alone)");
+            }
+            long nonzeros = integer(given, "--nonzeros", 0, Integer.MAX_VALUE);
+            if (given.containsKey("--nonzeros") && nonzeros < 1) {
+                throw new IllegalArgumentException("--nonzeros must be at least 1 (leave it out for dense rows) but got "
+                        + nonzeros);
             }
             return new Options(given.get("--output"), format, integer(given, "--rows", DEFAULT_ROWS, Long.MAX_VALUE),
                     (int) integer(given, "--features", DEFAULT_FEATURES, Integer.MAX_VALUE), task, width,
                     (int) integer(given, "--hidden", DEFAULT_HIDDEN, Integer.MAX_VALUE), noise,
                     (int) partitions,
-                    integer(given, "--seed", DEFAULT_SEED, Long.MAX_VALUE));
+                    integer(given, "--seed", DEFAULT_SEED, Long.MAX_VALUE), (int) nonzeros,
+                    number(given, "--zipf-exponent", DEFAULT_ZIPF_EXPONENT));
+        }
+
+        private static double number(Map<String, String> given, String option, double fallback) {
+            String value = given.get(option);
+            if (value == null) {
+                return fallback;
+            }
+            try {
+                return Double.parseDouble(value.trim());
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException(option + " needs a number but got '" + value + "'");
+            }
         }
 
         private static long integer(Map<String, String> given, String option, long fallback, long max) {
@@ -245,9 +281,13 @@ public final class GenerateCommand {
         int partitions = options.partitions() > 0 ? options.partitions() : sc.defaultParallelism();
         boolean classification = options.task() == Task.CLASSIFICATION;
         SyntheticRows recipe = new SyntheticRows(options.rows(), partitions, options.features(), options.hidden(),
-                options.width(), classification, options.noise(), options.seed());
-        LOG.info("Generating {} rows of {} features ({}, {} {}, teacher {}-{}-{}, noise {}, seed {}) in {} partitions"
-                        + " as {} to {}", options.rows(), options.features(), options.task().key(), options.width(),
+                options.width(), classification, options.noise(), options.seed(), options.nonzeros(),
+                options.zipfExponent());
+        LOG.info("Generating {} rows of {} features{} ({}, {} {}, teacher {}-{}-{}, noise {}, seed {}) in {}"
+                        + " partitions as {} to {}", options.rows(), options.features(), options.nonzeros() == 0 ? ""
+                        : String.format(Locale.ROOT, ", %d nonzeros a row by Zipf popularity (s = %s)",
+                                options.nonzeros(), options.zipfExponent()),
+                options.task().key(), options.width(),
                 classification ? "classes" : "outputs", options.features(), options.hidden(), options.width(),
                 options.noise(), options.seed(), partitions, options.format().key(), qualified);
         long start = System.nanoTime();
@@ -266,7 +306,8 @@ public final class GenerateCommand {
                         .add("label", arrayLabel ? DataTypes.createArrayType(DataTypes.DoubleType, false)
                                 : DataTypes.DoubleType, false)
                         .add("features", SQLDataTypes.VectorType(), false);
-                JavaRDD<Row> rows = samples.map(s -> parquetRow(s, arrayLabel));
+                int dimension = options.features();
+                JavaRDD<Row> rows = samples.map(s -> parquetRow(s, arrayLabel, dimension));
                 spark.createDataFrame(rows, schema).write().parquet(options.output());
             }
             case LIBSVM -> samples.map(GenerateCommand::libsvmLine).saveAsTextFile(options.output());
@@ -277,7 +318,7 @@ public final class GenerateCommand {
         return new Summary(qualified, options.rows(), partitions, trainingConfig(options, qualified));
     }
 
-    private static Row parquetRow(Sample s, boolean arrayLabel) {
+    private static Row parquetRow(Sample s, boolean arrayLabel, int dimension) {
         Object label;
         if (s.targets() == null) {
             label = (double) s.classIndex();
@@ -286,7 +327,8 @@ public final class GenerateCommand {
         } else {
             label = s.targets()[0];
         }
-        return RowFactory.create(label, Vectors.dense(s.features()));
+        return RowFactory.create(label, s.indices() == null ? Vectors.dense(s.features())
+                : Vectors.sparse(dimension, s.indices(), s.features()));
     }
 
     private static String libsvmLine(Sample s) {
@@ -297,8 +339,9 @@ public final class GenerateCommand {
         } else {
             sb.append(s.targets()[0]);
         }
+        int[] indices = s.indices();
         for (int j = 0; j < x.length; j++) {
-            sb.append(' ').append(j + 1).append(':').append(x[j]);
+            sb.append(' ').append((indices == null ? j : indices[j]) + 1).append(':').append(x[j]);
         }
         return sb.toString();
     }
@@ -308,6 +351,9 @@ public final class GenerateCommand {
         lines.add("data.format = " + options.format().key());
         lines.add("data.train = " + uri);
         lines.add("data.num-features = " + options.features());
+        if (options.nonzeros() > 0) {
+            lines.add("data.sparse = true");
+        }
         if (options.format() == Format.PARQUET) {
             lines.add("data.features-column = features");
             lines.add("data.label-column = label");

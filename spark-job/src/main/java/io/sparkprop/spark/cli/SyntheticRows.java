@@ -12,6 +12,7 @@ import java.io.Serializable;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.NoSuchElementException;
+import org.apache.commons.math3.distribution.ZipfDistribution;
 
 /**
  * The recipe of a synthetic dataset, and the executor-side generator of one partition's rows: the
@@ -43,6 +44,13 @@ import java.util.NoSuchElementException;
  * BLAS {@code dgemm} and {@link Math#tanh}, so they are bit-identical for a given JVM and BLAS
  * implementation. The same seed, rows, partitions and sizes give the same rows in the same order.
  *
+ * <h2>Sparse rows</h2>
+ * With {@code nonzeros} N > 0 the features are click-through-like instead: N distinct of the D
+ * features with value 1, by Zipf-distributed popularity, and the teacher's first layer is computed
+ * from the weights' positions ({@link ZipfFeatures} has that half of the recipe). Row by row, a
+ * partition's stream then gives the row's ranks (as many uniforms as the sampler takes), then its
+ * W noise values; targets are made from {@code z} as above. Everything is bit-identical on every JVM.
+ *
  * <p>Rows are generated {@value #CHUNK} at a time, one teacher forward pass per chunk, and handed
  * out one by one: a partition is never materialized whole. The stream order (features then noise,
  * row by row) does not depend on the chunk size.
@@ -57,8 +65,13 @@ final class SyntheticRows implements Serializable {
     /** The {@code STREAM_SAMPLE} key of the teacher's seed; partitions use keys {@code 0..P-1}. */
     static final long TEACHER_KEY = -1;
 
-    /** One generated row: its features and either a class index or regression targets. */
-    record Sample(double[] features, int classIndex, double[] targets) {
+    /**
+     * One generated row: its features and either a class index or regression targets.
+     *
+     * @param features the D feature values (dense), or the values at {@code indices} (sparse)
+     * @param indices null for a dense row; else the nonzeros' feature indices, 0-based, increasing
+     */
+    record Sample(double[] features, int[] indices, int classIndex, double[] targets) {
     }
 
     private final long rows;
@@ -69,12 +82,22 @@ final class SyntheticRows implements Serializable {
     private final boolean classification;
     private final double noise;
     private final long seed;
+    /** The sparse recipe, or null for dense uniform rows. */
+    private final ZipfFeatures sparse;
+
+    /** Dense rows: uniform features, a stored teacher. */
+    SyntheticRows(long rows, int partitions, int features, int hidden, int width, boolean classification,
+                  double noise, long seed) {
+        this(rows, partitions, features, hidden, width, classification, noise, seed, 0, 0);
+    }
 
     /**
      * @param width classes (classification) or outputs (regression): the teacher's output width
+     * @param nonzeros 0 for dense rows; else N, the distinct features of a sparse row
+     * @param zipfExponent s of the features' popularity (sparse rows only)
      */
     SyntheticRows(long rows, int partitions, int features, int hidden, int width, boolean classification,
-                  double noise, long seed) {
+                  double noise, long seed, int nonzeros, double zipfExponent) {
         if (rows <= 0 || partitions <= 0 || features <= 0 || hidden <= 0 || width <= 0) {
             throw new IllegalArgumentException("Rows, partitions, features, hidden units and outputs must be positive"
                     + " but got " + rows + ", " + partitions + ", " + features + ", " + hidden + ", " + width);
@@ -90,6 +113,8 @@ final class SyntheticRows implements Serializable {
         this.classification = classification;
         this.noise = noise;
         this.seed = seed;
+        this.sparse = nonzeros == 0 ? null
+                : new ZipfFeatures(features, nonzeros, zipfExponent, hidden, width, teacherSeed(seed));
     }
 
     /** The teacher's topology: D-H-W, tanh hidden, identity output (the loss is never used). */
@@ -128,21 +153,32 @@ final class SyntheticRows implements Serializable {
     /** Generates one partition's rows; holds one chunk at a time. */
     private final class PartitionIterator implements Iterator<Sample> {
         private final SplitMix64 random;
+        /** The dense teacher, its weights and workspace; null for sparse rows. */
         private final Network teacher;
         private final double[] params;
         private final Workspace workspace;
+        /** The sparse rows' rank sampler over {@link #random}; null for dense rows. */
+        private final ZipfDistribution ranks;
         private final Sample[] chunk = new Sample[CHUNK];
         private long remaining;
         private int size;
         private int next;
 
         PartitionIterator(SplitMix64 random, long count) {
-            NetworkSpec spec = teacherSpec(features, hidden, width);
             this.random = random;
+            this.remaining = count;
+            if (sparse != null) {
+                this.teacher = null;
+                this.params = null;
+                this.workspace = null;
+                this.ranks = sparse.sampler(random);
+                return;
+            }
+            NetworkSpec spec = teacherSpec(features, hidden, width);
             this.teacher = new Network(spec);
             this.params = WeightInit.initialize(spec, teacherSeed(seed));
             this.workspace = new Workspace(spec, CHUNK);
-            this.remaining = count;
+            this.ranks = null;
         }
 
         @Override
@@ -164,6 +200,10 @@ final class SyntheticRows implements Serializable {
         }
 
         private void fill() {
+            if (sparse != null) {
+                fillSparse();
+                return;
+            }
             int n = (int) Math.min(CHUNK, remaining);
             // x (n, features), eps (n, width): drawn row by row, features first.
             double[] x = new double[n * features];
@@ -185,7 +225,26 @@ final class SyntheticRows implements Serializable {
                     z[k] = out[r * width + k] + noise * eps[r * width + k];
                 }
                 double[] row = Arrays.copyOfRange(x, r * features, (r + 1) * features);
-                chunk[r] = classification ? new Sample(row, argmax(z), null) : new Sample(row, -1, z);
+                chunk[r] = classification ? new Sample(row, null, argmax(z), null) : new Sample(row, null, -1, z);
+            }
+            size = n;
+            next = 0;
+            remaining -= n;
+        }
+
+        private void fillSparse() {
+            int n = (int) Math.min(CHUNK, remaining);
+            double[] activation = new double[hidden];
+            for (int r = 0; r < n; r++) {
+                int[] indices = sparse.draw(ranks);
+                double[] z = new double[width];
+                sparse.teacher(indices, activation, z);
+                for (int k = 0; k < width; k++) {
+                    z[k] += noise * gaussian(random);
+                }
+                double[] ones = new double[indices.length];
+                Arrays.fill(ones, 1.0);
+                chunk[r] = classification ? new Sample(ones, indices, argmax(z), null) : new Sample(ones, indices, -1, z);
             }
             size = n;
             next = 0;

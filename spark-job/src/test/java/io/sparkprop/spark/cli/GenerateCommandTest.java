@@ -243,6 +243,84 @@ class GenerateCommandTest {
     }
 
     @Test
+    void sparseRowsWriteAsLibsvmAndParquetReadBackSparseAndAreLearnable() throws Exception {
+        SparkSession spark = SparkTestSupport.spark();
+        Path svm = dir.resolve("ctr-svm");
+        String[] generate = {"generate", "--output", svm.toString(), "--format", "libsvm", "--rows", "4000",
+            "--features", "3000", "--nonzeros", "20", "--zipf-exponent", "1.0", "--classes", "2", "--hidden", "8",
+            "--noise", "0.05", "--partitions", "2", "--seed", "11"};
+        assertEquals(0, Main.run(spark, generate));
+        List<String> lines = new ArrayList<>();
+        for (Path part : parts(svm, "")) {
+            lines.addAll(Files.readAllLines(part));
+        }
+        assertEquals(4000, lines.size());
+        int[] seen = new int[3000];
+        int positives = 0;
+        for (String line : lines) {
+            String[] fields = line.split(" ");
+            assertTrue(fields[0].equals("0") || fields[0].equals("1"), line);
+            positives += fields[0].equals("1") ? 1 : 0;
+            assertEquals(21, fields.length, line);
+            int previous = 0;
+            for (int f = 1; f < fields.length; f++) {
+                String[] pair = fields[f].split(":");
+                int index = Integer.parseInt(pair[0]);
+                assertTrue(index > previous && index <= 3000, "1-based, increasing: " + line);
+                assertEquals("1.0", pair[1]);
+                seen[index - 1]++;
+                previous = index;
+            }
+        }
+        assertTrue(positives > 4000 / 5 && positives < 4000 * 4 / 5, positives + " positives");
+        // The most popular feature is rank 1's, and is in about 4000 * 20 / H_3000 (8.6) rows
+        // (at most once a row: rank 1 appears in most rows).
+        ZipfFeatures zipf = new ZipfFeatures(3000, 20, 1.0, 8, 2, SyntheticRows.teacherSeed(11));
+        int mode = 0;
+        for (int j = 1; j < 3000; j++) {
+            mode = seen[j] > seen[mode] ? j : mode;
+        }
+        assertEquals(zipf.featureOf(1), mode);
+
+        // The same rows as Parquet sparse vectors, and the loader's sparse blocks hold them.
+        Path parquet = dir.resolve("ctr-parquet");
+        generate[2] = parquet.toString();
+        generate[4] = "parquet";
+        assertEquals(0, Main.run(spark, generate));
+        String config = parquetConfig(parquet, 3000, 2).replace("model.layers = 3000,32,2", "model.layers = 3000,16,2")
+                + "data.sparse = true\n";
+        LoadedData loaded = load(config, 2);
+        List<DataBlock> blocks;
+        try {
+            blocks = loaded.blocks().collect();
+        } finally {
+            loaded.blocks().unpersist(false);
+        }
+        long nonzeros = 0;
+        long rows = 0;
+        for (DataBlock block : blocks) {
+            assertTrue(block.isSparse());
+            nonzeros += block.rowStart()[block.rows()];
+            rows += block.rows();
+        }
+        assertEquals(4000, rows);
+        assertEquals(4000 * 20, nonzeros);
+
+        // Learnable from the popular features: above chance on held-out rows.
+        Path conf = writeConfig("ctr.conf", config + String.join("\n",
+                "data.validation-fraction = 0.2",
+                "data.partitions = 2",
+                "train.epochs = 4",
+                "train.batch-size = 64",
+                "train.learning-rate = 0.01",
+                ""));
+        Path run = dir.resolve("run-ctr");
+        assertEquals(0, Main.run(spark, "train", "--config", conf.toString(), "--run-dir", run.toString()));
+        double accuracy = lastMetric(run, "val_accuracy");
+        assertTrue(accuracy > 0.65, "held-out accuracy " + accuracy);
+    }
+
+    @Test
     void refusesAnExistingOutputAndBadOptions() throws Exception {
         SparkSession spark = SparkTestSupport.spark();
         Path existing = Files.createDirectories(dir.resolve("taken"));
@@ -268,6 +346,11 @@ class GenerateCommandTest {
         assertBad("--classes is for --task classification", "--output", fresh.toString(), "--task", "regression",
                 "--classes", "3");
         assertBad("generate needs --output", "--rows", "10");
+        assertBad("--nonzeros must be at most --features (100", "--output", fresh.toString(), "--nonzeros", "101");
+        assertBad("--nonzeros must be at least 1", "--output", fresh.toString(), "--nonzeros", "0");
+        assertBad("--zipf-exponent must be a finite number > 0 but got -1.0", "--output", fresh.toString(),
+                "--nonzeros", "3", "--zipf-exponent", "-1");
+        assertBad("give --nonzeros N with it", "--output", fresh.toString(), "--zipf-exponent", "1.2");
         assertBad("Unknown option '--config' for generate", "--config", "x.conf", "--output", fresh.toString());
         assertTrue(Files.notExists(fresh));
     }
