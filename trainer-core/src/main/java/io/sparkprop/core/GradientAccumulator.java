@@ -21,6 +21,16 @@ public final class GradientAccumulator implements java.io.Serializable {
     private double lossSum;
     private long count;
     private double weightSum;
+    /**
+     * Row tracking for lazy updates ({@link #trackRows}), local to one task (not shipped): the spec
+     * whose first layer is stored {@link WeightLayout#IN_OUT}, the features its added rows used
+     * (marked and listed, unsorted) and whether a dense input made every row count.
+     */
+    private transient NetworkSpec tracked;
+    private transient boolean[] touched;
+    private transient int[] rows;
+    private transient int rowCount;
+    private transient boolean allRows;
 
     /** An empty accumulator for {@code paramCount} parameters. */
     public GradientAccumulator(int paramCount) {
@@ -53,6 +63,27 @@ public final class GradientAccumulator implements java.io.Serializable {
     }
 
     /**
+     * Makes this accumulator remember which of {@code spec}'s first-layer rows (input features) the
+     * added rows use, for a lazy step ({@link SparseUpdate#LAZY}): {@link #activeRanges} then lists
+     * them, and {@link #reset} zeroes only them and the rest of the network. Returns {@code this}.
+     *
+     * @throws IllegalArgumentException unless {@code spec} has this accumulator's parameter count and
+     *                                  its first layer is stored {@link WeightLayout#IN_OUT}
+     */
+    public GradientAccumulator trackRows(NetworkSpec spec) {
+        if (spec.paramCount() != gradSum.length || spec.firstLayerLayout() != WeightLayout.IN_OUT) {
+            throw new IllegalArgumentException("Tracking rows needs a network of " + gradSum.length + " parameters"
+                    + " whose first layer is stored " + WeightLayout.IN_OUT + " but got " + spec);
+        }
+        this.tracked = spec;
+        this.touched = new boolean[spec.inputSize()];
+        this.rows = new int[64];
+        this.rowCount = 0;
+        this.allRows = false;
+        return this;
+    }
+
+    /**
      * Adds the rows loaded in {@code ws}: their summed loss and gradient under {@code params}, their
      * count and their weight sum. Workspace buffers are OVERWRITTEN. This is the training pass
      * ({@link Network#lossAndGradient}): a network with {@link Dropout} needs the batch's key
@@ -60,6 +91,13 @@ public final class GradientAccumulator implements java.io.Serializable {
      */
     public GradientAccumulator add(Network network, double[] params, Workspace ws) {
         lossSum += network.lossAndGradient(params, ws, gradSum);
+        if (tracked != null && ws.rows > 0) {
+            if (ws.sparse) {
+                markRows(ws.xUnique, ws.xUniqueCount);
+            } else {
+                allRows = true;
+            }
+        }
         count += ws.rows;
         if (ws.weighted) {
             for (int i = 0; i < ws.rows; i++) {
@@ -142,13 +180,119 @@ public final class GradientAccumulator implements java.io.Serializable {
         return whole;
     }
 
-    /** Empties this accumulator for reuse. */
+    private void markRows(int[] columns, int n) {
+        for (int s = 0; s < n; s++) {
+            int c = columns[s];
+            if (!touched[c]) {
+                touched[c] = true;
+                if (rowCount == rows.length) {
+                    rows = java.util.Arrays.copyOf(rows, 2 * rowCount);
+                }
+                rows[rowCount++] = c;
+            }
+        }
+    }
+
+    /**
+     * The parameters the added rows' gradient can be nonzero in, into {@code out} (cleared first):
+     * everything outside the first layer's weights, and the first layer's rows of the features the
+     * rows used, in index order; every parameter when a dense input was added. Sorts the tracked
+     * rows. Returns {@code out}.
+     *
+     * @throws IllegalStateException when rows are not tracked ({@link #trackRows})
+     */
+    public io.sparkprop.core.optim.ParameterRanges activeRanges(io.sparkprop.core.optim.ParameterRanges out) {
+        if (tracked == null) {
+            throw new IllegalStateException("Active ranges need tracked rows: call trackRows(spec) first");
+        }
+        out.clear();
+        if (allRows) {
+            return out.add(0, gradSum.length);
+        }
+        java.util.Arrays.sort(rows, 0, rowCount);
+        int wOff = tracked.weightOffset(0);
+        int width = tracked.layer(0).numOut();
+        out.add(0, wOff);
+        for (int i = 0; i < rowCount; i++) {
+            int start = wOff + rows[i] * width;
+            out.add(start, start + width);
+        }
+        return out.add(tracked.biasOffset(0), gradSum.length);
+    }
+
+    /** Empties this accumulator for reuse; with tracked rows, zeroing only what the added rows touched. */
     public GradientAccumulator reset() {
+        if (tracked != null) {
+            resetTracked();
+            return this;
+        }
         java.util.Arrays.fill(gradSum, 0.0);
         lossSum = 0.0;
         count = 0;
         weightSum = 0.0;
         return this;
+    }
+
+    private void resetTracked() {
+        if (allRows) {
+            java.util.Arrays.fill(gradSum, 0.0);
+            java.util.Arrays.fill(touched, false);
+        } else {
+            int wOff = tracked.weightOffset(0);
+            int width = tracked.layer(0).numOut();
+            java.util.Arrays.fill(gradSum, 0, wOff, 0.0);
+            for (int i = 0; i < rowCount; i++) {
+                int start = wOff + rows[i] * width;
+                java.util.Arrays.fill(gradSum, start, start + width, 0.0);
+                touched[rows[i]] = false;
+            }
+            java.util.Arrays.fill(gradSum, tracked.biasOffset(0), gradSum.length, 0.0);
+        }
+        rowCount = 0;
+        allRows = false;
+        lossSum = 0.0;
+        count = 0;
+        weightSum = 0.0;
+    }
+
+    /**
+     * {@link #mean(Network, double[], double, double[])} over the parameters in {@code active} only
+     * ({@link #activeRanges}): {@code gradOut} is OVERWRITTEN there and left as it was elsewhere,
+     * and the L2 term and its penalty cover the weights in {@code active} only (a lazy step's
+     * objective).
+     */
+    public double mean(Network network, double[] params, double l2, double[] gradOut,
+                       io.sparkprop.core.optim.ParameterRanges active) {
+        if (!(weightSum > 0.0)) {
+            throw new IllegalStateException("Cannot average a gradient over " + count + " rows with total weight "
+                    + weightSum + "; the batch must have positive total weight");
+        }
+        if (gradOut.length != gradSum.length) {
+            throw new IllegalArgumentException("Expected a gradient buffer of " + gradSum.length + " values but got "
+                    + gradOut.length);
+        }
+        double inv = 1.0 / weightSum;
+        double sumSquares = 0.0;
+        int[] weights = l2 == 0.0 ? new int[0] : network.spec().weightRanges();
+        int k = 0;
+        for (int r = 0; r < active.count(); r++) {
+            for (int i = active.start(r), end = active.end(r); i < end; i++) {
+                double g = gradSum[i];
+                if (l2 != 0.0) {
+                    // The weight ranges are sorted: move to the one that can hold i.
+                    while (k < weights.length && weights[k + 1] <= i) {
+                        k += 2;
+                    }
+                    if (k < weights.length && i >= weights[k]) {
+                        double w = params[i];
+                        sumSquares += w * w;
+                        g += l2 * w;
+                    }
+                }
+                gradOut[i] = g * inv;
+            }
+        }
+        return (lossSum + 0.5 * l2 * sumSquares) * inv;
     }
 
     /**

@@ -209,8 +209,14 @@ public final class GradientCheck {
                 row = worstParam - spec.biasOffset(layer);
             } else {
                 int local = worstParam - spec.weightOffset(layer);
-                row = local / spec.layer(layer).numIn();
-                column = local % spec.layer(layer).numIn();
+                if (layer == 0 && spec.firstLayerLayout() == WeightLayout.IN_OUT) {
+                    // Stored (numIn, numOut): local = column · numOut + row.
+                    row = local % spec.layer(0).numOut();
+                    column = local / spec.layer(0).numOut();
+                } else {
+                    row = local / spec.layer(layer).numIn();
+                    column = local % spec.layer(layer).numIn();
+                }
             }
         }
         return new Result(worst <= options.tolerance(), worst, which.length - skipped, skipped, worstParam, layer,

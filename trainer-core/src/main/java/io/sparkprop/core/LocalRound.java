@@ -148,6 +148,9 @@ public final class LocalRound {
         this.rule = rule;
         this.workspaces = workspaces;
         this.sums = new GradientAccumulator(network.spec().paramCount());
+        if (rule.sparseUpdate() == SparseUpdate.LAZY) {
+            sums.trackRows(network.spec());
+        }
     }
 
     /**

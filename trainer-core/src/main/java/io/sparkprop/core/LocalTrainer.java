@@ -24,10 +24,21 @@ public final class LocalTrainer {
      * @param seed      the one seed: initial weights and every shuffle derive from it
      * @param l2        L2 strength {@code λ >= 0} (objective {@code λ/(2m) Σ W²})
      * @param clipNorm  maximum global L2 norm of the gradient, or 0 for no clipping
+     * @param sparseUpdate how the first layer is updated ({@link SparseUpdate}; LAZY needs it stored
+     *                  {@link WeightLayout#IN_OUT})
      */
-    public record Settings(int batchSize, int epochs, long seed, double l2, double clipNorm) {
+    public record Settings(int batchSize, int epochs, long seed, double l2, double clipNorm,
+                           SparseUpdate sparseUpdate) {
+
+        /** Settings with dense updates. */
+        public Settings(int batchSize, int epochs, long seed, double l2, double clipNorm) {
+            this(batchSize, epochs, seed, l2, clipNorm, SparseUpdate.DENSE);
+        }
 
         public Settings {
+            if (sparseUpdate == null) {
+                throw new IllegalArgumentException("The sparse update must be given but got null");
+            }
             if (batchSize <= 0) {
                 throw new IllegalArgumentException("Batch size must be positive but got " + batchSize);
             }
@@ -131,7 +142,8 @@ public final class LocalTrainer {
         double[] params = initialParams.clone();
         int steps = EpochPlan.stepsPerEpoch(rows, settings.batchSize());
         Workspace ws = new Workspace(spec, EpochPlan.maxSlice(rows, steps));
-        LocalRound round = new LocalRound(network, new StepRule(network, settings.l2(), settings.clipNorm()),
+        LocalRound round = new LocalRound(network, new StepRule(network, settings.l2(), settings.clipNorm(),
+                settings.sparseUpdate()),
                 LocalRound.Workspaces.fixed(ws));
         List<EpochStats> history = new ArrayList<>();
         long globalStep = 0;

@@ -328,17 +328,21 @@ public final class Network implements java.io.Serializable {
         int numOut = spec.layer(k).numOut();
         int bOff = spec.biasOffset(k);
         // hPrev (n, numIn), w (numOut, numIn), a (n, numOut): a = 1 bᵀ + hPrev wᵀ.
-        // Column-major: aᵀ (numOut, n) = op_T(w as (numIn, numOut)) · hPrevᵀ (numIn, n).
+        // Column-major: aᵀ (numOut, n) = op_T(w as (numIn, numOut)) · hPrevᵀ (numIn, n); with the
+        // first layer IN_OUT, w's storage is column-major (numOut, numIn) already: op_N, ld numOut.
+        boolean inOut = inOut(k);
+        String opW = inOut ? "N" : "T";
+        int ldW = inOut ? numOut : numIn;
         if (precision == Precision.FLOAT64) {
             for (int r = 0; r < n; r++) {
                 System.arraycopy(params, bOff, a, r * numOut, numOut);
             }
-            Blas.get().dgemm("T", "N", numOut, n, numIn, 1.0, params, spec.weightOffset(k), numIn,
+            Blas.get().dgemm(opW, "N", numOut, n, numIn, 1.0, params, spec.weightOffset(k), ldW,
                     input(k, ws), 0, numIn, 1.0, a, 0, numOut);
         } else {
             Workspace.Floats f = ws.floats();
             float[] product = f.product(n * numOut);
-            Blas.get().sgemm("T", "N", numOut, n, numIn, 1.0f, f.weights, spec.weightOffset(k), numIn,
+            Blas.get().sgemm(opW, "N", numOut, n, numIn, 1.0f, f.weights, spec.weightOffset(k), ldW,
                     floatInput(k, ws), 0, numIn, 0.0f, product, 0, numOut);
             for (int r = 0; r < n; r++) {
                 int off = r * numOut;
@@ -363,16 +367,28 @@ public final class Network implements java.io.Serializable {
         int numOut = spec.layer(k).numOut();
         int wOff = spec.weightOffset(k);
         // delta (n, numOut), hPrev (n, numIn), ∇W (numOut, numIn): ∇W += deltaᵀ hPrev.
-        // Column-major: ∇Wᵀ (numIn, numOut) += hPrevᵀ (numIn, n) · op_T(deltaᵀ as (numOut, n)).
+        // Column-major: ∇Wᵀ (numIn, numOut) += hPrevᵀ (numIn, n) · op_T(deltaᵀ as (numOut, n)); with
+        // the first layer IN_OUT, ∇W (numOut, numIn) column-major += deltaᵀ (numOut, n) · op_T(hPrevᵀ).
+        boolean inOut = inOut(k);
         if (precision == Precision.FLOAT64) {
-            Blas.get().dgemm("N", "T", numIn, numOut, n, 1.0, input(k, ws), 0, numIn, delta, 0, numOut,
-                    1.0, gradSum, wOff, numIn);
+            if (inOut) {
+                Blas.get().dgemm("N", "T", numOut, numIn, n, 1.0, delta, 0, numOut, input(k, ws), 0, numIn,
+                        1.0, gradSum, wOff, numOut);
+            } else {
+                Blas.get().dgemm("N", "T", numIn, numOut, n, 1.0, input(k, ws), 0, numIn, delta, 0, numOut,
+                        1.0, gradSum, wOff, numIn);
+            }
         } else {
             Workspace.Floats f = ws.floats();
             int size = numIn * numOut;
             float[] gradW = f.gradW(size);
-            Blas.get().sgemm("N", "T", numIn, numOut, n, 1.0f, floatInput(k, ws), 0, numIn, f.delta, 0, numOut,
-                    0.0f, gradW, 0, numIn);
+            if (inOut) {
+                Blas.get().sgemm("N", "T", numOut, numIn, n, 1.0f, f.delta, 0, numOut, floatInput(k, ws), 0, numIn,
+                        0.0f, gradW, 0, numOut);
+            } else {
+                Blas.get().sgemm("N", "T", numIn, numOut, n, 1.0f, floatInput(k, ws), 0, numIn, f.delta, 0, numOut,
+                        0.0f, gradW, 0, numIn);
+            }
             for (int i = 0; i < size; i++) {
                 gradSum[wOff + i] += gradW[i];
             }
@@ -390,14 +406,18 @@ public final class Network implements java.io.Serializable {
         int numOut = spec.layer(k).numOut();
         int wOff = spec.weightOffset(k);
         // delta (n, numOut), w (numOut, numIn), gradIn (n, numIn): gradIn = delta w.
-        // Column-major: gradInᵀ (numIn, n) = (w as (numIn, numOut)) · deltaᵀ (numOut, n).
+        // Column-major: gradInᵀ (numIn, n) = (w as (numIn, numOut)) · deltaᵀ (numOut, n); with the first
+        // layer IN_OUT, w's storage is column-major (numOut, numIn): op_T, ld numOut.
+        boolean inOut = inOut(k);
+        String opW = inOut ? "T" : "N";
+        int ldW = inOut ? numOut : numIn;
         if (!floatProducts(k, ws)) {
-            Blas.get().dgemm("N", "N", numIn, n, numOut, 1.0, params, wOff, numIn, delta, 0, numOut,
+            Blas.get().dgemm(opW, "N", numIn, n, numOut, 1.0, params, wOff, ldW, delta, 0, numOut,
                     0.0, gradIn, 0, numIn);
         } else {
             Workspace.Floats f = ws.floats();
             float[] product = f.product(n * numIn);
-            Blas.get().sgemm("N", "N", numIn, n, numOut, 1.0f, f.weights, wOff, numIn, f.delta, 0, numOut,
+            Blas.get().sgemm(opW, "N", numIn, n, numOut, 1.0f, f.weights, wOff, ldW, f.delta, 0, numOut,
                     0.0f, product, 0, numIn);
             for (int i = 0; i < n * numIn; i++) {
                 gradIn[i] = product[i];
@@ -419,11 +439,18 @@ public final class Network implements java.io.Serializable {
         int unique = ws.xUniqueCount;
         int[] columns = ws.xUnique;
         double[] w = ws.xWeights;
-        // W (numOut, numIn) row-major -> w (unique, numOut): the batch's columns, each one contiguous.
-        for (int j = 0; j < numOut; j++) {
-            int row = wOff + j * numIn;
+        // W (numOut, numIn) row-major -> w (unique, numOut): the batch's columns, each one contiguous;
+        // IN_OUT stores each column contiguously already: copy its row.
+        if (inOut(0)) {
             for (int s = 0; s < unique; s++) {
-                w[s * numOut + j] = params[row + columns[s]];
+                System.arraycopy(params, wOff + columns[s] * numOut, w, s * numOut, numOut);
+            }
+        } else {
+            for (int j = 0; j < numOut; j++) {
+                int row = wOff + j * numIn;
+                for (int s = 0; s < unique; s++) {
+                    w[s * numOut + j] = params[row + columns[s]];
+                }
             }
         }
         int[] start = ws.xStart;
@@ -471,12 +498,28 @@ public final class Network implements java.io.Serializable {
             }
         }
         int[] columns = ws.xUnique;
+        if (inOut(0)) {
+            // ∇W stored (numIn, numOut): each column's gradient is a contiguous row.
+            for (int s = 0; s < unique; s++) {
+                int to = wOff + columns[s] * numOut;
+                int from = s * numOut;
+                for (int j = 0; j < numOut; j++) {
+                    gradSum[to + j] += g[from + j];
+                }
+            }
+            return;
+        }
         for (int j = 0; j < numOut; j++) {
             int row = wOff + j * numIn;
             for (int s = 0; s < unique; s++) {
                 gradSum[row + columns[s]] += g[s * numOut + j];
             }
         }
+    }
+
+    /** Whether layer {@code k}'s weights are stored {@link WeightLayout#IN_OUT} (only ever the first layer's). */
+    private boolean inOut(int k) {
+        return k == 0 && spec.firstLayerLayout() == WeightLayout.IN_OUT;
     }
 
     /** ∇b (numOut) at {@code bOff} of {@code gradSum} += column sums of delta (n, numOut), rows in order. */

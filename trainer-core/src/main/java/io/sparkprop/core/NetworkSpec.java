@@ -9,7 +9,10 @@ import java.util.List;
  * An immutable, validated multilayer perceptron topology: layer sizes, the activation of each
  * layer and the loss at the output. It fixes the flat parameter layout shared by parameters,
  * gradients and optimizer state: layer {@code k}'s weights start at {@link #weightOffset(int)},
- * its biases at {@link #biasOffset(int)}, layers in order, nothing in between.
+ * its biases at {@link #biasOffset(int)}, layers in order, nothing in between. The first layer's
+ * weights are stored as {@link #firstLayerLayout()} says ({@link WeightLayout}: row-major
+ * {@code W (numOut, numIn)} by default, or feature-major for sparse input); the others always
+ * row-major {@code (numOut, numIn)}.
  *
  * <p>This is a description, not a runtime: {@link Network} computes with it.
  */
@@ -21,6 +24,8 @@ public final class NetworkSpec implements java.io.Serializable {
     private final Loss loss;
     private final int[] offsets;
     private final int paramCount;
+    /** Null in a spec serialized before the field existed: read as {@link WeightLayout#OUT_IN}. */
+    private final WeightLayout firstLayerLayout;
 
     /**
      * @param layers the layers in order; each layer's {@code numIn} must equal the previous
@@ -28,6 +33,19 @@ public final class NetworkSpec implements java.io.Serializable {
      * @param loss   the loss; it must {@linkplain Loss#accepts accept} the last layer's activation
      */
     public NetworkSpec(List<LayerSpec> layers, Loss loss) {
+        this(layers, loss, WeightLayout.OUT_IN);
+    }
+
+    /**
+     * @param layers           as for {@link #NetworkSpec(List, Loss)}
+     * @param loss             as for {@link #NetworkSpec(List, Loss)}
+     * @param firstLayerLayout how the first layer's weights are stored
+     */
+    public NetworkSpec(List<LayerSpec> layers, Loss loss, WeightLayout firstLayerLayout) {
+        if (firstLayerLayout == null) {
+            throw new IllegalArgumentException("The first layer's weight layout must be given but got null");
+        }
+        this.firstLayerLayout = firstLayerLayout;
         if (layers == null || layers.isEmpty()) {
             throw new IllegalArgumentException("A network needs at least one layer but got "
                     + (layers == null ? "null" : "0"));
@@ -105,6 +123,62 @@ public final class NetworkSpec implements java.io.Serializable {
         return of(sizes, activations, loss);
     }
 
+    /** How the first layer's weights are stored ({@link WeightLayout}). */
+    public WeightLayout firstLayerLayout() {
+        return firstLayerLayout == null ? WeightLayout.OUT_IN : firstLayerLayout;
+    }
+
+    /** This topology with the first layer's weights stored as {@code layout}; this spec if it already is. */
+    public NetworkSpec withFirstLayerLayout(WeightLayout layout) {
+        return layout == firstLayerLayout() ? this : new NetworkSpec(layers, loss, layout);
+    }
+
+    /**
+     * {@code values (paramCount)}, laid out for this spec, in {@code target}'s layout: the first
+     * layer's weight block transposed when the layouts differ, everything else copied. Exact (a
+     * permutation). Returns {@code values} itself when the layouts agree, else a new array. Works
+     * for parameters, gradients and optimizer state slots alike.
+     *
+     * @throws IllegalArgumentException when {@code target} is another topology or {@code values}
+     *                                  has the wrong length
+     */
+    public double[] relayout(double[] values, NetworkSpec target) {
+        if (!sameTopology(target)) {
+            throw new IllegalArgumentException("Cannot lay out " + this + "'s parameters for another topology, "
+                    + target);
+        }
+        if (values.length != paramCount) {
+            throw new IllegalArgumentException("Network " + this + " expects " + paramCount + " values but got "
+                    + values.length);
+        }
+        if (target.firstLayerLayout() == firstLayerLayout()) {
+            return values;
+        }
+        double[] out = values.clone();
+        int numIn = inputSize();
+        int numOut = layers.get(0).numOut();
+        int off = weightOffset(0);
+        // OUT_IN: W[o][i] at o·numIn + i; IN_OUT: at i·numOut + o.
+        boolean toInOut = target.firstLayerLayout() == WeightLayout.IN_OUT;
+        for (int o = 0; o < numOut; o++) {
+            for (int i = 0; i < numIn; i++) {
+                int outIn = off + o * numIn + i;
+                int inOut = off + i * numOut + o;
+                if (toInOut) {
+                    out[inOut] = values[outIn];
+                } else {
+                    out[outIn] = values[inOut];
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Whether {@code other} has the same layers and loss, whatever its first layer's layout. */
+    public boolean sameTopology(NetworkSpec other) {
+        return layers.equals(other.layers) && loss == other.loss;
+    }
+
     public List<LayerSpec> layers() {
         return layers;
     }
@@ -180,21 +254,29 @@ public final class NetworkSpec implements java.io.Serializable {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof NetworkSpec other && layers.equals(other.layers) && loss == other.loss;
+        return o instanceof NetworkSpec other && sameTopology(other)
+                && firstLayerLayout() == other.firstLayerLayout();
     }
 
     @Override
     public int hashCode() {
-        return 31 * layers.hashCode() + loss.hashCode();
+        return 31 * (31 * layers.hashCode() + loss.hashCode()) + firstLayerLayout().hashCode();
     }
 
-    /** For example {@code 784-256(RELU)-128(RELU)-10(SOFTMAX) SOFTMAX_CROSS_ENTROPY}. */
+    /**
+     * For example {@code 784-256(RELU)-128(RELU)-10(SOFTMAX) SOFTMAX_CROSS_ENTROPY}, followed by
+     * {@code  [first layer IN_OUT]} when its weights are stored feature-major.
+     */
     @Override
     public String toString() {
         StringBuilder sb = new StringBuilder().append(inputSize());
         for (LayerSpec layer : layers) {
             sb.append('-').append(layer.numOut()).append('(').append(layer.activation()).append(')');
         }
-        return sb.append(' ').append(loss).toString();
+        sb.append(' ').append(loss);
+        if (firstLayerLayout() != WeightLayout.OUT_IN) {
+            sb.append(" [first layer ").append(firstLayerLayout()).append(']');
+        }
+        return sb.toString();
     }
 }

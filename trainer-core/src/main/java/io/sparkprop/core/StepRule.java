@@ -2,6 +2,7 @@ package io.sparkprop.core;
 
 import io.sparkprop.core.optim.GradientClipping;
 import io.sparkprop.core.optim.Optimizer;
+import io.sparkprop.core.optim.ParameterRanges;
 
 /**
  * The update of one mini-batch step, written once for every trainer: from a batch's accumulated
@@ -26,7 +27,17 @@ import io.sparkprop.core.optim.Optimizer;
  *   <li>The optimizer's step at the given rate {@code η}: {@code θ <- step(θ, g, η)}
  *       ({@link Optimizer#step}).</li>
  * </ol>
- * A batch of zero total weight (no rows, or every weight 0) has no mean: it is
+ * <p>With {@link SparseUpdate#LAZY} every one of these runs over the parameters the batch touches
+ * ({@link GradientAccumulator#activeRanges}: everything but the first layer's weights, and the
+ * first layer's rows of the features the batch used) and the optimizer takes its lazy step
+ * ({@link Optimizer#step(double[], double[], double, ParameterRanges)}). The gradient outside
+ * those ranges is exactly 0 except for the L2 term, so: the norm (summed in index order, as
+ * {@link GradientClipping#globalNorm} sums) and the clipping are DENSE's bits when {@code λ = 0};
+ * plain SGD without L2 or decay gives DENSE's parameters bit for bit; with {@code λ > 0} a row's
+ * weights are penalized (in the gradient and in {@code J}) only on the steps that touch the row,
+ * and Adam, momentum and decoupled weight decay follow their lazy semantics.
+ *
+ * <p>A batch of zero total weight (no rows, or every weight 0) has no mean: it is
  * {@link Outcome#NOTHING_TO_LEARN} and changes nothing. The check uses the norm the clipping needs
  * ({@link GradientClipping#stepNorm}: exact when clipping, a faster four-lane sum otherwise), so
  * checking and clipping take one pass over the gradient between them.
@@ -55,6 +66,9 @@ public final class StepRule {
     private final Network network;
     private final double l2;
     private final double clipNorm;
+    private final SparseUpdate sparseUpdate;
+    /** The lazy step's parameters; refilled each step. */
+    private final ParameterRanges active = new ParameterRanges();
     /** The batch's mean gradient {@code (paramCount)}, clipped when clipping is on; OVERWRITTEN each step. */
     private final double[] grad;
     private double objective = Double.NaN;
@@ -71,6 +85,27 @@ public final class StepRule {
      * @throws IllegalArgumentException naming the bad value
      */
     public StepRule(Network network, double l2, double clipNorm) {
+        this(network, l2, clipNorm, SparseUpdate.DENSE);
+    }
+
+    /**
+     * A rule for {@code network}'s parameters that updates them as {@code sparseUpdate} says; its
+     * {@link #apply} then needs sums with tracked rows ({@link GradientAccumulator#trackRows}) for
+     * {@link SparseUpdate#LAZY}.
+     *
+     * @throws IllegalArgumentException naming the bad value, or for LAZY when the network's first
+     *                                  layer is not stored {@link WeightLayout#IN_OUT}
+     */
+    public StepRule(Network network, double l2, double clipNorm, SparseUpdate sparseUpdate) {
+        if (sparseUpdate == null) {
+            throw new IllegalArgumentException("The sparse update must be given but got null");
+        }
+        if (sparseUpdate == SparseUpdate.LAZY && network != null
+                && network.spec().firstLayerLayout() != WeightLayout.IN_OUT) {
+            throw new IllegalArgumentException("Lazy updates need the first layer stored " + WeightLayout.IN_OUT
+                    + " (a feature's weights in one range) but got " + network.spec());
+        }
+        this.sparseUpdate = sparseUpdate;
         if (network == null) {
             throw new IllegalArgumentException("Network must be given but got null");
         }
@@ -114,6 +149,9 @@ public final class StepRule {
             gradientNorm = Double.NaN;
             return Outcome.NOTHING_TO_LEARN; // every row of this batch has weight 0
         }
+        if (sparseUpdate == SparseUpdate.LAZY) {
+            return applyLazy(sums, params, optimizer, learningRate);
+        }
         objective = sums.mean(network, params, l2, grad);
         gradientNorm = GradientClipping.stepNorm(grad, clipNorm);
         if (!Double.isFinite(objective) || !Double.isFinite(gradientNorm)) {
@@ -123,6 +161,32 @@ public final class StepRule {
             GradientClipping.clipToNorm(grad, gradientNorm, clipNorm);
         }
         optimizer.step(params, grad, learningRate);
+        return Outcome.APPLIED;
+    }
+
+    /** {@link #apply} over the touched parameters only (class comment). */
+    private Outcome applyLazy(GradientAccumulator sums, double[] params, Optimizer optimizer, double learningRate) {
+        sums.activeRanges(active);
+        objective = sums.mean(network, params, l2, grad, active);
+        double sumSquares = 0.0;
+        for (int r = 0; r < active.count(); r++) {
+            for (int i = active.start(r), end = active.end(r); i < end; i++) {
+                sumSquares += grad[i] * grad[i];
+            }
+        }
+        gradientNorm = Math.sqrt(sumSquares);
+        if (!Double.isFinite(objective) || !Double.isFinite(gradientNorm)) {
+            return Outcome.NON_FINITE;
+        }
+        if (clipNorm > 0.0 && gradientNorm > clipNorm && gradientNorm < Double.POSITIVE_INFINITY) {
+            double scale = clipNorm / gradientNorm;
+            for (int r = 0; r < active.count(); r++) {
+                for (int i = active.start(r), end = active.end(r); i < end; i++) {
+                    grad[i] *= scale;
+                }
+            }
+        }
+        optimizer.step(params, grad, learningRate, active);
         return Outcome.APPLIED;
     }
 
@@ -156,9 +220,15 @@ public final class StepRule {
         return Double.isFinite(objective) ? "gradient" : "loss";
     }
 
+    /** How this rule updates the first layer for sparse input. */
+    public SparseUpdate sparseUpdate() {
+        return sparseUpdate;
+    }
+
     /**
      * The last step's mean gradient {@code (paramCount)} as handed to the optimizer (clipped when
-     * clipping is on); live, read only, OVERWRITTEN by the next {@link #apply}.
+     * clipping is on); live, read only, OVERWRITTEN by the next {@link #apply}. After a lazy step
+     * only its active ranges are that step's; the rest is left from earlier steps.
      */
     public double[] gradient() {
         return grad;

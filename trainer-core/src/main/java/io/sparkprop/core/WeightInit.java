@@ -20,8 +20,17 @@ public enum WeightInit {
         return activation == Activation.RELU || activation == Activation.LEAKY_RELU ? HE : XAVIER;
     }
 
-    /** Initial parameters for {@code spec}, each layer with the scheme suited to its activation. */
+    /**
+     * Initial parameters for {@code spec}, each layer with the scheme suited to its activation. The
+     * values do not depend on {@link NetworkSpec#firstLayerLayout()}: they are drawn in
+     * {@link WeightLayout#OUT_IN} order and then laid out as {@code spec} says.
+     */
     public static double[] initialize(NetworkSpec spec, long seed) {
+        NetworkSpec canonical = spec.withFirstLayerLayout(WeightLayout.OUT_IN);
+        return canonical.relayout(initializeCanonical(canonical, seed), spec);
+    }
+
+    private static double[] initializeCanonical(NetworkSpec spec, long seed) {
         double[] params = new double[spec.paramCount()];
         for (int k = 0; k < spec.numLayers(); k++) {
             LayerSpec layer = spec.layer(k);

@@ -1,6 +1,7 @@
 package io.sparkprop.core.io;
 
 import io.sparkprop.core.NetworkSpec;
+import io.sparkprop.core.WeightLayout;
 
 import java.util.Arrays;
 import java.util.Collections;
@@ -48,6 +49,10 @@ public final class Model {
         }
         if (params == null) {
             throw new IllegalArgumentException("Model needs " + spec.paramCount() + " parameters but got null");
+        }
+        if (spec.firstLayerLayout() != WeightLayout.OUT_IN) {
+            throw new IllegalArgumentException("A model holds its first layer's weights " + WeightLayout.OUT_IN
+                    + " (the file format's layout) but got " + spec + "; lay them out with NetworkSpec.relayout first");
         }
         if (params.length != spec.paramCount()) {
             throw new IllegalArgumentException("Model of " + spec + " needs " + spec.paramCount()

@@ -16,6 +16,7 @@ import io.sparkprop.core.LayerSpec;
 import io.sparkprop.core.Loss;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.Precision;
+import io.sparkprop.core.WeightLayout;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Map;
@@ -91,6 +92,10 @@ public final class OnnxExport {
         if (params.length != spec.paramCount()) {
             throw new IllegalArgumentException("Network " + spec + " needs " + spec.paramCount()
                     + " parameters but got " + params.length);
+        }
+        if (spec.firstLayerLayout() != WeightLayout.OUT_IN) {
+            throw new IllegalArgumentException("ONNX export reads the first layer's weights " + WeightLayout.OUT_IN
+                    + " but got " + spec + "; lay them out with NetworkSpec.relayout first");
         }
         if (!scaling.isIdentity() && scaling.numFeatures() != spec.inputSize()) {
             throw new IllegalArgumentException("The network takes " + spec.inputSize()

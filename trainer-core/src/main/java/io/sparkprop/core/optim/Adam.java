@@ -99,6 +99,36 @@ public final class Adam implements Optimizer {
         steps = t;
     }
 
+    /**
+     * LazyAdam's step (TensorFlow Addons' {@code LazyAdam}, PyTorch's {@code SparseAdam}): the
+     * update above for the parameters in {@code active} only, with the global step
+     * {@code t = steps + 1} in the bias corrections. A parameter the step skips keeps its
+     * {@code m}, {@code v} and value, so when it is next touched at step {@code t'} its moments
+     * decay once ({@code m <- β1 m + (1 - β1) g}), not {@code t' - t} times as dense Adam's would.
+     */
+    @Override
+    public void step(double[] params, double[] grad, double learningRate, ParameterRanges active) {
+        OptimizerChecks.checkStep(params, grad, paramCount, learningRate, active);
+        decay.apply(params, learningRate, active);
+        long t = steps + 1;
+        double correction1 = 1.0 - Math.pow(beta1, t);
+        double correction2 = 1.0 - Math.pow(beta2, t);
+        double b1 = beta1;
+        double b2 = beta2;
+        double eps = epsilon;
+        for (int r = 0; r < active.count(); r++) {
+            for (int i = active.start(r), end = active.end(r); i < end; i++) {
+                double g = grad[i];
+                m[i] = b1 * m[i] + (1.0 - b1) * g;
+                v[i] = b2 * v[i] + (1.0 - b2) * (g * g);
+                double mHat = m[i] / correction1;
+                double vHat = v[i] / correction2;
+                params[i] -= learningRate * mHat / (Math.sqrt(vHat) + eps);
+            }
+        }
+        steps = t;
+    }
+
     @Override
     public OptimizerState state() {
         return new OptimizerState(KIND, steps, new double[][] {m.clone(), v.clone()});

@@ -68,6 +68,31 @@ final class DecoupledWeightDecay {
         }
     }
 
+    /**
+     * {@link #apply(double[], double)} for the parameters both in the decay ranges and in
+     * {@code active}: a lazy step's decay.
+     */
+    void apply(double[] params, double learningRate, ParameterRanges active) {
+        if (weightDecay == 0.0) {
+            return;
+        }
+        double factor = 1.0 - learningRate * weightDecay;
+        // Both lists are sorted and disjoint: walk them together.
+        int k = 0;
+        for (int r = 0; r < active.count() && k < ranges.length; ) {
+            int from = Math.max(active.start(r), ranges[k]);
+            int to = Math.min(active.end(r), ranges[k + 1]);
+            for (int i = from; i < to; i++) {
+                params[i] *= factor;
+            }
+            if (active.end(r) < ranges[k + 1]) {
+                r++;
+            } else {
+                k += 2;
+            }
+        }
+    }
+
     /** For example {@code weightDecay=0.01 on [0, 6) [8, 14)}. */
     @Override
     public String toString() {

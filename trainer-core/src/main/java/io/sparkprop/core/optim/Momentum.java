@@ -82,6 +82,34 @@ public final class Momentum implements Optimizer {
         steps++;
     }
 
+    /**
+     * The lazy step: {@code params} and the velocity OVERWRITTEN in {@code active} only, so a
+     * parameter keeps its velocity, and does not move, on the steps that skip it.
+     */
+    @Override
+    public void step(double[] params, double[] grad, double learningRate, ParameterRanges active) {
+        OptimizerChecks.checkStep(params, grad, paramCount, learningRate, active);
+        decay.apply(params, learningRate, active);
+        double mu = momentum;
+        double[] v = velocity;
+        for (int r = 0; r < active.count(); r++) {
+            int end = active.end(r);
+            if (nesterov) {
+                for (int i = active.start(r); i < end; i++) {
+                    double descent = learningRate * grad[i];
+                    v[i] = mu * v[i] - descent;
+                    params[i] = params[i] + mu * v[i] - descent;
+                }
+            } else {
+                for (int i = active.start(r); i < end; i++) {
+                    v[i] = mu * v[i] - learningRate * grad[i];
+                    params[i] += v[i];
+                }
+            }
+        }
+        steps++;
+    }
+
     @Override
     public OptimizerState state() {
         return new OptimizerState(kind(), steps, new double[][] {velocity.clone()});

@@ -21,6 +21,22 @@ public interface Optimizer {
      */
     void step(double[] params, double[] grad, double learningRate);
 
+    /**
+     * A lazy step ({@code train.sparse-update = lazy}): the update of {@link #step} for the
+     * parameters in {@code active} only, and only their state; every other parameter and its state
+     * are left as they are, as if their gradient and the step did not exist for them. The step
+     * counter advances by one either way, so Adam's bias correction uses the global step. These are
+     * the semantics of TensorFlow Addons' {@code LazyAdam} and PyTorch's {@code SparseAdam}, and
+     * they differ from {@link #step} with a zero gradient outside {@code active} wherever state or
+     * decay would move such a parameter: Adam's and momentum's moments decay, and a moving parameter
+     * keeps moving, only on the steps that touch it, and decoupled weight decay shrinks only active
+     * parameters. For plain SGD without decay the two are the same bits.
+     *
+     * @param grad   {@code (paramCount)}; read only in {@code active}
+     * @param active the parameters to update, within {@code paramCount}
+     */
+    void step(double[] params, double[] grad, double learningRate, ParameterRanges active);
+
     /** A deep copy of everything the next {@link #step} depends on besides its arguments. */
     OptimizerState state();
 

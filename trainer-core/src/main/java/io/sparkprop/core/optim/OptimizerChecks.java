@@ -41,6 +41,15 @@ final class OptimizerChecks {
     }
 
     /** The cheap checks at the entry of {@link Optimizer#step}: lengths and the learning rate. */
+    static void checkStep(double[] params, double[] grad, int paramCount, double learningRate,
+                          ParameterRanges active) {
+        checkStep(params, grad, paramCount, learningRate);
+        if (active == null || !active.fitsIn(paramCount)) {
+            throw new IllegalArgumentException("The active ranges must lie within the " + paramCount
+                    + " parameters but got " + active);
+        }
+    }
+
     static void checkStep(double[] params, double[] grad, int paramCount, double learningRate) {
         if (params == null || params.length != paramCount) {
             throw new IllegalArgumentException("params must have length " + paramCount + " but got "

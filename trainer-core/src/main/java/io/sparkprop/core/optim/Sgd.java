@@ -48,6 +48,19 @@ public final class Sgd implements Optimizer {
         steps++;
     }
 
+    /** The lazy step: {@code params} OVERWRITTEN in {@code active}; {@code grad} read there. */
+    @Override
+    public void step(double[] params, double[] grad, double learningRate, ParameterRanges active) {
+        OptimizerChecks.checkStep(params, grad, paramCount, learningRate, active);
+        decay.apply(params, learningRate, active);
+        for (int r = 0; r < active.count(); r++) {
+            for (int i = active.start(r), end = active.end(r); i < end; i++) {
+                params[i] -= learningRate * grad[i];
+            }
+        }
+        steps++;
+    }
+
     @Override
     public OptimizerState state() {
         return new OptimizerState(KIND, steps, new double[0][]);
