@@ -21,16 +21,8 @@ public final class GradientAccumulator implements java.io.Serializable {
     private double lossSum;
     private long count;
     private double weightSum;
-    /**
-     * Row tracking for lazy updates ({@link #trackRows}), local to one task (not shipped): the spec
-     * whose first layer is stored {@link WeightLayout#IN_OUT}, the features its added rows used
-     * (marked and listed, unsorted) and whether a dense input made every row count.
-     */
-    private transient NetworkSpec tracked;
-    private transient boolean[] touched;
-    private transient int[] rows;
-    private transient int rowCount;
-    private transient boolean allRows;
+    /** The rows the sums touch, for lazy updates ({@link #trackRows}); null when not tracked. */
+    private TouchedRows touched;
 
     /** An empty accumulator for {@code paramCount} parameters. */
     public GradientAccumulator(int paramCount) {
@@ -75,12 +67,22 @@ public final class GradientAccumulator implements java.io.Serializable {
             throw new IllegalArgumentException("Tracking rows needs a network of " + gradSum.length + " parameters"
                     + " whose first layer is stored " + WeightLayout.IN_OUT + " but got " + spec);
         }
-        this.tracked = spec;
-        this.touched = new boolean[spec.inputSize()];
-        this.rows = new int[64];
-        this.rowCount = 0;
-        this.allRows = false;
+        this.touched = new TouchedRows(spec);
         return this;
+    }
+
+    /**
+     * These sums tracking {@code rows} (kept, not copied; null for none): what a wire format that
+     * shipped the rows beside the sums rebuilds. Returns {@code this}.
+     */
+    public GradientAccumulator withTouchedRows(TouchedRows rows) {
+        this.touched = rows;
+        return this;
+    }
+
+    /** The rows these sums touch (live), or null when rows are not tracked. */
+    public TouchedRows touchedRows() {
+        return touched;
     }
 
     /**
@@ -91,12 +93,8 @@ public final class GradientAccumulator implements java.io.Serializable {
      */
     public GradientAccumulator add(Network network, double[] params, Workspace ws) {
         lossSum += network.lossAndGradient(params, ws, gradSum);
-        if (tracked != null && ws.rows > 0) {
-            if (ws.sparse) {
-                markRows(ws.xUnique, ws.xUniqueCount);
-            } else {
-                allRows = true;
-            }
+        if (touched != null) {
+            touched.add(ws);
         }
         count += ws.rows;
         if (ws.weighted) {
@@ -122,7 +120,26 @@ public final class GradientAccumulator implements java.io.Serializable {
         lossSum += other.lossSum;
         count += other.count;
         weightSum += other.weightSum;
+        mergeTracking(other);
         return this;
+    }
+
+    /** Tracked rows: the union of both; sums tracking rows merge only with sums that track them too. */
+    private void mergeTracking(GradientAccumulator other) {
+        if (touched == null && other.touched == null) {
+            return;
+        }
+        if (touched == null || other.touched == null) {
+            throw new IllegalArgumentException("Cannot merge sums that track their rows with sums that do not");
+        }
+        touched.or(other.touched);
+    }
+
+    /** This accumulator's row tracking put on {@code to}, which gets its own copy. */
+    private void copyTracking(GradientAccumulator to) {
+        if (touched != null) {
+            to.touched = touched.copy();
+        }
     }
 
     /**
@@ -143,6 +160,9 @@ public final class GradientAccumulator implements java.io.Serializable {
         piece.lossSum = lossSum;
         piece.count = count;
         piece.weightSum = weightSum;
+        // Every slice carries the whole row set: the slices' merges OR the same sets, and concat
+        // takes the first slice's.
+        copyTracking(piece);
         return piece;
     }
 
@@ -177,52 +197,32 @@ public final class GradientAccumulator implements java.io.Serializable {
         whole.lossSum = first.lossSum;
         whole.count = first.count;
         whole.weightSum = first.weightSum;
+        first.copyTracking(whole);
         return whole;
-    }
-
-    private void markRows(int[] columns, int n) {
-        for (int s = 0; s < n; s++) {
-            int c = columns[s];
-            if (!touched[c]) {
-                touched[c] = true;
-                if (rowCount == rows.length) {
-                    rows = java.util.Arrays.copyOf(rows, 2 * rowCount);
-                }
-                rows[rowCount++] = c;
-            }
-        }
     }
 
     /**
      * The parameters the added rows' gradient can be nonzero in, into {@code out} (cleared first):
      * everything outside the first layer's weights, and the first layer's rows of the features the
-     * rows used, in index order; every parameter when a dense input was added. Sorts the tracked
-     * rows. Returns {@code out}.
+     * rows used, in index order; every parameter when a dense input was added. Returns {@code out}.
      *
      * @throws IllegalStateException when rows are not tracked ({@link #trackRows})
      */
     public io.sparkprop.core.optim.ParameterRanges activeRanges(io.sparkprop.core.optim.ParameterRanges out) {
-        if (tracked == null) {
+        if (touched == null) {
             throw new IllegalStateException("Active ranges need tracked rows: call trackRows(spec) first");
         }
-        out.clear();
-        if (allRows) {
-            return out.add(0, gradSum.length);
-        }
-        java.util.Arrays.sort(rows, 0, rowCount);
-        int wOff = tracked.weightOffset(0);
-        int width = tracked.layer(0).numOut();
-        out.add(0, wOff);
-        for (int i = 0; i < rowCount; i++) {
-            int start = wOff + rows[i] * width;
-            out.add(start, start + width);
-        }
-        return out.add(tracked.biasOffset(0), gradSum.length);
+        return touched.ranges(gradSum.length, out);
+    }
+
+    /** Whether this accumulator tracks the rows its sums touch ({@link #trackRows}). */
+    public boolean tracksRows() {
+        return touched != null;
     }
 
     /** Empties this accumulator for reuse; with tracked rows, zeroing only what the added rows touched. */
     public GradientAccumulator reset() {
-        if (tracked != null) {
+        if (touched != null) {
             resetTracked();
             return this;
         }
@@ -234,22 +234,7 @@ public final class GradientAccumulator implements java.io.Serializable {
     }
 
     private void resetTracked() {
-        if (allRows) {
-            java.util.Arrays.fill(gradSum, 0.0);
-            java.util.Arrays.fill(touched, false);
-        } else {
-            int wOff = tracked.weightOffset(0);
-            int width = tracked.layer(0).numOut();
-            java.util.Arrays.fill(gradSum, 0, wOff, 0.0);
-            for (int i = 0; i < rowCount; i++) {
-                int start = wOff + rows[i] * width;
-                java.util.Arrays.fill(gradSum, start, start + width, 0.0);
-                touched[rows[i]] = false;
-            }
-            java.util.Arrays.fill(gradSum, tracked.biasOffset(0), gradSum.length, 0.0);
-        }
-        rowCount = 0;
-        allRows = false;
+        touched.clear(gradSum);
         lossSum = 0.0;
         count = 0;
         weightSum = 0.0;

@@ -59,6 +59,10 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
     }
 
     public TrainingConfig {
+        if (optimization.sparseUpdate() == io.sparkprop.core.SparseUpdate.LAZY && !data.sparse()) {
+            throw TRAIN_SPARSE_UPDATE.invalid("lazy", "needs data.sparse = true: lazy updates follow the features a"
+                    + " sparse row uses, and dense rows use every feature");
+        }
         if (data.sparse() && data.scaling() == Scaling.STANDARDIZE) {
             throw DATA_SCALING.invalid(data.scaling().key(), "must be none or divide with data.sparse = true:"
                     + " standardize subtracts each feature's mean, which fills in every zero");
@@ -320,7 +324,8 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
     public record Optimization(String optimizer, double learningRate, double momentum, double adamBeta1,
                                double adamBeta2, double adamEpsilon, double weightDecay, double l2, double clipNorm,
                                String schedule, double scheduleGamma, int scheduleStepEpochs, double minLearningRate,
-                               int warmupSteps, int epochs, int batchSize, long seed, Precision precision)
+                               int warmupSteps, int epochs, int batchSize, long seed, Precision precision,
+                               io.sparkprop.core.SparseUpdate sparseUpdate)
             implements Serializable {
 
         private static final long serialVersionUID = 1L;
@@ -340,6 +345,7 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
             TRAIN_SCHEDULE_GAMMA.check(scheduleGamma);
             TRAIN_SCHEDULE_STEP_EPOCHS.check(scheduleStepEpochs);
             TRAIN_SCHEDULE_MIN_LEARNING_RATE.check(minLearningRate);
+            java.util.Objects.requireNonNull(sparseUpdate, "sparseUpdate");
         }
 
         static Optimization of(ConfigSource s) {
@@ -351,7 +357,8 @@ public record TrainingConfig(Data data, Model model, Optimization optimization, 
                     require(s, TRAIN_CLIP_NORM), require(s, TRAIN_SCHEDULE), require(s, TRAIN_SCHEDULE_GAMMA),
                     require(s, TRAIN_SCHEDULE_STEP_EPOCHS), require(s, TRAIN_SCHEDULE_MIN_LEARNING_RATE),
                     require(s, TRAIN_WARMUP_STEPS), require(s, TRAIN_EPOCHS), require(s, TRAIN_BATCH_SIZE),
-                    require(s, TRAIN_SEED), Precision.of(require(s, TRAIN_PRECISION)));
+                    require(s, TRAIN_SEED), Precision.of(require(s, TRAIN_PRECISION)),
+                    io.sparkprop.core.SparseUpdate.valueOf(require(s, TRAIN_SPARSE_UPDATE).toUpperCase(Locale.ROOT)));
         }
 
         /** A serializable recipe for fresh optimizers of {@code spec}, decay limited to its weights. */

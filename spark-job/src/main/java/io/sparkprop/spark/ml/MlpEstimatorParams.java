@@ -64,6 +64,10 @@ public interface MlpEstimatorParams<S extends MlpEstimatorParams<S>> extends Mlp
         return with(precision(), value);
     }
 
+    default S setSparseUpdate(String value) {
+        return with(sparseUpdate(), value);
+    }
+
     default S setShuffle(String value) {
         return with(shuffle(), value);
     }

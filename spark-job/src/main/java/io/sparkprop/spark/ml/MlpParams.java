@@ -90,6 +90,11 @@ public interface MlpParams extends Params {
     }
 
     @SuppressWarnings("unchecked")
+    default Param<String> sparseUpdate() {
+        return (Param<String>) mlpParams().get("sparseUpdate");
+    }
+
+    @SuppressWarnings("unchecked")
     default Param<String> shuffle() {
         return (Param<String>) mlpParams().get("shuffle");
     }
@@ -268,6 +273,10 @@ public interface MlpParams extends Params {
 
     default String getPrecision() {
         return $(precision());
+    }
+
+    default String getSparseUpdate() {
+        return $(sparseUpdate());
     }
 
     default String getShuffle() {

@@ -9,6 +9,7 @@ import io.sparkprop.core.Network;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.core.StepRule;
 import io.sparkprop.core.WeightInit;
+import io.sparkprop.core.WeightLayout;
 import io.sparkprop.core.WindowPlan;
 import io.sparkprop.core.Workspace;
 import io.sparkprop.core.optim.LearningRateSchedule;
@@ -52,6 +53,13 @@ import org.slf4j.LoggerFactory;
  *
  * <p>With one partition this is exactly {@link io.sparkprop.core.LocalTrainer} (for any k); with any
  * partition count, the same seed, data, partitions and k give bit-identical weights.
+ *
+ * <p>With sparse input ({@code data.sparse = true}) the tasks and the driver's loop hold the first
+ * layer feature-major ({@link WeightLayout#IN_OUT}: a feature's weights are one row), which computes
+ * the same bits as the model's layout; {@code train.sparse-update = lazy} then updates only the rows
+ * a step touches ({@link io.sparkprop.core.SparseUpdate}). Everything that leaves the trainer
+ * (results, checkpoints, {@link #gradient}) and everything it is given (start states,
+ * {@link #evaluate}'s weights) is in the model's layout, {@link WeightLayout#OUT_IN}.
  *
  * <p>Every exchange is measured ({@link StepTimes}): its phase times and the driver's CPU time, and,
  * through an {@link ExchangeListener} registered on the SparkContext while {@link #train} runs, the
@@ -98,7 +106,10 @@ public final class DistributedTrainer {
 
     private final JavaSparkContext sc;
     private final TrainingConfig settings;
+    /** The model's spec: the layout of every array the trainer is given or returns. */
     private final NetworkSpec spec;
+    /** The spec the tasks and the loop compute with: {@link #spec}, its first layer IN_OUT for sparse input. */
+    private final NetworkSpec trainingSpec;
     /** The network the driver needs: the objective's L2 term and validation (double, no dropout). */
     private final Network network;
     /** The network the tasks train: the config's precision and dropout. */
@@ -182,8 +193,11 @@ public final class DistributedTrainer {
         this.sc = sc;
         this.settings = settings;
         this.spec = settings.spec();
-        this.network = new Network(spec);
-        this.trainingNetwork = new Network(spec, settings.optimization().precision(), settings.model().dropout());
+        this.trainingSpec = spec.withFirstLayerLayout(settings.data().sparse() ? WeightLayout.IN_OUT
+                : WeightLayout.OUT_IN);
+        this.network = new Network(trainingSpec);
+        this.trainingNetwork = new Network(trainingSpec, settings.optimization().precision(),
+                settings.model().dropout());
         this.train = train;
         this.trainRows = trainRows;
         this.validation = validation;
@@ -485,7 +499,8 @@ public final class DistributedTrainer {
                     + " validation data: set data.validation or data.validation-fraction");
         }
         Loop loop = new Loop(start, optimizer, early);
-        StepRule rule = new StepRule(network, settings.optimization().l2(), settings.optimization().clipNorm());
+        StepRule rule = new StepRule(network, settings.optimization().l2(), settings.optimization().clipNorm(),
+                settings.optimization().sparseUpdate());
         int everySteps = settings.checkpoints().everySteps();
         int localSteps = settings.exchange().localSteps();
         boolean stoppedEarly = early != null && early.shouldStop();
@@ -533,7 +548,7 @@ public final class DistributedTrainer {
             requireFiniteWeights(loop, checkpoints);
             double trainLoss = loop.objectiveSum / loop.weightSum;
             requireFiniteLoss(loop, "training", trainLoss, checkpoints);
-            EvaluationSums val = validation == null ? null : evaluate(validation, loop.params,
+            EvaluationSums val = validation == null ? null : evaluate(sc, trainingSpec, validation, loop.params,
                     "epoch " + (loop.epoch + 1) + "/" + epochs + " · validation");
             if (val != null) {
                 requireFiniteLoss(loop, "validation", val.meanLoss(), checkpoints);
@@ -550,7 +565,7 @@ public final class DistributedTrainer {
             loop.stateHistory.add(metrics);
             loop.history.add(metrics);
             if (early != null && early.observe(metrics)) {
-                loop.bestParams = loop.params.clone();
+                loop.bestParams = toModel(loop.params).clone();
             }
             onEpoch.accept(metrics);
             LOG.info("Epoch {} step times, {}", loop.epoch + 1, metrics.stepTimes());
@@ -573,7 +588,26 @@ public final class DistributedTrainer {
             return new Result(loop.bestParams, Collections.unmodifiableList(loop.history), early.bestEpoch(),
                     stoppedEarly);
         }
-        return new Result(loop.params, Collections.unmodifiableList(loop.history));
+        return new Result(toModel(loop.params), Collections.unmodifiableList(loop.history));
+    }
+
+    /** {@code values} (parameters, or an optimizer slot) in the model's layout, from the training layout; may be {@code values}. */
+    private double[] toModel(double[] values) {
+        return trainingSpec.relayout(values, spec);
+    }
+
+    /** {@code values} in the training layout, from the model's; may be {@code values}. */
+    private double[] toTraining(double[] values) {
+        return spec.relayout(values, trainingSpec);
+    }
+
+    /** {@code state} with every slot laid out by {@code layout}; the same state when nothing changes. */
+    private static OptimizerState relayout(OptimizerState state, java.util.function.UnaryOperator<double[]> layout) {
+        double[][] slots = new double[state.slots().length][];
+        for (int s = 0; s < slots.length; s++) {
+            slots[s] = layout.apply(state.slots()[s]);
+        }
+        return new OptimizerState(state.kind(), state.steps(), slots);
     }
 
     /** The {@link #PAUSE_AFTER_STEP} test hook's {@code {step, millis}}, or null when it is not set. */
@@ -674,15 +708,16 @@ public final class DistributedTrainer {
             TrainingConfig.Optimization optimization = settings.optimization();
             round = chunked == null
                     ? exchange(train, new RoundFunction<>(broadcast, trainingNetwork,
-                            optimization.optimizerFactory(spec), state.kind(), state.steps(), optimization.seed(),
-                            loop.epoch, loop.step, stepsPerEpoch, loop.globalStep, rates, optimization.l2(), trainRows,
-                            optimization.clipNorm(), PartitionRows.BLOCKS), RoundResult.SLICING, RoundResult::merge)
-                    : exchange(chunkInput(loop.epoch, loop.step, k), new RoundFunction<>(broadcast,
-                            trainingNetwork, optimization.optimizerFactory(spec), state.kind(), state.steps(),
+                            optimization.optimizerFactory(trainingSpec), state.kind(), state.steps(),
                             optimization.seed(), loop.epoch, loop.step, stepsPerEpoch, loop.globalStep, rates,
-                            optimization.l2(), trainRows, optimization.clipNorm(),
-                            new PartitionRows.Windows(settings.exchange().shuffleBuffer())), RoundResult.SLICING,
-                            RoundResult::merge);
+                            optimization.l2(), trainRows, optimization.clipNorm(), PartitionRows.BLOCKS,
+                            optimization.sparseUpdate()), RoundResult.SLICING, RoundResult::merge)
+                    : exchange(chunkInput(loop.epoch, loop.step, k), new RoundFunction<>(broadcast,
+                            trainingNetwork, optimization.optimizerFactory(trainingSpec), state.kind(),
+                            state.steps(), optimization.seed(), loop.epoch, loop.step, stepsPerEpoch, loop.globalStep,
+                            rates, optimization.l2(), trainRows, optimization.clipNorm(),
+                            new PartitionRows.Windows(settings.exchange().shuffleBuffer()),
+                            optimization.sparseUpdate()), RoundResult.SLICING, RoundResult::merge);
         } finally {
             broadcast.destroy(false);
         }
@@ -853,13 +888,14 @@ public final class DistributedTrainer {
             restore(start);
         }
 
+        /** Takes {@code state} (the model's layout) into the loop, in the training layout. */
         void restore(TrainingState state) {
             TrainingState s = state.copy();
             epoch = s.epoch();
             step = s.step();
             globalStep = s.globalStep();
-            params = s.params();
-            optimizer.restore(s.optimizer());
+            params = toTraining(s.params());
+            optimizer.restore(relayout(s.optimizer(), DistributedTrainer.this::toTraining));
             objectiveSum = s.epochObjectiveSum();
             weightSum = s.epochWeightSum();
             learningRateScale = s.learningRateScale();
@@ -880,9 +916,10 @@ public final class DistributedTrainer {
             return elapsedBefore + (System.nanoTime() - resumedAt) / 1e9;
         }
 
-        /** A deep copy of the current state. */
+        /** A deep copy of the current state, in the model's layout. */
         TrainingState snapshot() {
-            return new TrainingState(epoch, step, globalStep, params, optimizer.state(), objectiveSum, weightSum,
+            return new TrainingState(epoch, step, globalStep, toModel(params),
+                    relayout(optimizer.state(), DistributedTrainer.this::toModel), objectiveSum, weightSum,
                     learningRateScale, consecutiveSkips, rollbacks, elapsed(), stateHistory, bestParams).copy();
         }
     }
@@ -890,9 +927,11 @@ public final class DistributedTrainer {
     /**
      * The summed gradient of step {@code step} of epoch {@code epoch} over all partitions, under
      * {@code params}: one Spark job. Public for tests and tools that compare it with the core.
+     * Parameters and gradient are in the model's layout.
      */
     public GradientAccumulator gradient(double[] params, int epoch, int step, long globalStep) {
-        return timedGradient(params, epoch, step, globalStep).expand().gradient;
+        GradientAccumulator sums = timedGradient(toTraining(params), epoch, step, globalStep).expand().gradient;
+        return GradientAccumulator.of(toModel(sums.gradSum()), sums.lossSum(), sums.count(), sums.weightSum());
     }
 
     /** {@link #gradient}, with the broadcast and job times kept in {@link #lastBroadcastNanos}, {@link #lastJobNanos}. */
@@ -902,12 +941,13 @@ public final class DistributedTrainer {
         long broadcastDone = System.nanoTime();
         try {
             long seed = settings.optimization().seed();
+            boolean lazy = settings.optimization().sparseUpdate() == io.sparkprop.core.SparseUpdate.LAZY;
             return chunked == null
                     ? exchange(train, new StepFunction<>(weights, trainingNetwork, seed, epoch, step, stepsPerEpoch,
-                            globalStep, PartitionRows.BLOCKS), TimedGradient.SLICING, TimedGradient::merge)
+                            globalStep, PartitionRows.BLOCKS, lazy), TimedGradient.SLICING, TimedGradient::merge)
                     : exchange(chunkInput(epoch, step, 1), new StepFunction<>(weights, trainingNetwork, seed, epoch,
-                            step, stepsPerEpoch, globalStep, new PartitionRows.Windows(settings.exchange().shuffleBuffer())),
-                            TimedGradient.SLICING, TimedGradient::merge);
+                            step, stepsPerEpoch, globalStep, new PartitionRows.Windows(settings.exchange().shuffleBuffer()),
+                            lazy), TimedGradient.SLICING, TimedGradient::merge);
         } finally {
             weights.destroy(false);
             lastBroadcastNanos = broadcastDone - start;
@@ -915,7 +955,7 @@ public final class DistributedTrainer {
         }
     }
 
-    /** Validation (or any) metrics of {@code blocks} under {@code params}: one Spark job. */
+    /** Validation (or any) metrics of {@code blocks} under {@code params} (the model's layout): one Spark job. */
     public EvaluationSums evaluate(JavaRDD<DataBlock> blocks, double[] params, String description) {
         return evaluate(sc, spec, blocks, params, description);
     }

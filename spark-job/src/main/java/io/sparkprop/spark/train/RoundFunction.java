@@ -47,18 +47,20 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
     private final long totalRows;
     private final double clipNorm;
     private final PartitionRows<T> source;
+    private final io.sparkprop.core.SparseUpdate sparseUpdate;
 
     /**
      * @param start  weights, then the optimizer's state slots, at the round's start, as the wire
      *               carries them ({@code train.exchange-precision})
      * @param rates  the learning rate of each of the round's steps; its length is {@code k}
      * @param source how the task's input becomes the partition's rows ({@code train.shuffle})
+     * @param sparseUpdate how the first layer is updated ({@code train.sparse-update})
      */
     RoundFunction(org.apache.spark.broadcast.Broadcast<WireArrays> start, Network network,
                   OptimizerFactory optimizers,
                   String optimizerKind, long optimizerSteps, long seed, int epoch, int firstStep, int stepsPerEpoch,
                   long firstGlobalStep, double[] rates, double l2, long totalRows, double clipNorm,
-                  PartitionRows<T> source) {
+                  PartitionRows<T> source, io.sparkprop.core.SparseUpdate sparseUpdate) {
         this.start = start;
         this.network = network;
         this.optimizers = optimizers;
@@ -74,6 +76,7 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
         this.totalRows = totalRows;
         this.clipNorm = clipNorm;
         this.source = source;
+        this.sparseUpdate = sparseUpdate;
     }
 
     @Override
@@ -89,12 +92,13 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
         Optimizer optimizer = optimizers.create();
         optimizer.restore(new OptimizerState(optimizerKind, optimizerSteps, slots));
         EpochRows own = source.open(partition, input, seed, epoch);
-        StepRule rule = new StepRule(network, LocalRound.partitionL2(l2, own.rows(), totalRows), clipNorm);
+        StepRule rule = new StepRule(network, LocalRound.partitionL2(l2, own.rows(), totalRows), clipNorm,
+                sparseUpdate);
         LocalRound.Result done = new LocalRound(network, rule, ExecutorCache.WORKSPACES).run(params, optimizer, own,
                 new LocalRound.Origin(seed, epoch, partition), firstStep, rates.length, stepsPerEpoch,
                 (j, applied) -> rates[j], (j, sums) -> {
                     if (StepFunction.nanRequested(partition, firstGlobalStep + j, firstGlobalStep + j + 1)) {
-                        sums.gradSum()[0] = Double.NaN;
+                        sums.gradSum()[sums.gradSum().length - 1] = Double.NaN;
                     }
                 });
         source.close(own);

@@ -84,9 +84,11 @@ final class StepFunction<T> implements OrderedTreeAggregate.PartitionFunction<T,
     private final int stepsPerEpoch;
     private final long globalStep;
     private final PartitionRows<T> source;
+    /** Lazy updates: the sums carry the rows they touch ({@link GradientAccumulator#trackRows}). */
+    private final boolean trackRows;
 
     StepFunction(Broadcast<WireArrays> weights, Network network, long seed, int epoch, int step, int stepsPerEpoch,
-                 long globalStep, PartitionRows<T> source) {
+                 long globalStep, PartitionRows<T> source, boolean trackRows) {
         this.weights = weights;
         this.network = network;
         this.seed = seed;
@@ -95,6 +97,7 @@ final class StepFunction<T> implements OrderedTreeAggregate.PartitionFunction<T,
         this.stepsPerEpoch = stepsPerEpoch;
         this.globalStep = globalStep;
         this.source = source;
+        this.trackRows = trackRows;
     }
 
     @Override
@@ -102,12 +105,16 @@ final class StepFunction<T> implements OrderedTreeAggregate.PartitionFunction<T,
         injectFailureIfAsked(partition, globalStep);
         long start = System.nanoTime();
         EpochRows own = source.open(partition, input, seed, epoch);
+        GradientAccumulator sums = new GradientAccumulator(network.spec().paramCount());
+        if (trackRows) {
+            sums.trackRows(network.spec());
+        }
         GradientAccumulator accumulator = LocalRound.addStep(network, weights.value().shared()[0], own,
-                new LocalRound.Origin(seed, epoch, partition), step, stepsPerEpoch, ExecutorCache.WORKSPACES,
-                new GradientAccumulator(network.spec().paramCount()));
+                new LocalRound.Origin(seed, epoch, partition), step, stepsPerEpoch, ExecutorCache.WORKSPACES, sums);
         source.close(own);
         if (nanRequested(partition, globalStep, globalStep + 1)) {
-            accumulator.gradSum()[0] = Double.NaN;
+            // The last parameter (an output bias) is updated by every step, lazy ones included.
+            accumulator.gradSum()[accumulator.gradSum().length - 1] = Double.NaN;
         }
         return new TimedGradient(accumulator, System.nanoTime() - start);
     }

@@ -24,6 +24,8 @@ final class TimedGradient implements java.io.Serializable, DistributedTrainer.Wi
     private double lossSum;
     private long count;
     private double weightSum;
+    /** While compact: the rows the sums touch (lazy updates), or null. */
+    private io.sparkprop.core.TouchedRows rows;
 
     TimedGradient(GradientAccumulator gradient, long computeNanos) {
         this.gradient = gradient;
@@ -38,6 +40,7 @@ final class TimedGradient implements java.io.Serializable, DistributedTrainer.Wi
             lossSum = gradient.lossSum();
             count = gradient.count();
             weightSum = gradient.weightSum();
+            rows = gradient.touchedRows();
             gradient = null;
         }
         return this;
@@ -47,8 +50,10 @@ final class TimedGradient implements java.io.Serializable, DistributedTrainer.Wi
     @Override
     public TimedGradient expand() {
         if (gradient == null) {
-            gradient = GradientAccumulator.of(WireArrays.toDoubles(wire), lossSum, count, weightSum);
+            gradient = GradientAccumulator.of(WireArrays.toDoubles(wire), lossSum, count, weightSum)
+                    .withTouchedRows(rows);
             wire = null;
+            rows = null;
         }
         return this;
     }
@@ -81,6 +86,7 @@ final class TimedGradient implements java.io.Serializable, DistributedTrainer.Wi
             piece.lossSum = whole.lossSum;
             piece.count = whole.count;
             piece.weightSum = whole.weightSum;
+            piece.rows = whole.rows == null ? null : whole.rows.copy();
             return piece;
         }
 

@@ -26,7 +26,8 @@ class MlpParamsTest {
         TrainingConfig fromParams = new MlpClassifier().setLayers(new int[] {4, 8, 3}).setHiddenActivation("leaky_relu")
                 .setOptimizer("nesterov").setStepSize(0.05).setMomentum(0.8).setBatchSize(32).setMaxIter(7).setSeed(11)
                 .setRegParam(1e-3).setClipNorm(2).setSchedule("cosine").setMinStepSize(1e-4).setWarmupSteps(5)
-                .setLocalSteps(8).setPrecision("float32").setSparse(true).setValidationFraction(0.25)
+                .setLocalSteps(8).setPrecision("float32").setSparse(true).setSparseUpdate("lazy")
+                .setValidationFraction(0.25)
                 .setEarlyStoppingMetric("val_loss").setEarlyStoppingPatience(2).setCheckpointInterval(100)
                 .setMaxJobRetries(2).setNumPartitions(3).setWeightCol("w").setDropout(0.2)
                 .setShuffle("window").setShuffleBuffer(6).setChunkBytes(1 << 20)
@@ -36,7 +37,8 @@ class MlpParamsTest {
                 "train.momentum = 0.8", "train.batch-size = 32", "train.epochs = 7", "train.seed = 11",
                 "train.l2 = 0.001", "train.clip-norm = 2", "train.schedule = cosine",
                 "train.schedule.min-learning-rate = 0.0001", "train.warmup-steps = 5", "train.local-steps = 8",
-                "train.precision = float32", "data.sparse = true", "data.validation-fraction = 0.25",
+                "train.precision = float32", "data.sparse = true", "train.sparse-update = lazy",
+                "data.validation-fraction = 0.25",
                 "train.early-stopping.metric = val_loss", "train.early-stopping.patience = 2",
                 "checkpoint.every-steps = 100", "train.max-job-retries = 2", "data.partitions = 3",
                 "data.weight-column = w", "model.dropout = 0.2", "train.shuffle = window", "train.shuffle-buffer = 6",
@@ -78,7 +80,7 @@ class MlpParamsTest {
             }
             checked++;
         }
-        assertEquals(35, checked, "keys with an estimator param (all but the regressor's own outputActivation)");
+        assertEquals(36, checked, "keys with an estimator param (all but the regressor's own outputActivation)");
     }
 
     @Test
