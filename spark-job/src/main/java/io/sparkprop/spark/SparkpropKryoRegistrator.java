@@ -77,6 +77,7 @@ public final class SparkpropKryoRegistrator implements KryoRegistrator {
         kryo.register(io.sparkprop.core.DataBlock.class);
         kryo.register(io.sparkprop.core.GradientAccumulator.class);
         kryo.register(io.sparkprop.core.TouchedRows.class);
+        kryo.register(io.sparkprop.core.IndexedRows.class);
         kryo.register(io.sparkprop.core.EvaluationSums.class);
         for (Class<?> type : io.sparkprop.spark.train.DistributedTrainer.kryoClasses()) {
             kryo.register(type);

@@ -134,6 +134,8 @@ public final class LocalRound {
     private final Workspaces workspaces;
     /** The current step's sums {@code (paramCount)}; reset each step. */
     private final GradientAccumulator sums;
+    /** Lazy updates: the rows the last {@link #run}'s steps touched (their union); null otherwise. */
+    private final TouchedRows roundRows;
 
     /**
      * @param network    computes the forward and backward passes (in its precision)
@@ -150,7 +152,19 @@ public final class LocalRound {
         this.sums = new GradientAccumulator(network.spec().paramCount());
         if (rule.sparseUpdate() == SparseUpdate.LAZY) {
             sums.trackRows(network.spec());
+            roundRows = new TouchedRows(network.spec());
+        } else {
+            roundRows = null;
         }
+    }
+
+    /**
+     * With {@link SparseUpdate#LAZY}: the first-layer rows the last {@link #run}'s steps touched
+     * (live, until the next run); every other first-layer row and its optimizer state are as the
+     * round found them. Null for dense updates.
+     */
+    public TouchedRows touchedRows() {
+        return roundRows;
     }
 
     /**
@@ -202,9 +216,15 @@ public final class LocalRound {
         double weightSum = 0.0;
         long count = 0;
         int applied = 0;
+        if (roundRows != null) {
+            roundRows.reset();
+        }
         for (int j = 0; j < steps; j++) {
             int step = firstStep + j;
             accumulate(network, params, rows, origin, step, stepsPerEpoch, workspaces, sums.reset());
+            if (roundRows != null) {
+                roundRows.or(sums.touchedRows());
+            }
             if (beforeMean != null && StepRule.hasWeight(sums)) {
                 beforeMean.accept(j, sums);
             }

@@ -68,6 +68,13 @@ public final class TouchedRows implements java.io.Serializable {
         }
     }
 
+    /** Forgets every row. Returns this. */
+    public TouchedRows reset() {
+        Arrays.fill(bits, 0L);
+        all = false;
+        return this;
+    }
+
     /** Adds {@code other}'s rows (the union). */
     public TouchedRows or(TouchedRows other) {
         if (bits.length != other.bits.length || offset != other.offset || width != other.width) {
@@ -99,6 +106,29 @@ public final class TouchedRows implements java.io.Serializable {
             }
         }
         return out.add(end, paramCount);
+    }
+
+    /** The marked rows (input features), increasing; every row after a dense input. */
+    public int[] rows() {
+        int[] out = new int[count()];
+        if (all) {
+            for (int i = 0; i < out.length; i++) {
+                out[i] = i;
+            }
+            return out;
+        }
+        int n = 0;
+        for (int w = 0; w < bits.length; w++) {
+            for (long word = bits[w]; word != 0; word &= word - 1) {
+                out[n++] = (w << 6) + Long.numberOfTrailingZeros(word);
+            }
+        }
+        return out;
+    }
+
+    /** The first layer's rows: the network's input width. */
+    public int numRows() {
+        return (end - offset) / width;
     }
 
     /** How many rows are marked (all {@code numIn} after a dense input). */

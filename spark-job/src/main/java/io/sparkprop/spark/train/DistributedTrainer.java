@@ -729,7 +729,16 @@ public final class DistributedTrainer {
         if (!(round.weightSum > 0.0)) {
             return true; // every row of the round has weight 0
         }
-        double[][] average = round.average();
+        double[][] average;
+        if (round.isLazy()) {
+            // new = start + mean change, on the touched rows and the layers above. The slots are the
+            // optimizer's copies; the weights are copied so that a skipped round leaves them as they were.
+            average = values;
+            average[0] = loop.params.clone();
+            round.addMeanChangeTo(average, trainingSpec);
+        } else {
+            average = round.average();
+        }
         double objective = round.objectiveSum / round.weightSum;
         if (!Double.isFinite(objective) || !allFinite(average)) {
             loop.nonFiniteWhat = String.format(Locale.ROOT, "Non-finite %s after the local-SGD round at epoch %d"

@@ -94,7 +94,8 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
         EpochRows own = source.open(partition, input, seed, epoch);
         StepRule rule = new StepRule(network, LocalRound.partitionL2(l2, own.rows(), totalRows), clipNorm,
                 sparseUpdate);
-        LocalRound.Result done = new LocalRound(network, rule, ExecutorCache.WORKSPACES).run(params, optimizer, own,
+        LocalRound round = new LocalRound(network, rule, ExecutorCache.WORKSPACES);
+        LocalRound.Result done = round.run(params, optimizer, own,
                 new LocalRound.Origin(seed, epoch, partition), firstStep, rates.length, stepsPerEpoch,
                 (j, applied) -> rates[j], (j, sums) -> {
                     if (StepFunction.nanRequested(partition, firstGlobalStep + j, firstGlobalStep + j + 1)) {
@@ -115,6 +116,13 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
         OptimizerState state = optimizer.state();
         for (int s = 0; s < state.slots().length; s++) {
             values[s + 1] = state.slots()[s];
+        }
+        if (sparseUpdate == io.sparkprop.core.SparseUpdate.LAZY) {
+            // Only the touched rows (and the layers above) changed: ship the change, row-sparse.
+            io.sparkprop.core.TouchedRows touched = round.touchedRows().copy();
+            return RoundResult.lazy(io.sparkprop.core.IndexedRows.difference(network.spec(), touched, values,
+                    initial.shared()), touched, done.objectiveSum(), done.weightSum(), done.count(),
+                    System.nanoTime() - begin, nonFinite);
         }
         return new RoundResult(values, done.objectiveSum(), done.weightSum(), done.count(),
                 System.nanoTime() - begin, nonFinite);

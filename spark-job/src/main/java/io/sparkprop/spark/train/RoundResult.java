@@ -1,5 +1,8 @@
 package io.sparkprop.spark.train;
 
+import io.sparkprop.core.IndexedRows;
+import io.sparkprop.core.TouchedRows;
+
 /**
  * What partitions return from a local-SGD round ({@link RoundFunction}) and how they merge.
  *
@@ -11,6 +14,15 @@ package io.sparkprop.spark.train;
  *
  * <p>With {@code train.exchange-precision = float32} a task {@link #compact}s the values before
  * they are shipped (rounded to float); merging and the driver {@link #expand} them (exact) first.
+ *
+ * <p>A lazy round ({@code train.sparse-update = lazy}, {@link #lazy}) returns instead its change
+ * {@code d = current - start} of every array, with the first-layer rows its steps touched
+ * ({@link #touched}): exactly {@code +0.0} on every other row. Merging weights and sums the changes
+ * the same way, and the driver adds the weighted mean change to its own copy, on the touched rows
+ * and the rest only: {@code new = start + (Σ ω_p d_p) / Σ ω_p}. The change travels row-sparse
+ * ({@link IndexedRows}: the touched rows' values and the layers above) while at most
+ * {@link #DENSE_FRACTION} of the rows are touched, dense above that; both forms give the same bits
+ * ({@link IndexedRows}' merge is the dense sum), so the switch changes the bytes, never the weights.
  */
 final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire<RoundResult> {
 
@@ -18,8 +30,34 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
     private static final long serialVersionUID = 1L;
 
 
-    /** Weights, then optimizer slots; weighted sums once {@link #summed}. Null while {@link #compact}. */
+    /**
+     * Above this fraction of touched rows a lazy change travels and merges dense: a row-sparse row
+     * costs an index and a branch per merged row more than a dense one, so from about half the rows
+     * on the dense form moves fewer bytes per touched row and merges faster.
+     */
+    static final double DENSE_FRACTION = 0.5;
+
+    /**
+     * Test hook: a JVM system property overriding {@link #DENSE_FRACTION} (0: always dense, 1:
+     * never), read where results are made and merged; in local mode the tasks run in the test's JVM.
+     */
+    static final String DENSE_FRACTION_PROPERTY = io.sparkprop.spark.config.JobConfig.TEST_HOOK_PREFIX
+            + "denseChangeFraction";
+
+    private static double denseFraction() {
+        String value = System.getProperty(DENSE_FRACTION_PROPERTY);
+        return value == null ? DENSE_FRACTION : Double.parseDouble(value);
+    }
+
+    /**
+     * Weights, then optimizer slots (changes, for a lazy round); weighted sums once {@link #summed}.
+     * Null while {@link #compact}, or while a lazy round's change is row-sparse ({@link #rows}).
+     */
     double[][] values;
+    /** A lazy round's change, row-sparse; null when dense ({@link #values}) or not lazy. */
+    IndexedRows rows;
+    /** A lazy round's touched rows (the union, once merged); null when not lazy. */
+    TouchedRows touched;
     /** While compact: {@link #values} rounded to float. */
     private float[][] wire;
     boolean summed;
@@ -42,9 +80,45 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
         this.nonFinite = nonFinite;
     }
 
-    /** Rounds the values to float for the wire (a no-op when already compact). Returns this. */
+    /**
+     * A lazy round's result: the change {@code rows} of every array on the {@code touched} rows and
+     * the rest; dense at once when more than {@link #DENSE_FRACTION} of the rows are touched.
+     */
+    static RoundResult lazy(IndexedRows rows, TouchedRows touched, double objectiveSum, double weightSum, long count,
+                            long computeNanos, String nonFinite) {
+        RoundResult r = new RoundResult(null, objectiveSum, weightSum, count, computeNanos, nonFinite);
+        r.rows = rows;
+        r.touched = touched;
+        r.densifyIfFull();
+        return r;
+    }
+
+    /** Whether this is a lazy round's change (row-sparse or dense). */
+    boolean isLazy() {
+        return touched != null;
+    }
+
+    private void densifyIfFull() {
+        if (rows != null && rows.count() > denseFraction() * rows.numRows()) {
+            densify();
+        }
+    }
+
+    /** A row-sparse change made dense (the same values); a no-op otherwise. */
+    private void densify() {
+        if (rows != null) {
+            values = rows.toDense();
+            rows = null;
+        }
+    }
+
+    /**
+     * Rounds the values to float for the wire (a no-op when already compact). A row-sparse change
+     * is made dense first: its float form is not written yet. Returns this.
+     */
     @Override
     public RoundResult compact() {
+        densify();
         if (values != null) {
             wire = WireArrays.toFloats(values);
             values = null;
@@ -55,7 +129,7 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
     /** The values as doubles again, widened exactly (a no-op unless compact). Returns this. */
     @Override
     public RoundResult expand() {
-        if (values == null) {
+        if (values == null && wire != null) {
             values = WireArrays.toDoubles(wire);
             wire = null;
         }
@@ -70,11 +144,25 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
             nonFinite = other.nonFinite;
         }
         computeNanos = Math.max(computeNanos, other.computeNanos);
+        if (isLazy() != other.isLazy()) {
+            throw new IllegalArgumentException("Cannot merge a lazy round's change with a dense round's values");
+        }
+        if (isLazy()) {
+            touched.or(other.touched);
+        }
         if (other.weightSum > 0.0) {
             if (!(weightSum > 0.0)) {
                 values = other.values;
+                rows = other.rows;
                 summed = other.summed;
+            } else if (rows != null && other.rows != null) {
+                toSums();
+                other.toSums();
+                rows.merge(other.rows);
+                densifyIfFull();
             } else {
+                densify();
+                other.densify();
                 toSums();
                 other.toSums();
                 for (int s = 0; s < values.length; s++) {
@@ -93,6 +181,10 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
     }
 
     private void toSums() {
+        if (!summed && rows != null) {
+            rows.scale(weightSum);
+            summed = true;
+        }
         if (!summed) {
             double w = weightSum;
             for (double[] slot : values) {
@@ -104,8 +196,26 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
         }
     }
 
-    /** The weighted average of the merged values (weights, then slots); valid when {@code weightSum > 0}. */
+    /**
+     * The weighted average of the merged values (weights, then slots), or of a lazy round's changes
+     * (see {@link #averageChange}); valid when {@code weightSum > 0}. Dense: a row-sparse change is
+     * made dense.
+     */
     double[][] average() {
+        averageChange();
+        densify();
+        return values;
+    }
+
+    /**
+     * The weighted average in place, in whichever form the values are (row-sparse or dense): the
+     * mean change of a lazy round. Returns this.
+     */
+    RoundResult averageChange() {
+        if (summed && rows != null) {
+            rows.scale(1.0 / weightSum);
+            summed = false;
+        }
         if (summed) {
             double inv = 1.0 / weightSum;
             for (double[] slot : values) {
@@ -115,7 +225,31 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
             }
             summed = false;
         }
-        return values;
+        return this;
+    }
+
+    /**
+     * A lazy round's mean change added to {@code start} (weights, then slots, in place) on the
+     * touched rows and the rest; every other first-layer row keeps its value (and its sign of zero).
+     * Valid when {@code weightSum > 0}.
+     */
+    void addMeanChangeTo(double[][] start, io.sparkprop.core.NetworkSpec spec) {
+        averageChange();
+        if (rows != null) {
+            rows.addScaledTo(start, 1.0);
+            return;
+        }
+        io.sparkprop.core.optim.ParameterRanges ranges = touched.ranges(spec.paramCount(),
+                new io.sparkprop.core.optim.ParameterRanges());
+        for (int a = 0; a < start.length; a++) {
+            double[] t = start[a];
+            double[] v = values[a];
+            for (int r = 0; r < ranges.count(); r++) {
+                for (int i = ranges.start(r), end = ranges.end(r); i < end; i++) {
+                    t[i] += v[i] * 1.0;
+                }
+            }
+        }
     }
 
     /**
@@ -128,12 +262,14 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
 
         @Override
         public int length(RoundResult whole) {
+            whole.densify();
             return whole.values != null ? whole.values[0].length : whole.wire[0].length;
         }
 
         /** A compact whole gives compact slices, cut from its floats. */
         @Override
         public RoundResult slice(RoundResult whole, int from, int to) {
+            whole.densify();
             RoundResult piece = new RoundResult(whole.values == null ? null
                     : ReduceScatter.sliceArrays(whole.values, from, to), whole.objectiveSum, whole.weightSum,
                     whole.count, whole.computeNanos, whole.nonFinite);
@@ -141,6 +277,7 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
                 piece.wire = WireArrays.slice(whole.wire, from, to);
             }
             piece.summed = whole.summed;
+            piece.touched = whole.touched == null ? null : whole.touched.copy();
             return piece;
         }
 
@@ -148,7 +285,7 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
         public RoundResult finish(RoundResult merged) {
             merged.expand();
             if (merged.weightSum > 0.0) {
-                merged.average();
+                merged.averageChange();
             }
             return merged;
         }
@@ -161,6 +298,7 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
             RoundResult whole = new RoundResult(values, first.objectiveSum, first.weightSum, first.count,
                     first.computeNanos, first.nonFinite);
             whole.summed = first.summed;
+            whole.touched = first.touched;
             return whole;
         }
     };

@@ -91,18 +91,46 @@ class LazySparseTrainingTest {
     }
 
     /**
-     * Plain SGD without L2 or decay: lazy and dense updates give the same bits, synchronous and
-     * local SGD, by tree and by reduce-scatter (whose slices carry the touched rows).
+     * Plain SGD without L2 or decay, synchronous steps: lazy and dense updates give the same bits,
+     * by tree and by reduce-scatter (whose slices carry the touched rows).
      */
-    @ParameterizedTest(name = "k = {0}, {1}, clip {2}")
-    @CsvSource({"1, tree, 0", "1, reduce-scatter, 0.5", "4, tree, 0.5", "4, reduce-scatter, 0"})
-    void lazySgdIsDenseSgd(int k, String aggregation, double clip) {
+    @ParameterizedTest(name = "{0}, clip {1}")
+    @CsvSource({"tree, 0", "reduce-scatter, 0.5"})
+    void lazySgdIsDenseSgdStepByStep(String aggregation, double clip) {
         JavaRDD<DataBlock> blocks = cache(sc(), split(sparseData(3), 3));
-        String[] common = {"train.optimizer=sgd", "train.local-steps=" + k, "train.aggregation=" + aggregation,
+        String[] common = {"train.optimizer=sgd", "train.local-steps=1", "train.aggregation=" + aggregation,
             "train.clip-norm=" + clip};
         double[] dense = train(blocks, concat(common, "train.sparse-update=dense"));
         double[] lazy = train(blocks, concat(common, "train.sparse-update=lazy"));
         assertBitIdentical(dense, lazy);
+    }
+
+    /**
+     * Local SGD: every partition's SGD steps are dense's bits, but a lazy round averages the
+     * partitions' changes ({@code start + Σ ω d / Σ ω}), dense rounds their weights: the same
+     * number, rounded differently. The row-sparse and the dense form of the changes give the same
+     * bits (forced through the test hook), by tree and by reduce-scatter, which ships dense slices.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"tree", "reduce-scatter"})
+    void lazyRoundsAverageChangesAndTheirRowSparseFormIsTheDenseFormsBits(String aggregation) {
+        JavaRDD<DataBlock> blocks = cache(sc(), split(sparseData(3), 3));
+        String[] common = {"train.optimizer=sgd", "train.local-steps=4", "train.aggregation=" + aggregation};
+        double[] dense = train(blocks, concat(common, "train.sparse-update=dense"));
+        List<double[]> lazy = new ArrayList<>();
+        for (String fraction : List.of("1.0", "0.0", "0.5")) {
+            System.setProperty(RoundResult.DENSE_FRACTION_PROPERTY, fraction);
+            try {
+                lazy.add(train(blocks, concat(common, "train.sparse-update=lazy")));
+            } finally {
+                System.clearProperty(RoundResult.DENSE_FRACTION_PROPERTY);
+            }
+        }
+        assertBitIdentical(lazy.get(0), lazy.get(1));
+        assertBitIdentical(lazy.get(0), lazy.get(2));
+        for (int i = 0; i < dense.length; i++) {
+            assertEquals(dense[i], lazy.get(0)[i], 1e-12 * Math.max(1, Math.abs(dense[i])), "parameter " + i);
+        }
     }
 
     /**
