@@ -214,6 +214,37 @@ public final class IndexedRows implements java.io.Serializable {
         }
     }
 
+    /**
+     * Whether {@code target[a][i] + values[a][i]} is finite for every stored parameter: what
+     * {@link #addScaledTo}{@code (target, 1.0)} would write, checked without writing it.
+     */
+    public boolean sumStaysFinite(double[][] target) {
+        for (int a = 0; a < values.length; a++) {
+            double[] t = target[a];
+            double[] v = values[a];
+            for (int r = 0; r < rows.length; r++) {
+                int to = rowsOffset + rows[r] * width;
+                for (int c = 0; c < width; c++) {
+                    if (!Double.isFinite(t[to + c] + v[r * width + c])) {
+                        return false;
+                    }
+                }
+            }
+            double[] o = rest[a];
+            for (int i = 0; i < rowsOffset; i++) {
+                if (!Double.isFinite(t[i] + o[i])) {
+                    return false;
+                }
+            }
+            for (int i = rowsEnd; i < paramCount; i++) {
+                if (!Double.isFinite(t[i] + o[rowsOffset + i - rowsEnd])) {
+                    return false;
+                }
+            }
+        }
+        return true;
+    }
+
     /** Bytes of the stored values and indices (8 a value, 4 an index). */
     public long bytes() {
         return 4L * rows.length + 8L * values.length * ((long) rows.length * width + rest[0].length);

@@ -69,8 +69,14 @@ public final class StepRule {
     private final SparseUpdate sparseUpdate;
     /** The lazy step's parameters; refilled each step. */
     private final ParameterRanges active = new ParameterRanges();
-    /** The batch's mean gradient {@code (paramCount)}, clipped when clipping is on; OVERWRITTEN each step. */
+    /**
+     * The batch's mean gradient {@code (paramCount)}, clipped when clipping is on; OVERWRITTEN each
+     * step. Empty for {@link SparseUpdate#LAZY}, whose mean is computed in the sums' own array.
+     */
     private final double[] grad;
+    private final int paramCount;
+    /** What {@link #gradient()} returns: {@link #grad}, or the last lazy step's sums' array. */
+    private double[] lastGradient;
     private double objective = Double.NaN;
     private double gradientNorm = Double.NaN;
     private double weightSum;
@@ -118,7 +124,8 @@ public final class StepRule {
         this.network = network;
         this.l2 = l2;
         this.clipNorm = clipNorm;
-        this.grad = new double[network.spec().paramCount()];
+        this.paramCount = network.spec().paramCount();
+        this.grad = sparseUpdate == SparseUpdate.LAZY ? new double[0] : new double[paramCount];
     }
 
     /**
@@ -139,8 +146,8 @@ public final class StepRule {
      *                                  parameter count
      */
     public Outcome apply(GradientAccumulator sums, double[] params, Optimizer optimizer, double learningRate) {
-        if (params.length != grad.length) {
-            throw new IllegalArgumentException("Network " + network.spec() + " expects " + grad.length
+        if (params.length != paramCount) {
+            throw new IllegalArgumentException("Network " + network.spec() + " expects " + paramCount
                     + " parameters but got " + params.length);
         }
         weightSum = sums.weightSum();
@@ -152,6 +159,7 @@ public final class StepRule {
         if (sparseUpdate == SparseUpdate.LAZY) {
             return applyLazy(sums, params, optimizer, learningRate);
         }
+        lastGradient = grad;
         objective = sums.mean(network, params, l2, grad);
         gradientNorm = GradientClipping.stepNorm(grad, clipNorm);
         if (!Double.isFinite(objective) || !Double.isFinite(gradientNorm)) {
@@ -164,9 +172,14 @@ public final class StepRule {
         return Outcome.APPLIED;
     }
 
-    /** {@link #apply} over the touched parameters only (class comment). */
+    /**
+     * {@link #apply} over the touched parameters only (class comment), the mean written over the
+     * sums' own gradient (those ranges of it: a lazy step's sums are reset before the next step).
+     */
     private Outcome applyLazy(GradientAccumulator sums, double[] params, Optimizer optimizer, double learningRate) {
         sums.activeRanges(active);
+        double[] grad = sums.gradSum();
+        lastGradient = grad;
         objective = sums.mean(network, params, l2, grad, active);
         double sumSquares = 0.0;
         for (int r = 0; r < active.count(); r++) {
@@ -228,10 +241,11 @@ public final class StepRule {
     /**
      * The last step's mean gradient {@code (paramCount)} as handed to the optimizer (clipped when
      * clipping is on); live, read only, OVERWRITTEN by the next {@link #apply}. After a lazy step
-     * only its active ranges are that step's; the rest is left from earlier steps.
+     * it is the step's sums' array, whose active ranges hold the mean gradient and whose other
+     * entries are 0 (the sums' gradient there); null before the first step.
      */
     public double[] gradient() {
-        return grad;
+        return lastGradient;
     }
 
     public double l2() {

@@ -692,7 +692,11 @@ public final class DistributedTrainer {
      * partition met a non-finite loss or gradient (nothing is updated).
      */
     private boolean localRound(Loop loop, int k, Optimizer optimizer, LearningRateSchedule schedule) {
-        OptimizerState state = optimizer.state();
+        boolean lazy = settings.optimization().sparseUpdate() == io.sparkprop.core.SparseUpdate.LAZY;
+        // A lazy round reads the optimizer's own arrays (the broadcast serializes them now, and the
+        // round's change is added to them in place afterwards); a dense one copies them.
+        OptimizerState state = lazy ? new OptimizerState(optimizer.kind(), optimizer.steps(), optimizer.slots())
+                : optimizer.state();
         double[][] values = new double[1 + state.slots().length][];
         values[0] = loop.params;
         System.arraycopy(state.slots(), 0, values, 1, state.slots().length);
@@ -729,16 +733,15 @@ public final class DistributedTrainer {
         if (!(round.weightSum > 0.0)) {
             return true; // every row of the round has weight 0
         }
-        double[][] average;
-        if (round.isLazy()) {
-            // new = start + mean change, on the touched rows and the layers above. The slots are the
-            // optimizer's copies; the weights are copied so that a skipped round leaves them as they were.
-            average = values;
-            average[0] = loop.params.clone();
-            round.addMeanChangeTo(average, trainingSpec);
-        } else {
-            average = round.average();
+        if (lazy) {
+            if (!applyLazyRound(loop, k, optimizer, state, values, round)) {
+                return false;
+            }
+            recordExchange(broadcastDone - start, updateStart - broadcastDone, round.computeNanos,
+                    System.nanoTime() - updateStart);
+            return true;
         }
+        double[][] average = round.average();
         double objective = round.objectiveSum / round.weightSum;
         if (!Double.isFinite(objective) || !allFinite(average)) {
             loop.nonFiniteWhat = String.format(Locale.ROOT, "Non-finite %s after the local-SGD round at epoch %d"
@@ -754,6 +757,29 @@ public final class DistributedTrainer {
         optimizer.restore(new OptimizerState(state.kind(), state.steps() + k, slots));
         recordExchange(broadcastDone - start, updateStart - broadcastDone, round.computeNanos,
                 System.nanoTime() - updateStart);
+        loop.objectiveSum += round.objectiveSum;
+        loop.weightSum += round.weightSum;
+        return true;
+    }
+
+    /**
+     * The end of a lazy round: {@code start} (the loop's weights and the optimizer's own slots) plus
+     * the partitions' mean change, in place, on the touched rows and the layers above; first checked
+     * to be finite everywhere it lands, so that a round that is not changes nothing.
+     */
+    private boolean applyLazyRound(Loop loop, int k, Optimizer optimizer, OptimizerState state, double[][] start,
+                                   RoundResult round) {
+        double objective = round.objectiveSum / round.weightSum;
+        if (!Double.isFinite(objective) || !round.meanChangeKeepsFinite(start, trainingSpec)) {
+            loop.nonFiniteWhat = String.format(Locale.ROOT, "Non-finite %s after the local-SGD round at epoch %d"
+                            + " steps %d-%d (global steps %d-%d): mean objective %s",
+                    Double.isFinite(objective) ? "weights" : "loss", loop.epoch + 1, loop.step + 1, loop.step + k,
+                    loop.globalStep, loop.globalStep + k - 1, objective);
+            return false;
+        }
+        round.addMeanChangeTo(start, trainingSpec);
+        optimizer.adopt(new OptimizerState(state.kind(), state.steps() + k, state.slots()));
+        loop.consecutiveSkips = 0;
         loop.objectiveSum += round.objectiveSum;
         loop.weightSum += round.weightSum;
         return true;

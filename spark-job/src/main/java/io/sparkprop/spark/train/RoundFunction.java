@@ -90,7 +90,7 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
             slots[s] = initial.copy(s + 1);
         }
         Optimizer optimizer = optimizers.create();
-        optimizer.restore(new OptimizerState(optimizerKind, optimizerSteps, slots));
+        optimizer.adopt(new OptimizerState(optimizerKind, optimizerSteps, slots)); // the copies above, not copied again
         EpochRows own = source.open(partition, input, seed, epoch);
         StepRule rule = new StepRule(network, LocalRound.partitionL2(l2, own.rows(), totalRows), clipNorm,
                 sparseUpdate);
@@ -113,10 +113,8 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
         }
         double[][] values = new double[initial.arrays()][];
         values[0] = params;
-        OptimizerState state = optimizer.state();
-        for (int s = 0; s < state.slots().length; s++) {
-            values[s + 1] = state.slots()[s];
-        }
+        double[][] live = optimizer.slots(); // the task's own copies: no need to copy them again
+        System.arraycopy(live, 0, values, 1, live.length);
         if (sparseUpdate == io.sparkprop.core.SparseUpdate.LAZY) {
             // Only the touched rows (and the layers above) changed: ship the change, row-sparse.
             io.sparkprop.core.TouchedRows touched = round.touchedRows().copy();

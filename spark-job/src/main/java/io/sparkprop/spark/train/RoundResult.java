@@ -229,6 +229,31 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
     }
 
     /**
+     * Whether {@code start + mean change} is finite wherever {@link #addMeanChangeTo} would write it
+     * (the touched rows and the rest); computes the mean change in place. Valid when
+     * {@code weightSum > 0}.
+     */
+    boolean meanChangeKeepsFinite(double[][] start, io.sparkprop.core.NetworkSpec spec) {
+        averageChange();
+        if (rows != null) {
+            return rows.sumStaysFinite(start);
+        }
+        double[][] dense = values;
+        io.sparkprop.core.optim.ParameterRanges ranges = touched.ranges(spec.paramCount(),
+                new io.sparkprop.core.optim.ParameterRanges());
+        for (int a = 0; a < start.length; a++) {
+            for (int r = 0; r < ranges.count(); r++) {
+                for (int i = ranges.start(r), end = ranges.end(r); i < end; i++) {
+                    if (!Double.isFinite(start[a][i] + dense[a][i])) {
+                        return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    /**
      * A lazy round's mean change added to {@code start} (weights, then slots, in place) on the
      * touched rows and the rest; every other first-layer row keeps its value (and its sign of zero).
      * Valid when {@code weightSum > 0}.
@@ -246,7 +271,7 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
             double[] v = values[a];
             for (int r = 0; r < ranges.count(); r++) {
                 for (int i = ranges.start(r), end = ranges.end(r); i < end; i++) {
-                    t[i] += v[i] * 1.0;
+                    t[i] += v[i];
                 }
             }
         }

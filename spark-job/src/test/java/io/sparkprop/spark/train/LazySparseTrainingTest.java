@@ -193,6 +193,45 @@ class LazySparseTrainingTest {
         assertBitIdentical(first, resumed.train(afterEpoch1, DistributedTrainer.NO_CHECKPOINTS, m -> { }).params());
     }
 
+    /**
+     * A lazy round that meets a non-finite gradient changes nothing under {@code skip}: rounds of 5
+     * of the epoch's 10 steps, NaN in the first round's third step, a checkpoint after every round:
+     * the first checkpoint holds the initial weights bit for bit (the driver adds a round's change
+     * to its arrays in place, only after the round proved finite), and the run goes on.
+     */
+    @Test
+    void aSkippedLazyRoundLeavesTheWeightsAsTheyWere() {
+        JavaRDD<DataBlock> blocks = cache(sc(), split(sparseData(6), 2));
+        TrainingConfig settings = settings("train.optimizer=adam", "train.local-steps=5", "train.epochs=1",
+                "train.sparse-update=lazy", "train.non-finite=skip", "checkpoint.every-steps=5");
+        DistributedTrainer trainer = new DistributedTrainer(sc(), settings, blocks, ROWS, null);
+        assertEquals(10, trainer.stepsPerEpoch());
+        TrainingState start = trainer.initialState();
+        List<TrainingState> saved = new ArrayList<>();
+        DistributedTrainer.Checkpoints keep = new DistributedTrainer.Checkpoints() {
+            @Override
+            public void save(TrainingState state) {
+                saved.add(state);
+            }
+
+            @Override
+            public Optional<TrainingState> latest() {
+                return saved.isEmpty() ? Optional.empty() : Optional.of(saved.get(saved.size() - 1));
+            }
+        };
+        System.setProperty(StepFunction.NAN_ONCE_AT_STEPS, "2");
+        double[] trained;
+        try {
+            trained = trainer.train(start, keep, m -> { }).params();
+        } finally {
+            System.clearProperty(StepFunction.NAN_ONCE_AT_STEPS);
+            StepFunction.resetTestHooks();
+        }
+        assertEquals(5, saved.get(0).globalStep());
+        assertBitIdentical(start.params(), saved.get(0).params());
+        assertNotEquals(start.params()[0], trained[0], "the second round trained");
+    }
+
     @Test
     void lazyNeedsSparseInput() {
         ConfigException e = assertThrows(ConfigException.class,

@@ -43,9 +43,9 @@ public final class Adam implements Optimizer {
     private final double epsilon;
     private final DecoupledWeightDecay decay;
     /** First moment {@code m (paramCount)}. */
-    private final double[] m;
+    private double[] m;
     /** Second raw moment {@code v (paramCount)}. */
-    private final double[] v;
+    private double[] v;
     /** Steps taken; the next step is {@code t = steps + 1}. */
     private long steps;
 
@@ -140,6 +140,29 @@ public final class Adam implements Optimizer {
         System.arraycopy(state.slots()[0], 0, m, 0, paramCount);
         System.arraycopy(state.slots()[1], 0, v, 0, paramCount);
         steps = state.steps();
+    }
+
+    @Override
+    public void adopt(OptimizerState state) {
+        OptimizerChecks.checkRestore(state, KIND, 2, paramCount);
+        m = state.slots()[0];
+        v = state.slots()[1];
+        steps = state.steps();
+    }
+
+    @Override
+    public double[][] slots() {
+        return new double[][] {m, v};
+    }
+
+    @Override
+    public long steps() {
+        return steps;
+    }
+
+    @Override
+    public String kind() {
+        return KIND;
     }
 
     public int paramCount() {

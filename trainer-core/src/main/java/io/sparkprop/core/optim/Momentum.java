@@ -37,7 +37,7 @@ public final class Momentum implements Optimizer {
     private final boolean nesterov;
     private final DecoupledWeightDecay decay;
     /** The velocity {@code v (paramCount)}, in the parameters' layout. */
-    private final double[] velocity;
+    private double[] velocity;
     private long steps;
 
     /** Momentum without weight decay. */
@@ -122,7 +122,25 @@ public final class Momentum implements Optimizer {
         steps = state.steps();
     }
 
+    @Override
+    public void adopt(OptimizerState state) {
+        OptimizerChecks.checkRestore(state, kind(), 1, paramCount);
+        velocity = state.slots()[0];
+        steps = state.steps();
+    }
+
+    @Override
+    public double[][] slots() {
+        return new double[][] {velocity};
+    }
+
+    @Override
+    public long steps() {
+        return steps;
+    }
+
     /** {@value #KIND_NESTEROV} or {@value #KIND_CLASSICAL}. */
+    @Override
     public String kind() {
         return nesterov ? KIND_NESTEROV : KIND_CLASSICAL;
     }

@@ -45,4 +45,24 @@ public interface Optimizer {
      * same kind and parameter count; throws {@code IllegalArgumentException} naming the mismatch.
      */
     void restore(OptimizerState state);
+
+    /**
+     * {@link #restore}, taking {@code state}'s slot arrays as this optimizer's own instead of copying
+     * them: later steps update those arrays in place, and {@link #slots()} returns them. The caller
+     * gives them up (shares them only with code that reads them between steps). For large models,
+     * where a copy of the state per task or per round costs time and memory.
+     */
+    void adopt(OptimizerState state);
+
+    /**
+     * The state slots this optimizer steps, live (not copies): read them, or change them, only
+     * between steps. Empty for an optimizer without state.
+     */
+    double[][] slots();
+
+    /** The number of steps taken ({@link OptimizerState#steps()}). */
+    long steps();
+
+    /** The {@link OptimizerState#kind()} this optimizer writes and accepts. */
+    String kind();
 }

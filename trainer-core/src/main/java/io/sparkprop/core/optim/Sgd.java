@@ -72,6 +72,26 @@ public final class Sgd implements Optimizer {
         steps = state.steps();
     }
 
+    @Override
+    public void adopt(OptimizerState state) {
+        restore(state);
+    }
+
+    @Override
+    public double[][] slots() {
+        return new double[0][];
+    }
+
+    @Override
+    public long steps() {
+        return steps;
+    }
+
+    @Override
+    public String kind() {
+        return KIND;
+    }
+
     public int paramCount() {
         return paramCount;
     }
