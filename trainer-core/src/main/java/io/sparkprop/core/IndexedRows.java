@@ -55,19 +55,31 @@ public final class IndexedRows implements java.io.Serializable {
      * @throws IllegalArgumentException when the layout or the shapes do not fit
      */
     public static IndexedRows difference(NetworkSpec spec, TouchedRows touched, double[][] current, double[][] start) {
+        return difference(spec, touched, current, start, null);
+    }
+
+    /**
+     * {@link #difference(NetworkSpec, TouchedRows, double[][], double[][])} where the start is
+     * {@code base} overwritten by {@code update} (its stored rows and its rest, as
+     * {@link #writeTo} would write them): a replica's start without writing it down.
+     *
+     * @param update the values that replace {@code base}'s, or null for {@code base} alone
+     */
+    public static IndexedRows difference(NetworkSpec spec, TouchedRows touched, double[][] current, double[][] base,
+                                         IndexedRows update) {
         if (spec.firstLayerLayout() != WeightLayout.IN_OUT) {
             throw new IllegalArgumentException("Row-sparse values need the first layer stored " + WeightLayout.IN_OUT
                     + " but got " + spec);
         }
-        if (current.length != start.length) {
-            throw new IllegalArgumentException("Expected as many start arrays as current ones but got " + start.length
+        if (current.length != base.length || update != null && update.values.length != current.length) {
+            throw new IllegalArgumentException("Expected as many start arrays as current ones but got " + base.length
                     + " and " + current.length);
         }
         int n = spec.paramCount();
         for (int a = 0; a < current.length; a++) {
-            if (current[a].length != n || start[a].length != n) {
+            if (current[a].length != n || base[a].length != n) {
                 throw new IllegalArgumentException("Array " + a + " must hold " + n + " values but got "
-                        + current[a].length + " and " + start[a].length);
+                        + current[a].length + " and " + base[a].length);
             }
         }
         int offset = spec.weightOffset(0);
@@ -78,23 +90,107 @@ public final class IndexedRows implements java.io.Serializable {
         double[][] rest = new double[current.length][offset + n - end];
         for (int a = 0; a < current.length; a++) {
             double[] cur = current[a];
-            double[] st = start[a];
+            double[] st = base[a];
             double[] v = values[a];
             for (int r = 0; r < rows.length; r++) {
                 int from = offset + rows[r] * width;
-                for (int j = 0; j < width; j++) {
-                    v[r * width + j] = cur[from + j] - st[from + j];
+                int u = update == null ? -1 : update.indexOf(rows[r]);
+                if (u >= 0) {
+                    double[] up = update.values[a];
+                    for (int j = 0; j < width; j++) {
+                        v[r * width + j] = cur[from + j] - up[u * width + j];
+                    }
+                } else {
+                    for (int j = 0; j < width; j++) {
+                        v[r * width + j] = cur[from + j] - st[from + j];
+                    }
                 }
             }
             double[] o = rest[a];
+            double[] startRest = update == null ? null : update.rest[a];
             for (int i = 0; i < offset; i++) {
-                o[i] = cur[i] - st[i];
+                o[i] = cur[i] - (startRest == null ? st[i] : startRest[i]);
             }
             for (int i = end; i < n; i++) {
-                o[offset + i - end] = cur[i] - st[i];
+                o[offset + i - end] = cur[i] - (startRest == null ? st[i] : startRest[offset + i - end]);
             }
         }
         return new IndexedRows(offset, width, end, n, rows, values, rest);
+    }
+
+    /**
+     * The values of {@code arrays} (each of {@code paramCount}) at the first-layer {@code rows}
+     * (increasing) and the rest, copied: what {@link #writeTo} puts back.
+     */
+    public static IndexedRows gather(NetworkSpec spec, int[] rows, double[][] arrays) {
+        if (spec.firstLayerLayout() != WeightLayout.IN_OUT) {
+            throw new IllegalArgumentException("Row-sparse values need the first layer stored " + WeightLayout.IN_OUT
+                    + " but got " + spec);
+        }
+        int n = spec.paramCount();
+        int offset = spec.weightOffset(0);
+        int width = spec.layer(0).numOut();
+        int end = spec.biasOffset(0);
+        for (int r = 1; r < rows.length; r++) {
+            if (rows[r] <= rows[r - 1]) {
+                throw new IllegalArgumentException("Rows must be increasing but " + rows[r] + " follows " + rows[r - 1]);
+            }
+        }
+        double[][] values = new double[arrays.length][rows.length * width];
+        double[][] rest = new double[arrays.length][offset + n - end];
+        for (int a = 0; a < arrays.length; a++) {
+            if (arrays[a].length != n) {
+                throw new IllegalArgumentException("Array " + a + " must hold " + n + " values but got "
+                        + arrays[a].length);
+            }
+            for (int r = 0; r < rows.length; r++) {
+                System.arraycopy(arrays[a], offset + rows[r] * width, values[a], r * width, width);
+            }
+            System.arraycopy(arrays[a], 0, rest[a], 0, offset);
+            System.arraycopy(arrays[a], end, rest[a], offset, n - end);
+        }
+        return new IndexedRows(offset, width, end, n, rows.clone(), values, rest);
+    }
+
+    /** Overwrites {@code target}'s stored rows and rest with these values (each array of {@code paramCount}). */
+    public void writeTo(double[][] target) {
+        for (int a = 0; a < values.length; a++) {
+            for (int r = 0; r < rows.length; r++) {
+                System.arraycopy(values[a], r * width, target[a], rowsOffset + rows[r] * width, width);
+            }
+            System.arraycopy(rest[a], 0, target[a], 0, rowsOffset);
+            System.arraycopy(rest[a], rowsOffset, target[a], rowsEnd, paramCount - rowsEnd);
+        }
+    }
+
+    /** Overwrites row {@code row} of every {@code target} array with {@code source}'s (a base's) values. */
+    public static void copyRow(NetworkSpec spec, int row, double[][] source, double[][] target) {
+        int width = spec.layer(0).numOut();
+        int from = spec.weightOffset(0) + row * width;
+        for (int a = 0; a < target.length; a++) {
+            System.arraycopy(source[a], from, target[a], from, width);
+        }
+    }
+
+    /**
+     * Rounds every value to the nearest float, kept as a double (what a float32 wire delivers:
+     * {@code train.exchange-precision = float32}). Returns this.
+     */
+    public IndexedRows roundToFloat() {
+        for (double[][] group : new double[][][] {values, rest}) {
+            for (double[] array : group) {
+                for (int i = 0; i < array.length; i++) {
+                    array[i] = (float) array[i];
+                }
+            }
+        }
+        return this;
+    }
+
+    /** Where {@code row} is among the stored rows, or -1. */
+    public int indexOf(int row) {
+        int i = Arrays.binarySearch(rows, row);
+        return i >= 0 ? i : -1;
     }
 
     /** The stored rows' count. */

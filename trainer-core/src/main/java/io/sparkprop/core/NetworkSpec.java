@@ -158,16 +158,24 @@ public final class NetworkSpec implements java.io.Serializable {
         int numIn = inputSize();
         int numOut = layers.get(0).numOut();
         int off = weightOffset(0);
-        // OUT_IN: W[o][i] at o·numIn + i; IN_OUT: at i·numOut + o.
+        // OUT_IN: W[o][i] at o·numIn + i; IN_OUT: at i·numOut + o. A transpose in tiles of
+        // TILE x TILE, so both the reads and the writes stay within a few cache lines per row.
         boolean toInOut = target.firstLayerLayout() == WeightLayout.IN_OUT;
-        for (int o = 0; o < numOut; o++) {
-            for (int i = 0; i < numIn; i++) {
-                int outIn = off + o * numIn + i;
-                int inOut = off + i * numOut + o;
-                if (toInOut) {
-                    out[inOut] = values[outIn];
-                } else {
-                    out[outIn] = values[inOut];
+        final int tile = 32;
+        for (int o0 = 0; o0 < numOut; o0 += tile) {
+            int o1 = Math.min(numOut, o0 + tile);
+            for (int i0 = 0; i0 < numIn; i0 += tile) {
+                int i1 = Math.min(numIn, i0 + tile);
+                for (int o = o0; o < o1; o++) {
+                    for (int i = i0; i < i1; i++) {
+                        int outIn = off + o * numIn + i;
+                        int inOut = off + i * numOut + o;
+                        if (toInOut) {
+                            out[inOut] = values[outIn];
+                        } else {
+                            out[outIn] = values[inOut];
+                        }
+                    }
                 }
             }
         }

@@ -457,6 +457,7 @@ public final class DistributedTrainer {
         try {
             return trainFrom(start, checkpoints, onEpoch);
         } finally {
+            rowShipping.drop();
             exchanges = null;
             exchange = 0;
             sc.sc().removeSparkListener(listener);
@@ -705,7 +706,9 @@ public final class DistributedTrainer {
             rates[j] = loop.learningRateScale * schedule.rate(loop.globalStep + j);
         }
         long start = System.nanoTime();
-        Broadcast<WireArrays> broadcast = broadcast(values);
+        // Lazy: the long-lived base and this round's rows changed since it; dense: everything.
+        Broadcast<WireArrays> broadcast = lazy ? rowShipping.base(values) : broadcast(values);
+        Broadcast<io.sparkprop.core.IndexedRows> update = lazy ? rowShipping.update(values) : null;
         long broadcastDone = System.nanoTime();
         RoundResult round;
         try {
@@ -715,15 +718,23 @@ public final class DistributedTrainer {
                             optimization.optimizerFactory(trainingSpec), state.kind(), state.steps(),
                             optimization.seed(), loop.epoch, loop.step, stepsPerEpoch, loop.globalStep, rates,
                             optimization.l2(), trainRows, optimization.clipNorm(), PartitionRows.BLOCKS,
-                            optimization.sparseUpdate()), RoundResult.SLICING, RoundResult::merge)
+                            optimization.sparseUpdate(), update), RoundResult.SLICING, RoundResult::merge)
                     : exchange(chunkInput(loop.epoch, loop.step, k), new RoundFunction<>(broadcast,
                             trainingNetwork, optimization.optimizerFactory(trainingSpec), state.kind(),
                             state.steps(), optimization.seed(), loop.epoch, loop.step, stepsPerEpoch, loop.globalStep,
                             rates, optimization.l2(), trainRows, optimization.clipNorm(),
                             new PartitionRows.Windows(settings.exchange().shuffleBuffer()),
-                            optimization.sparseUpdate()), RoundResult.SLICING, RoundResult::merge);
+                            optimization.sparseUpdate(), update), RoundResult.SLICING, RoundResult::merge);
         } finally {
-            broadcast.destroy(false);
+            if (update != null) {
+                update.destroy(false);
+            } else {
+                broadcast.destroy(false);
+            }
+        }
+        if (lazy) {
+            // Whatever happens to the round, its rows differ in the replicas: the next update holds them.
+            rowShipping.changed(round.touched);
         }
         long updateStart = System.nanoTime();
         if (round.nonFinite != null) {
@@ -891,6 +902,79 @@ public final class DistributedTrainer {
         }
     }
 
+    /**
+     * What lazy local-SGD rounds ship to the executors ({@code docs/sparse.md}): a long-lived base
+     * broadcast of the weights and optimizer slots, from which each partition's replica
+     * ({@link ExecutorCache.Replica}) is built once, and per round a small broadcast of the rows
+     * changed since the base (their values at the round's start) and the layers above. A new base is
+     * made when more than {@link #REBASE_FRACTION} of the rows changed since the last one (an update
+     * then costs about as much as a quarter of a base), and whenever the driver's arrays were
+     * replaced (a start, a resume, a rollback).
+     */
+    private final class RowShipping {
+        private Broadcast<WireArrays> base;
+        private io.sparkprop.core.TouchedRows sinceBase;
+
+        /** The base for a round that starts from {@code values}: the current one, or a new one. */
+        Broadcast<WireArrays> base(double[][] values) {
+            if (base != null && sinceBase.count() > rebaseFraction() * sinceBase.numRows()) {
+                drop();
+            }
+            if (base == null) {
+                // The broadcast serializes the arrays now; in local mode its in-memory value is the
+                // driver's arrays themselves, which change only between rounds, so a replica built
+                // from it and then given every row changed since is still the round's start.
+                base = broadcast(values);
+                sinceBase = new io.sparkprop.core.TouchedRows(trainingSpec);
+            }
+            return base;
+        }
+
+        /** The round's update: the rows changed since the base and the layers above, as they are now. */
+        Broadcast<io.sparkprop.core.IndexedRows> update(double[][] values) {
+            io.sparkprop.core.IndexedRows rows = io.sparkprop.core.IndexedRows.gather(trainingSpec, sinceBase.rows(),
+                    values);
+            if (float32Wire()) {
+                rows.roundToFloat();
+            }
+            Broadcast<io.sparkprop.core.IndexedRows> update = sc.broadcast(rows);
+            if (exchanges != null) {
+                exchanges.broadcast(exchange, update.id());
+            }
+            return update;
+        }
+
+        /** Rows a round touched: the replicas hold other values there than the base. */
+        void changed(io.sparkprop.core.TouchedRows rows) {
+            if (sinceBase != null && rows != null) {
+                sinceBase.or(rows);
+            }
+        }
+
+        /** Forgets the base: the driver's arrays were replaced, or the training ends. */
+        void drop() {
+            if (base != null) {
+                base.destroy(false);
+                base = null;
+                sinceBase = null;
+            }
+        }
+    }
+
+    /** {@link RowShipping}'s re-base threshold: the fraction of the first layer's rows changed since the base. */
+    static final double REBASE_FRACTION = 0.25;
+
+    /** Test hook: a JVM system property overriding {@link #REBASE_FRACTION} (0: a new base every round). */
+    static final String REBASE_FRACTION_PROPERTY = io.sparkprop.spark.config.JobConfig.TEST_HOOK_PREFIX
+            + "rebaseFraction";
+
+    private static double rebaseFraction() {
+        String value = System.getProperty(REBASE_FRACTION_PROPERTY);
+        return value == null ? REBASE_FRACTION : Double.parseDouble(value);
+    }
+
+    private final RowShipping rowShipping = new RowShipping();
+
     /** The loop's mutable position and state. */
     private final class Loop {
         /** The state the run started from, for a rollback before any checkpoint. Not modified. */
@@ -925,6 +1009,7 @@ public final class DistributedTrainer {
 
         /** Takes {@code state} (the model's layout) into the loop, in the training layout. */
         void restore(TrainingState state) {
+            rowShipping.drop();
             TrainingState s = state.copy();
             epoch = s.epoch();
             step = s.step();
@@ -1021,18 +1106,31 @@ public final class DistributedTrainer {
         }
     }
 
-    /** One partition's evaluation sums, run by a Spark task. */
+    /**
+     * One partition's evaluation sums, run by a Spark task. Sparse blocks are evaluated with the
+     * first layer feature-major ({@link WeightLayout#IN_OUT}, laid out once per task when the
+     * first sparse block comes): the same bits as the model's layout, without a strided gather of
+     * every batch's columns from a wide layer.
+     */
     private static EvaluationSums evaluatePartition(NetworkSpec spec, double[] params, Iterator<DataBlock> blocks) {
         Network network = new Network(spec);
+        NetworkSpec rowsSpec = spec.withFirstLayerLayout(WeightLayout.IN_OUT);
+        Network rowsNetwork = new Network(rowsSpec);
+        double[] rowsParams = null;
         EvaluationSums sums = new EvaluationSums(spec);
         while (blocks.hasNext()) {
             DataBlock block = blocks.next();
             if (block.rows() == 0) {
                 continue;
             }
-            Workspace ws = ExecutorCache.borrow(spec, Math.min(EVALUATION_CHUNK, block.rows()));
+            boolean rows = block.isSparse() && spec.firstLayerLayout() == WeightLayout.OUT_IN;
+            if (rows && rowsParams == null) {
+                rowsParams = spec.relayout(params, rowsSpec);
+            }
+            NetworkSpec used = rows ? rowsSpec : spec;
+            Workspace ws = ExecutorCache.borrow(used, Math.min(EVALUATION_CHUNK, block.rows()));
             try {
-                sums.add(network, params, block, ws);
+                sums.add(rows ? rowsNetwork : network, rows ? rowsParams : params, block, ws);
             } finally {
                 ExecutorCache.release(ws);
             }

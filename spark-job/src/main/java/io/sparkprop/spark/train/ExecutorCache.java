@@ -17,8 +17,10 @@ import java.util.Objects;
  * workspaces per network and capacity (a task borrows one and returns it; concurrent tasks on one
  * executor get different workspaces), and, for {@code train.shuffle = window}, the shuffle buffer:
  * each partition's last decoded window, so the partition's next task goes on in it without reading
- * its chunks again. Everything here can be recomputed, so losing it (a new
- * executor) changes nothing but speed.
+ * its chunks again; and for lazy local SGD each partition's replica of the model and optimizer
+ * state ({@link Replica}), kept between rounds so a round ships and copies only the rows that
+ * changed. Everything here can be recomputed, so losing it (a new executor, a collected soft
+ * reference) changes nothing but speed.
  */
 final class ExecutorCache {
 
@@ -127,6 +129,69 @@ final class ExecutorCache {
                     eldest.remove();
                 }
             }
+        }
+    }
+
+    /**
+     * A partition's copy of the weights and optimizer slots (training layout) on this executor,
+     * for lazy local SGD: built from the base broadcast {@code baseId}, then brought to each
+     * round's start by the round's row update, and changed by the partition's own steps in
+     * {@code dirty} rows (which the next round restores from the base unless its update holds them).
+     */
+    static final class Replica {
+        /** The application and the base broadcast it was built from (broadcast ids restart with each app). */
+        final String app;
+        final long baseId;
+        final double[][] values;
+        io.sparkprop.core.TouchedRows dirty;
+
+        Replica(String app, long baseId, double[][] values) {
+            this.app = app;
+            this.baseId = baseId;
+            this.values = values;
+        }
+    }
+
+    /** This JVM's Spark application id ({@code spark.app.id}), or "" outside Spark. */
+    static String appId() {
+        org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
+        return env == null ? "" : env.conf().get("spark.app.id", "");
+    }
+
+    /** Test hook: a JVM system property that makes every lazy round build its replicas afresh. */
+    static final String NO_REPLICAS_PROPERTY = io.sparkprop.spark.config.JobConfig.TEST_HOOK_PREFIX + "noReplicas";
+
+    /** At most one replica per partition, softly held: under memory pressure the GC may drop them. */
+    private static final Map<Integer, java.lang.ref.SoftReference<Replica>> REPLICAS = new java.util.HashMap<>();
+
+    /**
+     * Takes partition {@code partition}'s replica of base {@code baseId} out of the cache (so only
+     * the calling task holds it: a concurrent attempt builds its own), or null when there is none.
+     * A replica of another base is dropped.
+     */
+    static Replica takeReplica(int partition, long baseId) {
+        if (Boolean.getBoolean(NO_REPLICAS_PROPERTY)) {
+            return null;
+        }
+        String app = appId();
+        synchronized (REPLICAS) {
+            java.lang.ref.SoftReference<Replica> ref = REPLICAS.remove(partition);
+            Replica replica = ref == null ? null : ref.get();
+            return replica != null && replica.baseId == baseId && replica.app.equals(app) ? replica : null;
+        }
+    }
+
+    /** Leaves {@code replica} for partition {@code partition}'s next round (replacing another). */
+    static void putReplica(int partition, Replica replica) {
+        synchronized (REPLICAS) {
+            REPLICAS.put(partition, new java.lang.ref.SoftReference<>(replica));
+        }
+    }
+
+    /** Drops every replica (tests; and the replicas of a base that will not come back). */
+    static void clearReplicas() {
+        synchronized (REPLICAS) {
+            REPLICAS.clear();
         }
     }
 

@@ -48,6 +48,11 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
     private final double clipNorm;
     private final PartitionRows<T> source;
     private final io.sparkprop.core.SparseUpdate sparseUpdate;
+    /**
+     * A lazy round's row update: the values, at the round's start, of every row changed since
+     * {@link #start} (the base) was made, and of the layers above; null for a dense round.
+     */
+    private final org.apache.spark.broadcast.Broadcast<io.sparkprop.core.IndexedRows> update;
 
     /**
      * @param start  weights, then the optimizer's state slots, at the round's start, as the wire
@@ -55,12 +60,14 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
      * @param rates  the learning rate of each of the round's steps; its length is {@code k}
      * @param source how the task's input becomes the partition's rows ({@code train.shuffle})
      * @param sparseUpdate how the first layer is updated ({@code train.sparse-update})
+     * @param update a lazy round's row update over the base {@code start}; null for a dense round
      */
     RoundFunction(org.apache.spark.broadcast.Broadcast<WireArrays> start, Network network,
                   OptimizerFactory optimizers,
                   String optimizerKind, long optimizerSteps, long seed, int epoch, int firstStep, int stepsPerEpoch,
                   long firstGlobalStep, double[] rates, double l2, long totalRows, double clipNorm,
-                  PartitionRows<T> source, io.sparkprop.core.SparseUpdate sparseUpdate) {
+                  PartitionRows<T> source, io.sparkprop.core.SparseUpdate sparseUpdate,
+                  org.apache.spark.broadcast.Broadcast<io.sparkprop.core.IndexedRows> update) {
         this.start = start;
         this.network = network;
         this.optimizers = optimizers;
@@ -77,11 +84,18 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
         this.clipNorm = clipNorm;
         this.source = source;
         this.sparseUpdate = sparseUpdate;
+        this.update = update;
+        if ((update != null) != (sparseUpdate == io.sparkprop.core.SparseUpdate.LAZY)) {
+            throw new IllegalArgumentException("A lazy round needs its row update, a dense one none");
+        }
     }
 
     @Override
     public RoundResult apply(int partition, Iterator<T> input) {
         StepFunction.injectFailureIfAsked(partition, firstGlobalStep);
+        if (update != null) {
+            return applyLazy(partition, input);
+        }
         long begin = System.nanoTime();
         WireArrays initial = start.value(); // shared by the tasks of this JVM: copied
         double[] params = initial.copy(0);
@@ -115,14 +129,66 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
         values[0] = params;
         double[][] live = optimizer.slots(); // the task's own copies: no need to copy them again
         System.arraycopy(live, 0, values, 1, live.length);
-        if (sparseUpdate == io.sparkprop.core.SparseUpdate.LAZY) {
-            // Only the touched rows (and the layers above) changed: ship the change, row-sparse.
-            io.sparkprop.core.TouchedRows touched = round.touchedRows().copy();
-            return RoundResult.lazy(io.sparkprop.core.IndexedRows.difference(network.spec(), touched, values,
-                    initial.shared()), touched, done.objectiveSum(), done.weightSum(), done.count(),
-                    System.nanoTime() - begin, nonFinite);
-        }
         return new RoundResult(values, done.objectiveSum(), done.weightSum(), done.count(),
                 System.nanoTime() - begin, nonFinite);
+    }
+
+    /**
+     * A lazy round on the partition's replica ({@link ExecutorCache.Replica}): brought to the
+     * round's start (its own changed rows restored from the base, then the update written), the
+     * steps taken on it in place, and the change {@code current - start} returned row-sparse. Only
+     * a round that ends normally leaves its replica for the next one.
+     */
+    private RoundResult applyLazy(int partition, Iterator<T> input) {
+        long begin = System.nanoTime();
+        WireArrays base = start.value();
+        double[][] baseValues = base.shared(); // READ ONLY: shared by the tasks of this JVM
+        io.sparkprop.core.IndexedRows rowUpdate = update.value();
+        ExecutorCache.Replica replica = ExecutorCache.takeReplica(partition, start.id());
+        if (replica == null) {
+            double[][] copy = new double[base.arrays()][];
+            for (int a = 0; a < copy.length; a++) {
+                copy[a] = base.copy(a);
+            }
+            replica = new ExecutorCache.Replica(ExecutorCache.appId(), start.id(), copy);
+        } else if (replica.dirty != null) {
+            for (int row : replica.dirty.rows()) {
+                if (rowUpdate.indexOf(row) < 0) {
+                    io.sparkprop.core.IndexedRows.copyRow(network.spec(), row, baseValues, replica.values);
+                }
+            }
+        }
+        rowUpdate.writeTo(replica.values);
+        replica.dirty = null;
+        double[] params = replica.values[0];
+        double[][] slots = new double[replica.values.length - 1][];
+        System.arraycopy(replica.values, 1, slots, 0, slots.length);
+        Optimizer optimizer = optimizers.create();
+        optimizer.adopt(new OptimizerState(optimizerKind, optimizerSteps, slots));
+        EpochRows own = source.open(partition, input, seed, epoch);
+        StepRule rule = new StepRule(network, LocalRound.partitionL2(l2, own.rows(), totalRows), clipNorm,
+                sparseUpdate);
+        LocalRound round = new LocalRound(network, rule, ExecutorCache.WORKSPACES);
+        LocalRound.Result done = round.run(params, optimizer, own, new LocalRound.Origin(seed, epoch, partition),
+                firstStep, rates.length, stepsPerEpoch, (j, applied) -> rates[j], (j, sums) -> {
+                    if (StepFunction.nanRequested(partition, firstGlobalStep + j, firstGlobalStep + j + 1)) {
+                        sums.gradSum()[sums.gradSum().length - 1] = Double.NaN;
+                    }
+                });
+        source.close(own);
+        io.sparkprop.core.TouchedRows touched = round.touchedRows().copy();
+        RoundResult result = RoundResult.lazy(io.sparkprop.core.IndexedRows.difference(network.spec(), touched,
+                replica.values, baseValues, rowUpdate), touched, done.objectiveSum(), done.weightSum(), done.count(),
+                System.nanoTime() - begin, nonFinite(partition, done.nonFinite()));
+        replica.dirty = touched;
+        ExecutorCache.putReplica(partition, replica);
+        return result;
+    }
+
+    private String nonFinite(int partition, LocalRound.NonFinite stop) {
+        return stop == null ? null : String.format(Locale.ROOT, "Non-finite %s in partition %d at epoch %d step %d"
+                        + " (global step %d) of a local-SGD round: objective %s, gradient norm %s", stop.quantity(),
+                partition, epoch + 1, stop.step() + 1, firstGlobalStep + (stop.step() - firstStep), stop.objective(),
+                stop.gradientNorm());
     }
 }

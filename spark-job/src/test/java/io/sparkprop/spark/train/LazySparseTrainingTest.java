@@ -194,6 +194,29 @@ class LazySparseTrainingTest {
     }
 
     /**
+     * The executors' replicas and the row updates over a base are a cache of the driver's arrays:
+     * building every replica afresh each round, making a new base every round, or never (past
+     * the default threshold), all give the same bits.
+     */
+    @Test
+    void replicasAndRowUpdatesGiveTheBitsOfFreshCopies() {
+        JavaRDD<DataBlock> blocks = cache(sc(), split(sparseData(7), 2));
+        String[] lazy = {"train.optimizer=adam", "train.local-steps=3", "train.sparse-update=lazy", "train.epochs=2"};
+        double[] cached = train(blocks, lazy);
+        List<String[]> hooks = List.of(new String[] {ExecutorCache.NO_REPLICAS_PROPERTY, "true"},
+                new String[] {DistributedTrainer.REBASE_FRACTION_PROPERTY, "0"},
+                new String[] {DistributedTrainer.REBASE_FRACTION_PROPERTY, "1"});
+        for (String[] hook : hooks) {
+            System.setProperty(hook[0], hook[1]);
+            try {
+                assertBitIdentical(cached, train(blocks, lazy));
+            } finally {
+                System.clearProperty(hook[0]);
+            }
+        }
+    }
+
+    /**
      * A lazy round that meets a non-finite gradient changes nothing under {@code skip}: rounds of 5
      * of the epoch's 10 steps, NaN in the first round's third step, a checkpoint after every round:
      * the first checkpoint holds the initial weights bit for bit (the driver adds a round's change
