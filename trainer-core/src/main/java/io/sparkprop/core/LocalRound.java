@@ -143,19 +143,36 @@ public final class LocalRound {
      * @param workspaces lends the workspaces the slices are gathered into
      */
     public LocalRound(Network network, StepRule rule, Workspaces workspaces) {
+        this(network, rule, workspaces, null);
+    }
+
+    /**
+     * A round that keeps its step sums in {@code sums} (a caller's, reused from round to round: a
+     * wide model's gradient is not allocated again each round), or in its own when null. With lazy
+     * updates the sums must track their rows ({@link GradientAccumulator#trackRows}).
+     *
+     * @throws IllegalArgumentException when {@code sums} does not fit the network or the update
+     */
+    public LocalRound(Network network, StepRule rule, Workspaces workspaces, GradientAccumulator sums) {
         if (network == null || rule == null || workspaces == null) {
             throw new IllegalArgumentException("Network, step rule and workspaces must all be given");
         }
         this.network = network;
         this.rule = rule;
         this.workspaces = workspaces;
-        this.sums = new GradientAccumulator(network.spec().paramCount());
-        if (rule.sparseUpdate() == SparseUpdate.LAZY) {
-            sums.trackRows(network.spec());
-            roundRows = new TouchedRows(network.spec());
-        } else {
-            roundRows = null;
+        boolean lazy = rule.sparseUpdate() == SparseUpdate.LAZY;
+        if (sums == null) {
+            sums = new GradientAccumulator(network.spec().paramCount());
+            if (lazy) {
+                sums.trackRows(network.spec());
+            }
+        } else if (sums.gradSum().length != network.spec().paramCount() || sums.tracksRows() != lazy) {
+            throw new IllegalArgumentException("Step sums of " + sums.gradSum().length + " parameters"
+                    + (sums.tracksRows() ? " tracking rows" : "") + " do not fit " + network.spec() + " with "
+                    + rule.sparseUpdate() + " updates");
         }
+        this.sums = sums;
+        roundRows = lazy ? new TouchedRows(network.spec()) : null;
     }
 
     /**

@@ -44,8 +44,10 @@ final class StateCodec {
     /** {@code state} without its params, as bytes. */
     static byte[] encode(TrainingState state) {
         try {
-            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-            DataOutputStream out = new DataOutputStream(bytes);
+            // The small parts first, then one array of the exact size for everything: a wide model's
+            // state is written without growing buffers or a second copy (DataOutputStream's order).
+            ByteArrayOutputStream headBytes = new ByteArrayOutputStream();
+            DataOutputStream out = new DataOutputStream(headBytes);
             out.write(MAGIC);
             out.writeInt(VERSION);
             out.writeInt(state.epoch());
@@ -60,28 +62,45 @@ final class StateCodec {
             writeString(out, state.optimizer().kind());
             out.writeLong(state.optimizer().steps());
             out.writeInt(state.optimizer().slots().length);
-            for (double[] slot : state.optimizer().slots()) {
-                out.writeInt(slot.length);
-                ByteBuffer buffer = ByteBuffer.allocate(slot.length * Double.BYTES);
-                buffer.asDoubleBuffer().put(slot);
-                out.write(buffer.array());
-            }
-            out.writeInt(state.history().size());
-            for (EpochMetrics metrics : state.history()) {
-                writeString(out, metrics.toJson());
-            }
-            out.writeInt(state.bestParams().length);
-            ByteBuffer best = ByteBuffer.allocate(state.bestParams().length * Double.BYTES);
-            best.asDoubleBuffer().put(state.bestParams());
-            out.write(best.array());
             out.flush();
+            ByteArrayOutputStream historyBytes = new ByteArrayOutputStream();
+            DataOutputStream history = new DataOutputStream(historyBytes);
+            history.writeInt(state.history().size());
+            for (EpochMetrics metrics : state.history()) {
+                writeString(history, metrics.toJson());
+            }
+            history.flush();
+            long size = headBytes.size() + historyBytes.size() + 4L + 8L * state.bestParams().length + 4;
+            for (double[] slot : state.optimizer().slots()) {
+                size += 4L + 8L * slot.length;
+            }
+            if (size > Integer.MAX_VALUE - 8) {
+                throw new IllegalStateException("The training state (optimizer slots of " + state.optimizer().slots()
+                        .length + " x " + state.params().length + " values) needs " + size + " bytes, more than a"
+                        + " checkpoint file of one Java array holds (2 GiB)");
+            }
+            byte[] bytes = new byte[(int) size];
+            ByteBuffer buffer = ByteBuffer.wrap(bytes);
+            buffer.put(headBytes.toByteArray());
+            for (double[] slot : state.optimizer().slots()) {
+                putDoubles(buffer, slot);
+            }
+            buffer.put(historyBytes.toByteArray());
+            putDoubles(buffer, state.bestParams());
             CRC32C crc = new CRC32C();
-            crc.update(bytes.toByteArray());
-            out.writeInt((int) crc.getValue());
-            return bytes.toByteArray();
+            crc.update(bytes, 0, buffer.position());
+            buffer.putInt((int) crc.getValue());
+            return bytes;
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /** Writes {@code values.length} then the values (big-endian, as DataOutputStream writes them) at the buffer's position. */
+    private static void putDoubles(ByteBuffer buffer, double[] values) {
+        buffer.putInt(values.length);
+        buffer.asDoubleBuffer().put(values);
+        buffer.position(buffer.position() + Double.BYTES * values.length);
     }
 
     /** The state in {@code bytes}, with {@code params} as its weights; {@code source} names the file in errors. */

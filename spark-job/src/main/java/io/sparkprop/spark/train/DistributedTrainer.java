@@ -1036,11 +1036,26 @@ public final class DistributedTrainer {
             return elapsedBefore + (System.nanoTime() - resumedAt) / 1e9;
         }
 
-        /** A deep copy of the current state, in the model's layout. */
+        /**
+         * A deep copy of the current state, in the model's layout: each array copied once (laid out,
+         * or cloned when the layouts agree), the optimizer's slots read live.
+         */
         TrainingState snapshot() {
-            return new TrainingState(epoch, step, globalStep, toModel(params),
-                    relayout(optimizer.state(), DistributedTrainer.this::toModel), objectiveSum, weightSum,
-                    learningRateScale, consecutiveSkips, rollbacks, elapsed(), stateHistory, bestParams).copy();
+            double[][] live = optimizer.slots();
+            double[][] slots = new double[live.length][];
+            for (int s = 0; s < slots.length; s++) {
+                slots[s] = modelCopy(live[s]);
+            }
+            return new TrainingState(epoch, step, globalStep, modelCopy(params),
+                    new OptimizerState(optimizer.kind(), optimizer.steps(), slots), objectiveSum, weightSum,
+                    learningRateScale, consecutiveSkips, rollbacks, elapsed(), List.copyOf(stateHistory),
+                    bestParams.clone());
+        }
+
+        /** A fresh array of {@code values} in the model's layout. */
+        private double[] modelCopy(double[] values) {
+            double[] out = toModel(values);
+            return out == values ? values.clone() : out;
         }
     }
 

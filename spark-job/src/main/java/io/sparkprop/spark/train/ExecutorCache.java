@@ -144,6 +144,8 @@ final class ExecutorCache {
         final long baseId;
         final double[][] values;
         io.sparkprop.core.TouchedRows dirty;
+        /** The rounds' step sums, tracking rows: reused, so a round does not allocate a model-sized gradient. */
+        io.sparkprop.core.GradientAccumulator sums;
 
         Replica(String app, long baseId, double[][] values) {
             this.app = app;

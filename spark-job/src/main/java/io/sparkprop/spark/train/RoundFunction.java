@@ -168,7 +168,11 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
         EpochRows own = source.open(partition, input, seed, epoch);
         StepRule rule = new StepRule(network, LocalRound.partitionL2(l2, own.rows(), totalRows), clipNorm,
                 sparseUpdate);
-        LocalRound round = new LocalRound(network, rule, ExecutorCache.WORKSPACES);
+        if (replica.sums == null) {
+            replica.sums = new io.sparkprop.core.GradientAccumulator(network.spec().paramCount())
+                    .trackRows(network.spec());
+        }
+        LocalRound round = new LocalRound(network, rule, ExecutorCache.WORKSPACES, replica.sums);
         LocalRound.Result done = round.run(params, optimizer, own, new LocalRound.Origin(seed, epoch, partition),
                 firstStep, rates.length, stepsPerEpoch, (j, applied) -> rates[j], (j, sums) -> {
                     if (StepFunction.nanRequested(partition, firstGlobalStep + j, firstGlobalStep + j + 1)) {
