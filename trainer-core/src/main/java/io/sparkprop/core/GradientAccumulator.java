@@ -288,29 +288,9 @@ public final class GradientAccumulator implements java.io.Serializable {
      * weight sum is not positive (no rows, or all weights zero).
      */
     public double mean(Network network, double[] params, double l2, double[] gradOut) {
-        if (!(weightSum > 0.0)) {
-            throw new IllegalStateException("Cannot average a gradient over " + count + " rows with total weight "
-                    + weightSum + "; the batch must have positive total weight");
-        }
-        if (gradOut.length != gradSum.length) {
-            throw new IllegalArgumentException("Expected a gradient buffer of " + gradSum.length + " values but got "
-                    + gradOut.length);
-        }
-        double inv = 1.0 / weightSum;
-        double penalty = 0.0;
-        if (l2 == 0.0) {
-            // The same values as the copy, penalty and scaling below, in one pass.
-            for (int i = 0; i < gradOut.length; i++) {
-                gradOut[i] = gradSum[i] * inv;
-            }
-        } else {
-            System.arraycopy(gradSum, 0, gradOut, 0, gradSum.length);
-            penalty = network.addL2(params, l2, gradOut);
-            for (int i = 0; i < gradOut.length; i++) {
-                gradOut[i] *= inv;
-            }
-        }
-        return (lossSum + penalty) * inv;
+        // Over every parameter, this is the formula written out element by element: the penalty
+        // sums the weights' squares in index order, as the lazy mean does over its ranges.
+        return mean(network, params, l2, gradOut, new io.sparkprop.core.optim.ParameterRanges().add(0, gradSum.length));
     }
 
     /** The summed gradient; live, not a copy. */

@@ -67,10 +67,7 @@ public final class IndexedRows implements java.io.Serializable {
      */
     public static IndexedRows difference(NetworkSpec spec, TouchedRows touched, double[][] current, double[][] base,
                                          IndexedRows update) {
-        if (spec.firstLayerLayout() != WeightLayout.IN_OUT) {
-            throw new IllegalArgumentException("Row-sparse values need the first layer stored " + WeightLayout.IN_OUT
-                    + " but got " + spec);
-        }
+        requireRows(spec);
         if (current.length != base.length || update != null && update.values.length != current.length) {
             throw new IllegalArgumentException("Expected as many start arrays as current ones but got " + base.length
                     + " and " + current.length);
@@ -123,10 +120,7 @@ public final class IndexedRows implements java.io.Serializable {
      * (increasing) and the rest, copied: what {@link #writeTo} puts back.
      */
     public static IndexedRows gather(NetworkSpec spec, int[] rows, double[][] arrays) {
-        if (spec.firstLayerLayout() != WeightLayout.IN_OUT) {
-            throw new IllegalArgumentException("Row-sparse values need the first layer stored " + WeightLayout.IN_OUT
-                    + " but got " + spec);
-        }
+        requireRows(spec);
         int n = spec.paramCount();
         int offset = spec.weightOffset(0);
         int width = spec.layer(0).numOut();
@@ -191,6 +185,13 @@ public final class IndexedRows implements java.io.Serializable {
     public int indexOf(int row) {
         int i = Arrays.binarySearch(rows, row);
         return i >= 0 ? i : -1;
+    }
+
+    private static void requireRows(NetworkSpec spec) {
+        if (spec.firstLayerLayout() != WeightLayout.IN_OUT) {
+            throw new IllegalArgumentException("Row-sparse values need the first layer stored " + WeightLayout.IN_OUT
+                    + " but got " + spec);
+        }
     }
 
     /** The stored rows' count. */

@@ -63,6 +63,15 @@ public final class JobConfig implements ConfigSource, Serializable {
      */
     public static final String TEST_HOOK_PREFIX = SPARK_CONF_PREFIX + "test.";
 
+    /**
+     * A numeric test hook read from the JVM system property {@code name} (in local mode the tasks
+     * run in the test's JVM), or {@code fallback} when it is not set.
+     */
+    public static double testHook(String name, double fallback) {
+        String value = System.getProperty(name);
+        return value == null ? fallback : Double.parseDouble(value);
+    }
+
     private final Map<String, String> values;
     private final Map<String, String> origins;
 

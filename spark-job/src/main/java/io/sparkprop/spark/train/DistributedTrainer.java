@@ -969,8 +969,7 @@ public final class DistributedTrainer {
             + "rebaseFraction";
 
     private static double rebaseFraction() {
-        String value = System.getProperty(REBASE_FRACTION_PROPERTY);
-        return value == null ? REBASE_FRACTION : Double.parseDouble(value);
+        return io.sparkprop.spark.config.JobConfig.testHook(REBASE_FRACTION_PROPERTY, REBASE_FRACTION);
     }
 
     private final RowShipping rowShipping = new RowShipping();

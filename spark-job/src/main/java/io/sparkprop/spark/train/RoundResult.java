@@ -45,8 +45,7 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
             + "denseChangeFraction";
 
     private static double denseFraction() {
-        String value = System.getProperty(DENSE_FRACTION_PROPERTY);
-        return value == null ? DENSE_FRACTION : Double.parseDouble(value);
+        return io.sparkprop.spark.config.JobConfig.testHook(DENSE_FRACTION_PROPERTY, DENSE_FRACTION);
     }
 
     /**

@@ -174,17 +174,7 @@ class LazySparseTrainingTest {
         assertTrue(sums.accuracy() > 0.6, "training accuracy " + sums.accuracy());
 
         List<TrainingState> saved = new ArrayList<>();
-        DistributedTrainer.Checkpoints keep = new DistributedTrainer.Checkpoints() {
-            @Override
-            public void save(TrainingState state) {
-                saved.add(state);
-            }
-
-            @Override
-            public Optional<TrainingState> latest() {
-                return saved.isEmpty() ? Optional.empty() : Optional.of(saved.get(saved.size() - 1));
-            }
-        };
+        DistributedTrainer.Checkpoints keep = keepAll(saved);
         TrainingConfig oneEpoch = settings(concat(lazy, "train.epochs=1"));
         DistributedTrainer shortRun = new DistributedTrainer(sc, oneEpoch, blocks, ROWS, null);
         shortRun.train(shortRun.initialState(), keep, m -> { });
@@ -231,17 +221,7 @@ class LazySparseTrainingTest {
         assertEquals(10, trainer.stepsPerEpoch());
         TrainingState start = trainer.initialState();
         List<TrainingState> saved = new ArrayList<>();
-        DistributedTrainer.Checkpoints keep = new DistributedTrainer.Checkpoints() {
-            @Override
-            public void save(TrainingState state) {
-                saved.add(state);
-            }
-
-            @Override
-            public Optional<TrainingState> latest() {
-                return saved.isEmpty() ? Optional.empty() : Optional.of(saved.get(saved.size() - 1));
-            }
-        };
+        DistributedTrainer.Checkpoints keep = keepAll(saved);
         System.setProperty(StepFunction.NAN_ONCE_AT_STEPS, "2");
         double[] trained;
         try {
@@ -261,6 +241,21 @@ class LazySparseTrainingTest {
                 () -> settings("train.sparse-update=lazy", "data.sparse=false"));
         assertTrue(e.getMessage().contains("train.sparse-update") && e.getMessage().contains("data.sparse = true"),
                 e.getMessage());
+    }
+
+    /** Checkpoints kept in {@code saved}, newest last. */
+    private static DistributedTrainer.Checkpoints keepAll(List<TrainingState> saved) {
+        return new DistributedTrainer.Checkpoints() {
+            @Override
+            public void save(TrainingState state) {
+                saved.add(state);
+            }
+
+            @Override
+            public Optional<TrainingState> latest() {
+                return saved.isEmpty() ? Optional.empty() : Optional.of(saved.get(saved.size() - 1));
+            }
+        };
     }
 
     private static String[] concat(String[] a, String... b) {

@@ -48,6 +48,8 @@ public final class Adam implements Optimizer {
     private double[] v;
     /** Steps taken; the next step is {@code t = steps + 1}. */
     private long steps;
+    /** Every parameter: the dense step is the lazy one over {@code [0, paramCount)}. */
+    private final ParameterRanges all;
 
     /** Adam with the paper's defaults and no weight decay. */
     public Adam(int paramCount) {
@@ -75,28 +77,13 @@ public final class Adam implements Optimizer {
         this.decay = new DecoupledWeightDecay(weightDecay, decayRanges, paramCount);
         this.m = new double[paramCount];
         this.v = new double[paramCount];
+        this.all = new ParameterRanges().add(0, paramCount);
     }
 
     /** {@code params (paramCount)} is OVERWRITTEN; {@code grad (paramCount)} is read. */
     @Override
     public void step(double[] params, double[] grad, double learningRate) {
-        OptimizerChecks.checkStep(params, grad, paramCount, learningRate);
-        decay.apply(params, learningRate);
-        long t = steps + 1;
-        double correction1 = 1.0 - Math.pow(beta1, t);
-        double correction2 = 1.0 - Math.pow(beta2, t);
-        double b1 = beta1;
-        double b2 = beta2;
-        double eps = epsilon;
-        for (int i = 0; i < paramCount; i++) {
-            double g = grad[i];
-            m[i] = b1 * m[i] + (1.0 - b1) * g;
-            v[i] = b2 * v[i] + (1.0 - b2) * (g * g);
-            double mHat = m[i] / correction1;
-            double vHat = v[i] / correction2;
-            params[i] -= learningRate * mHat / (Math.sqrt(vHat) + eps);
-        }
-        steps = t;
+        step(params, grad, learningRate, all);
     }
 
     /**

@@ -55,22 +55,9 @@ final class DecoupledWeightDecay {
         return weightDecay;
     }
 
-    /** {@code params (paramCount)} is OVERWRITTEN in the decay ranges; a no-op when weightDecay is 0. */
-    void apply(double[] params, double learningRate) {
-        if (weightDecay == 0.0) {
-            return;
-        }
-        double factor = 1.0 - learningRate * weightDecay;
-        for (int k = 0; k < ranges.length; k += 2) {
-            for (int i = ranges[k], end = ranges[k + 1]; i < end; i++) {
-                params[i] *= factor;
-            }
-        }
-    }
-
     /**
-     * {@link #apply(double[], double)} for the parameters both in the decay ranges and in
-     * {@code active}: a lazy step's decay.
+     * {@code params (paramCount)} is OVERWRITTEN for the parameters both in the decay ranges and
+     * in {@code active} (every parameter for a dense step); a no-op when weightDecay is 0.
      */
     void apply(double[] params, double learningRate, ParameterRanges active) {
         if (weightDecay == 0.0) {

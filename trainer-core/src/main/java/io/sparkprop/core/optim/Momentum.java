@@ -39,6 +39,8 @@ public final class Momentum implements Optimizer {
     /** The velocity {@code v (paramCount)}, in the parameters' layout. */
     private double[] velocity;
     private long steps;
+    /** Every parameter: the dense step is the lazy one over {@code [0, paramCount)}. */
+    private final ParameterRanges all;
 
     /** Momentum without weight decay. */
     public Momentum(int paramCount, double momentum, boolean nesterov) {
@@ -58,28 +60,13 @@ public final class Momentum implements Optimizer {
         this.nesterov = nesterov;
         this.decay = new DecoupledWeightDecay(weightDecay, decayRanges, paramCount);
         this.velocity = new double[paramCount];
+        this.all = new ParameterRanges().add(0, paramCount);
     }
 
     /** {@code params (paramCount)} is OVERWRITTEN; {@code grad (paramCount)} is read. */
     @Override
     public void step(double[] params, double[] grad, double learningRate) {
-        OptimizerChecks.checkStep(params, grad, paramCount, learningRate);
-        decay.apply(params, learningRate);
-        double mu = momentum;
-        double[] v = velocity;
-        if (nesterov) {
-            for (int i = 0; i < paramCount; i++) {
-                double descent = learningRate * grad[i];
-                v[i] = mu * v[i] - descent;
-                params[i] = params[i] + mu * v[i] - descent;
-            }
-        } else {
-            for (int i = 0; i < paramCount; i++) {
-                v[i] = mu * v[i] - learningRate * grad[i];
-                params[i] += v[i];
-            }
-        }
-        steps++;
+        step(params, grad, learningRate, all);
     }
 
     /**

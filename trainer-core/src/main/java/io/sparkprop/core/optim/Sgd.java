@@ -21,6 +21,8 @@ public final class Sgd implements Optimizer {
     private final int paramCount;
     private final DecoupledWeightDecay decay;
     private long steps;
+    /** Every parameter: the dense step is the lazy one over {@code [0, paramCount)}. */
+    private final ParameterRanges all;
 
     /** SGD without weight decay for {@code paramCount} parameters. */
     public Sgd(int paramCount) {
@@ -35,17 +37,13 @@ public final class Sgd implements Optimizer {
     public Sgd(int paramCount, double weightDecay, int[] decayRanges) {
         this.paramCount = OptimizerChecks.checkParamCount(paramCount);
         this.decay = new DecoupledWeightDecay(weightDecay, decayRanges, paramCount);
+        this.all = new ParameterRanges().add(0, paramCount);
     }
 
     /** {@code params (paramCount)} is OVERWRITTEN; {@code grad (paramCount)} is read. */
     @Override
     public void step(double[] params, double[] grad, double learningRate) {
-        OptimizerChecks.checkStep(params, grad, paramCount, learningRate);
-        decay.apply(params, learningRate);
-        for (int i = 0; i < paramCount; i++) {
-            params[i] -= learningRate * grad[i];
-        }
-        steps++;
+        step(params, grad, learningRate, all);
     }
 
     /** The lazy step: {@code params} OVERWRITTEN in {@code active}; {@code grad} read there. */
