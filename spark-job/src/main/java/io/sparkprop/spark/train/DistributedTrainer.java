@@ -907,9 +907,9 @@ public final class DistributedTrainer {
      * broadcast of the weights and optimizer slots, from which each partition's replica
      * ({@link ExecutorCache.Replica}) is built once, and per round a small broadcast of the rows
      * changed since the base (their values at the round's start) and the layers above. A new base is
-     * made when more than {@link #REBASE_FRACTION} of the rows changed since the last one (an update
-     * then costs about as much as a quarter of a base), and whenever the driver's arrays were
-     * replaced (a start, a resume, a rollback).
+     * made when more than {@link #REBASE_FRACTION} of the rows changed since the last one (so an
+     * update never costs more than half a base), and whenever the driver's arrays were replaced (a
+     * start, a resume, a rollback).
      */
     private final class RowShipping {
         private Broadcast<WireArrays> base;
@@ -962,7 +962,7 @@ public final class DistributedTrainer {
     }
 
     /** {@link RowShipping}'s re-base threshold: the fraction of the first layer's rows changed since the base. */
-    static final double REBASE_FRACTION = 0.25;
+    static final double REBASE_FRACTION = 0.5;
 
     /** Test hook: a JVM system property overriding {@link #REBASE_FRACTION} (0: a new base every round). */
     static final String REBASE_FRACTION_PROPERTY = io.sparkprop.spark.config.JobConfig.TEST_HOOK_PREFIX

@@ -68,7 +68,8 @@ public final class ExchangeListener extends SparkListener {
 
     /** What the events of one exchange added up to so far. */
     private static final class Exchange {
-        long broadcastId = -1;
+        /** The broadcasts that carried its weights (a lazy round: a new base and its update). */
+        final java.util.List<Long> broadcastIds = new java.util.ArrayList<>();
         int jobsStarted;
         int jobsEnded;
         int stageAttempts;
@@ -101,11 +102,14 @@ public final class ExchangeListener extends SparkListener {
         return id;
     }
 
-    /** Exchange {@code exchange}'s weights went out as broadcast {@code broadcastId}. */
+    /**
+     * Exchange {@code exchange}'s weights went out as (or also as) broadcast {@code broadcastId};
+     * its broadcast bytes are those of every broadcast so named.
+     */
     public synchronized void broadcast(long exchange, long broadcastId) {
         Exchange e = exchanges.get(exchange);
         if (e != null) {
-            e.broadcastId = broadcastId;
+            e.broadcastIds.add(broadcastId);
         }
     }
 
@@ -153,10 +157,14 @@ public final class ExchangeListener extends SparkListener {
                 split[i] += stage[i];
             }
         }
-        long broadcast = -1;
-        Map<String, Long> pieces = driverPieces.get(e.broadcastId);
-        if (e.broadcastId >= 0 && pieces != null) {
-            broadcast = pieces.values().stream().mapToLong(Long::longValue).sum();
+        long broadcast = e.broadcastIds.isEmpty() ? -1 : 0;
+        for (long broadcastId : e.broadcastIds) {
+            Map<String, Long> pieces = driverPieces.get(broadcastId);
+            if (pieces == null) {
+                broadcast = -1;
+                break;
+            }
+            broadcast += pieces.values().stream().mapToLong(Long::longValue).sum();
         }
         long out = broadcast >= 0 && e.binaries == e.stageAttempts ? broadcast + e.binaryBytes : -1;
         return new Figures(e.resultBytes, out, broadcast, e.shuffleWriteBytes, e.shuffleReadBytes, e.stageAttempts,
