@@ -152,6 +152,41 @@ final class ExecutorCache {
             this.baseId = baseId;
             this.values = values;
         }
+
+        /** Whether this replica was built from base {@code baseId} of this application. */
+        boolean of(long baseId) {
+            return this.baseId == baseId && app.equals(appId());
+        }
+
+        /**
+         * A replica of base {@code baseId} holding {@code base}'s values, in this replica's arrays
+         * when they have the same shapes (a new base must not double a wide model's memory on the
+         * executor), else in new ones; this replica is not used after.
+         */
+        Replica rebuiltFrom(long baseId, WireArrays base) {
+            boolean fits = values.length == base.arrays();
+            double[][] source = base.shared();
+            for (int a = 0; fits && a < values.length; a++) {
+                fits = values[a].length == source[a].length;
+            }
+            if (!fits) {
+                return fresh(baseId, base);
+            }
+            for (int a = 0; a < values.length; a++) {
+                System.arraycopy(source[a], 0, values[a], 0, values[a].length);
+            }
+            // The step sums are not carried over: another base may be another network of the same size.
+            return new Replica(appId(), baseId, values);
+        }
+
+        /** A replica of base {@code baseId}: a copy of its values. */
+        static Replica fresh(long baseId, WireArrays base) {
+            double[][] copy = new double[base.arrays()][];
+            for (int a = 0; a < copy.length; a++) {
+                copy[a] = base.copy(a);
+            }
+            return new Replica(appId(), baseId, copy);
+        }
     }
 
     /** This JVM's Spark application id ({@code spark.app.id}), or "" outside Spark. */
@@ -167,19 +202,17 @@ final class ExecutorCache {
     private static final Map<Integer, java.lang.ref.SoftReference<Replica>> REPLICAS = new java.util.HashMap<>();
 
     /**
-     * Takes partition {@code partition}'s replica of base {@code baseId} out of the cache (so only
-     * the calling task holds it: a concurrent attempt builds its own), or null when there is none.
-     * A replica of another base is dropped.
+     * Takes partition {@code partition}'s replica out of the cache (so only the calling task holds
+     * it: a concurrent attempt builds its own), or null when there is none. It may be of another
+     * base or application ({@link Replica#of}): then only its arrays are worth having.
      */
-    static Replica takeReplica(int partition, long baseId) {
+    static Replica takeReplica(int partition) {
         if (Boolean.getBoolean(NO_REPLICAS_PROPERTY)) {
             return null;
         }
-        String app = appId();
         synchronized (REPLICAS) {
             java.lang.ref.SoftReference<Replica> ref = REPLICAS.remove(partition);
-            Replica replica = ref == null ? null : ref.get();
-            return replica != null && replica.baseId == baseId && replica.app.equals(app) ? replica : null;
+            return ref == null ? null : ref.get();
         }
     }
 

@@ -144,13 +144,11 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
         WireArrays base = start.value();
         double[][] baseValues = base.shared(); // READ ONLY: shared by the tasks of this JVM
         io.sparkprop.core.IndexedRows rowUpdate = update.value();
-        ExecutorCache.Replica replica = ExecutorCache.takeReplica(partition, start.id());
+        ExecutorCache.Replica replica = ExecutorCache.takeReplica(partition);
         if (replica == null) {
-            double[][] copy = new double[base.arrays()][];
-            for (int a = 0; a < copy.length; a++) {
-                copy[a] = base.copy(a);
-            }
-            replica = new ExecutorCache.Replica(ExecutorCache.appId(), start.id(), copy);
+            replica = ExecutorCache.Replica.fresh(start.id(), base);
+        } else if (!replica.of(start.id())) {
+            replica = replica.rebuiltFrom(start.id(), base);
         } else if (replica.dirty != null) {
             for (int row : replica.dirty.rows()) {
                 if (rowUpdate.indexOf(row) < 0) {
