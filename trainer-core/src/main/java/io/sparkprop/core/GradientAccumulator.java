@@ -248,6 +248,15 @@ public final class GradientAccumulator implements java.io.Serializable {
      */
     public double mean(Network network, double[] params, double l2, double[] gradOut,
                        io.sparkprop.core.optim.ParameterRanges active) {
+        return mean(network.spec().weightRanges(), params, l2, gradOut, active);
+    }
+
+    /**
+     * The mean above with the network's weight ranges ({@link NetworkSpec#weightRanges()}) given,
+     * so that a step rule computes them once, not every step.
+     */
+    double mean(int[] weights, double[] params, double l2, double[] gradOut,
+                io.sparkprop.core.optim.ParameterRanges active) {
         if (!(weightSum > 0.0)) {
             throw new IllegalStateException("Cannot average a gradient over " + count + " rows with total weight "
                     + weightSum + "; the batch must have positive total weight");
@@ -258,7 +267,6 @@ public final class GradientAccumulator implements java.io.Serializable {
         }
         double inv = 1.0 / weightSum;
         double sumSquares = 0.0;
-        int[] weights = l2 == 0.0 ? new int[0] : network.spec().weightRanges();
         int k = 0;
         for (int r = 0; r < active.count(); r++) {
             for (int i = active.start(r), end = active.end(r); i < end; i++) {

@@ -341,9 +341,4 @@ public final class IndexedRows implements java.io.Serializable {
         }
         return true;
     }
-
-    /** Bytes of the stored values and indices (8 a value, 4 an index). */
-    public long bytes() {
-        return 4L * rows.length + 8L * values.length * ((long) rows.length * width + rest[0].length);
-    }
 }

@@ -69,6 +69,10 @@ public final class StepRule {
     private final SparseUpdate sparseUpdate;
     /** The lazy step's parameters; refilled each step. */
     private final ParameterRanges active = new ParameterRanges();
+    /** Every parameter: the dense step's ranges. */
+    private final ParameterRanges all;
+    /** The network's weight ranges (L2 applies to them), computed once. */
+    private final int[] weights;
     /**
      * The batch's mean gradient {@code (paramCount)}, clipped when clipping is on; OVERWRITTEN each
      * step. Empty for {@link SparseUpdate#LAZY}, whose mean is computed in the sums' own array.
@@ -125,6 +129,8 @@ public final class StepRule {
         this.l2 = l2;
         this.clipNorm = clipNorm;
         this.paramCount = network.spec().paramCount();
+        this.all = new ParameterRanges().add(0, paramCount);
+        this.weights = network.spec().weightRanges();
         this.grad = sparseUpdate == SparseUpdate.LAZY ? new double[0] : new double[paramCount];
     }
 
@@ -160,7 +166,7 @@ public final class StepRule {
             return applyLazy(sums, params, optimizer, learningRate);
         }
         lastGradient = grad;
-        objective = sums.mean(network, params, l2, grad);
+        objective = sums.mean(weights, params, l2, grad, all);
         gradientNorm = GradientClipping.stepNorm(grad, clipNorm);
         if (!Double.isFinite(objective) || !Double.isFinite(gradientNorm)) {
             return Outcome.NON_FINITE;
@@ -180,7 +186,7 @@ public final class StepRule {
         sums.activeRanges(active);
         double[] grad = sums.gradSum();
         lastGradient = grad;
-        objective = sums.mean(network, params, l2, grad, active);
+        objective = sums.mean(weights, params, l2, grad, active);
         double sumSquares = 0.0;
         for (int r = 0; r < active.count(); r++) {
             for (int i = active.start(r), end = active.end(r); i < end; i++) {
