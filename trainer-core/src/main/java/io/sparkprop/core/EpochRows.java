@@ -33,6 +33,18 @@ public interface EpochRows {
                Consumer<Workspace> piece);
 
     /**
+     * Marks in {@code columns} every input column that a nonzero of steps
+     * {@code firstStep .. firstStep + steps - 1}'s slices uses, if the source can say so without
+     * reading ahead, and returns whether it did (nothing is marked when not). A lazy round copies
+     * exactly those rows of a wide first layer ({@link WorkingSet}); a source that cannot say
+     * ({@link WindowedRows}: its windows are read as the steps reach them) gets room for every row.
+     * The default says nothing.
+     */
+    default boolean columnsOf(int firstStep, int steps, int stepsPerEpoch, java.util.BitSet columns) {
+        return false;
+    }
+
+    /**
      * {@code train.shuffle = partition}: each block's slices taken from its epoch permutation,
      * {@code π_b[⌊s·n_b/S⌋ .. ⌊(s+1)·n_b/S⌋)} ({@link EpochPlan#sliceStart}), gathered into a
      * workspace of {@code ⌈n_b/S⌉} rows ({@link EpochPlan#maxSlice}), block by block.
@@ -59,6 +71,29 @@ public interface EpochRows {
             @Override
             public long rows() {
                 return rows;
+            }
+
+            @Override
+            public boolean columnsOf(int firstStep, int steps, int stepsPerEpoch, java.util.BitSet columns) {
+                for (DataBlock block : blocks) {
+                    if (!block.isSparse()) {
+                        return false;
+                    }
+                }
+                for (int b = 0; b < blocks.size(); b++) {
+                    DataBlock block = blocks.get(b);
+                    int[] order = orders.get(b);
+                    int[] starts = block.rowStart();
+                    int[] cols = block.columns();
+                    int n = block.rows();
+                    int to = EpochPlan.sliceStart(firstStep + steps, n, stepsPerEpoch);
+                    for (int i = EpochPlan.sliceStart(firstStep, n, stepsPerEpoch); i < to; i++) {
+                        for (int p = starts[order[i]]; p < starts[order[i] + 1]; p++) {
+                            columns.set(cols[p]);
+                        }
+                    }
+                }
+                return true;
             }
 
             @Override

@@ -33,7 +33,7 @@ public final class IndexedRows implements java.io.Serializable {
     private double[][] values;
     private double[][] rest;
 
-    private IndexedRows(int rowsOffset, int width, int rowsEnd, int paramCount, int[] rows, double[][] values,
+    IndexedRows(int rowsOffset, int width, int rowsEnd, int paramCount, int[] rows, double[][] values,
                         double[][] rest) {
         this.rowsOffset = rowsOffset;
         this.width = width;
@@ -192,6 +192,16 @@ public final class IndexedRows implements java.io.Serializable {
             throw new IllegalArgumentException("Row-sparse values need the first layer stored " + WeightLayout.IN_OUT
                     + " but got " + spec);
         }
+    }
+
+    /** Array {@code a}'s stored rows, {@code (count, width)}: live, for this package's readers. */
+    double[] rowValues(int a) {
+        return values[a];
+    }
+
+    /** Array {@code a}'s parameters outside the first layer's weights: live, for this package's readers. */
+    double[] restValues(int a) {
+        return rest[a];
     }
 
     /** The stored rows' count. */

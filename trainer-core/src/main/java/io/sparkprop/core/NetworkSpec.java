@@ -182,6 +182,24 @@ public final class NetworkSpec implements java.io.Serializable {
         return out;
     }
 
+    /**
+     * This network with an input of {@code inputs} features instead of {@link #inputSize()}: the
+     * first layer's weights {@code (numOut, inputs)} (or {@code (inputs, numOut)} IN_OUT), every
+     * other layer, the loss and the layout unchanged. A lazy round computes on such a compact
+     * copy of a wide first layer ({@link WorkingSet}).
+     *
+     * @throws IllegalArgumentException when {@code inputs < 1}
+     */
+    public NetworkSpec withInputSize(int inputs) {
+        if (inputs == inputSize()) {
+            return this;
+        }
+        List<LayerSpec> changed = new ArrayList<>(layers);
+        LayerSpec first = layers.get(0);
+        changed.set(0, new LayerSpec(inputs, first.numOut(), first.activation()));
+        return new NetworkSpec(changed, loss, firstLayerLayout());
+    }
+
     /** Whether {@code other} has the same layers and loss, whatever its first layer's layout. */
     public boolean sameTopology(NetworkSpec other) {
         return layers.equals(other.layers) && loss == other.loss;

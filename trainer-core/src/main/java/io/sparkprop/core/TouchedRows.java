@@ -68,6 +68,11 @@ public final class TouchedRows implements java.io.Serializable {
         }
     }
 
+    /** Marks row {@code row}. */
+    void mark(int row) {
+        bits[row >>> 6] |= 1L << row;
+    }
+
     /** Forgets every row. Returns this. */
     public TouchedRows reset() {
         Arrays.fill(bits, 0L);

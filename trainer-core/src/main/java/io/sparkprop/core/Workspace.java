@@ -36,6 +36,8 @@ public final class Workspace {
     double[] xGrad = new double[0];
     /** Per input column, -1; used while a sparse batch is gathered. */
     private int[] columnSlot;
+    /** While set ({@link #mapColumns}): sparse gathers read its wide columns and store their slots. */
+    private ColumnMap columnMap;
     final double[] y;
     final double[] w;
     final double[][] a;
@@ -97,6 +99,23 @@ public final class Workspace {
 
     public int capacity() {
         return capacity;
+    }
+
+    /**
+     * Until called again with null: sparse blocks gathered or loaded into this workspace have
+     * {@code map.features()} columns, and each nonzero is stored at its column's slot in
+     * {@code map} (a new column gets the next free slot), so this workspace's network, of
+     * {@code map.capacity()} inputs, computes on a compact copy of the wide first layer
+     * ({@link WorkingSet}). Returns this.
+     *
+     * @throws IllegalArgumentException when the map's capacity is not this spec's input width
+     */
+    public Workspace mapColumns(ColumnMap map) {
+        if (map != null && map.capacity() != spec.inputSize()) {
+            throw new IllegalArgumentException("A column map of capacity " + map.capacity() + " does not fit " + spec);
+        }
+        columnMap = map;
+        return this;
     }
 
     /** Rows of the batch currently loaded. */
@@ -195,7 +214,13 @@ public final class Workspace {
         for (int i = 0; i < n; i++) {
             int r = order == null ? from + i : order[from + i];
             int count = starts[r + 1] - starts[r];
-            System.arraycopy(columns, starts[r], xColumns, xStart[i], count);
+            if (columnMap == null) {
+                System.arraycopy(columns, starts[r], xColumns, xStart[i], count);
+            } else {
+                for (int p = 0; p < count; p++) {
+                    xColumns[xStart[i] + p] = columnMap.slot(columns[starts[r] + p]);
+                }
+            }
             System.arraycopy(values, starts[r], xValues, xStart[i], count);
             xStart[i + 1] = xStart[i] + count;
         }
@@ -270,8 +295,9 @@ public final class Workspace {
     }
 
     private void checkBatch(DataBlock block, int n) {
-        if (block.numFeatures() != spec.inputSize() || block.numTargets() != spec.outputSize()) {
-            throw new IllegalArgumentException("Network " + spec + " expects " + spec.inputSize() + " features and "
+        int features = columnMap != null && block.isSparse() ? columnMap.features() : spec.inputSize();
+        if (block.numFeatures() != features || block.numTargets() != spec.outputSize()) {
+            throw new IllegalArgumentException("Network " + spec + " expects " + features + " features and "
                     + spec.outputSize() + " targets per row but the data has " + block.numFeatures() + " and "
                     + block.numTargets());
         }

@@ -16,6 +16,15 @@ import java.io.Serializable;
 public record OptimizerFactory(String kind, int paramCount, double momentum, double beta1, double beta2,
                                double epsilon, double weightDecay, int[] ranges) implements Serializable {
 
+    /**
+     * The same optimizer for another network of the same layers above the first ({@code spec}: a
+     * lazy round's compact copy, {@link io.sparkprop.core.WorkingSet}), decay limited to its weights.
+     */
+    public OptimizerFactory forSpec(io.sparkprop.core.NetworkSpec spec) {
+        return new OptimizerFactory(kind, spec.paramCount(), momentum, beta1, beta2, epsilon, weightDecay,
+                spec.weightRanges());
+    }
+
     /** A fresh optimizer: zero state, zero steps. */
     public Optimizer create() {
         return switch (kind) {

@@ -733,7 +733,8 @@ public final class DistributedTrainer {
             }
         }
         if (lazy) {
-            // Whatever happens to the round, its rows differ in the replicas: the next update holds them.
+            // The round's rows may change in the driver's arrays: the next update holds them (a round
+            // the driver does not apply leaves them as they were, and shipping them costs little).
             rowShipping.changed(round.touched);
         }
         long updateStart = System.nanoTime();
@@ -904,8 +905,8 @@ public final class DistributedTrainer {
 
     /**
      * What lazy local-SGD rounds ship to the executors ({@code docs/sparse.md}): a long-lived base
-     * broadcast of the weights and optimizer slots, from which each partition's replica
-     * ({@link ExecutorCache.Replica}) is built once, and per round a small broadcast of the rows
+     * broadcast of the weights and optimizer slots, from which each task copies the rows its round
+     * uses ({@link io.sparkprop.core.WorkingSet}), and per round a small broadcast of the rows
      * changed since the base (their values at the round's start) and the layers above. A new base is
      * made when more than {@link #REBASE_FRACTION} of the rows changed since the last one (so an
      * update never costs more than half a base), and whenever the driver's arrays were replaced (a
@@ -922,8 +923,8 @@ public final class DistributedTrainer {
             }
             if (base == null) {
                 // The broadcast serializes the arrays now; in local mode its in-memory value is the
-                // driver's arrays themselves, which change only between rounds, so a replica built
-                // from it and then given every row changed since is still the round's start.
+                // driver's arrays themselves, which change only between rounds, so a row read from
+                // it, unless the update holds a newer one, is still the round's start.
                 base = broadcast(values);
                 sinceBase = new io.sparkprop.core.TouchedRows(trainingSpec);
             }
@@ -944,7 +945,7 @@ public final class DistributedTrainer {
             return update;
         }
 
-        /** Rows a round touched: the replicas hold other values there than the base. */
+        /** Rows a round touched: the driver's arrays may hold other values there than the base. */
         void changed(io.sparkprop.core.TouchedRows rows) {
             if (sinceBase != null && rows != null) {
                 sinceBase.or(rows);

@@ -17,9 +17,9 @@ import java.util.Objects;
  * workspaces per network and capacity (a task borrows one and returns it; concurrent tasks on one
  * executor get different workspaces), and, for {@code train.shuffle = window}, the shuffle buffer:
  * each partition's last decoded window, so the partition's next task goes on in it without reading
- * its chunks again; and for lazy local SGD each partition's replica of the model and optimizer
- * state ({@link Replica}), kept between rounds so a round ships and copies only the rows that
- * changed. Everything here can be recomputed, so losing it (a new executor, a collected soft
+ * its chunks again; and for lazy local SGD the idle working sets of rounds
+ * ({@link io.sparkprop.core.WorkingSet}), so a round does not allocate its compact copy of the
+ * touched rows afresh. Everything here can be recomputed, so losing it (a new executor, a collected soft
  * reference) changes nothing but speed.
  */
 final class ExecutorCache {
@@ -133,100 +133,51 @@ final class ExecutorCache {
     }
 
     /**
-     * A partition's copy of the weights and optimizer slots (training layout) on this executor,
-     * for lazy local SGD: built from the base broadcast {@code baseId}, then brought to each
-     * round's start by the round's row update, and changed by the partition's own steps in
-     * {@code dirty} rows (which the next round restores from the base unless its update holds them).
+     * Idle working sets of lazy rounds ({@link io.sparkprop.core.WorkingSet}), softly held (the GC
+     * may drop them under memory pressure), at most {@value #MAX_WORKING_SETS}: a task takes one
+     * that fits its round, so concurrent tasks never share one, and gives it back after.
      */
-    static final class Replica {
-        /** The application and the base broadcast it was built from (broadcast ids restart with each app). */
-        final String app;
-        final long baseId;
-        final double[][] values;
-        io.sparkprop.core.TouchedRows dirty;
-        /** The rounds' step sums, tracking rows: reused, so a round does not allocate a model-sized gradient. */
-        io.sparkprop.core.GradientAccumulator sums;
-
-        Replica(String app, long baseId, double[][] values) {
-            this.app = app;
-            this.baseId = baseId;
-            this.values = values;
-        }
-
-        /** Whether this replica was built from base {@code baseId} of this application. */
-        boolean of(long baseId) {
-            return this.baseId == baseId && app.equals(appId());
-        }
-
-        /**
-         * A replica of base {@code baseId} holding {@code base}'s values, in this replica's arrays
-         * when they have the same shapes (a new base must not double a wide model's memory on the
-         * executor), else in new ones; this replica is not used after.
-         */
-        Replica rebuiltFrom(long baseId, WireArrays base) {
-            boolean fits = values.length == base.arrays();
-            double[][] source = base.shared();
-            for (int a = 0; fits && a < values.length; a++) {
-                fits = values[a].length == source[a].length;
-            }
-            if (!fits) {
-                return fresh(baseId, base);
-            }
-            for (int a = 0; a < values.length; a++) {
-                System.arraycopy(source[a], 0, values[a], 0, values[a].length);
-            }
-            // The step sums are not carried over: another base may be another network of the same size.
-            return new Replica(appId(), baseId, values);
-        }
-
-        /** A replica of base {@code baseId}: a copy of its values. */
-        static Replica fresh(long baseId, WireArrays base) {
-            double[][] copy = new double[base.arrays()][];
-            for (int a = 0; a < copy.length; a++) {
-                copy[a] = base.copy(a);
-            }
-            return new Replica(appId(), baseId, copy);
-        }
-    }
-
-    /** This JVM's Spark application id ({@code spark.app.id}), or "" outside Spark. */
-    static String appId() {
-        org.apache.spark.SparkEnv env = org.apache.spark.SparkEnv.get();
-        return env == null ? "" : env.conf().get("spark.app.id", "");
-    }
-
-    /** Test hook: a JVM system property that makes every lazy round build its replicas afresh. */
-    static final String NO_REPLICAS_PROPERTY = io.sparkprop.spark.config.JobConfig.TEST_HOOK_PREFIX + "noReplicas";
-
-    /** At most one replica per partition, softly held: under memory pressure the GC may drop them. */
-    private static final Map<Integer, java.lang.ref.SoftReference<Replica>> REPLICAS = new java.util.HashMap<>();
+    private static final Deque<java.lang.ref.SoftReference<io.sparkprop.core.WorkingSet>> WORKING_SETS =
+            new ArrayDeque<>();
+    private static final int MAX_WORKING_SETS = 4;
 
     /**
-     * Takes partition {@code partition}'s replica out of the cache (so only the calling task holds
-     * it: a concurrent attempt builds its own), or null when there is none. It may be of another
-     * base or application ({@link Replica#of}): then only its arrays are worth having.
+     * An idle working set for a round of {@code spec} with {@code arrays} arrays over
+     * {@code columns} columns, taken out of the pool, or a new one of
+     * {@link io.sparkprop.core.WorkingSet#capacityFor} rows. One too small is dropped, so the pool
+     * does not keep sets no round can use.
      */
-    static Replica takeReplica(int partition) {
-        if (Boolean.getBoolean(NO_REPLICAS_PROPERTY)) {
-            return null;
+    static io.sparkprop.core.WorkingSet takeWorkingSet(NetworkSpec spec, int arrays, int columns) {
+        synchronized (WORKING_SETS) {
+            for (java.util.Iterator<java.lang.ref.SoftReference<io.sparkprop.core.WorkingSet>> it =
+                 WORKING_SETS.iterator(); it.hasNext(); ) {
+                io.sparkprop.core.WorkingSet set = it.next().get();
+                if (set == null || set.fits(spec, arrays, columns) || set.capacity() < columns) {
+                    it.remove();
+                    if (set != null && set.fits(spec, arrays, columns)) {
+                        return set;
+                    }
+                }
+            }
         }
-        synchronized (REPLICAS) {
-            java.lang.ref.SoftReference<Replica> ref = REPLICAS.remove(partition);
-            return ref == null ? null : ref.get();
+        return new io.sparkprop.core.WorkingSet(spec, arrays,
+                io.sparkprop.core.WorkingSet.capacityFor(columns, spec.inputSize()));
+    }
+
+    /** Gives back a working set a round ended with normally. */
+    static void putWorkingSet(io.sparkprop.core.WorkingSet set) {
+        synchronized (WORKING_SETS) {
+            if (WORKING_SETS.size() >= MAX_WORKING_SETS) {
+                WORKING_SETS.removeLast();
+            }
+            WORKING_SETS.push(new java.lang.ref.SoftReference<>(set));
         }
     }
 
-    /** Leaves {@code replica} for partition {@code partition}'s next round (replacing another). */
-    static void putReplica(int partition, Replica replica) {
-        synchronized (REPLICAS) {
-            REPLICAS.put(partition, new java.lang.ref.SoftReference<>(replica));
-        }
-    }
-
-    /** Drops every replica (tests; and the replicas of a base that will not come back). */
-    static void clearReplicas() {
-        synchronized (REPLICAS) {
-            REPLICAS.clear();
+    /** Drops every idle working set (tests). */
+    static void clearWorkingSets() {
+        synchronized (WORKING_SETS) {
+            WORKING_SETS.clear();
         }
     }
 

@@ -134,56 +134,44 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
     }
 
     /**
-     * A lazy round on the partition's replica ({@link ExecutorCache.Replica}): brought to the
-     * round's start (its own changed rows restored from the base, then the update written), the
-     * steps taken on it in place, and the change {@code current - start} returned row-sparse. Only
-     * a round that ends normally leaves its replica for the next one.
+     * A lazy round on a working set ({@link io.sparkprop.core.WorkingSet}): the rows of the
+     * features the round's rows use (announced by the source, or copied in as the steps first
+     * gather them), at the round's start (the update's values, else the base's), and the layers
+     * above, in a compact network; the steps taken on it; the change {@code current - start}
+     * returned row-sparse in the wide model's rows. The base is read, never copied whole.
      */
     private RoundResult applyLazy(int partition, Iterator<T> input) {
         long begin = System.nanoTime();
         WireArrays base = start.value();
         double[][] baseValues = base.shared(); // READ ONLY: shared by the tasks of this JVM
         io.sparkprop.core.IndexedRows rowUpdate = update.value();
-        ExecutorCache.Replica replica = ExecutorCache.takeReplica(partition);
-        if (replica == null) {
-            replica = ExecutorCache.Replica.fresh(start.id(), base);
-        } else if (!replica.of(start.id())) {
-            replica = replica.rebuiltFrom(start.id(), base);
-        } else if (replica.dirty != null) {
-            for (int row : replica.dirty.rows()) {
-                if (rowUpdate.indexOf(row) < 0) {
-                    io.sparkprop.core.IndexedRows.copyRow(network.spec(), row, baseValues, replica.values);
-                }
-            }
-        }
-        rowUpdate.writeTo(replica.values);
-        replica.dirty = null;
-        double[] params = replica.values[0];
-        double[][] slots = new double[replica.values.length - 1][];
-        System.arraycopy(replica.values, 1, slots, 0, slots.length);
-        Optimizer optimizer = optimizers.create();
-        optimizer.adopt(new OptimizerState(optimizerKind, optimizerSteps, slots));
         EpochRows own = source.open(partition, input, seed, epoch);
-        StepRule rule = new StepRule(network, LocalRound.partitionL2(l2, own.rows(), totalRows), clipNorm,
+        int features = network.spec().inputSize();
+        java.util.BitSet columns = new java.util.BitSet(features);
+        boolean announced = own.columnsOf(firstStep, rates.length, stepsPerEpoch, columns);
+        io.sparkprop.core.WorkingSet set = ExecutorCache.takeWorkingSet(network.spec(), base.arrays(),
+                announced ? columns.cardinality() : features);
+        EpochRows rows = set.begin(baseValues, rowUpdate, announced ? columns : null, own);
+        double[][] values = set.values();
+        double[][] slots = new double[values.length - 1][];
+        System.arraycopy(values, 1, slots, 0, slots.length);
+        Optimizer optimizer = optimizers.forSpec(set.spec()).create();
+        optimizer.adopt(new OptimizerState(optimizerKind, optimizerSteps, slots));
+        Network compact = new Network(set.spec(), network.precision(), network.dropout());
+        StepRule rule = new StepRule(compact, LocalRound.partitionL2(l2, own.rows(), totalRows), clipNorm,
                 sparseUpdate);
-        if (replica.sums == null) {
-            replica.sums = new io.sparkprop.core.GradientAccumulator(network.spec().paramCount())
-                    .trackRows(network.spec());
-        }
-        LocalRound round = new LocalRound(network, rule, ExecutorCache.WORKSPACES, replica.sums);
-        LocalRound.Result done = round.run(params, optimizer, own, new LocalRound.Origin(seed, epoch, partition),
+        LocalRound round = new LocalRound(compact, rule, set.workspaces(ExecutorCache.WORKSPACES), set.sums());
+        LocalRound.Result done = round.run(values[0], optimizer, rows, new LocalRound.Origin(seed, epoch, partition),
                 firstStep, rates.length, stepsPerEpoch, (j, applied) -> rates[j], (j, sums) -> {
                     if (StepFunction.nanRequested(partition, firstGlobalStep + j, firstGlobalStep + j + 1)) {
                         sums.gradSum()[sums.gradSum().length - 1] = Double.NaN;
                     }
                 });
         source.close(own);
-        io.sparkprop.core.TouchedRows touched = round.touchedRows().copy();
-        RoundResult result = RoundResult.lazy(io.sparkprop.core.IndexedRows.difference(network.spec(), touched,
-                replica.values, baseValues, rowUpdate), touched, done.objectiveSum(), done.weightSum(), done.count(),
-                System.nanoTime() - begin, nonFinite(partition, done.nonFinite()));
-        replica.dirty = touched;
-        ExecutorCache.putReplica(partition, replica);
+        RoundResult result = RoundResult.lazy(set.change(round.touchedRows()), set.features(round.touchedRows()),
+                done.objectiveSum(), done.weightSum(), done.count(), System.nanoTime() - begin,
+                nonFinite(partition, done.nonFinite()));
+        ExecutorCache.putWorkingSet(set);
         return result;
     }
 

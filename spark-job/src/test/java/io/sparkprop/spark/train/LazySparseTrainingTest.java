@@ -184,17 +184,15 @@ class LazySparseTrainingTest {
     }
 
     /**
-     * The executors' replicas and the row updates over a base are a cache of the driver's arrays:
-     * building every replica afresh each round, making a new base every round, or never (past
-     * the default threshold), all give the same bits.
+     * The row updates over a base are a cache of the driver's arrays: making a new base every
+     * round, or never (past the default threshold), gives the same bits.
      */
     @Test
-    void replicasAndRowUpdatesGiveTheBitsOfFreshCopies() {
+    void rowUpdatesGiveTheBitsOfANewBaseEveryRound() {
         JavaRDD<DataBlock> blocks = cache(sc(), split(sparseData(7), 2));
         String[] lazy = {"train.optimizer=adam", "train.local-steps=3", "train.sparse-update=lazy", "train.epochs=2"};
         double[] cached = train(blocks, lazy);
-        List<String[]> hooks = List.of(new String[] {ExecutorCache.NO_REPLICAS_PROPERTY, "true"},
-                new String[] {DistributedTrainer.REBASE_FRACTION_PROPERTY, "0"},
+        List<String[]> hooks = List.of(new String[] {DistributedTrainer.REBASE_FRACTION_PROPERTY, "0"},
                 new String[] {DistributedTrainer.REBASE_FRACTION_PROPERTY, "1"});
         for (String[] hook : hooks) {
             System.setProperty(hook[0], hook[1]);
@@ -207,13 +205,12 @@ class LazySparseTrainingTest {
     }
 
     /**
-     * A replica whose last round the driver never applied (its rows not in the next update) is
-     * brought back to the round's start from the base: its round returns the change a fresh
-     * replica returns, bit for bit. Two calls of one partition's round function, the second with
-     * an update that holds none of the first's rows, against the same call on an empty cache.
+     * A working set another round left in the executor's pool (its rows holding that round's
+     * values) gives the change a new one gives, bit for bit: two calls of one partition's round
+     * function, the second on the set the first gave back, against the first on an empty pool.
      */
     @Test
-    void aReplicaRestoresTheRowsItChangedFromTheBase() {
+    void aReusedWorkingSetGivesTheBitsOfANewOne() {
         JavaSparkContext sc = sc();
         TrainingConfig settings = settings("train.optimizer=adam", "train.sparse-update=lazy");
         io.sparkprop.core.NetworkSpec spec = settings.spec().withFirstLayerLayout(io.sparkprop.core.WeightLayout.IN_OUT);
@@ -229,15 +226,15 @@ class LazySparseTrainingTest {
                 new double[] {0.01, 0.01, 0.01}, 0.0, ROWS, 0.0, PartitionRows.BLOCKS,
                 io.sparkprop.core.SparseUpdate.LAZY, update);
         try {
-            ExecutorCache.clearReplicas();
+            ExecutorCache.clearWorkingSets();
             double[][] fresh = round.apply(0, List.of(block).iterator()).expand().average();
-            // Again on the replica the first call left (its rows changed, and not in the update).
+            // Again on the working set the first call gave back (its rows as that round left them).
             double[][] reused = round.apply(0, List.of(block).iterator()).expand().average();
             for (int a = 0; a < fresh.length; a++) {
                 assertBitIdentical(fresh[a], reused[a]);
             }
         } finally {
-            ExecutorCache.clearReplicas();
+            ExecutorCache.clearWorkingSets();
             base.destroy(false);
             update.destroy(false);
         }
