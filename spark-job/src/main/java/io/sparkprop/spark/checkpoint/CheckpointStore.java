@@ -3,7 +3,6 @@ package io.sparkprop.spark.checkpoint;
 import io.sparkprop.core.io.Model;
 import io.sparkprop.core.io.ModelCodec;
 import io.sparkprop.spark.train.TrainingState;
-import java.io.ByteArrayOutputStream;
 import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -173,7 +172,7 @@ public final class CheckpointStore {
         } catch (FSError e) {
             throw WriteFailure.of(root, e);
         }
-        writeFile(root, RUN_KEY, key.text().getBytes(StandardCharsets.UTF_8));
+        writeFile(root, RUN_KEY, out -> out.write(key.text().getBytes(StandardCharsets.UTF_8)));
     }
 
     /** Writes {@code checkpoint} completely, then prunes; returns the checkpoint directory's URI. */
@@ -204,41 +203,58 @@ public final class CheckpointStore {
         if (!fs.mkdirs(dir)) {
             throw new IOException("Cannot create checkpoint directory " + dir);
         }
-        Map<String, byte[]> files = new LinkedHashMap<>();
-        files.put(MODEL, ModelCodec.toBytes(checkpoint.model()));
-        files.put(STATE, StateCodec.encode(state));
-        files.put(CONFIG, checkpoint.config().getBytes(StandardCharsets.UTF_8));
-        files.put(FINGERPRINT, checkpoint.fingerprint().getBytes(StandardCharsets.UTF_8));
+        Map<String, Body> files = new LinkedHashMap<>();
+        files.put(MODEL, out -> ModelCodec.write(checkpoint.model(), out));
+        files.put(STATE, out -> StateCodec.write(state, out));
+        files.put(CONFIG, out -> out.write(checkpoint.config().getBytes(StandardCharsets.UTF_8)));
+        files.put(FINGERPRINT, out -> out.write(checkpoint.fingerprint().getBytes(StandardCharsets.UTF_8)));
         StringBuilder manifest = new StringBuilder(HEADER).append('\n');
         manifest.append(String.format(Locale.ROOT, "step %d epoch %d position %d%n", state.globalStep(), state.epoch(),
                 state.step()));
-        for (Map.Entry<String, byte[]> file : files.entrySet()) {
-            writeFile(dir, file.getKey(), file.getValue());
-            manifest.append(String.format(Locale.ROOT, "file %s %d %08x%n", file.getKey(), file.getValue().length,
-                    crc(file.getValue())));
+        for (Map.Entry<String, Body> file : files.entrySet()) {
+            Written written = writeFile(dir, file.getKey(), file.getValue());
+            manifest.append(String.format(Locale.ROOT, "file %s %d %08x%n", file.getKey(), written.length(),
+                    written.crc()));
         }
         pauseIfAsked(dir, state.globalStep());
         byte[] body = manifest.toString().getBytes(StandardCharsets.UTF_8);
         String sealed = manifest + String.format(Locale.ROOT, "crc32c %08x%n", crc(body));
-        writeFile(dir, MANIFEST, sealed.getBytes(StandardCharsets.UTF_8));
+        writeFile(dir, MANIFEST, out -> out.write(sealed.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    /** A file's contents, written to a stream (not closed by the body). */
+    @FunctionalInterface
+    private interface Body {
+        void writeTo(java.io.OutputStream out) throws IOException;
+    }
+
+    /** What {@link #writeFile} wrote: its length in bytes and CRC32C, as the manifest records them. */
+    private record Written(long length, long crc) {
     }
 
     /**
-     * Writes {@code name} whole; on failure removes its temporary file (and, on the local file
-     * system, the checksum file beside it) and throws naming the file and the cause.
+     * Writes {@code name} whole, streamed (its length and CRC32C counted as it goes); on failure
+     * removes its temporary file (and, on the local file system, the checksum file beside it) and
+     * throws naming the file and the cause.
      */
-    private void writeFile(Path dir, String name, byte[] bytes) throws IOException {
+    private Written writeFile(Path dir, String name, Body body) throws IOException {
         Path target = new Path(dir, name);
         Path temp = atomicRename ? new Path(dir, "." + name + ".tmp") : target;
         try {
+            CRC32C crc = new CRC32C();
+            long length;
             try (FSDataOutputStream out = fs.create(temp, true)) {
-                out.write(bytes);
+                java.util.zip.CheckedOutputStream checked = new java.util.zip.CheckedOutputStream(out, crc);
+                body.writeTo(checked);
+                checked.flush();
+                length = out.getPos();
                 if (atomicRename) {
                     out.hsync();
                 }
             }
+            Written written = new Written(length, crc.getValue());
             if (!atomicRename) {
-                return;
+                return written;
             }
             if (fs.exists(target)) {
                 fs.delete(target, false);
@@ -246,6 +262,7 @@ public final class CheckpointStore {
             if (!fs.rename(temp, target)) {
                 throw new IOException("Cannot rename " + temp + " to " + target);
             }
+            return written;
         } catch (IOException | FSError e) {
             try {
                 fs.delete(temp, false);
@@ -360,19 +377,26 @@ public final class CheckpointStore {
             String[] parts = line.split(" ");
             Path file = new Path(dir, parts[1]);
             long size = Long.parseLong(parts[2]);
-            byte[] bytes;
-            try {
-                bytes = read(file);
+            long length = 0;
+            CRC32C streamed = new CRC32C();
+            // Streamed: a wide model's state file is hundreds of MB, and every write verifies the
+            // checkpoints it prunes; reading each whole into memory ran a 4 GB driver out of heap.
+            try (InputStream in = fs.open(file)) {
+                byte[] buffer = new byte[1 << 16];
+                for (int n; (n = in.read(buffer)) > 0; ) {
+                    streamed.update(buffer, 0, n);
+                    length += n;
+                }
             } catch (FileNotFoundException e) {
                 throw new CheckpointException(file + " is missing");
             } catch (IOException e) {
                 // Includes Hadoop's ChecksumException from the local file system's .crc files.
                 throw new CheckpointException(file + " cannot be read: " + e.getMessage(), e);
             }
-            if (bytes.length != size) {
-                throw new CheckpointException(file + " has " + bytes.length + " bytes but the manifest says " + size);
+            if (length != size) {
+                throw new CheckpointException(file + " has " + length + " bytes but the manifest says " + size);
             }
-            String crc = String.format(Locale.ROOT, "%08x", crc(bytes));
+            String crc = String.format(Locale.ROOT, "%08x", streamed.getValue());
             if (!crc.equals(parts[3])) {
                 throw new CheckpointException(file + ": checksum mismatch (manifest " + parts[3] + ", computed " + crc + ")");
             }
@@ -407,12 +431,20 @@ public final class CheckpointStore {
         }
     }
 
+    /** The whole file, read into an array of its length (not grown by doubling: state files are large). */
     private byte[] read(Path path) throws IOException {
-        try (InputStream in = fs.open(path)) {
-            ByteArrayOutputStream out = new ByteArrayOutputStream();
-            in.transferTo(out);
-            return out.toByteArray();
+        long length = fs.getFileStatus(path).getLen();
+        if (length > Integer.MAX_VALUE - 8) {
+            throw new IOException(path + " has " + length + " bytes, more than one array holds");
         }
+        byte[] bytes = new byte[(int) length];
+        try (org.apache.hadoop.fs.FSDataInputStream in = fs.open(path)) {
+            in.readFully(bytes);
+            if (in.read() >= 0) {
+                throw new IOException(path + " grew while it was read");
+            }
+        }
+        return bytes;
     }
 
     private static long crc(byte[] bytes) {

@@ -6,6 +6,7 @@ import io.sparkprop.spark.train.TrainingState;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -41,66 +42,74 @@ final class StateCodec {
     private StateCodec() {
     }
 
-    /** {@code state} without its params, as bytes. */
+    /** {@code state} without its params, as bytes: what {@link #write} writes. */
     static byte[] encode(TrainingState state) {
         try {
-            // The small parts first, then one array of the exact size for everything: a wide model's
-            // state is written without growing buffers or a second copy (DataOutputStream's order).
-            ByteArrayOutputStream headBytes = new ByteArrayOutputStream();
-            DataOutputStream out = new DataOutputStream(headBytes);
-            out.write(MAGIC);
-            out.writeInt(VERSION);
-            out.writeInt(state.epoch());
-            out.writeInt(state.step());
-            out.writeLong(state.globalStep());
-            out.writeDouble(state.epochObjectiveSum());
-            out.writeDouble(state.epochWeightSum());
-            out.writeDouble(state.learningRateScale());
-            out.writeInt(state.consecutiveSkips());
-            out.writeInt(state.rollbacks());
-            out.writeDouble(state.elapsedSeconds());
-            writeString(out, state.optimizer().kind());
-            out.writeLong(state.optimizer().steps());
-            out.writeInt(state.optimizer().slots().length);
-            out.flush();
-            ByteArrayOutputStream historyBytes = new ByteArrayOutputStream();
-            DataOutputStream history = new DataOutputStream(historyBytes);
-            history.writeInt(state.history().size());
-            for (EpochMetrics metrics : state.history()) {
-                writeString(history, metrics.toJson());
-            }
-            history.flush();
-            long size = headBytes.size() + historyBytes.size() + 4L + 8L * state.bestParams().length + 4;
-            for (double[] slot : state.optimizer().slots()) {
-                size += 4L + 8L * slot.length;
-            }
-            if (size > Integer.MAX_VALUE - 8) {
-                throw new IllegalStateException("The training state (optimizer slots of " + state.optimizer().slots()
-                        .length + " x " + state.params().length + " values) needs " + size + " bytes, more than a"
-                        + " checkpoint file of one Java array holds (2 GiB)");
-            }
-            byte[] bytes = new byte[(int) size];
-            ByteBuffer buffer = ByteBuffer.wrap(bytes);
-            buffer.put(headBytes.toByteArray());
-            for (double[] slot : state.optimizer().slots()) {
-                putDoubles(buffer, slot);
-            }
-            buffer.put(historyBytes.toByteArray());
-            putDoubles(buffer, state.bestParams());
-            CRC32C crc = new CRC32C();
-            crc.update(bytes, 0, buffer.position());
-            buffer.putInt((int) crc.getValue());
-            return bytes;
+            ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+            write(state, bytes);
+            return bytes.toByteArray();
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
     }
 
-    /** Writes {@code values.length} then the values (big-endian, as DataOutputStream writes them) at the buffer's position. */
-    private static void putDoubles(ByteBuffer buffer, double[] values) {
-        buffer.putInt(values.length);
-        buffer.asDoubleBuffer().put(values);
-        buffer.position(buffer.position() + Double.BYTES * values.length);
+    /**
+     * Writes {@code state} without its params to {@code out} (not closed), streamed: a wide model's
+     * optimizer slots go out in 64 KiB pieces, never as one array of the whole file, so writing a
+     * checkpoint needs no memory in proportion to the model and no file is too large for an array.
+     */
+    static void write(TrainingState state, OutputStream out) throws IOException {
+        CRC32C crc = new CRC32C();
+        DataOutputStream data = new DataOutputStream(new java.util.zip.CheckedOutputStream(
+                new java.io.BufferedOutputStream(new java.io.FilterOutputStream(out) {
+                    @Override
+                    public void write(byte[] b, int off, int len) throws IOException {
+                        out.write(b, off, len); // FilterOutputStream would write byte by byte
+                    }
+
+                    @Override
+                    public void close() throws IOException {
+                        flush(); // the caller closes out
+                    }
+                }, 1 << 16), crc));
+        data.write(MAGIC);
+        data.writeInt(VERSION);
+        data.writeInt(state.epoch());
+        data.writeInt(state.step());
+        data.writeLong(state.globalStep());
+        data.writeDouble(state.epochObjectiveSum());
+        data.writeDouble(state.epochWeightSum());
+        data.writeDouble(state.learningRateScale());
+        data.writeInt(state.consecutiveSkips());
+        data.writeInt(state.rollbacks());
+        data.writeDouble(state.elapsedSeconds());
+        writeString(data, state.optimizer().kind());
+        data.writeLong(state.optimizer().steps());
+        data.writeInt(state.optimizer().slots().length);
+        ByteBuffer piece = ByteBuffer.allocate(1 << 16);
+        for (double[] slot : state.optimizer().slots()) {
+            writeDoubles(data, slot, piece);
+        }
+        data.writeInt(state.history().size());
+        for (EpochMetrics metrics : state.history()) {
+            writeString(data, metrics.toJson());
+        }
+        writeDoubles(data, state.bestParams(), piece);
+        data.flush();
+        data.writeInt((int) crc.getValue()); // the CRC of every byte before it, not of itself
+        data.close();
+    }
+
+    /** Writes {@code values.length} then the values (big-endian, as DataOutputStream writes them), a piece at a time. */
+    private static void writeDoubles(DataOutputStream out, double[] values, ByteBuffer piece) throws IOException {
+        out.writeInt(values.length);
+        int perPiece = piece.capacity() / Double.BYTES;
+        for (int from = 0; from < values.length; from += perPiece) {
+            int n = Math.min(perPiece, values.length - from);
+            piece.clear();
+            piece.asDoubleBuffer().put(values, from, n);
+            out.write(piece.array(), 0, n * Double.BYTES);
+        }
     }
 
     /** The state in {@code bytes}, with {@code params} as its weights; {@code source} names the file in errors. */
