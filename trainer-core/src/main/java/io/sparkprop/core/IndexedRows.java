@@ -194,6 +194,11 @@ public final class IndexedRows implements java.io.Serializable {
         }
     }
 
+    /** The stored rows, increasing: live, for this package's readers. */
+    int[] storedRows() {
+        return rows;
+    }
+
     /** Array {@code a}'s stored rows, {@code (count, width)}: live, for this package's readers. */
     double[] rowValues(int a) {
         return values[a];

@@ -41,6 +41,14 @@ public final class WorkingSet {
     private IndexedRows update;
     /** Slots {@code [0, pulled)} hold their start values. */
     private int pulled;
+    /** Per pulled slot, its row's index in the update, or -1 (the start is the base's row). */
+    private final int[] updateIndex;
+    /**
+     * The update's rows before {@code updateCursor} are below {@code cursorFeature}, the largest
+     * feature found by walking them: a larger one is found by walking on, a smaller one by search.
+     */
+    private int updateCursor;
+    private int cursorFeature;
 
     /**
      * Room for {@code capacity} rows of {@code wide}'s first layer, with {@code arrays} arrays.
@@ -61,6 +69,7 @@ public final class WorkingSet {
         this.compact = wide.withInputSize(capacity);
         this.values = new double[arrays][compact.paramCount()];
         this.sums = new GradientAccumulator(compact.paramCount()).trackRows(compact);
+        this.updateIndex = new int[capacity];
     }
 
     /**
@@ -131,6 +140,8 @@ public final class WorkingSet {
         this.update = update;
         map.clear();
         pulled = 0;
+        updateCursor = 0;
+        cursorFeature = -1;
         int restAt = wide.biasOffset(0);
         int compactRestAt = compact.biasOffset(0);
         int restLength = wide.paramCount() - restAt;
@@ -217,7 +228,7 @@ public final class WorkingSet {
         double[][] rest = new double[values.length][offset + restLength];
         for (int i = 0; i < m; i++) {
             int from = offset + slots[i] * width;
-            int u = update == null ? -1 : update.indexOf(features[i]);
+            int u = updateIndex[slots[i]];
             for (int a = 0; a < values.length; a++) {
                 double[] cur = values[a];
                 double[] start = u >= 0 ? update.rowValues(a) : base[a];
@@ -256,9 +267,21 @@ public final class WorkingSet {
     private void pull() {
         int width = wide.layer(0).numOut();
         int offset = wide.weightOffset(0);
+        int[] updated = update == null ? new int[0] : update.storedRows();
         for (int s = pulled; s < map.count(); s++) {
             int f = map.feature(s);
-            int u = update == null ? -1 : update.indexOf(f);
+            int u;
+            if (f < cursorFeature) {
+                u = update == null ? -1 : update.indexOf(f); // out of order: search
+            } else {
+                cursorFeature = f;
+                // Ascending (every announced column, in one pass): walk the update's rows once.
+                while (updateCursor < updated.length && updated[updateCursor] < f) {
+                    updateCursor++;
+                }
+                u = updateCursor < updated.length && updated[updateCursor] == f ? updateCursor : -1;
+            }
+            updateIndex[s] = u;
             for (int a = 0; a < values.length; a++) {
                 if (u >= 0) {
                     System.arraycopy(update.rowValues(a), u * width, values[a], offset + s * width, width);
