@@ -36,12 +36,18 @@ public final class SparkSettings {
      *       manager (Spark's default 1 MiB; measured ~8 ms less per synchronous step in
      *       {@code local[2]});
      *   <li>{@code spark.broadcast.compress=false}: the weights are random doubles, which lz4
-     *       cannot shrink, so compressing each step's broadcast only costs time (~1 ms per step).
+     *       cannot shrink, so compressing each step's broadcast only costs time (~1 ms per step);
+     *   <li>{@code spark.kryo.unsafe=true} (read only when {@code spark.serializer} is Kryo): Kryo
+     *       copies primitive arrays in bulk instead of one value at a time. A lazy round's 70 MB
+     *       row-sparse change serialized in 16 ms instead of 53 and deserialized in 11 instead of 39
+     *       (2026-11-30, this machine). The bytes are in the JVM's native order, so every executor
+     *       and the driver must share it (all x86-64 and AArch64 ones do).
      * </ul>
      */
     public static final Map<String, String> TUNED = Map.of(
             "spark.task.maxDirectResultSize", DIRECT_RESULT,
-            "spark.broadcast.compress", "false");
+            "spark.broadcast.compress", "false",
+            "spark.kryo.unsafe", "true");
 
     /** Advice already given in this JVM, so each is logged once. */
     private static final Set<String> ADVISED = ConcurrentHashMap.newKeySet();
@@ -67,6 +73,11 @@ public final class SparkSettings {
         if (conf.getBoolean("spark.broadcast.compress", true)) {
             advice.put("spark.broadcast.compress", "false (the weights broadcast every step are random doubles,"
                     + " which compression cannot shrink)");
+        }
+        if (conf.get("spark.serializer", "").equals("org.apache.spark.serializer.KryoSerializer")
+                && !conf.getBoolean("spark.kryo.unsafe", false) && resultBytes > DIRECT_RESULT_BYTES) {
+            advice.put("spark.kryo.unsafe", String.format(Locale.ROOT, "true (a task's result is %.1f MB, which Kryo"
+                    + " otherwise writes and reads one value at a time)", resultBytes / 1e6));
         }
         return advice;
     }

@@ -1,6 +1,7 @@
 package io.sparkprop.spark.ml;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.sparkprop.spark.SparkTestSupport;
@@ -56,6 +57,17 @@ class UserSessionTest {
                 .trainingConfig(Map.of(ConfigSchema.MODEL_TASK, "classification"));
         assertEquals(List.of("spark.broadcast.compress"),
                 List.copyOf(SparkSettings.missing(new SparkConf(false), small).keySet()));
+
+        // With Kryo, results over 64 MB (2000-4096-10 with Adam: 8.24 M parameters x 3 arrays x 8 bytes = 197.7 MB)
+        // are worth Kryo's bulk array copies; MNIST's 4.9 MB are not.
+        SparkConf kryo = new SparkConf(false).set("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
+        assertFalse(SparkSettings.missing(kryo, wide).containsKey("spark.kryo.unsafe"));
+        TrainingConfig large = new MlpClassifier().setLayers(new int[] {2000, 4096, 10}).setLocalSteps(4)
+                .trainingConfig(Map.of(ConfigSchema.MODEL_TASK, "classification"));
+        assertTrue(SparkSettings.missing(kryo, large).get("spark.kryo.unsafe").startsWith("true (a task's result is"
+                + " 197.7 MB"), SparkSettings.missing(kryo, large).toString());
+        assertFalse(SparkSettings.missing(kryo.clone().set("spark.kryo.unsafe", "true"), large)
+                .containsKey("spark.kryo.unsafe"));
 
         SparkConf tuned = new SparkConf(false);
         SparkSettings.TUNED.forEach(tuned::set);
