@@ -49,7 +49,7 @@ class UserSessionTest {
         Map<String, String> advice = SparkSettings.missing(new SparkConf(false), wide);
         assertEquals(List.of("spark.task.maxDirectResultSize", "spark.broadcast.compress"),
                 List.copyOf(advice.keySet()));
-        assertTrue(advice.get("spark.task.maxDirectResultSize").startsWith("64m (a task's result is 4.9 MB"),
+        assertTrue(advice.get("spark.task.maxDirectResultSize").startsWith("128m (a task's result is 4.9 MB"),
                 advice.toString());
 
         // 3-4-3 (35 parameters): its results fit Spark's 1 MiB default; only the broadcast's compression matters.
