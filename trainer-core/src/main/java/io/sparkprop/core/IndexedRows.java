@@ -55,28 +55,16 @@ public final class IndexedRows implements java.io.Serializable {
      * @throws IllegalArgumentException when the layout or the shapes do not fit
      */
     public static IndexedRows difference(NetworkSpec spec, TouchedRows touched, double[][] current, double[][] start) {
-        return difference(spec, touched, current, start, null);
-    }
-
-    /**
-     * {@link #difference(NetworkSpec, TouchedRows, double[][], double[][])} where the start is
-     * {@code base} overwritten by {@code update} (its stored rows and its rest, as
-     * {@link #writeTo} would write them): a replica's start without writing it down.
-     *
-     * @param update the values that replace {@code base}'s, or null for {@code base} alone
-     */
-    public static IndexedRows difference(NetworkSpec spec, TouchedRows touched, double[][] current, double[][] base,
-                                         IndexedRows update) {
         requireRows(spec);
-        if (current.length != base.length || update != null && update.values.length != current.length) {
-            throw new IllegalArgumentException("Expected as many start arrays as current ones but got " + base.length
+        if (current.length != start.length) {
+            throw new IllegalArgumentException("Expected as many start arrays as current ones but got " + start.length
                     + " and " + current.length);
         }
         int n = spec.paramCount();
         for (int a = 0; a < current.length; a++) {
-            if (current[a].length != n || base[a].length != n) {
+            if (current[a].length != n || start[a].length != n) {
                 throw new IllegalArgumentException("Array " + a + " must hold " + n + " values but got "
-                        + current[a].length + " and " + base[a].length);
+                        + current[a].length + " and " + start[a].length);
             }
         }
         int offset = spec.weightOffset(0);
@@ -87,29 +75,20 @@ public final class IndexedRows implements java.io.Serializable {
         double[][] rest = new double[current.length][offset + n - end];
         for (int a = 0; a < current.length; a++) {
             double[] cur = current[a];
-            double[] st = base[a];
+            double[] st = start[a];
             double[] v = values[a];
             for (int r = 0; r < rows.length; r++) {
                 int from = offset + rows[r] * width;
-                int u = update == null ? -1 : update.indexOf(rows[r]);
-                if (u >= 0) {
-                    double[] up = update.values[a];
-                    for (int j = 0; j < width; j++) {
-                        v[r * width + j] = cur[from + j] - up[u * width + j];
-                    }
-                } else {
-                    for (int j = 0; j < width; j++) {
-                        v[r * width + j] = cur[from + j] - st[from + j];
-                    }
+                for (int j = 0; j < width; j++) {
+                    v[r * width + j] = cur[from + j] - st[from + j];
                 }
             }
             double[] o = rest[a];
-            double[] startRest = update == null ? null : update.rest[a];
             for (int i = 0; i < offset; i++) {
-                o[i] = cur[i] - (startRest == null ? st[i] : startRest[i]);
+                o[i] = cur[i] - st[i];
             }
             for (int i = end; i < n; i++) {
-                o[offset + i - end] = cur[i] - (startRest == null ? st[i] : startRest[offset + i - end]);
+                o[offset + i - end] = cur[i] - st[i];
             }
         }
         return new IndexedRows(offset, width, end, n, rows, values, rest);
@@ -154,15 +133,6 @@ public final class IndexedRows implements java.io.Serializable {
             }
             System.arraycopy(rest[a], 0, target[a], 0, rowsOffset);
             System.arraycopy(rest[a], rowsOffset, target[a], rowsEnd, paramCount - rowsEnd);
-        }
-    }
-
-    /** Overwrites row {@code row} of every {@code target} array with {@code source}'s (a base's) values. */
-    public static void copyRow(NetworkSpec spec, int row, double[][] source, double[][] target) {
-        int width = spec.layer(0).numOut();
-        int from = spec.weightOffset(0) + row * width;
-        for (int a = 0; a < target.length; a++) {
-            System.arraycopy(source[a], from, target[a], from, width);
         }
     }
 

@@ -59,6 +59,17 @@ final class StateCodec {
      * checkpoint needs no memory in proportion to the model and no file is too large for an array.
      */
     static void write(TrainingState state, OutputStream out) throws IOException {
+        long size = 8L * state.bestParams().length;
+        for (double[] slot : state.optimizer().slots()) {
+            size += 8L * slot.length;
+        }
+        if (size > Integer.MAX_VALUE - (1L << 20)) {
+            // Reading a checkpoint decodes its state file from one array: refuse to write one that
+            // could not be read back (the run's checkpoint.on-failure then decides).
+            throw new IllegalStateException("The training state (optimizer slots of " + state.optimizer().slots()
+                    .length + " x " + state.params().length + " values) needs " + size + " bytes, more than a"
+                    + " checkpoint's state file can hold to be read back (2 GiB)");
+        }
         CRC32C crc = new CRC32C();
         DataOutputStream data = new DataOutputStream(new java.util.zip.CheckedOutputStream(
                 new java.io.BufferedOutputStream(new java.io.FilterOutputStream(out) {

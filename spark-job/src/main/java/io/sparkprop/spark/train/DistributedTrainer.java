@@ -458,6 +458,10 @@ public final class DistributedTrainer {
             return trainFrom(start, checkpoints, onEpoch);
         } finally {
             rowShipping.drop();
+            // The lazy rounds' working sets in this JVM (the driver's, which are the executors' in
+            // local mode) are not needed after the run; a cluster's executors drop theirs under
+            // memory pressure (softly held) or with the application.
+            ExecutorCache.clearWorkingSets();
             exchanges = null;
             exchange = 0;
             sc.sc().removeSparkListener(listener);

@@ -174,7 +174,7 @@ final class ExecutorCache {
         }
     }
 
-    /** Drops every idle working set (tests). */
+    /** Drops every idle working set (at the end of a run, and in tests). */
     static void clearWorkingSets() {
         synchronized (WORKING_SETS) {
             WORKING_SETS.clear();
