@@ -25,6 +25,15 @@ public record OptimizerFactory(String kind, int paramCount, double momentum, dou
                 spec.weightRanges());
     }
 
+    /**
+     * How many state arrays the optimizer keeps (Adam 2, momentum 1, SGD 0), asked of one made for
+     * a single parameter, so nothing of the model's size is allocated.
+     */
+    public int slots() {
+        return new OptimizerFactory(kind, 1, momentum, beta1, beta2, epsilon, weightDecay, new int[0]).create()
+                .slots().length;
+    }
+
     /** A fresh optimizer: zero state, zero steps. */
     public Optimizer create() {
         return switch (kind) {

@@ -253,8 +253,7 @@ public final class DistributedTrainer {
      */
     public static long resultBytes(TrainingConfig settings) {
         NetworkSpec spec = settings.spec();
-        int slots = settings.exchange().localSteps() > 1
-                ? settings.optimization().newOptimizer(spec).state().slots().length : 0;
+        int slots = settings.exchange().localSteps() > 1 ? settings.optimization().optimizerFactory(spec).slots() : 0;
         int bytes = settings.exchange().wirePrecision() == io.sparkprop.core.Precision.FLOAT32 ? 4 : 8;
         return (long) bytes * spec.paramCount() * (1 + slots);
     }
@@ -436,10 +435,14 @@ public final class DistributedTrainer {
         return initialState(WeightInit.initialize(spec, settings.optimization().seed()));
     }
 
-    /** The state before the first step from {@code params} (kept, not copied) and a fresh optimizer. */
+    /**
+     * The state before the first step from {@code params} (kept, not copied) and a fresh optimizer
+     * (its zero slots themselves, not copies of them: a wide model's Adam state is gigabytes).
+     */
     public TrainingState initialState(double[] params) {
-        return new TrainingState(0, 0, 0, params, settings.optimization().newOptimizer(settings.spec()).state(), 0, 0, 1.0, 0, 0, 0, List.of(),
-                new double[0]);
+        Optimizer fresh = settings.optimization().newOptimizer(settings.spec());
+        return new TrainingState(0, 0, 0, params, new OptimizerState(fresh.kind(), fresh.steps(), fresh.slots()), 0, 0,
+                1.0, 0, 0, 0, List.of(), new double[0]);
     }
 
     /**
@@ -604,15 +607,6 @@ public final class DistributedTrainer {
     /** {@code values} in the training layout, from the model's; may be {@code values}. */
     private double[] toTraining(double[] values) {
         return spec.relayout(values, trainingSpec);
-    }
-
-    /** {@code state} with every slot laid out by {@code layout}; the same state when nothing changes. */
-    private static OptimizerState relayout(OptimizerState state, java.util.function.UnaryOperator<double[]> layout) {
-        double[][] slots = new double[state.slots().length][];
-        for (int s = 0; s < slots.length; s++) {
-            slots[s] = layout.apply(state.slots()[s]);
-        }
-        return new OptimizerState(state.kind(), state.steps(), slots);
     }
 
     /** The {@link #PAUSE_AFTER_STEP} test hook's {@code {step, millis}}, or null when it is not set. */
@@ -1007,19 +1001,27 @@ public final class DistributedTrainer {
         Loop(TrainingState start, Optimizer optimizer, EarlyStopping early) {
             this.optimizer = optimizer;
             this.early = early;
-            this.origin = start.copy();
+            this.origin = start; // read only: restore copies what it takes
             restore(start);
         }
 
-        /** Takes {@code state} (the model's layout) into the loop, in the training layout. */
+        /**
+         * Takes {@code state} (the model's layout) into the loop, in the training layout: the
+         * weights and each optimizer slot copied once (laid out, or cloned when the layouts agree)
+         * and the copies adopted, so the loop never shares an array with {@code state}.
+         */
         void restore(TrainingState state) {
             rowShipping.drop();
-            TrainingState s = state.copy();
+            TrainingState s = state;
             epoch = s.epoch();
             step = s.step();
             globalStep = s.globalStep();
-            params = toTraining(s.params());
-            optimizer.restore(relayout(s.optimizer(), DistributedTrainer.this::toTraining));
+            params = trainingCopy(s.params());
+            double[][] slots = new double[s.optimizer().slots().length][];
+            for (int i = 0; i < slots.length; i++) {
+                slots[i] = trainingCopy(s.optimizer().slots()[i]);
+            }
+            optimizer.adopt(new OptimizerState(s.optimizer().kind(), s.optimizer().steps(), slots));
             objectiveSum = s.epochObjectiveSum();
             weightSum = s.epochWeightSum();
             learningRateScale = s.learningRateScale();
@@ -1029,7 +1031,7 @@ public final class DistributedTrainer {
             resumedAt = System.nanoTime();
             stateHistory.clear();
             stateHistory.addAll(s.history());
-            bestParams = s.bestParams();
+            bestParams = s.bestParams().clone();
             if (early != null) {
                 early.replay(s.history());
             }
@@ -1059,6 +1061,12 @@ public final class DistributedTrainer {
         /** A fresh array of {@code values} in the model's layout. */
         private double[] modelCopy(double[] values) {
             double[] out = toModel(values);
+            return out == values ? values.clone() : out;
+        }
+
+        /** A fresh array of {@code values} (the model's layout) in the training layout. */
+        private double[] trainingCopy(double[] values) {
+            double[] out = toTraining(values);
             return out == values ? values.clone() : out;
         }
     }

@@ -287,4 +287,15 @@ class ConfigTest {
         assertTrue(Files.exists(Path.of(new org.apache.hadoop.fs.Path(config.get("data.train")).toUri().getPath())),
                 config.get("data.train"));
     }
+
+    /** The state arrays each optimizer keeps, counted without allocating the model's size. */
+    @Test
+    void optimizersCountTheirStateArrays() {
+        Map<String, Integer> expected = Map.of("sgd", 0, "momentum", 1, "nesterov", 1, "adam", 2, "adamw", 2);
+        expected.forEach((kind, slots) -> {
+            TrainingConfig config = TrainingConfig.from(JobConfig.defaults().withOverrides(List.of(
+                    "model.layers=1048576,64,2", "train.optimizer=" + kind)));
+            assertEquals(slots, config.optimization().optimizerFactory(config.spec()).slots(), kind);
+        });
+    }
 }
