@@ -71,18 +71,9 @@ final class StateCodec {
                     + " checkpoint's state file can hold to be read back (2 GiB)");
         }
         CRC32C crc = new CRC32C();
+        // Flushed at the end, never closed: the caller closes out.
         DataOutputStream data = new DataOutputStream(new java.util.zip.CheckedOutputStream(
-                new java.io.BufferedOutputStream(new java.io.FilterOutputStream(out) {
-                    @Override
-                    public void write(byte[] b, int off, int len) throws IOException {
-                        out.write(b, off, len); // FilterOutputStream would write byte by byte
-                    }
-
-                    @Override
-                    public void close() throws IOException {
-                        flush(); // the caller closes out
-                    }
-                }, 1 << 16), crc));
+                new java.io.BufferedOutputStream(out, 1 << 16), crc));
         data.write(MAGIC);
         data.writeInt(VERSION);
         data.writeInt(state.epoch());
@@ -106,9 +97,8 @@ final class StateCodec {
             writeString(data, metrics.toJson());
         }
         writeDoubles(data, state.bestParams(), piece);
-        data.flush();
         data.writeInt((int) crc.getValue()); // the CRC of every byte before it, not of itself
-        data.close();
+        data.flush();
     }
 
     /** Writes {@code values.length} then the values (big-endian, as DataOutputStream writes them), a piece at a time. */

@@ -1012,28 +1012,27 @@ public final class DistributedTrainer {
          */
         void restore(TrainingState state) {
             rowShipping.drop();
-            TrainingState s = state;
-            epoch = s.epoch();
-            step = s.step();
-            globalStep = s.globalStep();
-            params = trainingCopy(s.params());
-            double[][] slots = new double[s.optimizer().slots().length][];
+            epoch = state.epoch();
+            step = state.step();
+            globalStep = state.globalStep();
+            params = trainingCopy(state.params());
+            double[][] slots = new double[state.optimizer().slots().length][];
             for (int i = 0; i < slots.length; i++) {
-                slots[i] = trainingCopy(s.optimizer().slots()[i]);
+                slots[i] = trainingCopy(state.optimizer().slots()[i]);
             }
-            optimizer.adopt(new OptimizerState(s.optimizer().kind(), s.optimizer().steps(), slots));
-            objectiveSum = s.epochObjectiveSum();
-            weightSum = s.epochWeightSum();
-            learningRateScale = s.learningRateScale();
-            consecutiveSkips = s.consecutiveSkips();
-            rollbacks = s.rollbacks();
-            elapsedBefore = s.elapsedSeconds();
+            optimizer.adopt(new OptimizerState(state.optimizer().kind(), state.optimizer().steps(), slots));
+            objectiveSum = state.epochObjectiveSum();
+            weightSum = state.epochWeightSum();
+            learningRateScale = state.learningRateScale();
+            consecutiveSkips = state.consecutiveSkips();
+            rollbacks = state.rollbacks();
+            elapsedBefore = state.elapsedSeconds();
             resumedAt = System.nanoTime();
             stateHistory.clear();
-            stateHistory.addAll(s.history());
-            bestParams = s.bestParams().clone();
+            stateHistory.addAll(state.history());
+            bestParams = state.bestParams().clone();
             if (early != null) {
-                early.replay(s.history());
+                early.replay(state.history());
             }
             history.removeIf(m -> m.epoch() >= epoch);
         }

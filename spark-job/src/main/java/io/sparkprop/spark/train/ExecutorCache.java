@@ -152,11 +152,12 @@ final class ExecutorCache {
             for (java.util.Iterator<java.lang.ref.SoftReference<io.sparkprop.core.WorkingSet>> it =
                  WORKING_SETS.iterator(); it.hasNext(); ) {
                 io.sparkprop.core.WorkingSet set = it.next().get();
-                if (set == null || set.fits(spec, arrays, columns) || set.capacity() < columns) {
+                if (set != null && set.fits(spec, arrays, columns)) {
                     it.remove();
-                    if (set != null && set.fits(spec, arrays, columns)) {
-                        return set;
-                    }
+                    return set;
+                }
+                if (set == null || set.capacity() < columns) {
+                    it.remove();
                 }
             }
         }
