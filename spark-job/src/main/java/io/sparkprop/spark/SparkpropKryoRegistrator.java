@@ -73,6 +73,7 @@ public final class SparkpropKryoRegistrator implements KryoRegistrator {
         kryo.register(double[][].class);
         kryo.register(int[].class);
         kryo.register(long[].class);
+        kryo.register(long[][].class);
         kryo.register(Object[].class);
         kryo.register(io.sparkprop.core.DataBlock.class);
         kryo.register(io.sparkprop.core.GradientAccumulator.class);

@@ -143,14 +143,7 @@ public final class NetworkSpec implements java.io.Serializable {
      *                                  has the wrong length
      */
     public double[] relayout(double[] values, NetworkSpec target) {
-        if (!sameTopology(target)) {
-            throw new IllegalArgumentException("Cannot lay out " + this + "'s parameters for another topology, "
-                    + target);
-        }
-        if (values.length != paramCount) {
-            throw new IllegalArgumentException("Network " + this + " expects " + paramCount + " values but got "
-                    + values.length);
-        }
+        checkRelayout(values, target);
         if (target.firstLayerLayout() == firstLayerLayout()) {
             return values;
         }
@@ -180,6 +173,43 @@ public final class NetworkSpec implements java.io.Serializable {
             }
         }
         return out;
+    }
+
+    /**
+     * {@link #relayout} without a second array: {@code values (paramCount)}, laid out for this spec,
+     * OVERWRITTEN with the same values in {@code target}'s layout (unchanged when the layouts
+     * agree). For a wide model's weights and optimizer slots, which the driver lays out at its start
+     * and around each checkpoint. Fast when {@code numOut} divides {@code numIn} (or the reverse):
+     * two passes over the block; any other shape follows the transposition's cycles value by value
+     * ({@code Transpose}).
+     *
+     * @throws IllegalArgumentException when {@code target} is another topology or {@code values}
+     *                                  has the wrong length
+     */
+    public void relayoutInPlace(double[] values, NetworkSpec target) {
+        checkRelayout(values, target);
+        if (target.firstLayerLayout() == firstLayerLayout()) {
+            return;
+        }
+        int numIn = inputSize();
+        int numOut = layers.get(0).numOut();
+        // OUT_IN is W (numOut, numIn) row-major, IN_OUT its transpose (numIn, numOut).
+        if (firstLayerLayout() == WeightLayout.OUT_IN) {
+            Transpose.inPlace(values, weightOffset(0), numOut, numIn);
+        } else {
+            Transpose.inPlace(values, weightOffset(0), numIn, numOut);
+        }
+    }
+
+    private void checkRelayout(double[] values, NetworkSpec target) {
+        if (!sameTopology(target)) {
+            throw new IllegalArgumentException("Cannot lay out " + this + "'s parameters for another topology, "
+                    + target);
+        }
+        if (values.length != paramCount) {
+            throw new IllegalArgumentException("Network " + this + " expects " + paramCount + " values but got "
+                    + values.length);
+        }
     }
 
     /**

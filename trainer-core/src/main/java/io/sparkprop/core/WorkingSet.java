@@ -121,16 +121,25 @@ public final class WorkingSet {
      * ascending order and their rows copied. Returns {@code source} with every later column
      * copied in when a step first gathers it; run the round's steps on it.
      *
-     * @param base the wide model's {@code A} arrays; read only, and must not change until
-     *             {@link #change} has been read
-     * @throws IllegalArgumentException when the arrays do not fit the spec
-     * @throws IllegalStateException    when the announced columns exceed the capacity
+     * <p>Without a base ({@code base == null}) the update is a pull: it must hold the row of every
+     * column the round uses (the announced ones; a step that gathers another is refused).
+     *
+     * @param base the wide model's {@code A} arrays, or null for a pull; read only, and must not
+     *             change until {@link #change} has been read
+     * @throws IllegalArgumentException when the arrays do not fit the spec, or neither a base nor
+     *                                  an update is given
+     * @throws IllegalStateException    when the announced columns exceed the capacity, or a pull
+     *                                  lacks a row the round uses
      */
     public EpochRows begin(double[][] base, IndexedRows update, BitSet columns, EpochRows source) {
-        if (base.length != values.length || update != null && update.arrays() != values.length) {
-            throw new IllegalArgumentException("Expected " + values.length + " start arrays but got " + base.length);
+        if (base == null && update == null) {
+            throw new IllegalArgumentException("A round starts from a base, an update or both but got neither");
         }
-        for (double[] array : base) {
+        int arrays = base != null ? base.length : update.arrays();
+        if (arrays != values.length || update != null && update.arrays() != values.length) {
+            throw new IllegalArgumentException("Expected " + values.length + " start arrays but got " + arrays);
+        }
+        for (double[] array : base == null ? new double[0][] : base) {
             if (array.length != wide.paramCount()) {
                 throw new IllegalArgumentException("Network " + wide + " has " + wide.paramCount()
                         + " parameters but a start array holds " + array.length);
@@ -280,6 +289,10 @@ public final class WorkingSet {
                     updateCursor++;
                 }
                 u = updateCursor < updated.length && updated[updateCursor] == f ? updateCursor : -1;
+            }
+            if (u < 0 && base == null) {
+                throw new IllegalStateException("Feature " + f + " is used by the round but its pull holds no row for"
+                        + " it (" + updated.length + " rows): the driver's columns for the round are incomplete");
             }
             updateIndex[s] = u;
             for (int a = 0; a < values.length; a++) {

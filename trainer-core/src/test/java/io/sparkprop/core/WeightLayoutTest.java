@@ -42,6 +42,44 @@ class WeightLayoutTest {
         assertThrows(IllegalArgumentException.class, () -> spec.relayout(outIn, other));
     }
 
+    /**
+     * The in-place relayout moves every value where the index map says, both ways, for the shapes
+     * of each of its paths: numOut dividing numIn (blocks and rows of blocks), numIn dividing numOut,
+     * a square block, neither (value by value), a single input or output; the rest of the array
+     * stays where it was. The expected positions are computed here from W[o][i]'s two addresses.
+     */
+    @Test
+    void relayoutInPlaceMovesEachValueToItsOtherAddress() {
+        int[][] shapes = {{12, 4}, {4, 12}, {5, 5}, {7, 3}, {3, 7}, {1, 6}, {6, 1}, {64, 8}, {10, 4}};
+        for (int[] shape : shapes) {
+            int numIn = shape[0];
+            int numOut = shape[1];
+            NetworkSpec spec = NetworkSpec.of(new int[] {numIn, numOut, 2}, Activation.TANH, Activation.IDENTITY,
+                    Loss.MSE);
+            double[] outIn = new double[spec.paramCount()];
+            for (int p = 0; p < outIn.length; p++) {
+                outIn[p] = p + 0.5;
+            }
+            double[] expected = outIn.clone();
+            for (int o = 0; o < numOut; o++) {
+                for (int i = 0; i < numIn; i++) {
+                    expected[i * numOut + o] = outIn[o * numIn + i]; // the first layer's weights start at 0
+                }
+            }
+            double[] inPlace = outIn.clone();
+            spec.relayoutInPlace(inPlace, inOut(spec));
+            String what = numIn + "-" + numOut;
+            assertArrayEquals(expected, inPlace, what);
+            assertArrayEquals(spec.relayout(outIn, inOut(spec)), inPlace, what);
+            inOut(spec).relayoutInPlace(inPlace, spec);
+            assertArrayEquals(outIn, inPlace, what + " and back");
+            spec.relayoutInPlace(inPlace, spec);
+            assertArrayEquals(outIn, inPlace, what + " same layout");
+        }
+        NetworkSpec spec = NetworkSpec.of(new int[] {3, 2, 1}, Activation.TANH, Activation.IDENTITY, Loss.MSE);
+        assertThrows(IllegalArgumentException.class, () -> spec.relayoutInPlace(new double[3], inOut(spec)));
+    }
+
     @Test
     void initialValuesDoNotDependOnTheLayout() {
         NetworkSpec spec = NetworkSpec.of(new int[] {30, 8, 3}, Activation.RELU, Activation.SOFTMAX,

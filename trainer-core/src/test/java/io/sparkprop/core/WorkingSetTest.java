@@ -192,6 +192,38 @@ class WorkingSetTest {
         assertSameBits(wholeModel(base, update, 4, 6, 1e-3, 0.0), actual, "unannounced");
     }
 
+    /**
+     * A pull: no base, the update holds exactly the rows of the round's announced columns (taken
+     * from base + update, as the driver gathers them from its arrays) and the rest. The round gives
+     * the whole model's bits; a pull one row short, or a source that does not announce, is refused.
+     */
+    @Test
+    void aRoundOnAPullOfItsRowsGivesTheWholeModelsBits() {
+        double[][] base = base();
+        IndexedRows update = update(base);
+        double[][] driver = new double[base.length][];
+        for (int a = 0; a < base.length; a++) {
+            driver[a] = base[a].clone();
+        }
+        update.writeTo(driver);
+        BitSet columns = new BitSet(D);
+        EpochRows.ofBlocks(List.of(BLOCK), List.of(ORDER)).columnsOf(4, 6, STEPS_PER_EPOCH, columns);
+        int[] rows = columns.stream().toArray();
+        IndexedRows pull = IndexedRows.gather(spec(), rows, driver);
+        WorkingSet set = new WorkingSet(spec(), 3, WorkingSet.capacityFor(rows.length, D));
+        assertSameBits(wholeModel(base, update, 4, 6, 1e-3, 0.01), onWorkingSet(set, null, pull, 4, 6, 1e-3, 0.01, true),
+                "pull");
+
+        IndexedRows short1 = IndexedRows.gather(spec(), java.util.Arrays.copyOf(rows, rows.length - 1), driver);
+        IllegalStateException e = assertThrows(IllegalStateException.class,
+                () -> onWorkingSet(set, null, short1, 4, 6, 1e-3, 0.0, true));
+        assertTrue(e.getMessage().contains("Feature " + rows[rows.length - 1]), e.getMessage());
+        assertThrows(IllegalStateException.class, () -> onWorkingSet(new WorkingSet(spec(), 3, D), null, pull, 12, 5,
+                0.0, 0.0, false), "another round's columns, gathered as first used");
+        assertThrows(IllegalArgumentException.class, () -> set.begin(null, null, columns,
+                EpochRows.ofBlocks(List.of(BLOCK), List.of(ORDER))));
+    }
+
     @Test
     void aReusedSetGivesTheBitsOfANewOne() {
         double[][] base = base();

@@ -35,6 +35,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Supplier;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.JavaRDD;
@@ -261,12 +262,22 @@ public final class TrainingSession {
                     CheckpointSink.checkData(latest.get(), fingerprint, store, outputs.afresh()); // config: checked above
                 }
             }
+            // The trainer takes the start's arrays; origin gives them again (a retry or rollback before
+            // any checkpoint), so no copy of a wide model's state is kept beside the loop's.
+            Supplier<TrainingState> origin;
             if (latest.isPresent()) {
                 start = latest.get().state();
+                latest = Optional.empty();
                 LOG.info("Resuming from checkpoint at global step {} (epoch {}, step {}) in {}", start.globalStep(),
                         start.epoch() + 1, start.step() + 1, store.uri());
+                DistributedTrainer.Checkpoints saved = checkpoints;
+                CheckpointStore from = store;
+                origin = () -> saved.latest().orElseThrow(() -> new IllegalStateException("The checkpoints this run"
+                        + " resumed from are gone from " + from.uri()));
             } else {
-                start = initialParams == null ? trainer.initialState() : trainer.initialState(initialParams.clone());
+                origin = () -> initialParams == null ? trainer.initialState()
+                        : trainer.initialState(initialParams.clone());
+                start = origin.get();
             }
             CheckpointStore written = store;
             if (run != null) {
@@ -274,7 +285,7 @@ public final class TrainingSession {
             }
 
             int epochs = config.optimization().epochs();
-            TrainingRun.Outcome outcome = TrainingRun.run(trainer, start, checkpoints, config.faults().maxJobRetries(),
+            TrainingRun.Outcome outcome = TrainingRun.run(trainer, start, origin, checkpoints, config.faults().maxJobRetries(),
                     new TrainingRun.Listener() {
                         @Override
                         public void epoch(EpochMetrics metrics, List<EpochMetrics> history) {
@@ -298,7 +309,7 @@ public final class TrainingSession {
                     });
             DistributedTrainer.Result result = outcome.result();
             double startingObjective = startingObjective(sc, config, data.train, initialParams != null ? initialParams
-                    : trainer.initialState().params());
+                    : trainer.initialParams());
             requireTrained(config, result, outcome.history(), startingObjective);
             Model model = new Model(config.spec(), result.params(), arrays, metadata);
             if (run != null && outputs.modelFile()) {

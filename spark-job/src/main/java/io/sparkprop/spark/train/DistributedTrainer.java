@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
@@ -406,10 +407,14 @@ public final class DistributedTrainer {
 
     /** Where a run keeps its checkpoints, as the loop sees it. */
     public interface Checkpoints {
-        /** Persists {@code state} (which the callee may keep; the loop does not modify it afterwards). */
+        /**
+         * Persists {@code state}. Its weights and optimizer slots are the loop's own arrays, laid out
+         * in the model's layout for the call only (a wide model's state is gigabytes, and a copy of it
+         * would not fit beside it): read them during the call, and copy what is kept after it.
+         */
         void save(TrainingState state);
 
-        /** The newest saved state, reloaded, or empty when none was saved. */
+        /** The newest saved state, reloaded into arrays of its own (the loop takes them), or empty when none was saved. */
         Optional<TrainingState> latest();
     }
 
@@ -432,7 +437,12 @@ public final class DistributedTrainer {
 
     /** The state before the first step: the seeded initial weights and a fresh optimizer. */
     public TrainingState initialState() {
-        return initialState(WeightInit.initialize(spec, settings.optimization().seed()));
+        return initialState(initialParams());
+    }
+
+    /** The seeded initial weights ({@code train.seed}), in the model's layout: a new array each call. */
+    public double[] initialParams() {
+        return WeightInit.initialize(spec, settings.optimization().seed());
     }
 
     /**
@@ -446,19 +456,35 @@ public final class DistributedTrainer {
     }
 
     /**
-     * Trains from {@code start} (a fresh or a resumed state, not modified) to the end of the last
-     * epoch, checkpointing every {@code checkpoint.every-steps} steps and at each epoch's end.
-     * Resuming from a checkpoint continues bit-exactly where the saved run was. The Spark job
-     * description the caller had set is restored at the end, as it is after {@link #evaluate}.
+     * Trains from {@code start} (a fresh or a resumed state, not modified: the loop works on a copy)
+     * to the end of the last epoch; {@link #train(TrainingState, Supplier, Checkpoints, Consumer)}.
      */
     public Result train(TrainingState start, Checkpoints checkpoints, Consumer<EpochMetrics> onEpoch) {
+        return train(start.copy(), start::copy, checkpoints, onEpoch);
+    }
+
+    /**
+     * Trains from {@code start} to the end of the last epoch, checkpointing every {@code
+     * checkpoint.every-steps} steps and at each epoch's end. Resuming from a checkpoint continues
+     * bit-exactly where the saved run was. The Spark job description the caller had set is restored
+     * at the end, as it is after {@link #evaluate}.
+     *
+     * <p>The loop TAKES {@code start}'s arrays (weights, optimizer slots): it lays them out in place
+     * and updates them, so the caller must not use {@code start} afterwards. No second copy of a
+     * wide model's state is made (a 2^20 x 64 model's weights and Adam moments are 1.6 GB).
+     *
+     * @param origin gives the run's start again, in arrays of its own, for a rollback before any
+     *               checkpoint was written ({@code train.non-finite = rollback}); not called otherwise
+     */
+    public Result train(TrainingState start, Supplier<TrainingState> origin, Checkpoints checkpoints,
+                        Consumer<EpochMetrics> onEpoch) {
         String description = sc.getLocalProperty(JOB_DESCRIPTION);
         String exchangeProperty = sc.getLocalProperty(ExchangeListener.PROPERTY);
         ExchangeListener listener = new ExchangeListener();
         sc.sc().addSparkListener(listener);
         exchanges = listener;
         try {
-            return trainFrom(start, checkpoints, onEpoch);
+            return trainFrom(start, origin, checkpoints, onEpoch);
         } finally {
             rowShipping.drop();
             // The lazy rounds' working sets in this JVM (the driver's, which are the executors' in
@@ -473,7 +499,8 @@ public final class DistributedTrainer {
         }
     }
 
-    private Result trainFrom(TrainingState start, Checkpoints checkpoints, Consumer<EpochMetrics> onEpoch) {
+    private Result trainFrom(TrainingState start, Supplier<TrainingState> origin, Checkpoints checkpoints,
+                             Consumer<EpochMetrics> onEpoch) {
         int epochs = settings.optimization().epochs();
         Optimizer optimizer = settings.optimization().newOptimizer(settings.spec());
         LearningRateSchedule schedule = settings.optimization().schedule(stepsPerEpoch);
@@ -506,7 +533,7 @@ public final class DistributedTrainer {
             throw new IllegalArgumentException("train.early-stopping.metric=" + early.metric().key() + " needs"
                     + " validation data: set data.validation or data.validation-fraction");
         }
-        Loop loop = new Loop(start, optimizer, early);
+        Loop loop = new Loop(start, origin, optimizer, early);
         StepRule rule = new StepRule(network, settings.optimization().l2(), settings.optimization().clipNorm(),
                 settings.optimization().sparseUpdate());
         int everySteps = settings.checkpoints().everySteps();
@@ -542,7 +569,7 @@ public final class DistributedTrainer {
                         && loop.step < stepsPerEpoch) {
                     requireFiniteWeights(loop, checkpoints);
                     loop.rollbacks = 0;
-                    checkpoints.save(loop.snapshot());
+                    loop.save(checkpoints);
                 }
                 if (pause != null && before <= pause[0] && pause[0] < loop.globalStep) {
                     LOG.info("Test hook {}: pausing {} ms after global step {}", PAUSE_AFTER_STEP, pause[1], pause[0]);
@@ -573,7 +600,7 @@ public final class DistributedTrainer {
             loop.stateHistory.add(metrics);
             loop.history.add(metrics);
             if (early != null && early.observe(metrics)) {
-                loop.bestParams = toModel(loop.params).clone();
+                loop.bestParams = loop.modelCopy(loop.params);
             }
             onEpoch.accept(metrics);
             LOG.info("Epoch {} step times, {}", loop.epoch + 1, metrics.stepTimes());
@@ -582,7 +609,7 @@ public final class DistributedTrainer {
             loop.objectiveSum = 0;
             loop.weightSum = 0;
             loop.rollbacks = 0;
-            checkpoints.save(loop.snapshot());
+            loop.save(checkpoints);
             if (early != null && early.shouldStop() && loop.epoch < epochs) {
                 stoppedEarly = true;
                 int since = loop.epoch - 1 - early.bestEpoch();
@@ -596,7 +623,8 @@ public final class DistributedTrainer {
             return new Result(loop.bestParams, Collections.unmodifiableList(loop.history), early.bestEpoch(),
                     stoppedEarly);
         }
-        return new Result(toModel(loop.params), Collections.unmodifiableList(loop.history));
+        trainingSpec.relayoutInPlace(loop.params, spec); // the loop is done with its arrays
+        return new Result(loop.params, Collections.unmodifiableList(loop.history));
     }
 
     /** {@code values} (parameters, or an optimizer slot) in the model's layout, from the training layout; may be {@code values}. */
@@ -704,9 +732,12 @@ public final class DistributedTrainer {
             rates[j] = loop.learningRateScale * schedule.rate(loop.globalStep + j);
         }
         long start = System.nanoTime();
-        // Lazy: the long-lived base and this round's rows changed since it; dense: everything.
-        Broadcast<WireArrays> broadcast = lazy ? rowShipping.base(values) : broadcast(values);
-        Broadcast<io.sparkprop.core.IndexedRows> update = lazy ? rowShipping.update(values) : null;
+        // Dense: everything. Lazy over cached blocks: a pull of the rows the round uses; over chunks
+        // (whose rows cannot be named ahead): the long-lived base and this round's rows changed since it.
+        boolean pull = lazy && rowShipping.pulls();
+        Broadcast<WireArrays> broadcast = !lazy ? broadcast(values) : pull ? null : rowShipping.base(values);
+        Broadcast<io.sparkprop.core.IndexedRows> update = !lazy ? null
+                : pull ? rowShipping.pull(values, loop.epoch, loop.step) : rowShipping.update(values);
         long broadcastDone = System.nanoTime();
         RoundResult round;
         try {
@@ -888,7 +919,7 @@ public final class DistributedTrainer {
                             + "; " + divergenceHint(settings) + "." + intact(checkpoints));
                 }
                 // Without a checkpoint, back to where this run started (given initial weights, say).
-                TrainingState back = checkpoints.latest().orElse(loop.origin);
+                TrainingState back = checkpoints.latest().orElseGet(loop.origin);
                 double scale = loop.learningRateScale * settings.faults().rollbackFactor();
                 LOG.warn("{}; rolling back to global step {} and multiplying the learning rate by {} (now x{})", what,
                         back.globalStep(), settings.faults().rollbackFactor(), scale);
@@ -902,17 +933,46 @@ public final class DistributedTrainer {
     }
 
     /**
-     * What lazy local-SGD rounds ship to the executors ({@code docs/sparse.md}): a long-lived base
-     * broadcast of the weights and optimizer slots, from which each task copies the rows its round
-     * uses ({@link io.sparkprop.core.WorkingSet}), and per round a small broadcast of the rows
-     * changed since the base (their values at the round's start) and the layers above. A new base is
-     * made when more than {@link #REBASE_FRACTION} of the rows changed since the last one (so an
-     * update never costs more than half a base), and whenever the driver's arrays were replaced (a
-     * start, a resume, a rollback).
+     * What lazy local-SGD rounds ship to the executors ({@code docs/sparse.md}). Over cached blocks,
+     * a pull per round: the rows every partition's steps of the round use ({@link RoundColumns}, which
+     * asks the executors once for many rounds) at their values at the round's start, and the layers
+     * above; the driver holds nothing else between rounds. Over chunks ({@code train.shuffle =
+     * window}, whose rows are known only as a step reads them): a long-lived base broadcast of the
+     * weights and optimizer slots, from which each task copies the rows its round uses ({@link
+     * io.sparkprop.core.WorkingSet}), and per round a small broadcast of the rows changed since the
+     * base (their values at the round's start) and the layers above. A new base is made when more
+     * than {@link #REBASE_FRACTION} of the rows changed since the last one (so an update never costs
+     * more than half a base), and whenever the driver's arrays were replaced (a start, a resume, a
+     * rollback).
      */
     private final class RowShipping {
         private Broadcast<WireArrays> base;
         private io.sparkprop.core.TouchedRows sinceBase;
+        private RoundColumns columns;
+
+        /** Whether rounds pull their rows (cached blocks) rather than read a base (chunks). */
+        boolean pulls() {
+            return chunked == null && !Boolean.getBoolean(LAZY_BASE_PROPERTY);
+        }
+
+        /** The pull of the round from step {@code step} of {@code epoch}: its rows as they are now, and the rest. */
+        Broadcast<io.sparkprop.core.IndexedRows> pull(double[][] values, int epoch, int step) {
+            if (columns == null) {
+                columns = new RoundColumns(train, settings.optimization().seed(), stepsPerEpoch,
+                        settings.exchange().localSteps(), trainingSpec.inputSize(),
+                        settings.exchange().aggregationDepth());
+            }
+            io.sparkprop.core.IndexedRows rows = io.sparkprop.core.IndexedRows.gather(trainingSpec,
+                    columns.of(epoch, step), values);
+            if (float32Wire()) {
+                rows.roundToFloat();
+            }
+            Broadcast<io.sparkprop.core.IndexedRows> pull = sc.broadcast(rows);
+            if (exchanges != null) {
+                exchanges.broadcast(exchange, pull.id());
+            }
+            return pull;
+        }
 
         /** The base for a round that starts from {@code values}: the current one, or a new one. */
         Broadcast<WireArrays> base(double[][] values) {
@@ -960,6 +1020,12 @@ public final class DistributedTrainer {
         }
     }
 
+    /**
+     * Test hook: a JVM system property that, set to {@code true}, makes lazy rounds over cached
+     * blocks read a base and updates, as rounds over chunks do, instead of pulls (they give the same bits).
+     */
+    static final String LAZY_BASE_PROPERTY = io.sparkprop.spark.config.JobConfig.TEST_HOOK_PREFIX + "lazyBase";
+
     /** {@link RowShipping}'s re-base threshold: the fraction of the first layer's rows changed since the base. */
     static final double REBASE_FRACTION = 0.5;
 
@@ -975,8 +1041,8 @@ public final class DistributedTrainer {
 
     /** The loop's mutable position and state. */
     private final class Loop {
-        /** The state the run started from, for a rollback before any checkpoint. Not modified. */
-        final TrainingState origin;
+        /** Gives the state the run started from, for a rollback before any checkpoint. */
+        final Supplier<TrainingState> origin;
         int epoch;
         int step;
         long globalStep;
@@ -998,29 +1064,29 @@ public final class DistributedTrainer {
         final List<EpochMetrics> history = new ArrayList<>();
         private final Optimizer optimizer;
 
-        Loop(TrainingState start, Optimizer optimizer, EarlyStopping early) {
+        Loop(TrainingState start, Supplier<TrainingState> origin, Optimizer optimizer, EarlyStopping early) {
             this.optimizer = optimizer;
             this.early = early;
-            this.origin = start; // read only: restore copies what it takes
+            this.origin = origin;
             restore(start);
         }
 
         /**
-         * Takes {@code state} (the model's layout) into the loop, in the training layout: the
-         * weights and each optimizer slot copied once (laid out, or cloned when the layouts agree)
-         * and the copies adopted, so the loop never shares an array with {@code state}.
+         * Takes {@code state} (the model's layout) into the loop: its weights and optimizer slots,
+         * laid out in place for training and adopted, become the loop's arrays (no copy: the caller
+         * gives {@code state} up).
          */
         void restore(TrainingState state) {
             rowShipping.drop();
             epoch = state.epoch();
             step = state.step();
             globalStep = state.globalStep();
-            params = trainingCopy(state.params());
-            double[][] slots = new double[state.optimizer().slots().length][];
-            for (int i = 0; i < slots.length; i++) {
-                slots[i] = trainingCopy(state.optimizer().slots()[i]);
+            params = state.params();
+            spec.relayoutInPlace(params, trainingSpec);
+            for (double[] slot : state.optimizer().slots()) {
+                spec.relayoutInPlace(slot, trainingSpec);
             }
-            optimizer.adopt(new OptimizerState(state.optimizer().kind(), state.optimizer().steps(), slots));
+            optimizer.adopt(state.optimizer());
             objectiveSum = state.epochObjectiveSum();
             weightSum = state.epochWeightSum();
             learningRateScale = state.learningRateScale();
@@ -1030,7 +1096,7 @@ public final class DistributedTrainer {
             resumedAt = System.nanoTime();
             stateHistory.clear();
             stateHistory.addAll(state.history());
-            bestParams = state.bestParams().clone();
+            bestParams = state.bestParams();
             if (early != null) {
                 early.replay(state.history());
             }
@@ -1042,30 +1108,32 @@ public final class DistributedTrainer {
         }
 
         /**
-         * A deep copy of the current state, in the model's layout: each array copied once (laid out,
-         * or cloned when the layouts agree), the optimizer's slots read live.
+         * Saves the current state: the loop's own arrays, laid out in place in the model's layout
+         * for the call and back afterwards (a copy of a wide model's state would not fit beside it;
+         * the lay-out is a permutation, so the arrays come back with the same bits).
          */
-        TrainingState snapshot() {
-            double[][] live = optimizer.slots();
-            double[][] slots = new double[live.length][];
-            for (int s = 0; s < slots.length; s++) {
-                slots[s] = modelCopy(live[s]);
+        void save(Checkpoints checkpoints) {
+            double[][] slots = optimizer.slots();
+            trainingSpec.relayoutInPlace(params, spec);
+            for (double[] slot : slots) {
+                trainingSpec.relayoutInPlace(slot, spec);
             }
-            return new TrainingState(epoch, step, globalStep, modelCopy(params),
-                    new OptimizerState(optimizer.kind(), optimizer.steps(), slots), objectiveSum, weightSum,
-                    learningRateScale, consecutiveSkips, rollbacks, elapsed(), List.copyOf(stateHistory),
-                    bestParams.clone());
+            try {
+                checkpoints.save(new TrainingState(epoch, step, globalStep, params,
+                        new OptimizerState(optimizer.kind(), optimizer.steps(), slots), objectiveSum, weightSum,
+                        learningRateScale, consecutiveSkips, rollbacks, elapsed(), List.copyOf(stateHistory),
+                        bestParams));
+            } finally {
+                spec.relayoutInPlace(params, trainingSpec);
+                for (double[] slot : slots) {
+                    spec.relayoutInPlace(slot, trainingSpec);
+                }
+            }
         }
 
         /** A fresh array of {@code values} in the model's layout. */
-        private double[] modelCopy(double[] values) {
+        double[] modelCopy(double[] values) {
             double[] out = toModel(values);
-            return out == values ? values.clone() : out;
-        }
-
-        /** A fresh array of {@code values} (the model's layout) in the training layout. */
-        private double[] trainingCopy(double[] values) {
-            double[] out = toTraining(values);
             return out == values ? values.clone() : out;
         }
     }

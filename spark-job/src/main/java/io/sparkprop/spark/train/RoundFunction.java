@@ -49,18 +49,20 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
     private final PartitionRows<T> source;
     private final io.sparkprop.core.SparseUpdate sparseUpdate;
     /**
-     * A lazy round's row update: the values, at the round's start, of every row changed since
-     * {@link #start} (the base) was made, and of the layers above; null for a dense round.
+     * A lazy round's rows: the values, at the round's start, of every row changed since {@link
+     * #start} (the base) was made, or of every row the round's partitions use when there is no
+     * base (a pull), and of the layers above; null for a dense round.
      */
     private final org.apache.spark.broadcast.Broadcast<io.sparkprop.core.IndexedRows> update;
 
     /**
      * @param start  weights, then the optimizer's state slots, at the round's start, as the wire
-     *               carries them ({@code train.exchange-precision})
+     *               carries them ({@code train.exchange-precision}); for a lazy round the base its
+     *               update is over, or null when the update is a pull of every row the round uses
      * @param rates  the learning rate of each of the round's steps; its length is {@code k}
      * @param source how the task's input becomes the partition's rows ({@code train.shuffle})
      * @param sparseUpdate how the first layer is updated ({@code train.sparse-update})
-     * @param update a lazy round's row update over the base {@code start}; null for a dense round
+     * @param update a lazy round's rows (over the base {@code start}, or a pull); null for a dense round
      */
     RoundFunction(org.apache.spark.broadcast.Broadcast<WireArrays> start, Network network,
                   OptimizerFactory optimizers,
@@ -87,6 +89,9 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
         this.update = update;
         if ((update != null) != (sparseUpdate == io.sparkprop.core.SparseUpdate.LAZY)) {
             throw new IllegalArgumentException("A lazy round needs its row update, a dense one none");
+        }
+        if (start == null && update == null) {
+            throw new IllegalArgumentException("A dense round needs its start broadcast");
         }
     }
 
@@ -138,18 +143,18 @@ final class RoundFunction<T> implements OrderedTreeAggregate.PartitionFunction<T
      * features the round's rows use (announced by the source, or copied in as the steps first
      * gather them), at the round's start (the update's values, else the base's), and the layers
      * above, in a compact network; the steps taken on it; the change {@code current - start}
-     * returned row-sparse in the wide model's rows. The base is read, never copied whole.
+     * returned row-sparse in the wide model's rows. The base is read, never copied whole; without
+     * a base the update holds every row the round uses.
      */
     private RoundResult applyLazy(int partition, Iterator<T> input) {
         long begin = System.nanoTime();
-        WireArrays base = start.value();
-        double[][] baseValues = base.shared(); // READ ONLY: shared by the tasks of this JVM
+        double[][] baseValues = start == null ? null : start.value().shared(); // READ ONLY: shared by the tasks of this JVM
         io.sparkprop.core.IndexedRows rowUpdate = update.value();
         EpochRows own = source.open(partition, input, seed, epoch);
         int features = network.spec().inputSize();
         java.util.BitSet columns = new java.util.BitSet(features);
         boolean announced = own.columnsOf(firstStep, rates.length, stepsPerEpoch, columns);
-        io.sparkprop.core.WorkingSet set = ExecutorCache.takeWorkingSet(network.spec(), base.arrays(),
+        io.sparkprop.core.WorkingSet set = ExecutorCache.takeWorkingSet(network.spec(), rowUpdate.arrays(),
                 announced ? columns.cardinality() : features);
         EpochRows rows = set.begin(baseValues, rowUpdate, announced ? columns : null, own);
         double[][] values = set.values();

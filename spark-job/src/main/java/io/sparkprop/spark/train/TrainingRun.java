@@ -2,6 +2,7 @@ package io.sparkprop.spark.train;
 
 import java.util.List;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import org.apache.spark.SparkException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,19 +45,23 @@ public final class TrainingRun {
 
     /**
      * Trains from {@code start} to the end, restarting at most {@code maxJobRetries} times after a
-     * failed Spark job; any other failure, or one too many, is thrown.
+     * failed Spark job; any other failure, or one too many, is thrown. The trainer takes {@code
+     * start}'s arrays ({@link DistributedTrainer#train(TrainingState, Supplier,
+     * DistributedTrainer.Checkpoints, java.util.function.Consumer)}).
+     *
+     * @param origin gives the run's start again, in arrays of its own, for a restart or a rollback
+     *               before any checkpoint was written
      */
-    public static Outcome run(DistributedTrainer trainer, TrainingState start, DistributedTrainer.Checkpoints checkpoints,
-                              int maxJobRetries, Listener listener) {
+    public static Outcome run(DistributedTrainer trainer, TrainingState start, Supplier<TrainingState> origin,
+                              DistributedTrainer.Checkpoints checkpoints, int maxJobRetries, Listener listener) {
         TreeMap<Integer, EpochMetrics> history = new TreeMap<>();
-        TrainingState origin = start;
         for (int attempt = 0; ; attempt++) {
             history.clear();
             for (EpochMetrics metrics : start.history()) {
                 history.put(metrics.epoch(), metrics);
             }
             try {
-                DistributedTrainer.Result result = trainer.train(start, checkpoints, metrics -> {
+                DistributedTrainer.Result result = trainer.train(start, origin, checkpoints, metrics -> {
                     history.tailMap(metrics.epoch(), true).clear();
                     history.put(metrics.epoch(), metrics);
                     listener.epoch(metrics, List.copyOf(history.values()));
@@ -71,7 +76,7 @@ public final class TrainingRun {
                     throw new IllegalStateException("Training failed: " + e.getMessage(), e);
                 }
                 // Without a checkpoint, from where the run started (not necessarily the seeded weights).
-                start = checkpoints.latest().orElse(origin);
+                start = checkpoints.latest().orElseGet(origin);
                 LOG.warn("A Spark job failed ({}); retry {} of train.max-job-retries={} from global step {}",
                         e.getMessage() == null ? e.toString() : e.getMessage().lines().findFirst().orElse(""),
                         attempt + 1, maxJobRetries, start.globalStep());

@@ -117,7 +117,7 @@ class FaultPolicyTest {
         io.sparkprop.spark.train.TrainingState start = trainer.initialState(
                 io.sparkprop.core.WeightInit.initialize(settings.spec(), 999));
         TrainingRun.Listener quiet = (metrics, lines) -> { };
-        return TrainingRun.run(trainer, start, DistributedTrainer.NO_CHECKPOINTS, retried ? 1 : 0, quiet).result()
+        return TrainingRun.run(trainer, start.copy(), start::copy, DistributedTrainer.NO_CHECKPOINTS, retried ? 1 : 0, quiet).result()
                 .params();
     }
 

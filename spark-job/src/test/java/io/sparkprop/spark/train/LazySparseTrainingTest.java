@@ -184,24 +184,39 @@ class LazySparseTrainingTest {
     }
 
     /**
-     * The row updates over a base are a cache of the driver's arrays: making a new base every
-     * round, or never (past the default threshold), gives the same bits.
+     * A round's pull (the rows its partitions use, named by the executors ahead of the round) and
+     * the row updates over a base are both caches of the driver's arrays: pulls, a new base every
+     * round and a base never renewed (past the default threshold) give the same bits. Rounds of 3
+     * steps over 10-step epochs, so the last round of each epoch is shorter, and rounds of 4 from a
+     * resume in the middle of an epoch (at step 8: the driver asks for the columns from there).
      */
     @Test
-    void rowUpdatesGiveTheBitsOfANewBaseEveryRound() {
+    void pullsAndRowUpdatesGiveTheBitsOfANewBaseEveryRound() {
         JavaRDD<DataBlock> blocks = cache(sc(), split(sparseData(7), 2));
         String[] lazy = {"train.optimizer=adam", "train.local-steps=3", "train.sparse-update=lazy", "train.epochs=2"};
-        double[] cached = train(blocks, lazy);
+        double[] pulled = train(blocks, lazy);
         List<String[]> hooks = List.of(new String[] {DistributedTrainer.REBASE_FRACTION_PROPERTY, "0"},
                 new String[] {DistributedTrainer.REBASE_FRACTION_PROPERTY, "1"});
         for (String[] hook : hooks) {
+            System.setProperty(DistributedTrainer.LAZY_BASE_PROPERTY, "true");
             System.setProperty(hook[0], hook[1]);
             try {
-                assertBitIdentical(cached, train(blocks, lazy));
+                assertBitIdentical(pulled, train(blocks, lazy));
             } finally {
                 System.clearProperty(hook[0]);
+                System.clearProperty(DistributedTrainer.LAZY_BASE_PROPERTY);
             }
         }
+
+        String[] fours = {"train.optimizer=adam", "train.local-steps=4", "train.sparse-update=lazy", "train.epochs=2",
+                "checkpoint.every-steps=5"};
+        List<TrainingState> saved = new ArrayList<>();
+        DistributedTrainer trainer = new DistributedTrainer(sc(), settings(fours), blocks, ROWS, null);
+        double[] whole = trainer.train(trainer.initialState(), keepAll(saved), m -> { }).params();
+        TrainingState midEpoch = saved.stream().filter(st -> st.step() > 0).findFirst().orElseThrow();
+        assertEquals(8, midEpoch.step());
+        DistributedTrainer resumed = new DistributedTrainer(sc(), settings(fours), blocks, ROWS, null);
+        assertBitIdentical(whole, resumed.train(midEpoch, DistributedTrainer.NO_CHECKPOINTS, m -> { }).params());
     }
 
     /**
@@ -277,17 +292,17 @@ class LazySparseTrainingTest {
                 e.getMessage());
     }
 
-    /** Checkpoints kept in {@code saved}, newest last. */
+    /** Checkpoints kept in {@code saved} (copies: the loop's arrays are lent for the call), newest last. */
     private static DistributedTrainer.Checkpoints keepAll(List<TrainingState> saved) {
         return new DistributedTrainer.Checkpoints() {
             @Override
             public void save(TrainingState state) {
-                saved.add(state);
+                saved.add(state.copy());
             }
 
             @Override
             public Optional<TrainingState> latest() {
-                return saved.isEmpty() ? Optional.empty() : Optional.of(saved.get(saved.size() - 1));
+                return saved.isEmpty() ? Optional.empty() : Optional.of(saved.get(saved.size() - 1).copy());
             }
         };
     }

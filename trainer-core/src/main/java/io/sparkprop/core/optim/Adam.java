@@ -42,9 +42,9 @@ public final class Adam implements Optimizer {
     private final double beta2;
     private final double epsilon;
     private final DecoupledWeightDecay decay;
-    /** First moment {@code m (paramCount)}. */
+    /** First moment {@code m (paramCount)}; null until first needed (see {@link #moments}). */
     private double[] m;
-    /** Second raw moment {@code v (paramCount)}. */
+    /** Second raw moment {@code v (paramCount)}; null until first needed. */
     private double[] v;
     /** Steps taken; the next step is {@code t = steps + 1}. */
     private long steps;
@@ -75,8 +75,6 @@ public final class Adam implements Optimizer {
         this.beta2 = OptimizerChecks.checkUnitInterval("beta2", beta2);
         this.epsilon = OptimizerChecks.checkPositiveFinite("epsilon", epsilon);
         this.decay = new DecoupledWeightDecay(weightDecay, decayRanges, paramCount);
-        this.m = new double[paramCount];
-        this.v = new double[paramCount];
         this.all = new ParameterRanges().add(0, paramCount);
     }
 
@@ -98,6 +96,7 @@ public final class Adam implements Optimizer {
         OptimizerChecks.checkStep(params, grad, paramCount, learningRate, active);
         decay.apply(params, learningRate, active);
         long t = steps + 1;
+        moments();
         double correction1 = 1.0 - Math.pow(beta1, t);
         double correction2 = 1.0 - Math.pow(beta2, t);
         double b1 = beta1;
@@ -118,12 +117,14 @@ public final class Adam implements Optimizer {
 
     @Override
     public OptimizerState state() {
+        moments();
         return new OptimizerState(KIND, steps, new double[][] {m.clone(), v.clone()});
     }
 
     @Override
     public void restore(OptimizerState state) {
         OptimizerChecks.checkRestore(state, KIND, 2, paramCount);
+        moments();
         System.arraycopy(state.slots()[0], 0, m, 0, paramCount);
         System.arraycopy(state.slots()[1], 0, v, 0, paramCount);
         steps = state.steps();
@@ -139,7 +140,19 @@ public final class Adam implements Optimizer {
 
     @Override
     public double[][] slots() {
+        moments();
         return new double[][] {m, v};
+    }
+
+    /**
+     * The zero moments of a fresh optimizer, made when first needed: an optimizer that adopts its
+     * state (a resumed run, a lazy round's working set) never holds a second pair (2 GB at 2^20 x 64).
+     */
+    private void moments() {
+        if (m == null) {
+            m = new double[paramCount];
+            v = new double[paramCount];
+        }
     }
 
     @Override

@@ -36,7 +36,7 @@ public final class Momentum implements Optimizer {
     private final double momentum;
     private final boolean nesterov;
     private final DecoupledWeightDecay decay;
-    /** The velocity {@code v (paramCount)}, in the parameters' layout. */
+    /** The velocity {@code v (paramCount)}, in the parameters' layout; null until first needed. */
     private double[] velocity;
     private long steps;
     /** Every parameter: the dense step is the lazy one over {@code [0, paramCount)}. */
@@ -59,7 +59,6 @@ public final class Momentum implements Optimizer {
         this.momentum = OptimizerChecks.checkUnitInterval("momentum", momentum);
         this.nesterov = nesterov;
         this.decay = new DecoupledWeightDecay(weightDecay, decayRanges, paramCount);
-        this.velocity = new double[paramCount];
         this.all = new ParameterRanges().add(0, paramCount);
     }
 
@@ -78,7 +77,7 @@ public final class Momentum implements Optimizer {
         OptimizerChecks.checkStep(params, grad, paramCount, learningRate, active);
         decay.apply(params, learningRate, active);
         double mu = momentum;
-        double[] v = velocity;
+        double[] v = velocity();
         for (int r = 0; r < active.count(); r++) {
             int end = active.end(r);
             if (nesterov) {
@@ -99,13 +98,13 @@ public final class Momentum implements Optimizer {
 
     @Override
     public OptimizerState state() {
-        return new OptimizerState(kind(), steps, new double[][] {velocity.clone()});
+        return new OptimizerState(kind(), steps, new double[][] {velocity().clone()});
     }
 
     @Override
     public void restore(OptimizerState state) {
         OptimizerChecks.checkRestore(state, kind(), 1, paramCount);
-        System.arraycopy(state.slots()[0], 0, velocity, 0, paramCount);
+        System.arraycopy(state.slots()[0], 0, velocity(), 0, paramCount);
         steps = state.steps();
     }
 
@@ -118,7 +117,18 @@ public final class Momentum implements Optimizer {
 
     @Override
     public double[][] slots() {
-        return new double[][] {velocity};
+        return new double[][] {velocity()};
+    }
+
+    /**
+     * The velocity, zero when first needed: an optimizer that adopts its state (a resumed run, a
+     * lazy round's working set) never holds a second one.
+     */
+    private double[] velocity() {
+        if (velocity == null) {
+            velocity = new double[paramCount];
+        }
+        return velocity;
     }
 
     @Override

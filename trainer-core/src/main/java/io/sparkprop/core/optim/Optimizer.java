@@ -4,9 +4,10 @@ package io.sparkprop.core.optim;
  * A first-order update rule that changes a flat parameter array in place from a gradient of the
  * same layout. The driver owns the optimizer and its state; executors never see it.
  *
- * <p>Lifecycle: construct (hyperparameters are final; state arrays are allocated for
- * {@code paramCount} and zeroed) -> {@link #step} once per mini-batch -> {@link #state()} to
- * checkpoint, {@link #restore} to continue bit-exactly from a checkpoint.
+ * <p>Lifecycle: construct (hyperparameters are final; the state is zero, its arrays of
+ * {@code paramCount} allocated when first needed, so that an optimizer which {@link #adopt}s its
+ * state never holds a second, zero copy) -> {@link #step} once per mini-batch -> {@link #state()}
+ * to checkpoint, {@link #restore} to continue bit-exactly from a checkpoint.
  *
  * <p>The learning rate is passed to every step rather than held, so a schedule lives outside the
  * optimizer and the optimizer state stays independent of it.
