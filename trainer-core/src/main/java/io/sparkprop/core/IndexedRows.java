@@ -194,6 +194,25 @@ public final class IndexedRows implements java.io.Serializable {
         return values.length;
     }
 
+    /**
+     * {@link #scale} that also returns the largest magnitude of the scaled values (0 when none is
+     * stored; NaN when one is NaN): a bound the driver uses to know, without another pass, that
+     * adding these values cannot overflow.
+     */
+    public double scaleMaxAbs(double factor) {
+        double max = 0.0;
+        for (double[][] group : new double[][][] {values, rest}) {
+            for (double[] array : group) {
+                for (int i = 0; i < array.length; i++) {
+                    double v = array[i] * factor;
+                    array[i] = v;
+                    max = Math.max(max, Math.abs(v));
+                }
+            }
+        }
+        return max;
+    }
+
     /** Multiplies every value by {@code factor}, in place (an unstored value stays {@code +0.0}). Returns this. */
     public IndexedRows scale(double factor) {
         for (double[][] group : new double[][][] {values, rest}) {

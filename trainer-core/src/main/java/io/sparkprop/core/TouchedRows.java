@@ -68,8 +68,11 @@ public final class TouchedRows implements java.io.Serializable {
         }
     }
 
-    /** Marks row {@code row}. */
-    void mark(int row) {
+    /** Marks row {@code row} (a feature, {@code 0 <= row < numRows()}). */
+    public void mark(int row) {
+        if (row < 0 || row >= numRows()) {
+            throw new IndexOutOfBoundsException("Row " + row + " of " + numRows());
+        }
         bits[row >>> 6] |= 1L << row;
     }
 

@@ -211,23 +211,8 @@ public final class WorkingSet {
      */
     public IndexedRows change(TouchedRows touched) {
         int[] slots = touched.rows();
+        int[] features = sortByFeature(slots);
         int m = slots.length;
-        int[] features = new int[m];
-        if (map.ascending()) {
-            for (int i = 0; i < m; i++) {
-                features[i] = map.feature(slots[i]);
-            }
-        } else {
-            long[] keys = new long[m];
-            for (int i = 0; i < m; i++) {
-                keys[i] = (long) map.feature(slots[i]) << 32 | slots[i];
-            }
-            Arrays.sort(keys);
-            for (int i = 0; i < m; i++) {
-                features[i] = (int) (keys[i] >>> 32);
-                slots[i] = (int) keys[i];
-            }
-        }
         int width = wide.layer(0).numOut();
         int offset = wide.weightOffset(0);
         int restAt = wide.biasOffset(0);
@@ -261,6 +246,57 @@ public final class WorkingSet {
             }
         }
         return new IndexedRows(offset, width, restAt, wide.paramCount(), features, rows, rest);
+    }
+
+    /**
+     * A compact array's rows in {@code touched} and its rest, in the wide model's rows (increasing):
+     * a synchronous lazy step's gradient sums, say ({@link #sums}), row-sparse. One array; the
+     * values are copied as they are.
+     *
+     * @param compact {@code (C·H + rest)} in the compact spec's layout
+     */
+    public IndexedRows rowsOf(double[] compact, TouchedRows touched) {
+        int[] slots = touched.rows();
+        int[] features = sortByFeature(slots);
+        int width = wide.layer(0).numOut();
+        int offset = wide.weightOffset(0);
+        int restAt = wide.biasOffset(0);
+        int compactRestAt = this.compact.biasOffset(0);
+        int restLength = wide.paramCount() - restAt;
+        double[] rows = new double[slots.length * width];
+        for (int i = 0; i < slots.length; i++) {
+            System.arraycopy(compact, offset + slots[i] * width, rows, i * width, width);
+        }
+        double[] rest = new double[offset + restLength];
+        System.arraycopy(compact, 0, rest, 0, offset);
+        System.arraycopy(compact, compactRestAt, rest, offset, restLength);
+        return new IndexedRows(offset, width, restAt, wide.paramCount(), features, new double[][] {rows},
+                new double[][] {rest});
+    }
+
+    /**
+     * The features of {@code slots}, increasing; {@code slots} REORDERED to match (already in that
+     * order when the map's slots are ascending).
+     */
+    private int[] sortByFeature(int[] slots) {
+        int m = slots.length;
+        int[] features = new int[m];
+        if (map.ascending()) {
+            for (int i = 0; i < m; i++) {
+                features[i] = map.feature(slots[i]);
+            }
+        } else {
+            long[] keys = new long[m];
+            for (int i = 0; i < m; i++) {
+                keys[i] = (long) map.feature(slots[i]) << 32 | slots[i];
+            }
+            Arrays.sort(keys);
+            for (int i = 0; i < m; i++) {
+                features[i] = (int) (keys[i] >>> 32);
+                slots[i] = (int) keys[i];
+            }
+        }
+        return features;
     }
 
     /** The wide model's rows (features) of the compact rows in {@code touched}. */

@@ -513,11 +513,13 @@ public final class DistributedTrainer {
                         ? String.format(Locale.ROOT, "; resuming at epoch %d step %d (global step %d)", start.epoch() + 1,
                         start.step() + 1, start.globalStep()) : "");
         int partitions = partitions();
-        LOG.info("Summing the partitions' results by {} (train.aggregation = {}; each result {} MiB on the wire,"
+        LOG.info("Summing the partitions' results by {} (train.aggregation = {}; each result {}{} MiB on the wire,"
                         + " depth {})", aggregation == TrainingConfig.Aggregation.TREE ? "a partition-ordered tree"
                         : "a reduce-scatter over " + ReduceScatter.slices(partitions, sc.defaultParallelism())
                         + " parameter slices (one per task slot, at most one per partition)",
                 settings.exchange().aggregation().name().toLowerCase(Locale.ROOT).replace('_', '-'),
+                settings.optimization().sparseUpdate() == io.sparkprop.core.SparseUpdate.LAZY
+                        ? "the touched rows of up to " : "",
                 String.format(Locale.ROOT, "%.1f", resultBytes(settings) / 1048576.0),
                 settings.exchange().aggregationDepth());
         if (chunked != null) {
@@ -688,9 +690,11 @@ public final class DistributedTrainer {
      * A batch whose rows all have weight 0 changes nothing. Advances nothing: the caller does.
      */
     private boolean synchronousStep(Loop loop, Optimizer optimizer, LearningRateSchedule schedule, StepRule rule) {
-        TimedGradient timed = timedGradient(loop.params, loop.epoch, loop.step, loop.globalStep);
+        boolean pull = settings.optimization().sparseUpdate() == io.sparkprop.core.SparseUpdate.LAZY
+                && rowShipping.pulls();
+        TimedGradient timed = timedGradient(loop.params, loop.epoch, loop.step, loop.globalStep, pull);
         long updateStart = System.nanoTime();
-        GradientAccumulator total = timed.gradient;
+        GradientAccumulator total = timed.isRowSparse() ? lazySums.of(timed) : timed.gradient;
         switch (rule.apply(total, loop.params, optimizer, loop.learningRateScale * schedule.rate(loop.globalStep))) {
             case NOTHING_TO_LEARN -> {
                 return true; // every row of this batch has weight 0
@@ -811,7 +815,7 @@ public final class DistributedTrainer {
     private boolean applyLazyRound(Loop loop, int k, Optimizer optimizer, OptimizerState state, double[][] start,
                                    RoundResult round) {
         double objective = round.objectiveSum / round.weightSum;
-        if (!Double.isFinite(objective) || !round.meanChangeKeepsFinite(start, trainingSpec)) {
+        if (!Double.isFinite(objective) || !round.meanChangeKeepsFinite(start, trainingSpec, loop.magnitude)) {
             loop.nonFiniteWhat = String.format(Locale.ROOT, "Non-finite %s after the local-SGD round at epoch %d"
                             + " steps %d-%d (global steps %d-%d): mean objective %s",
                     Double.isFinite(objective) ? "weights" : "loss", loop.epoch + 1, loop.step + 1, loop.step + k,
@@ -819,11 +823,28 @@ public final class DistributedTrainer {
             return false;
         }
         round.addMeanChangeTo(start, trainingSpec);
+        // |start + change| <= |start| + |change|: the bound follows without a pass (unknown when the
+        // change's magnitude is: one partition's result, never averaged).
+        loop.magnitude = Double.isNaN(round.maxChange()) ? Double.POSITIVE_INFINITY : loop.magnitude + round.maxChange();
         optimizer.adopt(new OptimizerState(state.kind(), state.steps() + k, state.slots()));
         loop.consecutiveSkips = 0;
         loop.objectiveSum += round.objectiveSum;
         loop.weightSum += round.weightSum;
         return true;
+    }
+
+    /** The largest magnitude in {@code first} and {@code rest} (NaN when one holds NaN). */
+    private static double maxAbs(double[] first, double[][] rest) {
+        double max = 0.0;
+        for (double v : first) {
+            max = Math.max(max, Math.abs(v));
+        }
+        for (double[] array : rest) {
+            for (double v : array) {
+                max = Math.max(max, Math.abs(v));
+            }
+        }
+        return Double.isNaN(max) ? Double.POSITIVE_INFINITY : max;
     }
 
     private static boolean allFinite(double[][] arrays) {
@@ -1054,6 +1075,13 @@ public final class DistributedTrainer {
         int rollbacks;
         /** Why the last step or round could not be applied (a non-finite loss, gradient or weights). */
         String nonFiniteWhat;
+        /**
+         * Lazy local SGD: an upper bound of every weight's and optimizer slot's magnitude (measured
+         * at a restore, then raised by each round's largest change), so that a round's finiteness
+         * check needs no pass over the arrays while it stays far below overflow
+         * ({@link RoundResult#meanChangeKeepsFinite}); infinity otherwise.
+         */
+        double magnitude = Double.POSITIVE_INFINITY;
         double elapsedBefore;
         long resumedAt;
         /** Early stopping: the best epoch's weights so far (empty before the first epoch ends). */
@@ -1087,6 +1115,9 @@ public final class DistributedTrainer {
                 spec.relayoutInPlace(slot, trainingSpec);
             }
             optimizer.adopt(state.optimizer());
+            magnitude = settings.optimization().sparseUpdate() == io.sparkprop.core.SparseUpdate.LAZY
+                    && settings.exchange().localSteps() > 1 ? maxAbs(params, state.optimizer().slots())
+                    : Double.POSITIVE_INFINITY;
             objectiveSum = state.epochObjectiveSum();
             weightSum = state.epochWeightSum();
             learningRateScale = state.learningRateScale();
@@ -1144,26 +1175,63 @@ public final class DistributedTrainer {
      * Parameters and gradient are in the model's layout.
      */
     public GradientAccumulator gradient(double[] params, int epoch, int step, long globalStep) {
-        GradientAccumulator sums = timedGradient(toTraining(params), epoch, step, globalStep).expand().gradient;
+        GradientAccumulator sums = timedGradient(toTraining(params), epoch, step, globalStep, false).expand().gradient;
         return GradientAccumulator.of(toModel(sums.gradSum()), sums.lossSum(), sums.count(), sums.weightSum());
     }
 
+    /**
+     * A synchronous lazy step's row-sparse sums as the dense accumulator the step rule reads: one
+     * array of the driver's, reused, its rows of the previous step zeroed and this step's written
+     * (the bits the dense sums hold there; the lazy step reads only the touched rows and the rest).
+     */
+    private final class LazySums {
+        private double[] sums;
+        private int[] written = new int[0];
+
+        GradientAccumulator of(TimedGradient timed) {
+            if (sums == null) {
+                sums = new double[trainingSpec.paramCount()];
+            }
+            int width = trainingSpec.layer(0).numOut();
+            int offset = trainingSpec.weightOffset(0);
+            for (int row : written) {
+                java.util.Arrays.fill(sums, offset + row * width, offset + (row + 1) * width, 0.0);
+            }
+            io.sparkprop.core.IndexedRows rows = timed.sparseSums();
+            rows.writeTo(new double[][] {sums});
+            written = timed.touchedRows().rows();
+            return GradientAccumulator.of(sums, timed.lossSum(), timed.count(), timed.weightSum())
+                    .withTouchedRows(timed.touchedRows());
+        }
+    }
+
+    private final LazySums lazySums = new LazySums();
+
     /** {@link #gradient}, with the broadcast and job times kept in {@link #lastBroadcastNanos}, {@link #lastJobNanos}. */
-    private TimedGradient timedGradient(double[] params, int epoch, int step, long globalStep) {
+    private TimedGradient timedGradient(double[] params, int epoch, int step, long globalStep, boolean pull) {
         long start = System.nanoTime();
-        Broadcast<WireArrays> weights = broadcast(new double[][] {params});
+        // A lazy step over cached blocks: the rows its slices use (its sums come back row-sparse).
+        Broadcast<WireArrays> weights = pull ? null : broadcast(new double[][] {params});
+        Broadcast<io.sparkprop.core.IndexedRows> rows = pull ? rowShipping.pull(new double[][] {params}, epoch, step)
+                : null;
         long broadcastDone = System.nanoTime();
         try {
             long seed = settings.optimization().seed();
             boolean lazy = settings.optimization().sparseUpdate() == io.sparkprop.core.SparseUpdate.LAZY;
             return chunked == null
-                    ? exchange(train, new StepFunction<>(weights, trainingNetwork, seed, epoch, step, stepsPerEpoch,
-                            globalStep, PartitionRows.BLOCKS, lazy), TimedGradient.SLICING, TimedGradient::merge)
-                    : exchange(chunkInput(epoch, step, 1), new StepFunction<>(weights, trainingNetwork, seed, epoch,
-                            step, stepsPerEpoch, globalStep, new PartitionRows.Windows(settings.exchange().shuffleBuffer()),
-                            lazy), TimedGradient.SLICING, TimedGradient::merge);
+                    ? exchange(train, new StepFunction<>(weights, rows, trainingNetwork, seed, epoch, step,
+                            stepsPerEpoch, globalStep, PartitionRows.BLOCKS, lazy), TimedGradient.SLICING,
+                            TimedGradient::merge)
+                    : exchange(chunkInput(epoch, step, 1), new StepFunction<>(weights, null, trainingNetwork, seed,
+                            epoch, step, stepsPerEpoch, globalStep,
+                            new PartitionRows.Windows(settings.exchange().shuffleBuffer()), lazy),
+                            TimedGradient.SLICING, TimedGradient::merge);
         } finally {
-            weights.destroy(false);
+            if (weights != null) {
+                weights.destroy(false);
+            } else {
+                rows.destroy(false);
+            }
             lastBroadcastNanos = broadcastDone - start;
             lastJobNanos = System.nanoTime() - broadcastDone;
         }

@@ -31,10 +31,13 @@ final class RoundColumns {
     private final int localSteps;
     private final int features;
     private final int depth;
+    private final long jobBytes;
     private int epoch = -1;
     private int firstStep;
     /** The known rounds' columns: round {@code r} covers steps {@code firstStep + r·localSteps ..}. */
     private long[][] rounds = new long[0][];
+    /** Jobs run so far (tests). */
+    int jobs;
 
     /**
      * @param blocks        the training partitions, cached, in {@link PartitionRows#BLOCKS}' form
@@ -43,6 +46,13 @@ final class RoundColumns {
      * @param depth         the aggregation tree's depth ({@code train.aggregation-depth})
      */
     RoundColumns(JavaRDD<DataBlock> blocks, long seed, int stepsPerEpoch, int localSteps, int features, int depth) {
+        this(blocks, seed, stepsPerEpoch, localSteps, features, depth, JOB_BYTES);
+    }
+
+    /** With another budget than {@link #JOB_BYTES} per job (tests: a job for every few rounds). */
+    RoundColumns(JavaRDD<DataBlock> blocks, long seed, int stepsPerEpoch, int localSteps, int features, int depth,
+                 long jobBytes) {
+        this.jobBytes = jobBytes;
         this.blocks = blocks;
         this.seed = seed;
         this.stepsPerEpoch = stepsPerEpoch;
@@ -68,7 +78,7 @@ final class RoundColumns {
 
     private void fetch(int epoch, int step) {
         int left = (stepsPerEpoch - step + localSteps - 1) / localSteps;
-        int count = (int) Math.max(1, Math.min(left, JOB_BYTES / Math.max(1, features / 8)));
+        int count = (int) Math.max(1, Math.min(left, jobBytes / Math.max(1, features / 8)));
         long seed = this.seed;
         int stepsPerEpoch = this.stepsPerEpoch;
         int localSteps = this.localSteps;
@@ -77,6 +87,7 @@ final class RoundColumns {
                 epoch, step, count, localSteps, stepsPerEpoch, features), RoundColumns::or, depth);
         this.epoch = epoch;
         this.firstStep = step;
+        jobs++;
     }
 
     /** On an executor: the columns of this partition's rows in each of the {@code count} rounds from {@code step}. */

@@ -184,6 +184,9 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
         return this;
     }
 
+    /** The mean change's largest magnitude, set by {@link #averageChange}; NaN before. */
+    private double maxChange = Double.NaN;
+
     private void toSums() {
         if (!summed && rows != null) {
             rows.scale(weightSum);
@@ -217,28 +220,53 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
      */
     RoundResult averageChange() {
         if (summed && rows != null) {
-            rows.scale(1.0 / weightSum);
+            maxChange = rows.scaleMaxAbs(1.0 / weightSum);
             summed = false;
         }
         if (summed) {
             double inv = 1.0 / weightSum;
+            double max = 0.0;
             for (double[] slot : values) {
                 for (int i = 0; i < slot.length; i++) {
-                    slot[i] *= inv;
+                    double v = slot[i] * inv;
+                    slot[i] = v;
+                    max = Math.max(max, Math.abs(v));
                 }
             }
+            maxChange = max;
             summed = false;
         }
         return this;
     }
 
     /**
+     * The largest magnitude of the mean change, from the pass that averaged it (NaN when a value is
+     * NaN, or when no averaging pass ran: one partition's result).
+     */
+    double maxChange() {
+        return maxChange;
+    }
+
+    /**
+     * Below this, {@code |start| + |change|} cannot overflow when rounded (it is {@code ~10^8} times
+     * below {@code Double.MAX_VALUE}, far beyond any rounding of the bound's sums).
+     */
+    static final double SAFE_MAGNITUDE = 1e300;
+
+    /**
      * Whether {@code start + mean change} is finite wherever {@link #addMeanChangeTo} would write it
      * (the touched rows and the rest); computes the mean change in place. Valid when
-     * {@code weightSum > 0}.
+     * {@code weightSum > 0}. Without a pass over {@code start} when {@code startBound + maxChange()
+     * < SAFE_MAGNITUDE}: then {@code |start + change| <= |start| + |change|} is finite everywhere.
+     *
+     * @param startBound an upper bound of {@code |start|} over every array and parameter (the
+     *                   driver's, kept up to date round by round); infinity when unknown
      */
-    boolean meanChangeKeepsFinite(double[][] start, io.sparkprop.core.NetworkSpec spec) {
+    boolean meanChangeKeepsFinite(double[][] start, io.sparkprop.core.NetworkSpec spec, double startBound) {
         averageChange();
+        if (maxChange < SAFE_MAGNITUDE - startBound) {
+            return true;
+        }
         if (rows != null) {
             return rows.sumStaysFinite(start);
         }

@@ -75,8 +75,13 @@ final class StepFunction<T> implements OrderedTreeAggregate.PartitionFunction<T,
         JOB_FAILURE_FIRED.clear();
     }
 
-    /** The step's weights, one array, as the wire carries them ({@code train.exchange-precision}). */
+    /** The step's weights, one array, as the wire carries them ({@code train.exchange-precision}); null with a pull. */
     private final Broadcast<WireArrays> weights;
+    /**
+     * A lazy step over cached blocks: the weights of the rows any partition's slice uses and the
+     * layers above (a pull, {@link RoundColumns}); null otherwise. The sums then go back row-sparse.
+     */
+    private final Broadcast<io.sparkprop.core.IndexedRows> pull;
     private final Network network;
     private final long seed;
     private final int epoch;
@@ -87,9 +92,18 @@ final class StepFunction<T> implements OrderedTreeAggregate.PartitionFunction<T,
     /** Lazy updates: the sums carry the rows they touch ({@link GradientAccumulator#trackRows}). */
     private final boolean trackRows;
 
-    StepFunction(Broadcast<WireArrays> weights, Network network, long seed, int epoch, int step, int stepsPerEpoch,
-                 long globalStep, PartitionRows<T> source, boolean trackRows) {
+    /**
+     * @param weights   the step's weights; or null, with {@code pull} the rows a lazy step uses
+     * @param trackRows lazy updates: the sums carry the rows they touch
+     */
+    StepFunction(Broadcast<WireArrays> weights, Broadcast<io.sparkprop.core.IndexedRows> pull, Network network,
+                 long seed, int epoch, int step, int stepsPerEpoch, long globalStep, PartitionRows<T> source,
+                 boolean trackRows) {
+        if ((weights == null) == (pull == null) || pull != null && !trackRows) {
+            throw new IllegalArgumentException("A step reads its weights, or (lazy) a pull of its rows");
+        }
         this.weights = weights;
+        this.pull = pull;
         this.network = network;
         this.seed = seed;
         this.epoch = epoch;
@@ -105,6 +119,9 @@ final class StepFunction<T> implements OrderedTreeAggregate.PartitionFunction<T,
         injectFailureIfAsked(partition, globalStep);
         long start = System.nanoTime();
         EpochRows own = source.open(partition, input, seed, epoch);
+        if (pull != null) {
+            return rowSparse(partition, own, start);
+        }
         GradientAccumulator sums = new GradientAccumulator(network.spec().paramCount());
         if (trackRows) {
             sums.trackRows(network.spec());
@@ -117,6 +134,38 @@ final class StepFunction<T> implements OrderedTreeAggregate.PartitionFunction<T,
             accumulator.gradSum()[accumulator.gradSum().length - 1] = Double.NaN;
         }
         return new TimedGradient(accumulator, System.nanoTime() - start);
+    }
+
+    /**
+     * A lazy step on a working set ({@link io.sparkprop.core.WorkingSet}, as a lazy round's): the
+     * rows of the columns the slice uses, copied from the pull into a compact network, the sums
+     * computed there (the bits the whole network gives: the same products in the same order), and
+     * returned row-sparse in the wide model's rows.
+     */
+    private TimedGradient rowSparse(int partition, EpochRows own, long start) {
+        io.sparkprop.core.IndexedRows rows = pull.value();
+        java.util.BitSet columns = new java.util.BitSet(network.spec().inputSize());
+        if (!own.columnsOf(step, 1, stepsPerEpoch, columns)) {
+            throw new IllegalStateException("Partition " + partition + "'s rows cannot say their columns: a pulled"
+                    + " step needs cached sparse blocks");
+        }
+        io.sparkprop.core.WorkingSet set = ExecutorCache.takeWorkingSet(network.spec(), 1, columns.cardinality());
+        try {
+            EpochRows compactRows = set.begin(null, rows, columns, own);
+            Network compact = new Network(set.spec(), network.precision(), network.dropout());
+            GradientAccumulator sums = LocalRound.addStep(compact, set.values()[0], compactRows,
+                    new LocalRound.Origin(seed, epoch, partition), step, stepsPerEpoch,
+                    set.workspaces(ExecutorCache.WORKSPACES), set.sums().reset());
+            source.close(own);
+            if (nanRequested(partition, globalStep, globalStep + 1)) {
+                sums.gradSum()[sums.gradSum().length - 1] = Double.NaN; // an output bias, as below
+            }
+            return TimedGradient.rowSparse(set.rowsOf(sums.gradSum(), sums.touchedRows()),
+                    set.features(sums.touchedRows()), sums.lossSum(), sums.count(), sums.weightSum(),
+                    System.nanoTime() - start);
+        } finally {
+            ExecutorCache.putWorkingSet(set);
+        }
     }
 
     /**
