@@ -308,8 +308,8 @@ public final class TrainingSession {
                         }
                     });
             DistributedTrainer.Result result = outcome.result();
-            double startingObjective = startingObjective(sc, config, data.train, initialParams != null ? initialParams
-                    : trainer.initialParams());
+            double startingObjective = trainer.objective(data.train, initialParams != null ? initialParams.clone()
+                    : trainer.initialParams(), "starting objective " + config.spec());
             requireTrained(config, result, outcome.history(), startingObjective);
             Model model = new Model(config.spec(), result.params(), arrays, metadata);
             if (run != null && outputs.modelFile()) {
@@ -389,14 +389,6 @@ public final class TrainingSession {
      * blocks: one forward pass on the executors. The run's starting weights are the given or the
      * seeded ones, also when it resumed.
      */
-    private static double startingObjective(JavaSparkContext sc, TrainingConfig config, JavaRDD<DataBlock> train,
-                                            double[] startParams) {
-        EvaluationSums sums = DistributedTrainer.evaluate(sc, config.spec(), train, startParams,
-                "starting objective " + config.spec());
-        return (sums.meanLoss() * sums.weightSum() + new Network(config.spec())
-                .addL2(startParams, config.optimization().l2(), new double[startParams.length])) / sums.weightSum();
-    }
-
     /**
      * Throws when the run did not train: the training loss of the epoch whose weights it keeps is
      * over {@link #DIVERGED_FACTOR} times the objective at the starting weights. Nothing is written

@@ -221,7 +221,8 @@ public final class DistributedTrainer {
         }
         this.stepsPerEpoch = EpochPlan.stepsPerEpoch(trainRows, settings.optimization().batchSize());
         this.aggregation = resolve(settings.exchange().aggregation(), sc.isLocal(), partitions(),
-                settings.exchange().aggregationDepth(), resultBytes(settings));
+                settings.exchange().aggregationDepth(), resultBytes(settings),
+                settings.optimization().sparseUpdate() == io.sparkprop.core.SparseUpdate.LAZY);
     }
 
     /** Results under this many bytes go through the tree under {@code train.aggregation = auto}. */
@@ -230,18 +231,21 @@ public final class DistributedTrainer {
     /**
      * {@code train.aggregation = auto}'s choice: the tree in local mode (the driver is the
      * executor: no network to save, and a shuffle would add disk writes), while the tree brings the
-     * driver at most 2 results, and for results under {@value #AUTO_MIN_RESULT_BYTES} bytes; the
+     * driver at most 2 results, for results under {@value #AUTO_MIN_RESULT_BYTES} bytes, and for
+     * lazy updates (their results hold the touched rows, merged row-sparse up the tree; the
+     * reduce-scatter cuts its slices from the dense form, the whole model's size); the
      * reduce-scatter otherwise. Both give the same bits, so this may depend on the cluster.
      *
      * @param resultBytes one partition's result: {@code 8N} for a gradient, {@code 8N(1 + slots)} for
      *                    a local-SGD round
+     * @param lazy        {@code train.sparse-update = lazy}
      */
     static TrainingConfig.Aggregation resolve(TrainingConfig.Aggregation configured, boolean local, int partitions,
-                                              int depth, long resultBytes) {
+                                              int depth, long resultBytes, boolean lazy) {
         if (configured != TrainingConfig.Aggregation.AUTO) {
             return configured;
         }
-        boolean scatter = !local && OrderedTreeAggregate.driverResults(partitions, depth) > 2
+        boolean scatter = !local && !lazy && OrderedTreeAggregate.driverResults(partitions, depth) > 2
                 && resultBytes >= AUTO_MIN_RESULT_BYTES;
         return scatter ? TrainingConfig.Aggregation.REDUCE_SCATTER : TrainingConfig.Aggregation.TREE;
     }
@@ -1237,6 +1241,27 @@ public final class DistributedTrainer {
         }
     }
 
+    /**
+     * The objective (mean loss plus the L2 penalty, per unit of sample weight) of {@code blocks}
+     * under {@code params}, in the model's layout and TAKEN: laid out in place for training, so a
+     * wide sparse model is evaluated without a copy (the trainer's check that a run trained, against
+     * its starting weights). The L2 penalty is summed in the training layout's order.
+     */
+    public double objective(JavaRDD<DataBlock> blocks, double[] params, String description) {
+        spec.relayoutInPlace(params, trainingSpec);
+        EvaluationSums sums = evaluate(sc, trainingSpec, blocks, params, description);
+        double l2 = settings.optimization().l2();
+        double sumSquares = 0.0;
+        if (l2 != 0.0) {
+            for (int k = 0; k < trainingSpec.numLayers(); k++) {
+                for (int i = trainingSpec.weightOffset(k); i < trainingSpec.biasOffset(k); i++) {
+                    sumSquares += params[i] * params[i];
+                }
+            }
+        }
+        return (sums.meanLoss() * sums.weightSum() + 0.5 * l2 * sumSquares) / sums.weightSum();
+    }
+
     /** Validation (or any) metrics of {@code blocks} under {@code params} (the model's layout): one Spark job. */
     public EvaluationSums evaluate(JavaRDD<DataBlock> blocks, double[] params, String description) {
         return evaluate(sc, spec, blocks, params, description);
@@ -1255,14 +1280,16 @@ public final class DistributedTrainer {
         sc.setJobDescription(description);
         Broadcast<double[]> weights = sc.broadcast(params);
         try {
+            long id = weights.id();
             List<EvaluationSums> parts = blocks.mapPartitions(
-                    it -> List.of(evaluatePartition(spec, weights.value(), it)).iterator(), true).collect();
+                    it -> List.of(evaluatePartition(spec, weights.value(), id, it)).iterator(), true).collect();
             EvaluationSums total = new EvaluationSums(spec);
             for (EvaluationSums part : parts) {
                 total.merge(part);
             }
             return total;
         } finally {
+            ExecutorCache.dropLaidOut(weights.id()); // the driver's (local mode: the executors') copy
             weights.destroy(false);
             sc.setJobDescription(previous);
         }
@@ -1274,7 +1301,8 @@ public final class DistributedTrainer {
      * first sparse block comes): the same bits as the model's layout, without a strided gather of
      * every batch's columns from a wide layer.
      */
-    private static EvaluationSums evaluatePartition(NetworkSpec spec, double[] params, Iterator<DataBlock> blocks) {
+    private static EvaluationSums evaluatePartition(NetworkSpec spec, double[] params, long id,
+                                                    Iterator<DataBlock> blocks) {
         Network network = new Network(spec);
         NetworkSpec rowsSpec = spec.withFirstLayerLayout(WeightLayout.IN_OUT);
         Network rowsNetwork = new Network(rowsSpec);
@@ -1287,7 +1315,7 @@ public final class DistributedTrainer {
             }
             boolean rows = block.isSparse() && spec.firstLayerLayout() == WeightLayout.OUT_IN;
             if (rows && rowsParams == null) {
-                rowsParams = spec.relayout(params, rowsSpec);
+                rowsParams = ExecutorCache.laidOut(id, () -> spec.relayout(params, rowsSpec));
             }
             NetworkSpec used = rows ? rowsSpec : spec;
             Workspace ws = ExecutorCache.borrow(used, Math.min(EVALUATION_CHUNK, block.rows()));

@@ -19,7 +19,8 @@ import java.util.Objects;
  * each partition's last decoded window, so the partition's next task goes on in it without reading
  * its chunks again; and for lazy local SGD the idle working sets of rounds
  * ({@link io.sparkprop.core.WorkingSet}), so a round does not allocate its compact copy of the
- * touched rows afresh. Everything here can be recomputed, so losing it (a new executor, a collected soft
+ * touched rows afresh; and an evaluation's weights laid out feature-major for sparse blocks, once
+ * per executor rather than once per task. Everything here can be recomputed, so losing it (a new executor, a collected soft
  * reference) changes nothing but speed.
  */
 final class ExecutorCache {
@@ -172,6 +173,34 @@ final class ExecutorCache {
                 WORKING_SETS.removeLast();
             }
             WORKING_SETS.push(new java.lang.ref.SoftReference<>(set));
+        }
+    }
+
+    /** The last evaluation broadcast's weights laid out for sparse blocks: {@code {id, SoftReference<double[]>}}. */
+    private static Object[] laidOut;
+
+    /**
+     * The evaluation broadcast {@code id}'s weights in another layout, made by {@code make} once per
+     * executor (the tasks of one evaluation share it: a 2^20 x 64 layer is 537 MB a copy). One
+     * entry, softly held, replaced by the next evaluation's.
+     */
+    static synchronized double[] laidOut(long id, java.util.function.Supplier<double[]> make) {
+        if (laidOut != null && (long) laidOut[0] == id) {
+            double[] kept = ((java.lang.ref.SoftReference<?>) laidOut[1]).get() instanceof double[] d ? d : null;
+            if (kept != null) {
+                return kept;
+            }
+        }
+        laidOut = null; // the old one may go before the new one is made
+        double[] made = make.get();
+        laidOut = new Object[] {id, new java.lang.ref.SoftReference<>(made)};
+        return made;
+    }
+
+    /** Forgets broadcast {@code id}'s laid-out weights (the evaluation is over). */
+    static synchronized void dropLaidOut(long id) {
+        if (laidOut != null && (long) laidOut[0] == id) {
+            laidOut = null;
         }
     }
 

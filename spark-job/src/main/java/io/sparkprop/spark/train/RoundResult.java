@@ -118,11 +118,16 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
 
     /**
      * Rounds the values to float for the wire (a no-op when already compact). A row-sparse change
-     * is made dense first: its float form is not written yet. Returns this.
+     * stays row-sparse, its values rounded to float in place: the bits a float wire delivers,
+     * carried as doubles (its float form is not written yet; making it dense first would hold the
+     * whole model's size per partition). Returns this.
      */
     @Override
     public RoundResult compact() {
-        densify();
+        if (rows != null) {
+            rows.roundToFloat();
+            return this;
+        }
         if (values != null) {
             wire = WireArrays.toFloats(values);
             values = null;

@@ -9,7 +9,7 @@ import io.sparkprop.core.GradientAccumulator;
  * <p>A synchronous lazy step over cached blocks ships its sums row-sparse ({@link #rowSparse}: the
  * first layer's touched rows and the dense rest, {@code docs/sparse.md}); merging adds them as the
  * dense sums would be added (an unstored row is {@code +0.0}), so both forms give the same bits.
- * Slicing for the reduce-scatter, and the float32 wire, turn them dense first.
+ * Slicing for the reduce-scatter turns them dense first; the float32 wire rounds them in place.
  *
  * <p>With {@code train.exchange-precision = float32} a task {@link #compact}s its sums before they
  * are shipped (rounded to float, half the bytes); merging and the driver {@link #expand} them back
@@ -91,10 +91,17 @@ final class TimedGradient implements java.io.Serializable, DistributedTrainer.Wi
         return this;
     }
 
-    /** Rounds the gradient sum to float for the wire (a no-op when already compact). Returns this. */
+    /**
+     * Rounds the gradient sum to float for the wire (a no-op when already compact). Row-sparse sums
+     * stay row-sparse, rounded to float in place (the float wire's bits, carried as doubles).
+     * Returns this.
+     */
     @Override
     public TimedGradient compact() {
-        densify();
+        if (sparse != null) {
+            sparse.roundToFloat();
+            return this;
+        }
         if (gradient != null) {
             wire = WireArrays.toFloats(gradient.gradSum());
             lossSum = gradient.lossSum();

@@ -199,19 +199,25 @@ class ReduceScatterTest {
         return n;
     }
 
-    /** auto: the tree where the network saves nothing, the reduce-scatter where the driver would take 3+ big results. */
+    /**
+     * auto: the tree where the network saves nothing, the reduce-scatter where the driver would take
+     * 3+ big results, the tree again for lazy updates (row-sparse results).
+     */
     @Test
     void autoChoosesByClusterPartitionsAndSize() {
         long big = DistributedTrainer.AUTO_MIN_RESULT_BYTES;
-        assertEquals(Aggregation.TREE, DistributedTrainer.resolve(Aggregation.AUTO, true, 32, 2, 100 * big));
-        assertEquals(Aggregation.TREE, DistributedTrainer.resolve(Aggregation.AUTO, false, 2, 2, 100 * big));
-        assertEquals(Aggregation.TREE, DistributedTrainer.resolve(Aggregation.AUTO, false, 8, 2, 100 * big));
-        assertEquals(Aggregation.REDUCE_SCATTER, DistributedTrainer.resolve(Aggregation.AUTO, false, 3, 2, big));
-        assertEquals(Aggregation.REDUCE_SCATTER, DistributedTrainer.resolve(Aggregation.AUTO, false, 32, 2, big));
-        assertEquals(Aggregation.TREE, DistributedTrainer.resolve(Aggregation.AUTO, false, 32, 2, big - 1));
-        assertEquals(Aggregation.TREE, DistributedTrainer.resolve(Aggregation.TREE, false, 32, 2, 100 * big));
+        assertEquals(Aggregation.TREE, DistributedTrainer.resolve(Aggregation.AUTO, true, 32, 2, 100 * big, false));
+        assertEquals(Aggregation.TREE, DistributedTrainer.resolve(Aggregation.AUTO, false, 2, 2, 100 * big, false));
+        assertEquals(Aggregation.TREE, DistributedTrainer.resolve(Aggregation.AUTO, false, 8, 2, 100 * big, false));
+        assertEquals(Aggregation.REDUCE_SCATTER, DistributedTrainer.resolve(Aggregation.AUTO, false, 3, 2, big, false));
+        assertEquals(Aggregation.REDUCE_SCATTER, DistributedTrainer.resolve(Aggregation.AUTO, false, 32, 2, big, false));
+        assertEquals(Aggregation.TREE, DistributedTrainer.resolve(Aggregation.AUTO, false, 32, 2, big - 1, false));
+        assertEquals(Aggregation.TREE, DistributedTrainer.resolve(Aggregation.TREE, false, 32, 2, 100 * big, false));
         assertEquals(Aggregation.REDUCE_SCATTER,
-                DistributedTrainer.resolve(Aggregation.REDUCE_SCATTER, true, 2, 2, 1));
+                DistributedTrainer.resolve(Aggregation.REDUCE_SCATTER, true, 2, 2, 1, false));
+        assertEquals(Aggregation.TREE, DistributedTrainer.resolve(Aggregation.AUTO, false, 32, 2, 100 * big, true));
+        assertEquals(Aggregation.REDUCE_SCATTER,
+                DistributedTrainer.resolve(Aggregation.REDUCE_SCATTER, false, 32, 2, 100 * big, true));
     }
 
     /** {@code data} with weights in [0, 2) and the rows of its first part ({@code parts} contiguous ones) at 0. */
