@@ -220,8 +220,12 @@ public final class TrainingSession {
             write(run, RunDirectory.CONFIG, config.text().render(), store);
         }
         try {
-            return train(spark, sc, config, input, outputs, initialParams, run, checkpointDir, perRun, store, latest,
-                    claims);
+            // Handed over without this frame keeping it: train() drops it once it has taken the state.
+            java.util.concurrent.atomic.AtomicReference<Optional<CheckpointStore.Checkpoint>> handOver =
+                    new java.util.concurrent.atomic.AtomicReference<>(latest);
+            latest = null;
+            return train(spark, sc, config, input, outputs, initialParams, run, checkpointDir, perRun, store,
+                    handOver.getAndSet(null), claims);
         } catch (RuntimeException | Error e) {
             if (run != null) {
                 run.markFailed(e); // not finished: no model, the checkpoints as they were
@@ -285,7 +289,13 @@ public final class TrainingSession {
             }
 
             int epochs = config.optimization().epochs();
-            TrainingRun.Outcome outcome = TrainingRun.run(trainer, start, origin, checkpoints, config.faults().maxJobRetries(),
+            // Handed over without a local keeping it: after the run, the start's optimizer slots (the
+            // loop's, updated in place) must not outlive the loop (1 GB at 2^20 x 64 with Adam).
+            java.util.concurrent.atomic.AtomicReference<TrainingState> handOver =
+                    new java.util.concurrent.atomic.AtomicReference<>(start);
+            start = null;
+            TrainingRun.Outcome outcome = TrainingRun.run(trainer, handOver.getAndSet(null), origin, checkpoints,
+                    config.faults().maxJobRetries(),
                     new TrainingRun.Listener() {
                         @Override
                         public void epoch(EpochMetrics metrics, List<EpochMetrics> history) {
