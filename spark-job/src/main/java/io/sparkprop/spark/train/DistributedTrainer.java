@@ -987,16 +987,20 @@ public final class DistributedTrainer {
                         settings.exchange().localSteps(), trainingSpec.inputSize(),
                         settings.exchange().aggregationDepth());
             }
-            io.sparkprop.core.IndexedRows rows = io.sparkprop.core.IndexedRows.gather(trainingSpec,
-                    columns.of(epoch, step), values);
+            return ship(columns.of(epoch, step), values);
+        }
+
+        /** Broadcasts {@code rows} of {@code values} and the layers above, in the wire's precision. */
+        private Broadcast<io.sparkprop.core.IndexedRows> ship(int[] rows, double[][] values) {
+            io.sparkprop.core.IndexedRows gathered = io.sparkprop.core.IndexedRows.gather(trainingSpec, rows, values);
             if (float32Wire()) {
-                rows.roundToFloat();
+                gathered.roundToFloat();
             }
-            Broadcast<io.sparkprop.core.IndexedRows> pull = sc.broadcast(rows);
+            Broadcast<io.sparkprop.core.IndexedRows> shipped = sc.broadcast(gathered);
             if (exchanges != null) {
-                exchanges.broadcast(exchange, pull.id());
+                exchanges.broadcast(exchange, shipped.id());
             }
-            return pull;
+            return shipped;
         }
 
         /** The base for a round that starts from {@code values}: the current one, or a new one. */
@@ -1016,16 +1020,7 @@ public final class DistributedTrainer {
 
         /** The round's update: the rows changed since the base and the layers above, as they are now. */
         Broadcast<io.sparkprop.core.IndexedRows> update(double[][] values) {
-            io.sparkprop.core.IndexedRows rows = io.sparkprop.core.IndexedRows.gather(trainingSpec, sinceBase.rows(),
-                    values);
-            if (float32Wire()) {
-                rows.roundToFloat();
-            }
-            Broadcast<io.sparkprop.core.IndexedRows> update = sc.broadcast(rows);
-            if (exchanges != null) {
-                exchanges.broadcast(exchange, update.id());
-            }
-            return update;
+            return ship(sinceBase.rows(), values);
         }
 
         /** Rows a round touched: the driver's arrays may hold other values there than the base. */
