@@ -561,6 +561,23 @@ public final class Network implements java.io.Serializable {
         return 0.5 * lambda * sumSquares;
     }
 
+    /**
+     * The L2 penalty {@link #addL2} returns, {@code ½ λ Σ w²} over the weights (not the biases), in
+     * the same order, without a gradient to add to: for evaluating an objective.
+     */
+    public double l2Penalty(double[] params, double lambda) {
+        if (lambda == 0.0) {
+            return 0.0;
+        }
+        double sumSquares = 0.0;
+        for (int k = 0; k < spec.numLayers(); k++) {
+            for (int i = spec.weightOffset(k), to = spec.biasOffset(k); i < to; i++) {
+                sumSquares += params[i] * params[i];
+            }
+        }
+        return 0.5 * lambda * sumSquares;
+    }
+
     private void checkParams(double[] params) {
         if (params == null || params.length != spec.paramCount()) {
             throw new IllegalArgumentException("Network " + spec + " expects " + spec.paramCount()

@@ -1245,16 +1245,8 @@ public final class DistributedTrainer {
     public double objective(JavaRDD<DataBlock> blocks, double[] params, String description) {
         spec.relayoutInPlace(params, trainingSpec);
         EvaluationSums sums = evaluate(sc, trainingSpec, blocks, params, description);
-        double l2 = settings.optimization().l2();
-        double sumSquares = 0.0;
-        if (l2 != 0.0) {
-            for (int k = 0; k < trainingSpec.numLayers(); k++) {
-                for (int i = trainingSpec.weightOffset(k); i < trainingSpec.biasOffset(k); i++) {
-                    sumSquares += params[i] * params[i];
-                }
-            }
-        }
-        return (sums.meanLoss() * sums.weightSum() + 0.5 * l2 * sumSquares) / sums.weightSum();
+        return (sums.meanLoss() * sums.weightSum() + trainingNetwork.l2Penalty(params, settings.optimization().l2()))
+                / sums.weightSum();
     }
 
     /** Validation (or any) metrics of {@code blocks} under {@code params} (the model's layout): one Spark job. */

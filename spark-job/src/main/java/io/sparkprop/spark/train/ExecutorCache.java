@@ -176,8 +176,9 @@ final class ExecutorCache {
         }
     }
 
-    /** The last evaluation broadcast's weights laid out for sparse blocks: {@code {id, SoftReference<double[]>}}. */
-    private static Object[] laidOut;
+    /** The last evaluation broadcast whose weights were laid out for sparse blocks, and those weights, softly held. */
+    private static long laidOutId = -1;
+    private static java.lang.ref.SoftReference<double[]> laidOut;
 
     /**
      * The evaluation broadcast {@code id}'s weights in another layout, made by {@code make} once per
@@ -185,22 +186,21 @@ final class ExecutorCache {
      * entry, softly held, replaced by the next evaluation's.
      */
     static synchronized double[] laidOut(long id, java.util.function.Supplier<double[]> make) {
-        if (laidOut != null && (long) laidOut[0] == id) {
-            double[] kept = ((java.lang.ref.SoftReference<?>) laidOut[1]).get() instanceof double[] d ? d : null;
-            if (kept != null) {
-                return kept;
-            }
+        double[] kept = laidOutId == id && laidOut != null ? laidOut.get() : null;
+        if (kept == null) {
+            laidOut = null; // the old one may go before the new one is made
+            kept = make.get();
+            laidOut = new java.lang.ref.SoftReference<>(kept);
+            laidOutId = id;
         }
-        laidOut = null; // the old one may go before the new one is made
-        double[] made = make.get();
-        laidOut = new Object[] {id, new java.lang.ref.SoftReference<>(made)};
-        return made;
+        return kept;
     }
 
     /** Forgets broadcast {@code id}'s laid-out weights (the evaluation is over). */
     static synchronized void dropLaidOut(long id) {
-        if (laidOut != null && (long) laidOut[0] == id) {
+        if (laidOutId == id) {
             laidOut = null;
+            laidOutId = -1;
         }
     }
 
