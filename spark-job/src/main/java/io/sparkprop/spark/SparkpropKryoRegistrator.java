@@ -78,6 +78,7 @@ public final class SparkpropKryoRegistrator implements KryoRegistrator {
         kryo.register(io.sparkprop.core.DataBlock.class);
         kryo.register(io.sparkprop.core.GradientAccumulator.class);
         kryo.register(io.sparkprop.core.TouchedRows.class);
+        kryo.register(io.sparkprop.core.RowSparseSums.class);
         kryo.register(io.sparkprop.core.IndexedRows.class);
         kryo.register(io.sparkprop.core.EvaluationSums.class);
         for (Class<?> type : io.sparkprop.spark.train.DistributedTrainer.kryoClasses()) {

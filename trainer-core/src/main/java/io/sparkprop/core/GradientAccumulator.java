@@ -23,6 +23,18 @@ public final class GradientAccumulator implements java.io.Serializable {
     private double weightSum;
     /** The rows the sums touch, for lazy updates ({@link #trackRows}); null when not tracked. */
     private TouchedRows touched;
+    /**
+     * With tracked rows: the first layer's sums of the sparse batches added since the last
+     * {@link #reset} or flush, row-sparse; {@link #gradSum} holds them only once flushed
+     * ({@link #flush}: whenever something reads the dense array). Null when not tracked.
+     */
+    private RowSparseSums firstLayer;
+    /** The first layer's weights {@code [rowsOffset, rowsEnd)} when {@link #firstLayer} is kept. */
+    private int rowsOffset;
+    private int rowsEnd;
+    private int rowWidth;
+    /** Whether {@link #gradSum}'s first-layer rows may be nonzero since the last reset (a flush, a dense input). */
+    private boolean rowsInDense;
 
     /** An empty accumulator for {@code paramCount} parameters. */
     public GradientAccumulator(int paramCount) {
@@ -68,6 +80,10 @@ public final class GradientAccumulator implements java.io.Serializable {
                     + " whose first layer is stored " + WeightLayout.IN_OUT + " but got " + spec);
         }
         this.touched = new TouchedRows(spec);
+        this.firstLayer = new RowSparseSums(spec.layer(0).numOut());
+        this.rowsOffset = spec.weightOffset(0);
+        this.rowsEnd = spec.biasOffset(0);
+        this.rowWidth = spec.layer(0).numOut();
         return this;
     }
 
@@ -92,7 +108,13 @@ public final class GradientAccumulator implements java.io.Serializable {
      * ({@link Workspace#setDropoutKey}).
      */
     public GradientAccumulator add(Network network, double[] params, Workspace ws) {
-        lossSum += network.lossAndGradient(params, ws, gradSum);
+        if (firstLayer != null && ws.sparse) {
+            lossSum += network.lossAndGradient(params, ws, gradSum, firstLayer);
+        } else {
+            flush();
+            rowsInDense = true;
+            lossSum += network.lossAndGradient(params, ws, gradSum);
+        }
         if (touched != null) {
             touched.add(ws);
         }
@@ -113,6 +135,8 @@ public final class GradientAccumulator implements java.io.Serializable {
             throw new IllegalArgumentException("Cannot merge a gradient of " + other.gradSum.length
                     + " parameters into one of " + gradSum.length);
         }
+        flush();
+        other.flush();
         double[] theirs = other.gradSum;
         for (int i = 0; i < gradSum.length; i++) {
             gradSum[i] += theirs[i];
@@ -155,6 +179,7 @@ public final class GradientAccumulator implements java.io.Serializable {
             throw new IllegalArgumentException("Slice [" + from + ", " + to + ") is not within the " + gradSum.length
                     + " parameters");
         }
+        flush();
         GradientAccumulator piece = new GradientAccumulator(to - from);
         System.arraycopy(gradSum, from, piece.gradSum, 0, to - from);
         piece.lossSum = lossSum;
@@ -191,6 +216,7 @@ public final class GradientAccumulator implements java.io.Serializable {
         GradientAccumulator whole = new GradientAccumulator(n);
         int at = 0;
         for (GradientAccumulator s : slices) {
+            s.flush();
             System.arraycopy(s.gradSum, 0, whole.gradSum, at, s.gradSum.length);
             at += s.gradSum.length;
         }
@@ -234,7 +260,15 @@ public final class GradientAccumulator implements java.io.Serializable {
     }
 
     private void resetTracked() {
-        touched.clear(gradSum);
+        if (firstLayer != null && !rowsInDense) {
+            touched.clearOutsideRows(gradSum); // the rows' sums never left firstLayer
+        } else {
+            touched.clear(gradSum);
+        }
+        if (firstLayer != null) {
+            firstLayer.clear();
+        }
+        rowsInDense = false;
         lossSum = 0.0;
         count = 0;
         weightSum = 0.0;
@@ -242,9 +276,12 @@ public final class GradientAccumulator implements java.io.Serializable {
 
     /**
      * {@link #mean(Network, double[], double, double[])} over the parameters in {@code active} only
-     * ({@link #activeRanges}): {@code gradOut} is OVERWRITTEN there and left as it was elsewhere,
-     * and the L2 term and its penalty cover the weights in {@code active} only (a lazy step's
-     * objective).
+     * ({@link #activeRanges}), packed: {@code gradOut[q]} is OVERWRITTEN with the mean gradient of
+     * the {@code q}-th active parameter in index order, {@code q < active.size()} (the lazy
+     * {@link io.sparkprop.core.optim.Optimizer#step(double[], double[], double,
+     * io.sparkprop.core.optim.ParameterRanges)}'s form; for ranges {@code [0, paramCount)} the dense
+     * gradient), and the L2 term and its penalty cover the weights in {@code active} only (a lazy
+     * step's objective). The accumulator's sums are read only.
      */
     public double mean(Network network, double[] params, double l2, double[] gradOut,
                        io.sparkprop.core.optim.ParameterRanges active) {
@@ -261,31 +298,102 @@ public final class GradientAccumulator implements java.io.Serializable {
             throw new IllegalStateException("Cannot average a gradient over " + count + " rows with total weight "
                     + weightSum + "; the batch must have positive total weight");
         }
-        if (gradOut.length != gradSum.length) {
-            throw new IllegalArgumentException("Expected a gradient buffer of " + gradSum.length + " values but got "
-                    + gradOut.length);
+        if (gradOut.length < active.size()) {
+            throw new IllegalArgumentException("Expected a gradient buffer of at least " + active.size()
+                    + " values (the active parameters) but got " + gradOut.length);
         }
+        // The first layer's values come from the row-sparse sums when the ranges cover exactly
+        // their rows (activeRanges lists them in the same order); from the dense array otherwise.
+        boolean rowSparse = firstLayer != null && firstLayer.count() > 0 && !rowsInDense
+                && firstLayerSize(active) == (long) firstLayer.count() * rowWidth;
+        if (!rowSparse) {
+            flush();
+        }
+        double[] rowValues = rowSparse ? firstLayer.values() : null;
         double inv = 1.0 / weightSum;
-        double sumSquares = 0.0;
-        int k = 0;
+        double[] sumSquares = {0.0};
+        int[] weightRange = {0};
+        int q = 0;
+        int c = 0;
         for (int r = 0; r < active.count(); r++) {
-            for (int i = active.start(r), end = active.end(r); i < end; i++) {
-                double g = gradSum[i];
-                if (l2 != 0.0) {
-                    // The weight ranges are sorted: move to the one that can hold i.
-                    while (k < weights.length && weights[k + 1] <= i) {
-                        k += 2;
-                    }
-                    if (k < weights.length && i >= weights[k]) {
-                        double w = params[i];
-                        sumSquares += w * w;
-                        g += l2 * w;
-                    }
-                }
-                gradOut[i] = g * inv;
+            int start = active.start(r);
+            int end = active.end(r);
+            if (!rowSparse || end <= rowsOffset || start >= rowsEnd) {
+                meanSegment(gradSum, 0, start, end, gradOut, q - start, weights, weightRange, params, l2, inv,
+                        sumSquares);
+                q += end - start;
+                continue;
             }
+            // Split at the first layer's bounds: before it, its rows (from the row-sparse sums, in
+            // order), after it.
+            int rowsFrom = Math.max(start, rowsOffset);
+            int rowsTo = Math.min(end, rowsEnd);
+            meanSegment(gradSum, 0, start, rowsFrom, gradOut, q - start, weights, weightRange, params, l2, inv,
+                    sumSquares);
+            q += rowsFrom - start;
+            meanSegment(rowValues, c - rowsFrom, rowsFrom, rowsTo, gradOut, q - rowsFrom, weights, weightRange,
+                    params, l2, inv, sumSquares);
+            c += rowsTo - rowsFrom;
+            q += rowsTo - rowsFrom;
+            meanSegment(gradSum, 0, rowsTo, end, gradOut, q - rowsTo, weights, weightRange, params, l2, inv,
+                    sumSquares);
+            q += end - rowsTo;
         }
-        return (lossSum + 0.5 * l2 * sumSquares) * inv;
+        return (lossSum + 0.5 * l2 * sumSquares[0]) * inv;
+    }
+
+    /**
+     * The mean of parameters {@code [from, to)}: {@code out[i + outShift] = (src[i + srcShift] +
+     * l2 · params[i] if i is a weight) · inv}, the weights' squares added to {@code sumSquares[0]} in
+     * index order; {@code weightRange[0]} is where the sorted weight ranges were left.
+     */
+    private static void meanSegment(double[] src, int srcShift, int from, int to, double[] out, int outShift,
+                                    int[] weights, int[] weightRange, double[] params, double l2, double inv,
+                                    double[] sumSquares) {
+        if (l2 == 0.0) {
+            for (int i = from; i < to; i++) {
+                out[i + outShift] = src[i + srcShift] * inv;
+            }
+            return;
+        }
+        int k = weightRange[0];
+        double squares = sumSquares[0];
+        for (int i = from; i < to; i++) {
+            double g = src[i + srcShift];
+            // The weight ranges are sorted: move to the one that can hold i.
+            while (k < weights.length && weights[k + 1] <= i) {
+                k += 2;
+            }
+            if (k < weights.length && i >= weights[k]) {
+                double w = params[i];
+                squares += w * w;
+                g += l2 * w;
+            }
+            out[i + outShift] = g * inv;
+        }
+        weightRange[0] = k;
+        sumSquares[0] = squares;
+    }
+
+    /** How many of the first layer's weights {@code active} holds. */
+    private long firstLayerSize(io.sparkprop.core.optim.ParameterRanges active) {
+        long n = 0;
+        for (int r = 0; r < active.count(); r++) {
+            n += Math.max(0, Math.min(active.end(r), rowsEnd) - Math.max(active.start(r), rowsOffset));
+        }
+        return n;
+    }
+
+    /**
+     * Moves the row-sparse first-layer sums into {@link #gradSum} (whose rows are zero there, or
+     * hold earlier flushed sums, which were added first: the dense array's order).
+     */
+    private void flush() {
+        if (firstLayer != null && firstLayer.count() > 0) {
+            firstLayer.addTo(gradSum, rowsOffset);
+            firstLayer.clear();
+            rowsInDense = true;
+        }
     }
 
     /**
@@ -301,8 +409,13 @@ public final class GradientAccumulator implements java.io.Serializable {
         return mean(network, params, l2, gradOut, new io.sparkprop.core.optim.ParameterRanges().add(0, gradSum.length));
     }
 
-    /** The summed gradient; live, not a copy. */
+    /**
+     * The summed gradient {@code (paramCount)}; live, not a copy. With tracked rows this first
+     * moves the row-sparse first layer's sums into it.
+     */
     public double[] gradSum() {
+        flush();
+        rowsInDense = true; // the caller may write into it
         return gradSum;
     }
 

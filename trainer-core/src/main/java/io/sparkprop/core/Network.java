@@ -138,6 +138,16 @@ public final class Network implements java.io.Serializable {
      * {@code Σ_i w_i L_i}. Workspace buffers are OVERWRITTEN.
      */
     public double lossAndGradient(double[] params, Workspace ws, double[] gradSum) {
+        return lossAndGradient(params, ws, gradSum, null);
+    }
+
+    /**
+     * {@link #lossAndGradient(double[], Workspace, double[])} with a sparse batch's first-layer
+     * weight gradient added to {@code firstLayer} (row-sparse, when given and the first layer is
+     * stored {@link WeightLayout#IN_OUT}) instead of {@code gradSum}, whose first-layer weights are
+     * then left as they were.
+     */
+    double lossAndGradient(double[] params, Workspace ws, double[] gradSum, RowSparseSums firstLayer) {
         forward(params, ws, true);
         int n = ws.rows;
         if (n == 0) {
@@ -147,7 +157,7 @@ public final class Network implements java.io.Serializable {
         int width = spec.outputSize();
         double loss = spec.loss().forwardBackward(spec.layer(last).activation(), ws.a[last], ws.h[last], ws.y,
                 ws.weighted ? ws.w : null, ws.gradA, n, width);
-        backpropagate(params, ws, ws.gradA, gradSum, null);
+        backpropagate(params, ws, ws.gradA, gradSum, null, firstLayer);
         return loss;
     }
 
@@ -202,14 +212,15 @@ public final class Network implements java.io.Serializable {
         }
         System.arraycopy(gradOutput, 0, ws.gradA, 0, n * width);
         spec.layer(last).activation().backward(ws.a[last], ws.h[last], ws.gradA, n, width);
-        backpropagate(params, ws, ws.gradA, gradSum, gradInput);
+        backpropagate(params, ws, ws.gradA, gradSum, gradInput, null);
     }
 
     /**
      * Propagates {@code delta = ∂J/∂A_l} (in {@code ws.gradA}) down the layers, accumulating
      * parameter gradients into {@code gradSum} and, if asked, writing {@code ∂J/∂x}.
      */
-    private void backpropagate(double[] params, Workspace ws, double[] deltaTop, double[] gradSum, double[] gradInput) {
+    private void backpropagate(double[] params, Workspace ws, double[] deltaTop, double[] gradSum, double[] gradInput,
+                               RowSparseSums firstLayer) {
         if (gradSum.length != spec.paramCount()) {
             throw new IllegalArgumentException("Expected a gradient of " + spec.paramCount() + " values but got "
                     + gradSum.length);
@@ -230,7 +241,7 @@ public final class Network implements java.io.Serializable {
                 // Both of this layer's products read delta rounded to float.
                 toFloat(delta, 0, ws.floats().delta, 0, n * layer.numOut());
             }
-            weightGradient(k, ws, delta, gradSum);
+            weightGradient(k, ws, delta, gradSum, firstLayer);
             addBiasGradient(delta, n, layer.numOut(), gradSum, spec.biasOffset(k));
             if (k == 0 && gradInput == null) {
                 break;
@@ -357,9 +368,9 @@ public final class Network implements java.io.Serializable {
      * {@code ∇W_k += deltaᵀ H_{k-1}} into {@code gradSum}: a {@code dgemm} accumulating in place,
      * an {@code sgemm} (of the float delta) widened and added, or from a sparse input's nonzeros.
      */
-    private void weightGradient(int k, Workspace ws, double[] delta, double[] gradSum) {
+    private void weightGradient(int k, Workspace ws, double[] delta, double[] gradSum, RowSparseSums firstLayer) {
         if (k == 0 && ws.sparse) {
-            sparseWeightGradient(ws, delta, gradSum);
+            sparseWeightGradient(ws, delta, gradSum, firstLayer);
             return;
         }
         int n = ws.rows;
@@ -475,7 +486,7 @@ public final class Network implements java.io.Serializable {
      * {@code v · delta[r]} to its column's row of a compact gradient (rows in order), which is then
      * added into {@code gradSum} column by column.
      */
-    private void sparseWeightGradient(Workspace ws, double[] delta, double[] gradSum) {
+    private void sparseWeightGradient(Workspace ws, double[] delta, double[] gradSum, RowSparseSums firstLayer) {
         int numIn = spec.inputSize();
         int numOut = spec.layer(0).numOut();
         int wOff = spec.weightOffset(0);
@@ -498,6 +509,11 @@ public final class Network implements java.io.Serializable {
             }
         }
         int[] columns = ws.xUnique;
+        if (firstLayer != null && inOut(0)) {
+            // g's rows are the batch's columns, increasing: the row-sparse form as it stands.
+            firstLayer.add(columns, g, unique);
+            return;
+        }
         if (inOut(0)) {
             // ∇W stored (numIn, numOut): each column's gradient is a contiguous row.
             for (int s = 0; s < unique; s++) {

@@ -30,8 +30,9 @@ import io.sparkprop.core.optim.ParameterRanges;
  * <p>With {@link SparseUpdate#LAZY} every one of these runs over the parameters the batch touches
  * ({@link GradientAccumulator#activeRanges}: everything but the first layer's weights, and the
  * first layer's rows of the features the batch used) and the optimizer takes its lazy step
- * ({@link Optimizer#step(double[], double[], double, ParameterRanges)}). The gradient outside
- * those ranges is exactly 0 except for the L2 term, so: the norm (summed in index order, as
+ * ({@link Optimizer#step(double[], double[], double, ParameterRanges)}) on the mean gradient of
+ * those parameters packed in index order. The gradient outside those ranges is exactly 0 except
+ * for the L2 term, so: the clipping norm (summed in index order, as
  * {@link GradientClipping#globalNorm} sums) and the clipping are DENSE's bits when {@code λ = 0};
  * plain SGD without L2 or decay gives DENSE's parameters bit for bit; with {@code λ > 0} a row's
  * weights are penalized (in the gradient and in {@code J}) only on the steps that touch the row,
@@ -43,8 +44,9 @@ import io.sparkprop.core.optim.ParameterRanges;
  * checking and clipping take one pass over the gradient between them.
  *
  * <p>Lifecycle: construct once per training run (or per Spark task) with the network, {@code λ}
- * and {@code c}; it allocates its gradient buffer {@code (paramCount)} then, and
- * {@link #apply} allocates nothing. After each {@code apply}, {@link #objective()},
+ * and {@code c}; it allocates its gradient buffer {@code (paramCount)} then (a lazy rule's packed
+ * buffer grows to the largest step's active parameters), and {@link #apply} allocates nothing
+ * once it has room. After each {@code apply}, {@link #objective()},
  * {@link #gradientNorm()} and {@link #weightSum()} describe that step until the next one. Not
  * thread-safe: one rule per thread.
  */
@@ -75,9 +77,14 @@ public final class StepRule {
     private final int[] weights;
     /**
      * The batch's mean gradient {@code (paramCount)}, clipped when clipping is on; OVERWRITTEN each
-     * step. Empty for {@link SparseUpdate#LAZY}, whose mean is computed in the sums' own array.
+     * step. Empty for {@link SparseUpdate#LAZY}, whose mean is {@link #packed}.
      */
     private final double[] grad;
+    /**
+     * A lazy step's mean gradient of its active parameters, packed in index order
+     * {@code (active.size())}, clipped when clipping is on; grows, OVERWRITTEN each step.
+     */
+    private double[] packed = new double[0];
     private final int paramCount;
     /** What {@link #gradient()} returns: {@link #grad}, or the last lazy step's sums' array. */
     private double[] lastGradient;
@@ -179,31 +186,26 @@ public final class StepRule {
     }
 
     /**
-     * {@link #apply} over the touched parameters only (class comment), the mean written over the
-     * sums' own gradient (those ranges of it: a lazy step's sums are reset before the next step).
+     * {@link #apply} over the touched parameters only (class comment), on the packed mean gradient
+     * of the active parameters ({@link GradientAccumulator#mean(Network, double[], double, double[],
+     * ParameterRanges)}): a step's arrays are the size of what it touches, the first layer's read
+     * from the sums' row-sparse form.
      */
     private Outcome applyLazy(GradientAccumulator sums, double[] params, Optimizer optimizer, double learningRate) {
         sums.activeRanges(active);
-        double[] grad = sums.gradSum();
+        int size = (int) active.size();
+        if (packed.length < size) {
+            packed = new double[Math.max(size, packed.length + packed.length / 2)];
+        }
+        double[] grad = packed;
         lastGradient = grad;
         objective = sums.mean(weights, params, l2, grad, active);
-        double sumSquares = 0.0;
-        for (int r = 0; r < active.count(); r++) {
-            for (int i = active.start(r), end = active.end(r); i < end; i++) {
-                sumSquares += grad[i] * grad[i];
-            }
-        }
-        gradientNorm = Math.sqrt(sumSquares);
+        gradientNorm = GradientClipping.stepNorm(grad, size, clipNorm);
         if (!Double.isFinite(objective) || !Double.isFinite(gradientNorm)) {
             return Outcome.NON_FINITE;
         }
-        if (clipNorm > 0.0 && gradientNorm > clipNorm && gradientNorm < Double.POSITIVE_INFINITY) {
-            double scale = clipNorm / gradientNorm;
-            for (int r = 0; r < active.count(); r++) {
-                for (int i = active.start(r), end = active.end(r); i < end; i++) {
-                    grad[i] *= scale;
-                }
-            }
+        if (clipNorm > 0.0) {
+            GradientClipping.clipToNorm(grad, size, gradientNorm, clipNorm);
         }
         optimizer.step(params, grad, learningRate, active);
         return Outcome.APPLIED;
@@ -247,8 +249,8 @@ public final class StepRule {
     /**
      * The last step's mean gradient {@code (paramCount)} as handed to the optimizer (clipped when
      * clipping is on); live, read only, OVERWRITTEN by the next {@link #apply}. After a lazy step
-     * it is the step's sums' array, whose active ranges hold the mean gradient and whose other
-     * entries are 0 (the sums' gradient there); null before the first step.
+     * it is packed: its first {@code active.size()} values are the active parameters' mean gradient
+     * in index order ({@link GradientAccumulator#activeRanges}); null before the first step.
      */
     public double[] gradient() {
         return lastGradient;

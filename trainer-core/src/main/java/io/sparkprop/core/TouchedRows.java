@@ -151,6 +151,17 @@ public final class TouchedRows implements java.io.Serializable {
         return n;
     }
 
+    /**
+     * Zeroes {@code values} outside the first layer's weights (the first layer's rows are known to
+     * be zero already), then forgets the rows.
+     */
+    void clearOutsideRows(double[] values) {
+        Arrays.fill(values, 0, offset, 0.0);
+        Arrays.fill(values, end, values.length, 0.0);
+        Arrays.fill(bits, 0L);
+        all = false;
+    }
+
     /** Zeroes {@code values} in {@link #ranges} (the parameters these rows' sums can touch), then forgets the rows. */
     void clear(double[] values) {
         if (all) {

@@ -12,6 +12,7 @@ import io.sparkprop.core.optim.Momentum;
 import io.sparkprop.core.optim.Optimizer;
 import io.sparkprop.core.optim.ParameterRanges;
 import io.sparkprop.core.optim.Sgd;
+import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -170,5 +171,124 @@ class LazyUpdateTest {
         double[] params = {1, 1, 1, 1, 1, 1, 1, 1};
         sgd.step(params, new double[8], 0.1, new ParameterRanges().add(2, 7));
         assertArrayEquals(new double[] {1, 1, 0.95, 0.95, 1, 1, 0.95, 1}, params);
+    }
+
+    /**
+     * Sums that keep the first layer row-sparse give the dense scatter's bits: several sparse
+     * pieces a step (overlapping columns, in and out of order), the dense array read between two
+     * adds, a reset after a step whose rows never reached the dense array, then another step.
+     */
+    @Test
+    void rowSparseSumsGiveTheDenseSumsBits() {
+        NetworkSpec spec = spec();
+        Network network = new Network(spec);
+        double[] params = WeightInit.initialize(spec, 1);
+        DataBlock block = sparseRows(24, 11);
+        int[][] steps = {{0, 5, 5, 9, 9, 16}, {16, 24}, {3, 8, 8, 12}};
+        GradientAccumulator rowSparse = new GradientAccumulator(spec.paramCount()).trackRows(spec);
+        for (int[] pieces : steps) {
+            GradientAccumulator dense = new GradientAccumulator(spec.paramCount()); // not tracked: scatters
+            rowSparse.reset();
+            for (int p = 0; p < pieces.length; p += 2) {
+                dense.add(network, params, new Workspace(spec, 8).load(block, pieces[p], pieces[p + 1]));
+                rowSparse.add(network, params, new Workspace(spec, 8).load(block, pieces[p], pieces[p + 1]));
+            }
+            ParameterRanges active = rowSparse.activeRanges(new ParameterRanges());
+            // The packed mean from the row-sparse form = the dense mean at the active parameters.
+            for (double l2 : new double[] {0.0, 0.01}) {
+                double[] packed = new double[(int) active.size()];
+                double objective = rowSparse.mean(network, params, l2, packed, active);
+                double[] denseOut = new double[spec.paramCount()];
+                double expectedObjective = GradientAccumulator.of(dense.gradSum().clone(), dense.lossSum(),
+                        dense.count(), dense.weightSum()).withTouchedRows(rowSparse.touchedRows().copy())
+                        .mean(network, params, l2, denseOut, active);
+                assertEquals(expectedObjective, objective, "objective, l2 " + l2);
+                assertArrayEquals(Arrays.copyOf(denseOut, packed.length), packed, "packed mean, l2 " + l2);
+            }
+            assertArrayEquals(dense.gradSum(), rowSparse.gradSum(), Arrays.toString(pieces));
+        }
+        // The dense array read between two adds of one step: the second add's rows must not be
+        // taken for the whole first layer (rows 2 and 9, then 2 and 30 again).
+        DataBlock one = DataBlock.sparse(1, 40, 2, new int[] {0, 2}, new int[] {2, 9}, new double[] {1, 1},
+                new double[] {1, 0}, null);
+        DataBlock two = DataBlock.sparse(1, 40, 2, new int[] {0, 2}, new int[] {2, 9}, new double[] {1, -1},
+                new double[] {0, 1}, null);
+        GradientAccumulator dense = new GradientAccumulator(spec.paramCount());
+        dense.add(network, params, new Workspace(spec, 1).load(one, 0, 1));
+        dense.add(network, params, new Workspace(spec, 1).load(two, 0, 1));
+        rowSparse.reset();
+        rowSparse.add(network, params, new Workspace(spec, 1).load(one, 0, 1));
+        assertTrue(rowSparse.gradSum()[2 * 6] != 0.0); // read (flushes) between the adds
+        rowSparse.add(network, params, new Workspace(spec, 1).load(two, 0, 1));
+        ParameterRanges active = rowSparse.activeRanges(new ParameterRanges());
+        double[] packed = new double[(int) active.size()];
+        rowSparse.mean(network, params, 0.0, packed, active);
+        double[] expected = new double[(int) active.size()];
+        GradientAccumulator.of(dense.gradSum().clone(), dense.lossSum(), dense.count(), dense.weightSum())
+                .withTouchedRows(rowSparse.touchedRows().copy()).mean(network, params, 0.0, expected, active);
+        assertArrayEquals(expected, packed);
+    }
+
+    /**
+     * The lazy step reads its gradient packed ({@code grad[q]} for the q-th active parameter):
+     * each optimizer's bits equal its dense step on a copy where the gradient is spread to the
+     * parameters' own indices and inactive parameters are restored afterwards, over ranges that
+     * start at 0 (packed = aligned), lie elsewhere, and run longer than Adam's 512-value chunks.
+     */
+    @Test
+    void packedLazyStepsEqualTheDenseStepOnTheActiveParameters() {
+        int n = 2000;
+        ParameterRanges active = new ParameterRanges().add(0, 10).add(70, 134).add(300, 1400).add(1990, 2000);
+        SplitMix64 random = new SplitMix64(4);
+        double[] start = new double[n];
+        for (int i = 0; i < n; i++) {
+            start[i] = random.nextDouble() - 0.5;
+        }
+        double[][] packedGrads = new double[3][(int) active.size()];
+        for (double[] g : packedGrads) {
+            for (int q = 0; q < g.length; q++) {
+                g[q] = random.nextDouble() - 0.5;
+            }
+        }
+        java.util.function.Supplier<Optimizer[]> make = () -> new Optimizer[] {new Sgd(n), new Momentum(n, 0.9, true),
+            new Adam(n)};
+        Optimizer[] lazy = make.get();
+        Optimizer[] dense = make.get();
+        for (int o = 0; o < lazy.length; o++) {
+            double[] lazyParams = start.clone();
+            double[] denseParams = start.clone();
+            for (double[] g : packedGrads) {
+                lazy[o].step(lazyParams, g, 0.01, active);
+                // The same step, spread: a dense step with the gradient at each parameter's index,
+                // then the inactive parameters put back (their state stays zero: never touched).
+                double[] spread = new double[n];
+                int q = 0;
+                for (int r = 0; r < active.count(); r++) {
+                    for (int i = active.start(r); i < active.end(r); i++) {
+                        spread[i] = g[q++];
+                    }
+                }
+                double[] before = denseParams.clone();
+                dense[o].step(denseParams, spread, 0.01);
+                for (int i = 0; i < n; i++) {
+                    if (!inRanges(active, i)) {
+                        denseParams[i] = before[i];
+                    }
+                }
+            }
+            assertArrayEquals(denseParams, lazyParams, lazy[o].getClass().getSimpleName());
+        }
+        assertThrows(IllegalArgumentException.class,
+                () -> new Sgd(n).step(new double[n], new double[(int) active.size() - 1], 0.1, active),
+                "a packed gradient shorter than the ranges");
+    }
+
+    private static boolean inRanges(ParameterRanges ranges, int i) {
+        for (int r = 0; r < ranges.count(); r++) {
+            if (i >= ranges.start(r) && i < ranges.end(r)) {
+                return true;
+            }
+        }
+        return false;
     }
 }

@@ -50,6 +50,10 @@ public final class Adam implements Optimizer {
     private long steps;
     /** Every parameter: the dense step is the lazy one over {@code [0, paramCount)}. */
     private final ParameterRanges all;
+    /** Values a lazy step's kernel works on at a time when its gradient is packed. */
+    private static final int CHUNK = 512;
+    /** Parameters, m, v and gradient of one chunk {@code (4, CHUNK)}; made by the first lazy step that needs it. */
+    private double[][] chunk;
 
     /** Adam with the paper's defaults and no weight decay. */
     public Adam(int paramCount) {
@@ -81,6 +85,7 @@ public final class Adam implements Optimizer {
     /** {@code params (paramCount)} is OVERWRITTEN; {@code grad (paramCount)} is read. */
     @Override
     public void step(double[] params, double[] grad, double learningRate) {
+        OptimizerChecks.checkStep(params, grad, paramCount, learningRate);
         step(params, grad, learningRate, all);
     }
 
@@ -99,20 +104,58 @@ public final class Adam implements Optimizer {
         moments();
         double correction1 = 1.0 - Math.pow(beta1, t);
         double correction2 = 1.0 - Math.pow(beta2, t);
-        double b1 = beta1;
-        double b2 = beta2;
-        double eps = epsilon;
+        int q = 0;
         for (int r = 0; r < active.count(); r++) {
-            for (int i = active.start(r), end = active.end(r); i < end; i++) {
-                double g = grad[i];
-                m[i] = b1 * m[i] + (1.0 - b1) * g;
-                v[i] = b2 * v[i] + (1.0 - b2) * (g * g);
-                double mHat = m[i] / correction1;
-                double vHat = v[i] / correction2;
-                params[i] -= learningRate * mHat / (Math.sqrt(vHat) + eps);
+            int start = active.start(r);
+            int end = active.end(r);
+            int shift = q - start; // grad is packed: grad[i + shift] is parameter i's
+            q += end - start;
+            if (shift == 0) {
+                update(params, m, v, grad, start, end, learningRate, correction1, correction2);
+                continue;
+            }
+            // The kernel reads every array at one index, the form the JIT vectorizes (its
+            // divisions and square roots are most of a lazy step's time when it cannot): copy the
+            // range through aligned chunks.
+            if (chunk == null) {
+                chunk = new double[4][CHUNK];
+            }
+            double[] cp = chunk[0];
+            double[] cm = chunk[1];
+            double[] cv = chunk[2];
+            double[] cg = chunk[3];
+            for (int from = start; from < end; from += CHUNK) {
+                int n = Math.min(CHUNK, end - from);
+                System.arraycopy(params, from, cp, 0, n);
+                System.arraycopy(m, from, cm, 0, n);
+                System.arraycopy(v, from, cv, 0, n);
+                System.arraycopy(grad, from + shift, cg, 0, n);
+                update(cp, cm, cv, cg, 0, n, learningRate, correction1, correction2);
+                System.arraycopy(cp, 0, params, from, n);
+                System.arraycopy(cm, 0, m, from, n);
+                System.arraycopy(cv, 0, v, from, n);
             }
         }
         steps = t;
+    }
+
+    /**
+     * Adam's update of parameters {@code [from, to)}, every array read and written at the same
+     * index: {@code p}, {@code m1}, {@code m2} OVERWRITTEN there, {@code g} read.
+     */
+    private void update(double[] p, double[] m1, double[] m2, double[] g, int from, int to, double learningRate,
+                        double correction1, double correction2) {
+        double b1 = beta1;
+        double b2 = beta2;
+        double eps = epsilon;
+        for (int i = from; i < to; i++) {
+            double gi = g[i];
+            m1[i] = b1 * m1[i] + (1.0 - b1) * gi;
+            m2[i] = b2 * m2[i] + (1.0 - b2) * (gi * gi);
+            double mHat = m1[i] / correction1;
+            double vHat = m2[i] / correction2;
+            p[i] -= learningRate * mHat / (Math.sqrt(vHat) + eps);
+        }
     }
 
     @Override

@@ -20,8 +20,13 @@ public final class GradientClipping {
         if (grad == null) {
             throw new IllegalArgumentException("grad must be given but got null");
         }
+        return globalNorm(grad, grad.length);
+    }
+
+    /** {@link #globalNorm(double[])} of {@code grad[0 .. length)} (a lazy step's packed gradient). */
+    public static double globalNorm(double[] grad, int length) {
         double sumSquares = 0.0;
-        for (int i = 0; i < grad.length; i++) {
+        for (int i = 0; i < length; i++) {
             sumSquares += grad[i] * grad[i];
         }
         return Math.sqrt(sumSquares);
@@ -34,18 +39,23 @@ public final class GradientClipping {
      * NaN or infinite or the squares overflow.
      */
     public static double fastNorm(double[] grad) {
+        return fastNorm(grad, grad.length);
+    }
+
+    /** {@link #fastNorm(double[])} of {@code grad[0 .. length)}. */
+    public static double fastNorm(double[] grad, int length) {
         double s0 = 0.0;
         double s1 = 0.0;
         double s2 = 0.0;
         double s3 = 0.0;
         int i = 0;
-        for (; i + 3 < grad.length; i += 4) {
+        for (; i + 3 < length; i += 4) {
             s0 += grad[i] * grad[i];
             s1 += grad[i + 1] * grad[i + 1];
             s2 += grad[i + 2] * grad[i + 2];
             s3 += grad[i + 3] * grad[i + 3];
         }
-        for (; i < grad.length; i++) {
+        for (; i < length; i++) {
             s0 += grad[i] * grad[i];
         }
         return Math.sqrt((s0 + s1) + (s2 + s3));
@@ -59,15 +69,25 @@ public final class GradientClipping {
         return clipNorm > 0.0 ? globalNorm(grad) : fastNorm(grad);
     }
 
+    /** {@link #stepNorm(double[], double)} of {@code grad[0 .. length)} (a lazy step's packed gradient). */
+    public static double stepNorm(double[] grad, int length, double clipNorm) {
+        return clipNorm > 0.0 ? globalNorm(grad, length) : fastNorm(grad, length);
+    }
+
     /**
      * {@link #clipByGlobalNorm} with the norm already computed by {@link #globalNorm}: the same
      * result without a second pass.
      */
     public static void clipToNorm(double[] grad, double norm, double maxNorm) {
+        clipToNorm(grad, grad.length, norm, maxNorm);
+    }
+
+    /** {@link #clipToNorm(double[], double, double)} of {@code grad[0 .. length)}. */
+    public static void clipToNorm(double[] grad, int length, double norm, double maxNorm) {
         OptimizerChecks.checkPositiveFinite("maxNorm", maxNorm);
         if (norm > maxNorm && norm < Double.POSITIVE_INFINITY) {
             double scale = maxNorm / norm;
-            for (int i = 0; i < grad.length; i++) {
+            for (int i = 0; i < length; i++) {
                 grad[i] *= scale;
             }
         }

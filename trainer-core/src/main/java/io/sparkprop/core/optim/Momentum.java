@@ -65,6 +65,7 @@ public final class Momentum implements Optimizer {
     /** {@code params (paramCount)} is OVERWRITTEN; {@code grad (paramCount)} is read. */
     @Override
     public void step(double[] params, double[] grad, double learningRate) {
+        OptimizerChecks.checkStep(params, grad, paramCount, learningRate);
         step(params, grad, learningRate, all);
     }
 
@@ -78,20 +79,24 @@ public final class Momentum implements Optimizer {
         decay.apply(params, learningRate, active);
         double mu = momentum;
         double[] v = velocity();
+        int q = 0;
         for (int r = 0; r < active.count(); r++) {
+            int start = active.start(r);
             int end = active.end(r);
+            int shift = q - start; // grad is packed: grad[i + shift] is parameter i's
             if (nesterov) {
-                for (int i = active.start(r); i < end; i++) {
-                    double descent = learningRate * grad[i];
+                for (int i = start; i < end; i++) {
+                    double descent = learningRate * grad[i + shift];
                     v[i] = mu * v[i] - descent;
                     params[i] = params[i] + mu * v[i] - descent;
                 }
             } else {
-                for (int i = active.start(r); i < end; i++) {
-                    v[i] = mu * v[i] - learningRate * grad[i];
+                for (int i = start; i < end; i++) {
+                    v[i] = mu * v[i] - learningRate * grad[i + shift];
                     params[i] += v[i];
                 }
             }
+            q += end - start;
         }
         steps++;
     }

@@ -33,7 +33,11 @@ public interface Optimizer {
      * keeps moving, only on the steps that touch it, and decoupled weight decay shrinks only active
      * parameters. For plain SGD without decay the two are the same bits.
      *
-     * @param grad   {@code (paramCount)}; read only in {@code active}
+     * @param grad   {@code (active.size())} packed: the gradient of the active parameters in index
+     *               order, {@code grad[q]} for the {@code q}-th of them (for ranges {@code [0,
+     *               paramCount)} the dense gradient itself); read only. Packed, a step's gradient
+     *               is the size of what it updates, not of the model (a step over 2^18 x 64 first
+     *               layer weights touches a few thousand rows).
      * @param active the parameters to update, within {@code paramCount}
      */
     void step(double[] params, double[] grad, double learningRate, ParameterRanges active);

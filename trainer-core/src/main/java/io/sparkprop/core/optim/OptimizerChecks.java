@@ -40,14 +40,25 @@ final class OptimizerChecks {
         return value;
     }
 
-    /** The cheap checks at the entry of {@link Optimizer#step}: lengths and the learning rate. */
+    /**
+     * The cheap checks at the entry of the lazy {@link Optimizer#step}: the ranges within the
+     * parameters, a packed gradient of at least their size, the learning rate.
+     */
     static void checkStep(double[] params, double[] grad, int paramCount, double learningRate,
                           ParameterRanges active) {
-        checkStep(params, grad, paramCount, learningRate);
+        if (params == null || params.length != paramCount) {
+            throw new IllegalArgumentException("params must have length " + paramCount + " but got "
+                    + (params == null ? "null" : params.length));
+        }
         if (active == null || !active.fitsIn(paramCount)) {
             throw new IllegalArgumentException("The active ranges must lie within the " + paramCount
                     + " parameters but got " + active);
         }
+        if (grad == null || grad.length < active.size()) {
+            throw new IllegalArgumentException("grad must hold the " + active.size() + " active parameters' values"
+                    + " but got " + (grad == null ? "null" : grad.length));
+        }
+        checkNonNegativeFinite("learning rate", learningRate);
     }
 
     static void checkStep(double[] params, double[] grad, int paramCount, double learningRate) {

@@ -43,18 +43,24 @@ public final class Sgd implements Optimizer {
     /** {@code params (paramCount)} is OVERWRITTEN; {@code grad (paramCount)} is read. */
     @Override
     public void step(double[] params, double[] grad, double learningRate) {
+        OptimizerChecks.checkStep(params, grad, paramCount, learningRate);
         step(params, grad, learningRate, all);
     }
 
-    /** The lazy step: {@code params} OVERWRITTEN in {@code active}; {@code grad} read there. */
+    /** The lazy step: {@code params} OVERWRITTEN in {@code active}; {@code grad} packed ({@link Optimizer}). */
     @Override
     public void step(double[] params, double[] grad, double learningRate, ParameterRanges active) {
         OptimizerChecks.checkStep(params, grad, paramCount, learningRate, active);
         decay.apply(params, learningRate, active);
+        int q = 0;
         for (int r = 0; r < active.count(); r++) {
-            for (int i = active.start(r), end = active.end(r); i < end; i++) {
-                params[i] -= learningRate * grad[i];
+            int start = active.start(r);
+            int end = active.end(r);
+            int shift = q - start; // grad[i + shift] is parameter i's
+            for (int i = start; i < end; i++) {
+                params[i] -= learningRate * grad[i + shift];
             }
+            q += end - start;
         }
         steps++;
     }

@@ -21,6 +21,10 @@ public final class BenchCore {
     }
 
     public static void main(String[] args) throws RunnerException {
+        if (args.length > 0 && "sparse".equals(args[0])) {
+            sparse(args.length > 1 ? Integer.parseInt(args[1]) : 1, args.length > 2 ? Integer.parseInt(args[2]) : 5);
+            return;
+        }
         int forks = args.length > 0 ? Integer.parseInt(args[0]) : 1;
         int iterations = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         Options options = new OptionsBuilder()
@@ -59,6 +63,32 @@ public final class BenchCore {
             }
             System.out.printf(Locale.ROOT, "%-6s float32 step is %.2fx the float64 step's speed (sgemm: %.2fx dgemm)%n",
                     batch, stepUs[0] / stepUs[1], gemmGflops[1] / gemmGflops[0]);
+        }
+    }
+
+    /**
+     * Runs {@link SparseStepBenchmark} and prints, per optimizer, the lazy step's time, examples/s
+     * on one core and on two (twice one: the roof of a local[2] run's compute, before any exchange).
+     */
+    private static void sparse(int forks, int iterations) throws RunnerException {
+        Options options = new OptionsBuilder()
+                .include(SparseStepBenchmark.class.getName() + "\\.")
+                .forks(forks)
+                .warmupIterations(3)
+                .warmupTime(TimeValue.seconds(1))
+                .measurementIterations(iterations)
+                .measurementTime(TimeValue.seconds(1))
+                .build();
+        Collection<RunResult> results = new Runner(options).run();
+        System.out.println();
+        System.out.printf(Locale.ROOT, "%-10s %-8s %-6s %12s %18s %18s%n", "optimizer", "width", "batch", "us/step",
+                "examples/s, 1 core", "2 cores (roof)");
+        for (RunResult result : results) {
+            String opt = result.getParams().getParam("optimizer");
+            int batch = Integer.parseInt(result.getParams().getParam("batch"));
+            double us = result.getPrimaryResult().getScore();
+            System.out.printf(Locale.ROOT, "%-10s %-8s %-6d %12.1f %18.0f %18.0f%n", opt,
+                    result.getParams().getParam("width"), batch, us, batch / (us * 1e-6), 2 * batch / (us * 1e-6));
         }
     }
 
