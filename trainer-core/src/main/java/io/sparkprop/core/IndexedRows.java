@@ -32,6 +32,12 @@ public final class IndexedRows implements java.io.Serializable {
     private int[] rows;
     private double[][] values;
     private double[][] rest;
+    /**
+     * While in its wire form ({@link #toFloatWire}): {@link #values} and {@link #rest} rounded to
+     * float, the doubles null; null otherwise.
+     */
+    private float[][] floatValues;
+    private float[][] floatRest;
 
     IndexedRows(int rowsOffset, int width, int rowsEnd, int paramCount, int[] rows, double[][] values,
                         double[][] rest) {
@@ -127,6 +133,7 @@ public final class IndexedRows implements java.io.Serializable {
 
     /** Overwrites {@code target}'s stored rows and rest with these values (each array of {@code paramCount}). */
     public void writeTo(double[][] target) {
+        requireDoubles();
         for (int a = 0; a < values.length; a++) {
             for (int r = 0; r < rows.length; r++) {
                 System.arraycopy(values[a], r * width, target[a], rowsOffset + rows[r] * width, width);
@@ -141,6 +148,7 @@ public final class IndexedRows implements java.io.Serializable {
      * {@code train.exchange-precision = float32}). Returns this.
      */
     public IndexedRows roundToFloat() {
+        requireDoubles();
         for (double[][] group : new double[][][] {values, rest}) {
             for (double[] array : group) {
                 for (int i = 0; i < array.length; i++) {
@@ -149,6 +157,65 @@ public final class IndexedRows implements java.io.Serializable {
             }
         }
         return this;
+    }
+
+    /**
+     * The float wire form ({@code train.exchange-precision = float32}): every value rounded to the
+     * nearest float and kept as a float, half the bytes to serialize; the double arrays are
+     * dropped until {@link #fromFloatWire}, and the operations that read values refuse to run
+     * before it. A no-op when already in that form. Returns this.
+     */
+    public IndexedRows toFloatWire() {
+        if (floatValues == null) {
+            floatValues = toFloats(values);
+            floatRest = toFloats(rest);
+            values = null;
+            rest = null;
+        }
+        return this;
+    }
+
+    /**
+     * Back from {@link #toFloatWire}: the floats widened to doubles, exactly (the bits
+     * {@link #roundToFloat} gives). A no-op unless in the wire form. Returns this.
+     */
+    public IndexedRows fromFloatWire() {
+        if (floatValues != null) {
+            values = toDoubles(floatValues);
+            rest = toDoubles(floatRest);
+            floatValues = null;
+            floatRest = null;
+        }
+        return this;
+    }
+
+    private static float[][] toFloats(double[][] arrays) {
+        float[][] out = new float[arrays.length][];
+        for (int a = 0; a < arrays.length; a++) {
+            out[a] = new float[arrays[a].length];
+            for (int i = 0; i < out[a].length; i++) {
+                out[a][i] = (float) arrays[a][i];
+            }
+        }
+        return out;
+    }
+
+    private static double[][] toDoubles(float[][] arrays) {
+        double[][] out = new double[arrays.length][];
+        for (int a = 0; a < arrays.length; a++) {
+            out[a] = new double[arrays[a].length];
+            for (int i = 0; i < out[a].length; i++) {
+                out[a][i] = arrays[a][i];
+            }
+        }
+        return out;
+    }
+
+    /** Refuses to read values while they are in the float wire form. */
+    private void requireDoubles() {
+        if (values == null) {
+            throw new IllegalStateException("These rows are in their float wire form: call fromFloatWire() first");
+        }
     }
 
     /** Where {@code row} is among the stored rows, or -1. */
@@ -171,11 +238,13 @@ public final class IndexedRows implements java.io.Serializable {
 
     /** Array {@code a}'s stored rows, {@code (count, width)}: live, for this package's readers. */
     double[] rowValues(int a) {
+        requireDoubles();
         return values[a];
     }
 
     /** Array {@code a}'s parameters outside the first layer's weights: live, for this package's readers. */
     double[] restValues(int a) {
+        requireDoubles();
         return rest[a];
     }
 
@@ -191,7 +260,7 @@ public final class IndexedRows implements java.io.Serializable {
 
     /** The number of arrays. */
     public int arrays() {
-        return values.length;
+        return values != null ? values.length : floatValues.length;
     }
 
     /**
@@ -200,14 +269,22 @@ public final class IndexedRows implements java.io.Serializable {
      * adding these values cannot overflow.
      */
     public double scaleMaxAbs(double factor) {
+        requireDoubles();
+        return Math.max(scaleMaxAbs(values, factor), scaleMaxAbs(rest, factor));
+    }
+
+    /**
+     * Every value of {@code arrays} multiplied by {@code factor} in place; returns the largest
+     * magnitude of the products (0 for none, NaN when one is NaN): {@link #scaleMaxAbs(double)}
+     * for dense arrays.
+     */
+    public static double scaleMaxAbs(double[][] arrays, double factor) {
         double max = 0.0;
-        for (double[][] group : new double[][][] {values, rest}) {
-            for (double[] array : group) {
-                for (int i = 0; i < array.length; i++) {
-                    double v = array[i] * factor;
-                    array[i] = v;
-                    max = Math.max(max, Math.abs(v));
-                }
+        for (double[] array : arrays) {
+            for (int i = 0; i < array.length; i++) {
+                double v = array[i] * factor;
+                array[i] = v;
+                max = Math.max(max, Math.abs(v));
             }
         }
         return max;
@@ -215,6 +292,7 @@ public final class IndexedRows implements java.io.Serializable {
 
     /** Multiplies every value by {@code factor}, in place (an unstored value stays {@code +0.0}). Returns this. */
     public IndexedRows scale(double factor) {
+        requireDoubles();
         for (double[][] group : new double[][][] {values, rest}) {
             for (double[] array : group) {
                 for (int i = 0; i < array.length; i++) {
@@ -233,6 +311,8 @@ public final class IndexedRows implements java.io.Serializable {
      * @throws IllegalArgumentException when the layouts or array counts differ
      */
     public IndexedRows merge(IndexedRows other) {
+        requireDoubles();
+        other.requireDoubles();
         if (other.rowsOffset != rowsOffset || other.width != width || other.rowsEnd != rowsEnd
                 || other.paramCount != paramCount || other.values.length != values.length) {
             throw new IllegalArgumentException("Cannot add row-sparse values of another layout or array count");
@@ -280,6 +360,7 @@ public final class IndexedRows implements java.io.Serializable {
 
     /** The dense arrays: the stored rows and the rest in place, {@code +0.0} elsewhere. */
     public double[][] toDense() {
+        requireDoubles();
         double[][] out = new double[values.length][paramCount];
         for (int a = 0; a < values.length; a++) {
             for (int r = 0; r < rows.length; r++) {
@@ -296,6 +377,7 @@ public final class IndexedRows implements java.io.Serializable {
      * stored rows and the rest), nothing elsewhere. {@code target} arrays hold {@code paramCount}.
      */
     public void addScaledTo(double[][] target, double factor) {
+        requireDoubles();
         for (int a = 0; a < values.length; a++) {
             double[] t = target[a];
             double[] v = values[a];
@@ -320,6 +402,7 @@ public final class IndexedRows implements java.io.Serializable {
      * {@link #addScaledTo}{@code (target, 1.0)} would write, checked without writing it.
      */
     public boolean sumStaysFinite(double[][] target) {
+        requireDoubles();
         for (int a = 0; a < values.length; a++) {
             double[] t = target[a];
             double[] v = values[a];

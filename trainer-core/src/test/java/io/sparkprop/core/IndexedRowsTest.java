@@ -135,4 +135,43 @@ class IndexedRowsTest {
                 new double[2][SPEC.paramCount()]);
         assertThrows(IllegalArgumentException.class, () -> one.merge(two));
     }
+
+    /**
+     * The float wire form: the values as floats (so serialized at half the bytes), widened back to
+     * exactly {@link IndexedRows#roundToFloat}'s bits; every operation that reads values refuses
+     * the wire form instead of reading missing arrays.
+     */
+    @Test
+    void theFloatWireFormWidensToTheRoundedBitsAndGuardsItsValues() throws Exception {
+        double[][] start = {WeightInit.initialize(SPEC, 1), WeightInit.initialize(SPEC, 2)};
+        double[][] current = changed(start, new int[] {3, 6}, 5);
+        IndexedRows rounded = IndexedRows.difference(SPEC, touched(3, 6), current, start).roundToFloat();
+        IndexedRows wire = IndexedRows.difference(SPEC, touched(3, 6), current, start).toFloatWire();
+        assertEquals(2, wire.arrays());
+        assertThrows(IllegalStateException.class, wire::toDense);
+        assertThrows(IllegalStateException.class, () -> wire.scale(2.0));
+        assertThrows(IllegalStateException.class, () -> rounded.merge(wire));
+        assertThrows(IllegalStateException.class, () -> wire.addScaledTo(new double[2][SPEC.paramCount()], 1.0));
+        java.io.ByteArrayOutputStream asDoubles = new java.io.ByteArrayOutputStream();
+        java.io.ByteArrayOutputStream asFloats = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(asDoubles)) {
+            out.writeObject(rounded);
+        }
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(asFloats)) {
+            out.writeObject(wire);
+        }
+        IndexedRows received;
+        try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(
+                new java.io.ByteArrayInputStream(asFloats.toByteArray()))) {
+            received = (IndexedRows) in.readObject();
+        }
+        double[][] expected = rounded.toDense();
+        double[][] actual = received.fromFloatWire().toDense();
+        for (int a = 0; a < 2; a++) {
+            assertArrayEquals(expected[a], actual[a]);
+        }
+        // 2 arrays of (2 rows x 3 + 11 rest) values: 4 bytes fewer each, less the float form's field names.
+        int values = 2 * (2 * 3 + 11);
+        assertEquals(4 * values, asDoubles.size() - asFloats.size(), 64, "bytes saved");
+    }
 }

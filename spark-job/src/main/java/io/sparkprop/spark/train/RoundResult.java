@@ -111,21 +111,20 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
     /** A row-sparse change made dense (the same values); a no-op otherwise. */
     private void densify() {
         if (rows != null) {
-            values = rows.toDense();
+            values = rows.fromFloatWire().toDense();
             rows = null;
         }
     }
 
     /**
      * Rounds the values to float for the wire (a no-op when already compact). A row-sparse change
-     * stays row-sparse, its values rounded to float in place: the bits a float wire delivers,
-     * carried as doubles (its float form is not written yet; making it dense first would hold the
-     * whole model's size per partition). Returns this.
+     * stays row-sparse, in its float form ({@link IndexedRows#toFloatWire}: half the bytes).
+     * Returns this.
      */
     @Override
     public RoundResult compact() {
         if (rows != null) {
-            rows.roundToFloat();
+            rows.toFloatWire();
             return this;
         }
         if (values != null) {
@@ -138,6 +137,9 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
     /** The values as doubles again, widened exactly (a no-op unless compact). Returns this. */
     @Override
     public RoundResult expand() {
+        if (rows != null) {
+            rows.fromFloatWire();
+        }
         if (values == null && wire != null) {
             values = WireArrays.toDoubles(wire);
             wire = null;
@@ -229,16 +231,7 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
             summed = false;
         }
         if (summed) {
-            double inv = 1.0 / weightSum;
-            double max = 0.0;
-            for (double[] slot : values) {
-                for (int i = 0; i < slot.length; i++) {
-                    double v = slot[i] * inv;
-                    slot[i] = v;
-                    max = Math.max(max, Math.abs(v));
-                }
-            }
-            maxChange = max;
+            maxChange = io.sparkprop.core.IndexedRows.scaleMaxAbs(values, 1.0 / weightSum);
             summed = false;
         }
         return this;

@@ -84,7 +84,8 @@ final class TimedGradient implements java.io.Serializable, DistributedTrainer.Wi
     /** Row-sparse sums made dense (exact; a no-op otherwise). Returns this. */
     TimedGradient densify() {
         if (sparse != null) {
-            gradient = GradientAccumulator.of(sparse.toDense()[0], lossSum, count, weightSum).withTouchedRows(rows);
+            gradient = GradientAccumulator.of(sparse.fromFloatWire().toDense()[0], lossSum, count, weightSum)
+                    .withTouchedRows(rows);
             sparse = null;
             rows = null;
         }
@@ -93,13 +94,13 @@ final class TimedGradient implements java.io.Serializable, DistributedTrainer.Wi
 
     /**
      * Rounds the gradient sum to float for the wire (a no-op when already compact). Row-sparse sums
-     * stay row-sparse, rounded to float in place (the float wire's bits, carried as doubles).
+     * stay row-sparse, in their float form ({@link io.sparkprop.core.IndexedRows#toFloatWire}).
      * Returns this.
      */
     @Override
     public TimedGradient compact() {
         if (sparse != null) {
-            sparse.roundToFloat();
+            sparse.toFloatWire();
             return this;
         }
         if (gradient != null) {
@@ -116,6 +117,10 @@ final class TimedGradient implements java.io.Serializable, DistributedTrainer.Wi
     /** The sums as doubles again, widened exactly (a no-op unless compact). Returns this. */
     @Override
     public TimedGradient expand() {
+        if (sparse != null) {
+            sparse.fromFloatWire();
+            return this;
+        }
         if (gradient == null && sparse == null) {
             gradient = GradientAccumulator.of(WireArrays.toDoubles(wire), lossSum, count, weightSum)
                     .withTouchedRows(rows);
@@ -129,7 +134,7 @@ final class TimedGradient implements java.io.Serializable, DistributedTrainer.Wi
     TimedGradient merge(TimedGradient other) {
         computeNanos = Math.max(computeNanos, other.computeNanos);
         if (sparse != null && other.sparse != null) {
-            sparse.merge(other.sparse);
+            sparse.fromFloatWire().merge(other.sparse.fromFloatWire());
             rows.or(other.rows);
             lossSum += other.lossSum;
             count += other.count;

@@ -163,6 +163,28 @@ class LazySparseTrainingTest {
     }
 
     /**
+     * The float32 wire halves what lazy exchanges bring into the driver: a round's row-sparse
+     * change and a synchronous step's row-sparse sums travel as floats (they were rounded in place
+     * and shipped as doubles): at most half the float64 bytes plus the tasks' framing (under 6 KiB
+     * a task, {@code ExchangeCostsTest}).
+     */
+    @ParameterizedTest(name = "local steps {0}")
+    @CsvSource({"4", "1"})
+    void theFloat32WireHalvesTheBytesOfRowSparseResults(int localSteps) {
+        JavaRDD<DataBlock> blocks = cache(sc(), split(sparseData(3), 3));
+        List<Double> driverIn = new ArrayList<>();
+        for (String wire : List.of("float64", "float32")) {
+            List<EpochMetrics> seen = new ArrayList<>();
+            new DistributedTrainer(sc(), settings("model.layers=300,64,3", "train.sparse-update=lazy",
+                    "train.local-steps=" + localSteps, "train.epochs=1", "train.exchange-precision=" + wire),
+                    blocks, ROWS, null).train(seen::add);
+            driverIn.add(seen.get(0).stepTimes().costs().driverInBytes());
+        }
+        assertTrue(driverIn.get(0) > 3 * 2 * 6 * 1024, "enough values to tell: " + driverIn);
+        assertTrue(driverIn.get(1) <= driverIn.get(0) / 2 + 3 * 6 * 1024, "float64, float32 bytes: " + driverIn);
+    }
+
+    /**
      * The trainer's arrays are the model's layout: a sparse run equals the same data's dense run
      * within rounding (the first layer's products differ: nonzeros against BLAS), never a transpose.
      */
