@@ -167,8 +167,8 @@ public final class IndexedRows implements java.io.Serializable {
      */
     public IndexedRows toFloatWire() {
         if (floatValues == null) {
-            floatValues = toFloats(values);
-            floatRest = toFloats(rest);
+            floatValues = FloatArrays.rounded(values);
+            floatRest = FloatArrays.rounded(rest);
             values = null;
             rest = null;
         }
@@ -181,34 +181,12 @@ public final class IndexedRows implements java.io.Serializable {
      */
     public IndexedRows fromFloatWire() {
         if (floatValues != null) {
-            values = toDoubles(floatValues);
-            rest = toDoubles(floatRest);
+            values = FloatArrays.widened(floatValues);
+            rest = FloatArrays.widened(floatRest);
             floatValues = null;
             floatRest = null;
         }
         return this;
-    }
-
-    private static float[][] toFloats(double[][] arrays) {
-        float[][] out = new float[arrays.length][];
-        for (int a = 0; a < arrays.length; a++) {
-            out[a] = new float[arrays[a].length];
-            for (int i = 0; i < out[a].length; i++) {
-                out[a][i] = (float) arrays[a][i];
-            }
-        }
-        return out;
-    }
-
-    private static double[][] toDoubles(float[][] arrays) {
-        double[][] out = new double[arrays.length][];
-        for (int a = 0; a < arrays.length; a++) {
-            out[a] = new double[arrays[a].length];
-            for (int i = 0; i < out[a].length; i++) {
-                out[a][i] = arrays[a][i];
-            }
-        }
-        return out;
     }
 
     /** Refuses to read values while they are in the float wire form. */

@@ -128,7 +128,7 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
             return this;
         }
         if (values != null) {
-            wire = WireArrays.toFloats(values);
+            wire = io.sparkprop.core.FloatArrays.rounded(values);
             values = null;
         }
         return this;
@@ -141,7 +141,7 @@ final class RoundResult implements java.io.Serializable, DistributedTrainer.Wire
             rows.fromFloatWire();
         }
         if (values == null && wire != null) {
-            values = WireArrays.toDoubles(wire);
+            values = io.sparkprop.core.FloatArrays.widened(wire);
             wire = null;
         }
         return this;

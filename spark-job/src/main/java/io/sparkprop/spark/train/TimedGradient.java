@@ -104,7 +104,7 @@ final class TimedGradient implements java.io.Serializable, DistributedTrainer.Wi
             return this;
         }
         if (gradient != null) {
-            wire = WireArrays.toFloats(gradient.gradSum());
+            wire = io.sparkprop.core.FloatArrays.rounded(gradient.gradSum());
             lossSum = gradient.lossSum();
             count = gradient.count();
             weightSum = gradient.weightSum();
@@ -122,7 +122,7 @@ final class TimedGradient implements java.io.Serializable, DistributedTrainer.Wi
             return this;
         }
         if (gradient == null && sparse == null) {
-            gradient = GradientAccumulator.of(WireArrays.toDoubles(wire), lossSum, count, weightSum)
+            gradient = GradientAccumulator.of(io.sparkprop.core.FloatArrays.widened(wire), lossSum, count, weightSum)
                     .withTouchedRows(rows);
             wire = null;
             rows = null;

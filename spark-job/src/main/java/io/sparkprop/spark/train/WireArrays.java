@@ -33,7 +33,7 @@ public final class WireArrays implements java.io.Serializable {
      * to float, each array of {@code values} of any length.
      */
     public static WireArrays of(double[][] values, boolean float32) {
-        return float32 ? new WireArrays(null, toFloats(values)) : new WireArrays(values, null);
+        return float32 ? new WireArrays(null, io.sparkprop.core.FloatArrays.rounded(values)) : new WireArrays(values, null);
     }
 
     /** Whether the values travel as floats. */
@@ -59,7 +59,7 @@ public final class WireArrays implements java.io.Serializable {
             synchronized (this) {
                 w = widened;
                 if (w == null) {
-                    w = toDoubles(floats);
+                    w = io.sparkprop.core.FloatArrays.widened(floats);
                     widened = w;
                 }
             }
@@ -69,25 +69,7 @@ public final class WireArrays implements java.io.Serializable {
 
     /** Array {@code i} as fresh doubles, the caller's to modify. */
     public double[] copy(int i) {
-        return doubles != null ? doubles[i].clone() : toDoubles(floats[i]);
-    }
-
-    /** {@code values} rounded to float, array by array. */
-    static float[][] toFloats(double[][] values) {
-        float[][] out = new float[values.length][];
-        for (int a = 0; a < values.length; a++) {
-            out[a] = toFloats(values[a]);
-        }
-        return out;
-    }
-
-    /** {@code values} rounded to the nearest floats. */
-    static float[] toFloats(double[] values) {
-        float[] f = new float[values.length];
-        for (int i = 0; i < values.length; i++) {
-            f[i] = (float) values[i];
-        }
-        return f;
+        return doubles != null ? doubles[i].clone() : io.sparkprop.core.FloatArrays.widened(floats[i]);
     }
 
     /** Columns {@code [from, to)} of every array of {@code values}: a slice of compact arrays. */
@@ -97,22 +79,5 @@ public final class WireArrays implements java.io.Serializable {
             out[a] = java.util.Arrays.copyOfRange(values[a], from, to);
         }
         return out;
-    }
-
-    /** {@code values} widened to double (exact), array by array. */
-    static double[][] toDoubles(float[][] values) {
-        double[][] out = new double[values.length][];
-        for (int a = 0; a < values.length; a++) {
-            out[a] = toDoubles(values[a]);
-        }
-        return out;
-    }
-
-    static double[] toDoubles(float[] values) {
-        double[] d = new double[values.length];
-        for (int i = 0; i < values.length; i++) {
-            d[i] = values[i];
-        }
-        return d;
     }
 }
