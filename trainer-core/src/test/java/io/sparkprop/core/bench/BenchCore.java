@@ -27,16 +27,7 @@ public final class BenchCore {
         }
         int forks = args.length > 0 ? Integer.parseInt(args[0]) : 1;
         int iterations = args.length > 1 ? Integer.parseInt(args[1]) : 5;
-        Options options = new OptionsBuilder()
-                .include(StepBenchmark.class.getName() + "\\.")
-                .forks(forks)
-                .warmupIterations(3)
-                .warmupTime(TimeValue.seconds(1))
-                .measurementIterations(iterations)
-                .measurementTime(TimeValue.seconds(1))
-                .jvmArgsAppend("--add-modules=jdk.incubator.vector")
-                .build();
-        Collection<RunResult> results = new Runner(options).run();
+        Collection<RunResult> results = run(StepBenchmark.class, forks, iterations);
 
         System.out.println();
         System.out.println("BLAS implementation: " + Blas.implementationName());
@@ -71,15 +62,7 @@ public final class BenchCore {
      * on one core and on two (twice one: the roof of a local[2] run's compute, before any exchange).
      */
     private static void sparse(int forks, int iterations) throws RunnerException {
-        Options options = new OptionsBuilder()
-                .include(SparseStepBenchmark.class.getName() + "\\.")
-                .forks(forks)
-                .warmupIterations(3)
-                .warmupTime(TimeValue.seconds(1))
-                .measurementIterations(iterations)
-                .measurementTime(TimeValue.seconds(1))
-                .build();
-        Collection<RunResult> results = new Runner(options).run();
+        Collection<RunResult> results = run(SparseStepBenchmark.class, forks, iterations);
         System.out.println();
         System.out.printf(Locale.ROOT, "%-10s %-8s %-6s %12s %18s %18s%n", "optimizer", "width", "batch", "us/step",
                 "examples/s, 1 core", "2 cores (roof)");
@@ -90,6 +73,20 @@ public final class BenchCore {
             System.out.printf(Locale.ROOT, "%-10s %-8s %-6d %12.1f %18.0f %18.0f%n", opt,
                     result.getParams().getParam("width"), batch, us, batch / (us * 1e-6), 2 * batch / (us * 1e-6));
         }
+    }
+
+    /** JMH on {@code benchmark}'s methods: 3 warm-up and {@code iterations} measured seconds per fork. */
+    private static Collection<RunResult> run(Class<?> benchmark, int forks, int iterations) throws RunnerException {
+        Options options = new OptionsBuilder()
+                .include(benchmark.getName() + "\\.")
+                .forks(forks)
+                .warmupIterations(3)
+                .warmupTime(TimeValue.seconds(1))
+                .measurementIterations(iterations)
+                .measurementTime(TimeValue.seconds(1))
+                .jvmArgsAppend("--add-modules=jdk.incubator.vector")
+                .build();
+        return new Runner(options).run();
     }
 
     private static double score(Collection<RunResult> results, String method, String batch, String precision) {
