@@ -84,6 +84,7 @@ public final class GradientAccumulator implements java.io.Serializable {
         this.rowsOffset = spec.weightOffset(0);
         this.rowsEnd = spec.biasOffset(0);
         this.rowWidth = spec.layer(0).numOut();
+        this.rowsInDense = true; // whatever the dense array holds now: the first reset clears it all
         return this;
     }
 
@@ -92,8 +93,17 @@ public final class GradientAccumulator implements java.io.Serializable {
      * shipped the rows beside the sums rebuilds. Returns {@code this}.
      */
     public GradientAccumulator withTouchedRows(TouchedRows rows) {
+        if (rows == null) {
+            flush();
+            firstLayer = null; // untracked sums keep every value in the dense array
+        }
         this.touched = rows;
         return this;
+    }
+
+    /** The number of parameters these sums cover; reads nothing else. */
+    public int paramCount() {
+        return gradSum.length;
     }
 
     /** The rows these sums touch (live), or null when rows are not tracked. */
@@ -108,7 +118,11 @@ public final class GradientAccumulator implements java.io.Serializable {
      * ({@link Workspace#setDropoutKey}).
      */
     public GradientAccumulator add(Network network, double[] params, Workspace ws) {
-        if (firstLayer != null && ws.sparse) {
+        // Row-sparse only until the dense array holds first-layer sums: after that, adding to the
+        // dense rows in add order keeps the dense sums' order (a later flush would add the pending
+        // rows' own sum at once).
+        if (firstLayer != null && ws.sparse && !rowsInDense
+                && network.spec().firstLayerLayout() == WeightLayout.IN_OUT) {
             lossSum += network.lossAndGradient(params, ws, gradSum, firstLayer);
         } else {
             flush();
@@ -137,6 +151,7 @@ public final class GradientAccumulator implements java.io.Serializable {
         }
         flush();
         other.flush();
+        rowsInDense = true; // the other sums' first-layer rows are now in the dense array
         double[] theirs = other.gradSum;
         for (int i = 0; i < gradSum.length; i++) {
             gradSum[i] += theirs[i];
@@ -281,7 +296,8 @@ public final class GradientAccumulator implements java.io.Serializable {
      * {@link io.sparkprop.core.optim.Optimizer#step(double[], double[], double,
      * io.sparkprop.core.optim.ParameterRanges)}'s form; for ranges {@code [0, paramCount)} the dense
      * gradient), and the L2 term and its penalty cover the weights in {@code active} only (a lazy
-     * step's objective). The accumulator's sums are read only.
+     * step's objective). The sums' values are read only (a fallback to the dense array moves the
+     * row-sparse rows into it: the same values).
      */
     public double mean(Network network, double[] params, double l2, double[] gradOut,
                        io.sparkprop.core.optim.ParameterRanges active) {
@@ -305,7 +321,7 @@ public final class GradientAccumulator implements java.io.Serializable {
         // The first layer's values come from the row-sparse sums when the ranges cover exactly
         // their rows (activeRanges lists them in the same order); from the dense array otherwise.
         boolean rowSparse = firstLayer != null && firstLayer.count() > 0 && !rowsInDense
-                && firstLayerSize(active) == (long) firstLayer.count() * rowWidth;
+                && coversExactlyTheRows(active);
         if (!rowSparse) {
             flush();
         }
@@ -375,18 +391,33 @@ public final class GradientAccumulator implements java.io.Serializable {
         sumSquares[0] = squares;
     }
 
-    /** How many of the first layer's weights {@code active} holds. */
-    private long firstLayerSize(io.sparkprop.core.optim.ParameterRanges active) {
-        long n = 0;
+    /**
+     * Whether {@code active}'s first-layer weights are exactly the rows {@link #firstLayer} holds,
+     * whole and in order (as {@link #activeRanges} lists them): then its values are those rows'.
+     */
+    private boolean coversExactlyTheRows(io.sparkprop.core.optim.ParameterRanges active) {
+        int[] rows = firstLayer.rows();
+        int count = firstLayer.count();
+        int s = 0;
         for (int r = 0; r < active.count(); r++) {
-            n += Math.max(0, Math.min(active.end(r), rowsEnd) - Math.max(active.start(r), rowsOffset));
+            int from = Math.max(active.start(r), rowsOffset);
+            int to = Math.min(active.end(r), rowsEnd);
+            for (int at = from; at < to; at += rowWidth) {
+                if ((at - rowsOffset) % rowWidth != 0 || to - at < rowWidth || s == count
+                        || rows[s] != (at - rowsOffset) / rowWidth) {
+                    return false;
+                }
+                s++;
+            }
         }
-        return n;
+        return s == count;
     }
 
     /**
-     * Moves the row-sparse first-layer sums into {@link #gradSum} (whose rows are zero there, or
-     * hold earlier flushed sums, which were added first: the dense array's order).
+     * Moves the row-sparse first-layer sums into {@link #gradSum}, whose first-layer rows are zero
+     * then: the row-sparse form holds only adds made while nothing else was in the dense rows
+     * ({@link #rowsInDense} false), and after a flush every add goes to the dense array until the
+     * next reset, so each row is summed in add order, as the dense array sums it.
      */
     private void flush() {
         if (firstLayer != null && firstLayer.count() > 0) {

@@ -166,8 +166,8 @@ public final class LocalRound {
             if (lazy) {
                 sums.trackRows(network.spec());
             }
-        } else if (sums.gradSum().length != network.spec().paramCount() || sums.tracksRows() != lazy) {
-            throw new IllegalArgumentException("Step sums of " + sums.gradSum().length + " parameters"
+        } else if (sums.paramCount() != network.spec().paramCount() || sums.tracksRows() != lazy) {
+            throw new IllegalArgumentException("Step sums of " + sums.paramCount() + " parameters"
                     + (sums.tracksRows() ? " tracking rows" : "") + " do not fit " + network.spec() + " with "
                     + rule.sparseUpdate() + " updates");
         }

@@ -121,6 +121,11 @@ public final class RowSparseSums implements java.io.Serializable {
         return count;
     }
 
+    /** The held rows, increasing ({@link #count} of them); live, read only. */
+    int[] rows() {
+        return rows;
+    }
+
     /** The held rows' sums, {@code (count, width)} row-major; live, read only. */
     double[] values() {
         return values;

@@ -230,6 +230,56 @@ class LazyUpdateTest {
     }
 
     /**
+     * Found in review: sums merged into reset sums are in the dense array, so the next reset must
+     * clear them; adds after a read of the dense array are summed there in add order (a later
+     * flush of row-sparse adds would add their own sum at once); and the row-sparse form is read
+     * only for ranges over exactly its rows (ranges of as many other rows read the dense array).
+     */
+    @Test
+    void rowSparseSumsStayExactAfterMergesReadsAndForeignRanges() {
+        NetworkSpec spec = spec();
+        Network network = new Network(spec);
+        double[] params = WeightInit.initialize(spec, 1);
+        DataBlock block = sparseRows(24, 17);
+        GradientAccumulator merged = new GradientAccumulator(spec.paramCount()).trackRows(spec).reset();
+        GradientAccumulator other = new GradientAccumulator(spec.paramCount()).trackRows(spec).reset();
+        other.add(network, params, new Workspace(spec, 8).load(block, 0, 8));
+        merged.merge(other);
+        merged.reset();
+        assertArrayEquals(new double[spec.paramCount()], merged.gradSum(), "a reset after a merge clears it");
+        // Add, read, then several adds over shared rows, for many batches: the dense sums' bits.
+        for (int seed = 0; seed < 40; seed++) {
+            DataBlock rows = sparseRows(12, 100 + seed);
+            GradientAccumulator dense = new GradientAccumulator(spec.paramCount());
+            GradientAccumulator tracked = new GradientAccumulator(spec.paramCount()).trackRows(spec).reset();
+            for (int from = 0; from < 12; from += 3) {
+                dense.add(network, params, new Workspace(spec, 3).load(rows, from, from + 3));
+                tracked.add(network, params, new Workspace(spec, 3).load(rows, from, from + 3));
+                if (from == 0) {
+                    assertTrue(tracked.gradSum().length > 0); // a read between adds
+                }
+            }
+            assertArrayEquals(dense.gradSum(), tracked.gradSum(), "seed " + seed);
+        }
+        // Ranges over as many rows as the sums hold, but other rows: the dense mean of those ranges.
+        DataBlock one = DataBlock.sparse(1, 40, 2, new int[] {0, 2}, new int[] {2, 9}, new double[] {1, 1},
+                new double[] {1, 0}, null);
+        GradientAccumulator sums = new GradientAccumulator(spec.paramCount()).trackRows(spec).reset();
+        sums.add(network, params, new Workspace(spec, 1).load(one, 0, 1));
+        int bias = spec.biasOffset(0);
+        ParameterRanges foreign = new ParameterRanges().add(3 * 6, 4 * 6).add(9 * 6, 10 * 6).add(bias,
+                spec.paramCount());
+        double[] packed = new double[(int) foreign.size()];
+        sums.mean(network, params, 0.0, packed, foreign);
+        GradientAccumulator reference = new GradientAccumulator(spec.paramCount());
+        reference.add(network, params, new Workspace(spec, 1).load(one, 0, 1));
+        double[] expected = new double[(int) foreign.size()];
+        reference.mean(network, params, 0.0, expected, foreign);
+        assertArrayEquals(expected, packed);
+        assertEquals(0.0, packed[0], "feature 3 is not in the batch");
+    }
+
+    /**
      * The lazy step reads its gradient packed ({@code grad[q]} for the q-th active parameter):
      * each optimizer's bits equal its dense step on a copy where the gradient is spread to the
      * parameters' own indices and inactive parameters are restored afterwards, over ranges that
