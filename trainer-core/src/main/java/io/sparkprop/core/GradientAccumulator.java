@@ -327,68 +327,48 @@ public final class GradientAccumulator implements java.io.Serializable {
         }
         double[] rowValues = rowSparse ? firstLayer.values() : null;
         double inv = 1.0 / weightSum;
-        double[] sumSquares = {0.0};
-        int[] weightRange = {0};
-        int q = 0;
-        int c = 0;
+        double sumSquares = 0.0;
+        int k = 0; // the weight range (sorted, half-open pairs) that can hold the next index
+        int q = 0; // the next packed position
+        int c = 0; // the next row-sparse value
         for (int r = 0; r < active.count(); r++) {
             int start = active.start(r);
             int end = active.end(r);
-            if (!rowSparse || end <= rowsOffset || start >= rowsEnd) {
-                meanSegment(gradSum, 0, start, end, gradOut, q - start, weights, weightRange, params, l2, inv,
-                        sumSquares);
-                q += end - start;
-                continue;
+            // Three segments: before the first layer's weights, its rows (from the row-sparse sums,
+            // in order, when read from there), after them; the dense array otherwise.
+            int rowsFrom = rowSparse ? Math.min(Math.max(rowsOffset, start), end) : end;
+            int rowsTo = rowSparse ? Math.min(Math.max(rowsEnd, rowsFrom), end) : end;
+            for (int segment = 0; segment < 3; segment++) {
+                int from = segment == 0 ? start : segment == 1 ? rowsFrom : rowsTo;
+                int to = segment == 0 ? rowsFrom : segment == 1 ? rowsTo : end;
+                double[] src = segment == 1 ? rowValues : gradSum;
+                int srcShift = segment == 1 ? c - from : 0;
+                int outShift = q - from;
+                if (l2 == 0.0) {
+                    for (int i = from; i < to; i++) {
+                        gradOut[i + outShift] = src[i + srcShift] * inv;
+                    }
+                } else {
+                    for (int i = from; i < to; i++) {
+                        double g = src[i + srcShift];
+                        while (k < weights.length && weights[k + 1] <= i) {
+                            k += 2;
+                        }
+                        if (k < weights.length && i >= weights[k]) {
+                            double w = params[i];
+                            sumSquares += w * w;
+                            g += l2 * w;
+                        }
+                        gradOut[i + outShift] = g * inv;
+                    }
+                }
+                q += to - from;
+                if (segment == 1) {
+                    c += to - from;
+                }
             }
-            // Split at the first layer's bounds: before it, its rows (from the row-sparse sums, in
-            // order), after it.
-            int rowsFrom = Math.max(start, rowsOffset);
-            int rowsTo = Math.min(end, rowsEnd);
-            meanSegment(gradSum, 0, start, rowsFrom, gradOut, q - start, weights, weightRange, params, l2, inv,
-                    sumSquares);
-            q += rowsFrom - start;
-            meanSegment(rowValues, c - rowsFrom, rowsFrom, rowsTo, gradOut, q - rowsFrom, weights, weightRange,
-                    params, l2, inv, sumSquares);
-            c += rowsTo - rowsFrom;
-            q += rowsTo - rowsFrom;
-            meanSegment(gradSum, 0, rowsTo, end, gradOut, q - rowsTo, weights, weightRange, params, l2, inv,
-                    sumSquares);
-            q += end - rowsTo;
         }
-        return (lossSum + 0.5 * l2 * sumSquares[0]) * inv;
-    }
-
-    /**
-     * The mean of parameters {@code [from, to)}: {@code out[i + outShift] = (src[i + srcShift] +
-     * l2 · params[i] if i is a weight) · inv}, the weights' squares added to {@code sumSquares[0]} in
-     * index order; {@code weightRange[0]} is where the sorted weight ranges were left.
-     */
-    private static void meanSegment(double[] src, int srcShift, int from, int to, double[] out, int outShift,
-                                    int[] weights, int[] weightRange, double[] params, double l2, double inv,
-                                    double[] sumSquares) {
-        if (l2 == 0.0) {
-            for (int i = from; i < to; i++) {
-                out[i + outShift] = src[i + srcShift] * inv;
-            }
-            return;
-        }
-        int k = weightRange[0];
-        double squares = sumSquares[0];
-        for (int i = from; i < to; i++) {
-            double g = src[i + srcShift];
-            // The weight ranges are sorted: move to the one that can hold i.
-            while (k < weights.length && weights[k + 1] <= i) {
-                k += 2;
-            }
-            if (k < weights.length && i >= weights[k]) {
-                double w = params[i];
-                squares += w * w;
-                g += l2 * w;
-            }
-            out[i + outShift] = g * inv;
-        }
-        weightRange[0] = k;
-        sumSquares[0] = squares;
+        return (lossSum + 0.5 * l2 * sumSquares) * inv;
     }
 
     /**

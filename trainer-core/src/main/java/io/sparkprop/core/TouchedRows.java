@@ -165,18 +165,15 @@ public final class TouchedRows implements java.io.Serializable {
     /** Zeroes {@code values} in {@link #ranges} (the parameters these rows' sums can touch), then forgets the rows. */
     void clear(double[] values) {
         if (all) {
-            Arrays.fill(values, 0.0);
+            Arrays.fill(values, offset, end, 0.0);
         } else {
-            Arrays.fill(values, 0, offset, 0.0);
             for (int w = 0; w < bits.length; w++) {
                 for (long word = bits[w]; word != 0; word &= word - 1) {
                     int start = offset + ((w << 6) + Long.numberOfTrailingZeros(word)) * width;
                     Arrays.fill(values, start, start + width, 0.0);
                 }
             }
-            Arrays.fill(values, end, values.length, 0.0);
         }
-        Arrays.fill(bits, 0L);
-        all = false;
+        clearOutsideRows(values);
     }
 }

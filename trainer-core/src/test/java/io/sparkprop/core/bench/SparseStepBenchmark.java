@@ -42,6 +42,9 @@ import org.openjdk.jmh.annotations.State;
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class SparseStepBenchmark {
 
+    /** Scatters Zipf ranks over the rows: Knuth's multiplicative hash, a prime (coprime to any width below it). */
+    private static final long SCATTER = 2654435761L;
+
     /** Nonzeros per row, as scripts/bench-sparse generates them. */
     public static final int NONZEROS = 40;
 
@@ -75,7 +78,7 @@ public class SparseStepBenchmark {
         sums = new GradientAccumulator(spec.paramCount()).trackRows(spec);
         opt = "adam".equals(optimizer) ? new Adam(spec.paramCount()) : new Sgd(spec.paramCount());
         // Zipf(1) over the width by inverse CDF on the harmonic numbers, ranks scattered by a
-        // multiplicative permutation (odd multiplier mod a power of two is a bijection).
+        // multiplicative permutation (a multiplier coprime to the width is a bijection mod it).
         double[] cdf = new double[width];
         double total = 0;
         for (int i = 0; i < width; i++) {
@@ -95,7 +98,7 @@ public class SparseStepBenchmark {
                 while (row.size() < NONZEROS) {
                     int rank = java.util.Arrays.binarySearch(cdf, random.nextDouble() * total);
                     rank = rank < 0 ? -rank - 1 : rank;
-                    row.add((int) ((rank * 2654435761L) & (width - 1)) % width);
+                    row.add((int) (rank * SCATTER % width));
                 }
                 int p = r * NONZEROS;
                 for (int c : row) {
