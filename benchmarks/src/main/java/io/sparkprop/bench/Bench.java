@@ -230,7 +230,11 @@ public final class Bench {
         List<Roof.Result> roofs = new ArrayList<>();
         lines.add(String.format(Locale.ROOT, "%-7s %10s %12s %9s %12s %9s", "batch", "step ms", "examples/s",
                 "GFLOP/s", "dgemm GF/s", "fraction"));
-        for (int batch : new int[] {64, 128, 1024}) {
+        // A local step's batch (the global batch over the partitions) among them: the ratios' peer.
+        int taskBatch = (int) Math.max(1, base.value(ConfigSchema.TRAIN_BATCH_SIZE) / partitions);
+        java.util.SortedSet<Integer> roofBatches = new java.util.TreeSet<>(List.of(64, 128, 1024));
+        roofBatches.add(taskBatch);
+        for (int batch : roofBatches) {
             Roof.Result r = Roof.measure(spec, batch, 2.0);
             roofs.add(r);
             lines.add(String.format(Locale.ROOT, "%-7d %10.3f %12.0f %9.2f %12.2f %8.0f%%", batch, r.stepMs(),
@@ -401,16 +405,24 @@ public final class Bench {
                         r.reached() ? String.format(Locale.ROOT, "%.1fx", r.secondsToTarget() / best.secondsToTarget())
                                 : String.format(Locale.ROOT, "> %.1fx", r.totalFitSeconds() / best.secondsToTarget())));
             }
-            if (torchJson != null) {
-                String s = torchJson.replaceAll(".*\"seconds_to_target\":\\s*([0-9.eE-]+|null).*", "$1");
-                if (!s.equals("null")) {
-                    double torchSeconds = Double.parseDouble(s);
-                    lines.add(String.format(Locale.ROOT, "PyTorch: %.1f s -> sparkprop / PyTorch = %.2f", torchSeconds,
-                            best.secondsToTarget() / torchSeconds));
-                }
+            double torchSeconds = torchSeconds(torchJson);
+            if (Double.isFinite(torchSeconds)) {
+                lines.add(String.format(Locale.ROOT, "PyTorch: %.1f s -> sparkprop (k=%s) / PyTorch = %.2f", torchSeconds,
+                        best.label(), best.secondsToTarget() / torchSeconds));
             }
         } else {
             lines.add("sparkprop did not reach " + pct(options.target) + " in " + options.epochs + " epochs");
+        }
+        SparkpropRun defaultRun = runs.stream().filter(r -> r.label().equals(
+                Integer.toString(ConfigSchema.TRAIN_LOCAL_STEPS.defaultTyped()))).findFirst().orElse(null);
+        Roof.Result taskRoof = roofs.stream().filter(r -> r.batch() == taskBatch).findFirst().orElseThrow();
+        if (defaultRun != null) {
+            Ratios ratios = ratios(defaultRun, torchSeconds(torchJson), taskRoof, partitions);
+            lines.add("");
+            lines.add("The default (k=" + defaultRun.localSteps() + ", " + String.join(" ", options.sets)
+                    + (options.sets.isEmpty() ? "" : " ") + options.config + ") against issue 18's goals:");
+            lines.addAll(ratios.lines("default"));
+            json.put("default_ratios", ratios.toJson());
         }
         flush(lines);
 
@@ -419,6 +431,29 @@ public final class Bench {
         Files.writeString(Path.of(options.out), report, StandardCharsets.UTF_8);
         System.out.println("\nbench: JSON written to " + Path.of(options.out).toAbsolutePath());
         deleteRecursively(work);
+    }
+
+    /**
+     * The default run's ratios: PyTorch, the first epoch, the two-core roof at a local step's
+     * batch ({@code taskRoof}: its dgemm rate and the core's step), a local step in a task.
+     */
+    static Ratios ratios(SparkpropRun run, double torchSeconds, Roof.Result taskRoof, int partitions) {
+        List<EpochMetrics> epochs = run.epochs();
+        double first = epochs.get(0).epochSeconds();
+        double later = epochs.size() < 2 ? Double.NaN : run.steadyEpochSeconds();
+        long rows = Math.round(epochs.get(0).examplesPerSec() * first);
+        double roof = Ratios.roofEpochSeconds(rows, taskRoof.flopsPerExample(), partitions, taskRoof.gemmGflops());
+        double taskStep = run.lastStepTimes().computeMs() / run.localSteps();
+        return new Ratios(run.secondsToTarget(), torchSeconds, first, later, roof, taskStep, taskRoof.stepMs());
+    }
+
+    /** PyTorch's seconds to the target from its JSON line; NaN when it did not run or not reach it. */
+    static double torchSeconds(String torchJson) {
+        if (torchJson == null) {
+            return Double.NaN;
+        }
+        String s = torchJson.replaceAll(".*\"seconds_to_target\":\\s*([0-9.eE-]+|null).*", "$1");
+        return s.equals("null") ? Double.NaN : Double.parseDouble(s);
     }
 
     static boolean torchAvailable() {

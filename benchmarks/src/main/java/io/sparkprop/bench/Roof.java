@@ -29,6 +29,11 @@ public final class Roof {
             return stepGflops / gemmGflops;
         }
 
+        /** The step's matrix FLOPs per example (the count above). */
+        public double flopsPerExample() {
+            return stepGflops * 1e9 * (stepMs / 1e3) / batch;
+        }
+
         public double examplesPerSec() {
             return batch / (stepMs / 1e3);
         }

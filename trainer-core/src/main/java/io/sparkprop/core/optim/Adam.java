@@ -148,6 +148,18 @@ public final class Adam implements Optimizer {
         double b1 = beta1;
         double b2 = beta2;
         double eps = epsilon;
+        if (correction1 == 1.0) {
+            // β1^t has fallen below half an ulp of 1 (t >= 356 at β1 = 0.9): m / 1.0 is m, bit for
+            // bit, so the loop drops one of its three divisions (the JIT cannot know the divisor).
+            for (int i = from; i < to; i++) {
+                double gi = g[i];
+                m1[i] = b1 * m1[i] + (1.0 - b1) * gi;
+                m2[i] = b2 * m2[i] + (1.0 - b2) * (gi * gi);
+                double vHat = m2[i] / correction2;
+                p[i] -= learningRate * m1[i] / (Math.sqrt(vHat) + eps);
+            }
+            return;
+        }
         for (int i = from; i < to; i++) {
             double gi = g[i];
             m1[i] = b1 * m1[i] + (1.0 - b1) * gi;

@@ -67,6 +67,53 @@ class AdamTest {
         assertEquals(-0.201163, theta[0], 1e-6);
     }
 
+    /**
+     * Past the step where {@code β1^t} falls below half an ulp of 1 ({@code t >= 356} at
+     * {@code β1 = 0.9}: {@code 0.9^356 ≈ 5e-17 < 2^-54}), {@code 1 - β1^t} is exactly 1 and the update
+     * skips dividing by it; the parameters and moments must keep the bits of the formula written
+     * out with its divisions (Kingma & Ba 2015, Algorithm 1), here evaluated step by step in the
+     * test, across that step and with values of both signs, zeros and a negative zero.
+     */
+    @Test
+    void stepsPastTheFirstMomentsCorrectionKeepTheFormulasBits() {
+        assertEquals(1.0, 1.0 - Math.pow(0.9, 356), 0.0);
+        assertEquals(true, 1.0 - Math.pow(0.9, 355) < 1.0);
+        int n = 37; // not a multiple of a vector's lanes
+        double beta1 = 0.9;
+        double beta2 = 0.999;
+        double eps = 1e-8;
+        Adam adam = new Adam(n, beta1, beta2, eps);
+        double[] theta = new double[n];
+        double[] expected = new double[n];
+        double[] m = new double[n];
+        double[] v = new double[n];
+        for (int i = 0; i < n; i++) {
+            theta[i] = expected[i] = Math.sin(i + 1.0);
+        }
+        io.sparkprop.core.SplitMix64 random = new io.sparkprop.core.SplitMix64(11);
+        double[] grad = new double[n];
+        for (int t = 1; t <= 420; t++) {
+            for (int i = 0; i < n; i++) {
+                grad[i] = i == 3 ? 0.0 : i == 4 ? -0.0 : random.nextDouble() - 0.5;
+            }
+            double eta = 1e-3 * (1 + t % 3);
+            adam.step(theta, grad, eta);
+            double c1 = 1.0 - Math.pow(beta1, t);
+            double c2 = 1.0 - Math.pow(beta2, t);
+            for (int i = 0; i < n; i++) {
+                m[i] = beta1 * m[i] + (1.0 - beta1) * grad[i];
+                v[i] = beta2 * v[i] + (1.0 - beta2) * (grad[i] * grad[i]);
+                expected[i] -= eta * (m[i] / c1) / (Math.sqrt(v[i] / c2) + eps);
+            }
+            for (int i = 0; i < n; i++) {
+                assertEquals(Double.doubleToRawLongBits(expected[i]), Double.doubleToRawLongBits(theta[i]),
+                        "parameter " + i + " at step " + t);
+            }
+        }
+        assertArrayEquals(m, adam.state().slots()[0]);
+        assertArrayEquals(v, adam.state().slots()[1]);
+    }
+
     /** AdamW shrinks only the decay ranges by {@code 1 - η λ} before the Adam step. */
     @Test
     void decoupledDecayShrinksOnlyTheDecayRangesBeforeTheUpdate() {
