@@ -36,19 +36,21 @@ import org.apache.spark.sql.SparkSession;
  * <p>Sections, in the order they run:
  * <ol>
  *   <li>environment: BLAS, JVM flags, {@code OPENBLAS_NUM_THREADS}, cores, master;</li>
- *   <li>roof: the core's step alone vs {@code dgemm} ({@link Roof});</li>
  *   <li>sparkprop on MNIST ({@code conf/mnist.conf}, the test set as validation) for each
- *       {@code --local-steps} k: time to the target test accuracy (the sum of the epochs'
- *       training seconds up to the first epoch that reaches it; data loaded and cached first,
- *       validation passes excluded), accuracy per epoch, throughput, and where a step's (or
- *       round's) time goes;</li>
+ *       {@code --local-steps} k, the config's own k first in a JVM nothing has warmed: time to
+ *       the target test accuracy (the sum of the epochs' training seconds up to the first epoch
+ *       that reaches it; data loaded and cached first, validation passes excluded), accuracy per
+ *       epoch, throughput, and where a step's (or round's) time goes;</li>
+ *   <li>roof: the core's step alone vs {@code dgemm} ({@link Roof}), at a local step's batch
+ *       among others;</li>
  *   <li>the cost of one synchronous step: sparkprop's k = 1 medians (everything but compute)
  *       next to a bare one-double {@code treeAggregate} and MLlib's way of exchanging the same
  *       gradient ({@link SyncCost}), in the same SparkContext;</li>
  *   <li>MLPC on the same MNIST DataFrame, same layers, capped at {@code --mlpc-budget} seconds
  *       ({@link MlpcRunner});</li>
  *   <li>a synthetic dataset from {@code generate}: examples/s of sparkprop and of MLPC;</li>
- *   <li>PyTorch ({@code scripts/bench-torch.py}) when available.</li>
+ *   <li>PyTorch ({@code scripts/bench-torch.py}) when available;</li>
+ *   <li>the summary, closing with the default run's {@link Ratios} (issue 18's goals).</li>
  * </ol>
  * Nothing here asserts a figure: it measures and reports.
  */
@@ -58,7 +60,8 @@ public final class Bench {
             Usage: scripts/bench [options]
               --target A           test accuracy to reach on MNIST (default 0.97)
               --epochs N           sparkprop epochs per run (default 4)
-              --local-steps LIST   k values to compare, comma-separated (default 1,8,32,64,128)
+              --local-steps LIST   k values to compare, comma-separated (default 1,8,32,64,128); the
+                                   config's own k (the default run) runs first, in a cold JVM
               --partitions N       training partitions (default: Spark's default parallelism)
               --large-batch B      also a synchronous run at global batch B, learning rate scaled by
                                    sqrt(B/batch) after a 20-step warm-up (default 1024; 0 to skip)
@@ -225,29 +228,18 @@ public final class Bench {
         JobConfig base = JobConfig.load(options.config, sc.hadoopConfiguration()).withOverrides(options.sets);
         NetworkSpec spec = TrainingConfig.from(base).spec();
 
-        // 2. Roof.
-        section(lines, "Roof: the core's training step alone (1 thread, no Spark) vs dgemm, same BLAS");
-        List<Roof.Result> roofs = new ArrayList<>();
-        lines.add(String.format(Locale.ROOT, "%-7s %10s %12s %9s %12s %9s", "batch", "step ms", "examples/s",
-                "GFLOP/s", "dgemm GF/s", "fraction"));
-        // A local step's batch (the global batch over the partitions) among them: the ratios' peer.
-        int taskBatch = (int) Math.max(1, base.value(ConfigSchema.TRAIN_BATCH_SIZE) / partitions);
-        java.util.SortedSet<Integer> roofBatches = new java.util.TreeSet<>(List.of(64, 128, 1024));
-        roofBatches.add(taskBatch);
-        for (int batch : roofBatches) {
-            Roof.Result r = Roof.measure(spec, batch, 2.0);
-            roofs.add(r);
-            lines.add(String.format(Locale.ROOT, "%-7d %10.3f %12.0f %9.2f %12.2f %8.0f%%", batch, r.stepMs(),
-                    r.examplesPerSec(), r.stepGflops(), r.gemmGflops(), 100 * r.fraction()));
-        }
-        flush(lines);
-        json.put("roof", "[" + roofs.stream().map(Roof.Result::toJson).collect(Collectors.joining(",")) + "]");
-
         // 3. sparkprop on MNIST, for each k.
         section(lines, String.format(Locale.ROOT, "sparkprop on MNIST %s (%s; test set as validation), %d epochs per run",
                 spec, options.config, options.epochs));
         List<SparkpropRun> runs = new ArrayList<>();
-        for (int k : options.localSteps) {
+        // The config's k (the default run) first, in a JVM nothing has warmed yet: its first epoch
+        // carries the warm-up a user's run carries; the other k run warm after it.
+        int defaultK = base.value(ConfigSchema.TRAIN_LOCAL_STEPS);
+        List<Integer> order = new ArrayList<>(options.localSteps);
+        if (order.remove(Integer.valueOf(defaultK))) {
+            order.add(0, defaultK);
+        }
+        for (int k : order) {
             List<String> overrides = new ArrayList<>(List.of("train.epochs=" + options.epochs,
                     "train.local-steps=" + k, "data.partitions=" + partitions));
             JobConfig config = base.withOverrides(overrides);
@@ -294,6 +286,24 @@ public final class Bench {
         }
         flush(lines);
         json.put("sparkprop_mnist", "[" + runs.stream().map(SparkpropRun::toJson).collect(Collectors.joining(",")) + "]");
+
+        // 2. Roof, measured after the MNIST runs so that it does not warm their JIT.
+        section(lines, "Roof: the core's training step alone (1 thread, no Spark) vs dgemm, same BLAS");
+        List<Roof.Result> roofs = new ArrayList<>();
+        lines.add(String.format(Locale.ROOT, "%-7s %10s %12s %9s %12s %9s", "batch", "step ms", "examples/s",
+                "GFLOP/s", "dgemm GF/s", "fraction"));
+        // A local step's batch (the global batch over the partitions) among them: the ratios' peer.
+        int taskBatch = (int) Math.max(1, base.value(ConfigSchema.TRAIN_BATCH_SIZE) / partitions);
+        java.util.SortedSet<Integer> roofBatches = new java.util.TreeSet<>(List.of(64, 128, 1024));
+        roofBatches.add(taskBatch);
+        for (int batch : roofBatches) {
+            Roof.Result r = Roof.measure(spec, batch, 2.0);
+            roofs.add(r);
+            lines.add(String.format(Locale.ROOT, "%-7d %10.3f %12.0f %9.2f %12.2f %8.0f%%", batch, r.stepMs(),
+                    r.examplesPerSec(), r.stepGflops(), r.gemmGflops(), 100 * r.fraction()));
+        }
+        flush(lines);
+        json.put("roof", "[" + roofs.stream().map(Roof.Result::toJson).collect(Collectors.joining(",")) + "]");
 
         // 4. The cost of one synchronous step.
         section(lines, "One synchronous step, " + spec.paramCount() + " parameters exchanged, " + partitions
@@ -392,7 +402,7 @@ public final class Bench {
             lines.add(String.format(Locale.ROOT, "sparkprop time to %s: %.1f s (k=%s)", pct(options.target),
                     best.secondsToTarget(), best.label()));
             SparkpropRun fallback = runs.stream().filter(r -> r.label().equals(
-                    Integer.toString(ConfigSchema.TRAIN_LOCAL_STEPS.defaultTyped()))).findFirst().orElse(null);
+                    Integer.toString(defaultK))).findFirst().orElse(null);
             if (fallback != null && fallback != best) {
                 lines.add(String.format(Locale.ROOT, "  with the default k=%d: %s", fallback.localSteps(),
                         Double.isNaN(fallback.secondsToTarget()) ? "not reached" : String.format(Locale.ROOT, "%.1f s",

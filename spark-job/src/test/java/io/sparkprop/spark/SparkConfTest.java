@@ -144,6 +144,9 @@ class SparkConfTest {
         Outcome first = submit(sparkConf, "train", "--config", conf.toString(), "--run-dir", run.toString(),
                 "--set", "train.seed=9");
         assertEquals(0, first.code(), first.out());
+        // Main's session registers the warm-up plugin (SparkSettings.TUNED), which the executor
+        // (the driver's JVM in local mode) starts.
+        assertContains(first.out(), "Warming the training step's kernels up on executor driver (2000 steps");
         String written = Files.readString(run.resolve(RunDirectory.CONFIG));
         // file < Spark conf (spark-defaults.conf and --conf alike) < --set, each value with its origin.
         assertContains(written,
