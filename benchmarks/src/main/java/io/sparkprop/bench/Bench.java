@@ -423,8 +423,8 @@ public final class Bench {
         } else {
             lines.add("sparkprop did not reach " + pct(options.target) + " in " + options.epochs + " epochs");
         }
-        SparkpropRun defaultRun = runs.stream().filter(r -> r.label().equals(
-                Integer.toString(ConfigSchema.TRAIN_LOCAL_STEPS.defaultTyped()))).findFirst().orElse(null);
+        SparkpropRun defaultRun = runs.stream().filter(r -> r.label().equals(Integer.toString(defaultK)))
+                .findFirst().orElse(null);
         Roof.Result taskRoof = roofs.stream().filter(r -> r.batch() == taskBatch).findFirst().orElseThrow();
         if (defaultRun != null) {
             Ratios ratios = ratios(defaultRun, torchSeconds(torchJson), taskRoof, partitions);
