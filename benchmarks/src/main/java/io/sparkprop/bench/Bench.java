@@ -453,7 +453,8 @@ public final class Bench {
         double later = epochs.size() < 2 ? Double.NaN : run.steadyEpochSeconds();
         long rows = Math.round(epochs.get(0).examplesPerSec() * first);
         double roof = Ratios.roofEpochSeconds(rows, taskRoof.flopsPerExample(), partitions, taskRoof.gemmGflops());
-        double taskStep = run.lastStepTimes().computeMs() / run.localSteps();
+        double medianSteps = Ratios.medianRoundSteps((int) epochs.get(0).step(), run.localSteps());
+        double taskStep = run.lastStepTimes().computeMs() / medianSteps;
         return new Ratios(run.secondsToTarget(), torchSeconds, first, later, roof, taskStep, taskRoof.stepMs());
     }
 

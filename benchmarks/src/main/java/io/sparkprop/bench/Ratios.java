@@ -13,9 +13,10 @@ import java.util.Locale;
  *       are not timed on either side);</li>
  *   <li>{@code firstToLater}: the first epoch's training seconds over the mean of the later
  *       epochs' (the warm-up: JIT, class loading, heap growth);</li>
- *   <li>{@code epochToRoof}: the mean later epoch over the two-core {@code dgemm} roof, the
- *       epoch's matrix FLOPs at {@code cores} times the {@code dgemm} rate measured at a local
- *       step's batch ({@code roofEpochSeconds});</li>
+ *   <li>{@code epochToRoof}: the mean later epoch over the {@code dgemm} roof of the tasks
+ *       computing at once (two in {@code local[2]}): the epoch's matrix FLOPs at {@code cores}
+ *       times the {@code dgemm} rate measured at a local step's batch
+ *       ({@code roofEpochSeconds});</li>
  *   <li>{@code taskStepToCore}: a local step inside a Spark task (the median round's task time
  *       over its {@code k} steps) over the core's step alone at the same batch ({@link Roof}).</li>
  * </ul>
@@ -49,6 +50,27 @@ public record Ratios(double secondsToTarget, double torchSeconds, double firstEp
         return rows * flopsPerExample / (cores * dgemmGflops * 1e9);
     }
 
+    /**
+     * The median number of steps in an epoch's rounds: {@code ⌊S/k⌋} rounds of {@code k} steps and
+     * one of {@code S mod k} when that is not 0 (a round's median task time over this is a local
+     * step's time).
+     *
+     * @throws IllegalArgumentException when {@code stepsPerEpoch} or {@code k} is not positive
+     */
+    public static double medianRoundSteps(int stepsPerEpoch, int k) {
+        if (stepsPerEpoch <= 0 || k <= 0) {
+            throw new IllegalArgumentException("Expected positive steps per epoch and k but got " + stepsPerEpoch
+                    + " and " + k);
+        }
+        int[] rounds = new int[(stepsPerEpoch + k - 1) / k];
+        for (int r = 0; r < rounds.length; r++) {
+            rounds[r] = Math.min(k, stepsPerEpoch - r * k);
+        }
+        java.util.Arrays.sort(rounds);
+        int n = rounds.length;
+        return n % 2 == 1 ? rounds[n / 2] : (rounds[n / 2 - 1] + rounds[n / 2]) / 2.0;
+    }
+
     public double toTorch() {
         return secondsToTarget / torchSeconds;
     }
@@ -72,7 +94,7 @@ public record Ratios(double secondsToTarget, double torchSeconds, double firstEp
                 + " (goal <= 1.0)", label, fmt(secondsToTarget, 1), fmt(torchSeconds, 1), fmt(toTorch(), 2)));
         lines.add(String.format(Locale.ROOT, "%s: first epoch %s s, later epochs %s s -> %s (goal <= 1.2)", label,
                 fmt(firstEpochSeconds, 2), fmt(laterEpochSeconds, 2), fmt(firstToLater(), 2)));
-        lines.add(String.format(Locale.ROOT, "%s: later epoch %s s, two-core dgemm roof %s s -> %s (goal <= 1.3)",
+        lines.add(String.format(Locale.ROOT, "%s: later epoch %s s, the tasks' dgemm roof %s s -> %s (goal <= 1.3)",
                 label, fmt(laterEpochSeconds, 2), fmt(roofEpochSeconds, 2), fmt(epochToRoof(), 2)));
         lines.add(String.format(Locale.ROOT, "%s: local step in a task %s ms, the core's step alone %s ms -> %s"
                 + " (goal <= 1.2)", label, fmt(taskStepMs, 3), fmt(coreStepMs, 3), fmt(taskStepToCore(), 2)));

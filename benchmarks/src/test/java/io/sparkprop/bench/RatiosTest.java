@@ -22,6 +22,19 @@ class RatiosTest {
     }
 
     @Test
+    void aLocalStepIsTheMedianRoundOverItsMedianNumberOfSteps() {
+        // 469 MNIST steps: k = 64 gives 7 rounds of 64 and one of 21 (median 64); k = 128 three of
+        // 128 and one of 85 (median (128 + 128) / 2); k = 256 one of 256 and one of 213 (234.5);
+        // k = 500 a single round of 469.
+        assertEquals(64.0, Ratios.medianRoundSteps(469, 64));
+        assertEquals(128.0, Ratios.medianRoundSteps(469, 128));
+        assertEquals(234.5, Ratios.medianRoundSteps(469, 256));
+        assertEquals(469.0, Ratios.medianRoundSteps(469, 500));
+        assertEquals(1.0, Ratios.medianRoundSteps(469, 1));
+        assertThrows(IllegalArgumentException.class, () -> Ratios.medianRoundSteps(0, 64));
+    }
+
+    @Test
     void ratiosAreTheQuotientsOfTheirFiguresAndMissingOnesSayNotAvailable() {
         Ratios r = new Ratios(4.4, 5.0, 2.2, 1.76, 0.88, 2.64, 2.2);
         assertEquals(0.88, r.toTorch(), 1e-12);
@@ -31,7 +44,7 @@ class RatiosTest {
         String text = String.join("\n", r.lines("default k=64"));
         assertTrue(text.contains("sparkprop / PyTorch = 0.88 (goal <= 1.0)"), text);
         assertTrue(text.contains("-> 1.25 (goal <= 1.2)"), text);
-        assertTrue(text.contains("-> 2.00 (goal <= 1.3)"), text);
+        assertTrue(text.contains("dgemm roof 0.88 s -> 2.00 (goal <= 1.3)"), text);
         assertTrue(text.contains("-> 1.20 (goal <= 1.2)"), text);
         assertTrue(r.toJson().contains("\"to_torch\":0.8800"), r.toJson());
 

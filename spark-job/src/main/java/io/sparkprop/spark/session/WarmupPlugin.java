@@ -13,9 +13,9 @@ import org.slf4j.LoggerFactory;
  * A Spark plugin ({@code spark.plugins}, Spark's own hook for code that runs when an executor
  * starts) that warms the training step's kernels up on each executor while the driver is still
  * starting or loading data: {@link Warmup#run} on a daemon thread, so the JVM's first training
- * round does not run its kernels interpreted and load the native BLAS (about a quarter of a
- * second of a cold JVM's first round on MNIST, docs/benchmarks.md). In local mode the executor is
- * the driver's JVM, so the driver's own steps are warm too.
+ * round does not run its kernels interpreted and load the native BLAS (a cold JVM's first MNIST
+ * round went from 510 to 346 ms, docs/benchmarks.md §11). In local mode the executor is the
+ * driver's JVM, so the driver's own steps are warm too.
  *
  * <p>The command line's session sets it ({@link SparkSettings#TUNED}) unless {@code spark.plugins}
  * is set already ({@code --conf spark.plugins=} turns it off); a user's session adds it with
@@ -49,7 +49,7 @@ public final class WarmupPlugin implements SparkPlugin {
                     } catch (RuntimeException | LinkageError e) {
                         // Only speed is at stake: training runs the same code cold.
                         LOG.warn("The warm-up of the training step's kernels failed on executor {}; training runs"
-                                + " them cold: {}", ctx.executorID(), e.toString());
+                                + " them cold", ctx.executorID(), e);
                     }
                 }, "sparkprop-warmup");
                 thread.setDaemon(true);
