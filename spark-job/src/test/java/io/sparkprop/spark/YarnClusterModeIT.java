@@ -164,9 +164,14 @@ class YarnClusterModeIT {
         Path localRun = base.resolve("local");
         Path localLog = base.resolve("local.log");
         // The reference: the same config in local mode, local[2] (LocalLauncher, this build's classes).
-        Process local = new ProcessBuilder(TrainProcess.command(config, localRun, List.of(), "--set", "train.epochs=2"))
-                .redirectErrorStream(true)
-                .redirectOutput(localLog.toFile()).start();
+        // With OPENBLAS_NUM_THREADS=1, as scripts/sparkprop runs LocalLauncher and as the containers get
+        // it (conf/sparkprop.properties): a machine's own OpenBLAS follows the variable, and without it
+        // runs as many threads as cores, whose dgemm rounds differently (NativeBlasLibrary). Without
+        // this line the comparison failed by 1 ulp on a machine with Debian's libopenblas0-pthread.
+        ProcessBuilder localBuilder = new ProcessBuilder(TrainProcess.command(config, localRun, List.of(), "--set",
+                "train.epochs=2")).redirectErrorStream(true).redirectOutput(localLog.toFile());
+        localBuilder.environment().put("OPENBLAS_NUM_THREADS", "1");
+        Process local = localBuilder.start();
 
         Path log = base.resolve("submit-killed.log");
         // The epoch count comes as Spark conf (the spark.sparkprop.<key> layer, over the file's 1), as

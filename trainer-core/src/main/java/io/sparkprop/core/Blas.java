@@ -89,7 +89,16 @@ public final class Blas {
             default -> throw new IllegalArgumentException("System property sparkprop.blas must be auto, java or"
                     + " native but got '" + pinned + "'");
         };
-        LOG.info("BLAS implementation: {}", describe(blas, nativeSource));
+        String line = describe(blas, nativeSource);
+        if (blas instanceof NativeBLAS && line.contains("OPENBLAS_NUM_THREADS unset")) {
+            // The machine's OpenBLAS with as many threads as cores: its dgemm rounds differently from
+            // one thread's, so this process's weights differ in the last bits from a run with
+            // OPENBLAS_NUM_THREADS=1 (the launcher's, conf/sparkprop.properties' executors').
+            LOG.warn("BLAS implementation: {}. Set OPENBLAS_NUM_THREADS=1 in this process's environment for one"
+                    + " BLAS thread per task and the same bits as the launcher's and the executors' runs", line);
+        } else {
+            LOG.info("BLAS implementation: {}", line);
+        }
         return blas;
     }
 
