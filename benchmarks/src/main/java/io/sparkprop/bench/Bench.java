@@ -228,7 +228,7 @@ public final class Bench {
         JobConfig base = JobConfig.load(options.config, sc.hadoopConfiguration()).withOverrides(options.sets);
         NetworkSpec spec = TrainingConfig.from(base).spec();
 
-        // 3. sparkprop on MNIST, for each k.
+        // 2. sparkprop on MNIST, for each k.
         section(lines, String.format(Locale.ROOT, "sparkprop on MNIST %s (%s; test set as validation), %d epochs per run",
                 spec, options.config, options.epochs));
         List<SparkpropRun> runs = new ArrayList<>();
@@ -287,7 +287,7 @@ public final class Bench {
         flush(lines);
         json.put("sparkprop_mnist", "[" + runs.stream().map(SparkpropRun::toJson).collect(Collectors.joining(",")) + "]");
 
-        // 2. Roof, measured after the MNIST runs so that it does not warm their JIT.
+        // 3. Roof, measured after the MNIST runs so that it does not warm their JIT.
         section(lines, "Roof: the core's training step alone (1 thread, no Spark) vs dgemm, same BLAS");
         List<Roof.Result> roofs = new ArrayList<>();
         lines.add(String.format(Locale.ROOT, "%-7s %10s %12s %9s %12s %9s", "batch", "step ms", "examples/s",
@@ -444,8 +444,9 @@ public final class Bench {
     }
 
     /**
-     * The default run's ratios: PyTorch, the first epoch, the two-core roof at a local step's
-     * batch ({@code taskRoof}: its dgemm rate and the core's step), a local step in a task.
+     * The default run's ratios: PyTorch, the first epoch, the roof of {@code partitions} tasks at
+     * a local step's batch ({@code taskRoof}: its dgemm rate and the core's step), a local step
+     * in a task.
      */
     static Ratios ratios(SparkpropRun run, double torchSeconds, Roof.Result taskRoof, int partitions) {
         List<EpochMetrics> epochs = run.epochs();
