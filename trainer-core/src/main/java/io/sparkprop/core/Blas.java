@@ -90,7 +90,7 @@ public final class Blas {
                     + " native but got '" + pinned + "'");
         };
         String line = describe(blas, nativeSource);
-        if (blas instanceof NativeBLAS && line.contains("OPENBLAS_NUM_THREADS unset")) {
+        if (blas instanceof NativeBLAS && nativeSource != null && NativeBlasLibrary.machineThreadsUnset()) {
             // The machine's OpenBLAS with as many threads as cores: its dgemm rounds differently from
             // one thread's, so this process's weights differ in the last bits from a run with
             // OPENBLAS_NUM_THREADS=1 (the launcher's, conf/sparkprop.properties' executors').

@@ -40,6 +40,11 @@ final class NativeBlasLibrary {
 
     /** What was chosen, for the log line; set by {@link #prepare}. */
     private static String source;
+    /**
+     * Whether {@link #prepare} chose the machine's OpenBLAS with {@code OPENBLAS_NUM_THREADS} unset
+     * (it then runs as many threads as cores, whose dgemm rounds differently from one thread's).
+     */
+    private static boolean machineThreadsUnset;
 
     private NativeBlasLibrary() {
     }
@@ -56,6 +61,11 @@ final class NativeBlasLibrary {
         return source.isEmpty() ? null : source;
     }
 
+    /** After {@link #prepare}: whether it chose the machine's OpenBLAS with its thread count unset. */
+    static synchronized boolean machineThreadsUnset() {
+        return machineThreadsUnset;
+    }
+
     private static String decide() {
         String path = System.getProperty(NATIVE_LIB_PATH);
         String lib = System.getProperty(NATIVE_LIB);
@@ -64,12 +74,12 @@ final class NativeBlasLibrary {
         }
         Path blas3 = find("libblas.so.3");
         if (blas3 != null && isOpenBlas(blas3)) {
-            return "the system's OpenBLAS, " + blas3 + " -> " + realPath(blas3) + threads();
+            return machine("the system's OpenBLAS, " + blas3 + " -> " + realPath(blas3));
         }
         Path openblas = find("libopenblas.so.0");
         if (openblas != null) {
             System.setProperty(NATIVE_LIB_PATH, openblas.toString());
-            return "the system's OpenBLAS, " + openblas + threads();
+            return machine("the system's OpenBLAS, " + openblas);
         }
         if (!Boolean.parseBoolean(System.getProperty("sparkprop.blas.bundled", "true"))) {
             return "";
@@ -151,9 +161,11 @@ final class NativeBlasLibrary {
         }
     }
 
-    private static String threads() {
+    /** The machine's OpenBLAS chosen: notes whether its thread count is unset; its words with the threads. */
+    private static String machine(String description) {
         String env = System.getenv("OPENBLAS_NUM_THREADS");
-        return env == null ? " (OPENBLAS_NUM_THREADS unset: as many threads as cores per call)"
-                : ", OPENBLAS_NUM_THREADS=" + env;
+        machineThreadsUnset = env == null;
+        return description + (env == null ? " (OPENBLAS_NUM_THREADS unset: as many threads as cores per call)"
+                : ", OPENBLAS_NUM_THREADS=" + env);
     }
 }

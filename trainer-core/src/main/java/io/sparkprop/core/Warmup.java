@@ -15,8 +15,9 @@ import java.util.List;
  * <p>What runs: {@code steps} steps of {@link LocalRound} (the gather of a permuted slice,
  * forward, backward, the mean, the finiteness norm, Adam) on a 128-64-32-10 ReLU network with a
  * softmax cross-entropy output, batch 32, over 256 random rows; about 0.5 s of one core for the
- * default 2,000 steps in a new JVM, the native BLAS's loading and the JIT's compiling included. Nothing it touches is shared with training: its own network, weights,
- * workspace and optimizer, seeded, so it is the same work every time. Training's bits do not
+ * default 2,000 steps in a new JVM, the native BLAS's loading and the JIT's compiling included.
+ * Nothing it touches is shared with training: its own network, weights, workspace and optimizer,
+ * seeded, so it is the same work every time. Training's bits do not
  * depend on it: compiled and interpreted Java compute the same IEEE results (JLS 15.4: every
  * floating-point operation is strict since Java 17).
  *
