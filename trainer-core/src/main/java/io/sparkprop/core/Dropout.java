@@ -134,13 +134,28 @@ public final class Dropout implements java.io.Serializable {
     static void drawMask(double rate, long batchStream, int[] rowIds, int n, int width, long unitOffset,
                          double[] mask) {
         double scale = 1.0 / (1.0 - rate);
+        long scaleBits = Double.doubleToRawLongBits(scale);
+        // doubleAt(...) < rate, compared without a branch (it is a coin flip, mispredicted as often
+        // as the rate says): (k - dropBelow) >> 63 is all ones exactly when k < dropBelow.
+        long dropBelow = dropBelow(rate);
         for (int r = 0; r < n; r++) {
             long rowSeed = SplitMix64.extend(batchStream, rowIds[r]);
             int off = r * width;
             for (int j = 0; j < width; j++) {
-                mask[off + j] = SplitMix64.doubleAt(rowSeed, unitOffset + j) < rate ? 0.0 : scale;
+                long dropped = (SplitMix64.bitsAt(rowSeed, unitOffset + j) - dropBelow) >> 63;
+                mask[off + j] = Double.longBitsToDouble(scaleBits & ~dropped);
             }
         }
+    }
+
+    /**
+     * The integer threshold of a draw: {@code doubleAt(s, i) < rate} iff
+     * {@code bitsAt(s, i) < dropBelow(rate)}. {@code doubleAt} is {@code k · 2^-53} for the integer
+     * {@code k = bitsAt} in {@code [0, 2^53)}, and {@code rate · 2^53} is exact (a power of two), so
+     * the draw is below the rate iff {@code k < rate · 2^53}, iff {@code k < ⌈rate · 2^53⌉}.
+     */
+    static long dropBelow(double rate) {
+        return (long) Math.ceil(rate * 0x1.0p53);
     }
 
     @Override

@@ -91,7 +91,15 @@ public final class SplitMix64 {
      * returns, without drawing the ones before it (the state is a counter: {@code seed + (index + 1) γ}).
      */
     public static double doubleAt(long seed, long index) {
-        return (mix(seed + (index + 1) * GOLDEN_GAMMA) >>> 11) * 0x1.0p-53;
+        return bitsAt(seed, index) * 0x1.0p-53;
+    }
+
+    /**
+     * The 53 bits behind {@link #doubleAt}: {@code doubleAt(seed, index) = bitsAt(seed, index) · 2^-53},
+     * an integer in {@code [0, 2^53)}.
+     */
+    public static long bitsAt(long seed, long index) {
+        return mix(seed + (index + 1) * GOLDEN_GAMMA) >>> 11;
     }
 
     /** SplitMix64's output function (Stafford's Mix13 variant): a bijective 64-bit hash. */

@@ -215,6 +215,45 @@ class DropoutTest {
     }
 
     @Test
+    void theBranchFreeMaskIsTheComparisonOfEachDraw() {
+        // drawMask compares the draw's 53-bit integer with ceil(rate * 2^53); here the class
+        // header's rule, doubleAt(...) < rate ? 0 : 1 / (1 - rate), written out: the same bits.
+        double[] rates = {0.0, Double.MIN_VALUE, 1e-300, 0.1, 0.2, 1.0 / 3, 0.5, 0.75, Math.nextDown(1.0)};
+        int n = 64;
+        int width = 1000;
+        int[] rowIds = new int[n];
+        for (int r = 0; r < n; r++) {
+            rowIds[r] = 7 * r + 3;
+        }
+        long stream = SplitMix64.derive(42L, 1L, 2L, 3L);
+        for (double rate : rates) {
+            double[] mask = new double[n * width];
+            Dropout.drawMask(rate, stream, rowIds, n, width, 256L, mask);
+            double scale = 1.0 / (1.0 - rate);
+            int dropped = 0;
+            for (int r = 0; r < n; r++) {
+                long rowSeed = SplitMix64.extend(stream, rowIds[r]);
+                for (int j = 0; j < width; j++) {
+                    double expected = SplitMix64.doubleAt(rowSeed, 256L + j) < rate ? 0.0 : scale;
+                    assertEquals(Double.doubleToRawLongBits(expected), Double.doubleToRawLongBits(mask[r * width + j]),
+                            "rate " + rate + ", row " + r + ", unit " + j);
+                    dropped += expected == 0.0 ? 1 : 0;
+                }
+            }
+            double share = (double) dropped / (n * width);
+            assertEquals(rate, share, 0.01, "the share of dropped units at rate " + rate);
+        }
+        // The integer threshold at its edge: k < dropBelow(rate) iff k * 2^-53 < rate, for draws k
+        // next to it (rates whose scaled value is and is not an integer), which random draws miss.
+        for (double rate : new double[] {0.0, 0.5, 0.1, 1.0 / 3, Math.nextDown(1.0), 0x1.0p-53, 3 * 0x1.0p-53, 1e-300}) {
+            long threshold = Dropout.dropBelow(rate);
+            for (long k = Math.max(0, threshold - 2); k <= Math.min((1L << 53) - 1, threshold + 2); k++) {
+                assertEquals(k * 0x1.0p-53 < rate, k < threshold, "rate " + rate + ", k " + k);
+            }
+        }
+    }
+
+    @Test
     void zeroRatesAreBitIdenticalToNoDropoutAndNeedNoKey() {
         NetworkSpec spec = NetworkSpec.of(new int[] {9, 6, 5, 3}, Activation.TANH, Activation.SOFTMAX,
                 Loss.SOFTMAX_CROSS_ENTROPY);

@@ -21,6 +21,10 @@ public final class BenchCore {
     }
 
     public static void main(String[] args) throws RunnerException {
+        if (args.length > 0 && "kernels".equals(args[0])) {
+            kernels(args.length > 1 ? Integer.parseInt(args[1]) : 1, args.length > 2 ? Integer.parseInt(args[2]) : 5);
+            return;
+        }
         if (args.length > 0 && "sparse".equals(args[0])) {
             sparse(args.length > 1 ? Integer.parseInt(args[1]) : 1, args.length > 2 ? Integer.parseInt(args[2]) : 5);
             return;
@@ -73,6 +77,35 @@ public final class BenchCore {
             System.out.printf(Locale.ROOT, "%-10s %-8s %-6d %12.1f %18.0f %18.0f%n", opt,
                     result.getParams().getParam("width"), batch, us, batch / (us * 1e-6), 2 * batch / (us * 1e-6));
         }
+    }
+
+    /**
+     * Runs {@link io.sparkprop.core.MaskKernelBenchmark} and prints each kernel's time next to its
+     * comparison-form peer's, for both sign patterns, with the ratio.
+     */
+    private static void kernels(int forks, int iterations) throws RunnerException {
+        Collection<RunResult> results = run(io.sparkprop.core.MaskKernelBenchmark.class, forks, iterations);
+        System.out.println();
+        System.out.printf(Locale.ROOT, "%-14s %-9s %14s %16s %8s%n", "kernel", "signs", "us (mask)", "us (comparison)",
+                "ratio");
+        for (String kernel : new String[] {"reluForward", "reluBackward", "dropoutMask"}) {
+            for (String signs : new String[] {"mixed", "negative"}) {
+                double ours = kernelScore(results, kernel, signs);
+                double peer = kernelScore(results, kernel + "Comparison", signs);
+                System.out.printf(Locale.ROOT, "%-14s %-9s %14.1f %16.1f %7.2fx%n", kernel, signs, ours, peer,
+                        peer / ours);
+            }
+        }
+    }
+
+    private static double kernelScore(Collection<RunResult> results, String method, String signs) {
+        for (RunResult result : results) {
+            if (result.getParams().getBenchmark().endsWith("." + method)
+                    && signs.equals(result.getParams().getParam("signs"))) {
+                return result.getPrimaryResult().getScore();
+            }
+        }
+        throw new IllegalStateException("No JMH result for " + method + " with " + signs + " signs");
     }
 
     /** JMH on {@code benchmark}'s methods: 3 warm-up and {@code iterations} measured seconds per fork. */
