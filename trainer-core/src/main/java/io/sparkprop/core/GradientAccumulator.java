@@ -35,6 +35,10 @@ public final class GradientAccumulator implements java.io.Serializable {
     private int rowWidth;
     /** Whether {@link #gradSum}'s first-layer rows may be nonzero since the last reset (a flush, a dense input). */
     private boolean rowsInDense;
+    /** The four partial sums of squares of {@link #meanWithFastNorm}, made on first use. */
+    private transient double[] lanes;
+    /** The last {@link #meanWithFastNorm}'s norm. */
+    private transient double fastNorm = Double.NaN;
 
     /** An empty accumulator for {@code paramCount} parameters. */
     public GradientAccumulator(int paramCount) {
@@ -310,6 +314,28 @@ public final class GradientAccumulator implements java.io.Serializable {
      */
     double mean(int[] weights, double[] params, double l2, double[] gradOut,
                 io.sparkprop.core.optim.ParameterRanges active) {
+        return mean(weights, params, l2, gradOut, active, false);
+    }
+
+    /**
+     * The mean above, and in the same pass over the gradient its norm as
+     * {@link io.sparkprop.core.optim.GradientClipping#fastNorm(double[], int)} computes it over
+     * {@code gradOut[0 .. active.size())}, bit for bit (the same four lanes by packed position,
+     * each summed in index order), then read by {@link #fastNorm()}: a step rule's finiteness
+     * check without a second read of the gradient. Returns the objective.
+     */
+    double meanWithFastNorm(int[] weights, double[] params, double l2, double[] gradOut,
+                            io.sparkprop.core.optim.ParameterRanges active) {
+        return mean(weights, params, l2, gradOut, active, true);
+    }
+
+    /** The norm the last {@link #meanWithFastNorm} computed; NaN before one. */
+    double fastNorm() {
+        return fastNorm;
+    }
+
+    private double mean(int[] weights, double[] params, double l2, double[] gradOut,
+                        io.sparkprop.core.optim.ParameterRanges active, boolean norm) {
         if (!(weightSum > 0.0)) {
             throw new IllegalStateException("Cannot average a gradient over " + count + " rows with total weight "
                     + weightSum + "; the batch must have positive total weight");
@@ -328,6 +354,19 @@ public final class GradientAccumulator implements java.io.Serializable {
         double[] rowValues = rowSparse ? firstLayer.values() : null;
         double inv = 1.0 / weightSum;
         double sumSquares = 0.0;
+        // fastNorm's lanes: packed position p below mainEnd (the last multiple of 4) adds its
+        // square to lane p & 3, the rest to lane 0; each lane in increasing p, as it sums them.
+        double[] s = null;
+        int mainEnd = 0;
+        if (norm) {
+            if (lanes == null) {
+                lanes = new double[4];
+            }
+            s = lanes;
+            java.util.Arrays.fill(s, 0.0);
+            int size = (int) active.size();
+            mainEnd = size - (size & 3);
+        }
         int k = 0; // the weight range (sorted, half-open pairs) that can hold the next index
         int q = 0; // the next packed position
         int c = 0; // the next row-sparse value
@@ -344,7 +383,9 @@ public final class GradientAccumulator implements java.io.Serializable {
                 double[] src = segment == 1 ? rowValues : gradSum;
                 int srcShift = segment == 1 ? c - from : 0;
                 int outShift = q - from;
-                if (l2 == 0.0) {
+                if (l2 == 0.0 && norm) {
+                    scaleWithLanes(src, srcShift, gradOut, outShift, from, to, inv, s, mainEnd);
+                } else if (l2 == 0.0) {
                     for (int i = from; i < to; i++) {
                         gradOut[i + outShift] = src[i + srcShift] * inv;
                     }
@@ -359,7 +400,12 @@ public final class GradientAccumulator implements java.io.Serializable {
                             sumSquares += w * w;
                             g += l2 * w;
                         }
-                        gradOut[i + outShift] = g * inv;
+                        double v = g * inv;
+                        gradOut[i + outShift] = v;
+                        if (norm) {
+                            int p = i + outShift;
+                            s[p < mainEnd ? p & 3 : 0] += v * v;
+                        }
                     }
                 }
                 q += to - from;
@@ -368,7 +414,56 @@ public final class GradientAccumulator implements java.io.Serializable {
                 }
             }
         }
+        if (norm) {
+            fastNorm = Math.sqrt((s[0] + s[1]) + (s[2] + s[3]));
+        }
         return (lossSum + 0.5 * l2 * sumSquares) * inv;
+    }
+
+    /**
+     * {@code out[i + outShift] = src[i + srcShift] · inv} for {@code i} in {@code [from, to)}, each
+     * value's square added to {@code lanes} as {@link #meanWithFastNorm} says (packed position
+     * {@code p = i + outShift}): one position at a time up to a multiple of 4, then four at a time
+     * in four running sums (the loop the norm's speed needs), then the rest one at a time.
+     */
+    private static void scaleWithLanes(double[] src, int srcShift, double[] out, int outShift, int from, int to,
+                                       double inv, double[] lanes, int mainEnd) {
+        int i = from;
+        for (; i < to && ((i + outShift) & 3) != 0 && i + outShift < mainEnd; i++) {
+            double v = src[i + srcShift] * inv;
+            out[i + outShift] = v;
+            lanes[(i + outShift) & 3] += v * v;
+        }
+        // Here i + outShift is a multiple of 4, or past mainEnd (then the loop below does nothing).
+        int bodyEnd = Math.min(to, mainEnd - outShift);
+        double s0 = lanes[0];
+        double s1 = lanes[1];
+        double s2 = lanes[2];
+        double s3 = lanes[3];
+        for (; i + 3 < bodyEnd; i += 4) {
+            double v0 = src[i + srcShift] * inv;
+            double v1 = src[i + 1 + srcShift] * inv;
+            double v2 = src[i + 2 + srcShift] * inv;
+            double v3 = src[i + 3 + srcShift] * inv;
+            out[i + outShift] = v0;
+            out[i + 1 + outShift] = v1;
+            out[i + 2 + outShift] = v2;
+            out[i + 3 + outShift] = v3;
+            s0 += v0 * v0;
+            s1 += v1 * v1;
+            s2 += v2 * v2;
+            s3 += v3 * v3;
+        }
+        lanes[0] = s0;
+        lanes[1] = s1;
+        lanes[2] = s2;
+        lanes[3] = s3;
+        for (; i < to; i++) {
+            int p = i + outShift;
+            double v = src[i + srcShift] * inv;
+            out[p] = v;
+            lanes[p < mainEnd ? p & 3 : 0] += v * v;
+        }
     }
 
     /**

@@ -40,8 +40,9 @@ import io.sparkprop.core.optim.ParameterRanges;
  *
  * <p>A batch of zero total weight (no rows, or every weight 0) has no mean: it is
  * {@link Outcome#NOTHING_TO_LEARN} and changes nothing. The check uses the norm the clipping needs
- * ({@link GradientClipping#stepNorm}: exact when clipping, a faster four-lane sum otherwise), so
- * checking and clipping take one pass over the gradient between them.
+ * ({@link GradientClipping#stepNorm}: exact when clipping, a faster four-lane sum otherwise); the
+ * four-lane sum is taken while the mean is written ({@link GradientAccumulator#meanWithFastNorm},
+ * the same bits), so checking takes no pass of its own, and clipping one.
  *
  * <p>Lifecycle: construct once per training run (or per Spark task) with the network, {@code λ}
  * and {@code c}; it allocates its gradient buffer {@code (paramCount)} then (a lazy rule's packed
@@ -173,8 +174,9 @@ public final class StepRule {
             return applyLazy(sums, params, optimizer, learningRate);
         }
         lastGradient = grad;
-        objective = sums.mean(weights, params, l2, grad, all);
-        gradientNorm = GradientClipping.stepNorm(grad, clipNorm);
+        objective = clipNorm > 0.0 ? sums.mean(weights, params, l2, grad, all)
+                : sums.meanWithFastNorm(weights, params, l2, grad, all);
+        gradientNorm = clipNorm > 0.0 ? GradientClipping.globalNorm(grad) : sums.fastNorm();
         if (!Double.isFinite(objective) || !Double.isFinite(gradientNorm)) {
             return Outcome.NON_FINITE;
         }
@@ -199,8 +201,9 @@ public final class StepRule {
         }
         double[] grad = packed;
         lastGradient = grad;
-        objective = sums.mean(weights, params, l2, grad, active);
-        gradientNorm = GradientClipping.stepNorm(grad, size, clipNorm);
+        objective = clipNorm > 0.0 ? sums.mean(weights, params, l2, grad, active)
+                : sums.meanWithFastNorm(weights, params, l2, grad, active);
+        gradientNorm = clipNorm > 0.0 ? GradientClipping.globalNorm(grad, size) : sums.fastNorm();
         if (!Double.isFinite(objective) || !Double.isFinite(gradientNorm)) {
             return Outcome.NON_FINITE;
         }

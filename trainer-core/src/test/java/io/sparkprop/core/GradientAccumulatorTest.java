@@ -3,6 +3,8 @@ package io.sparkprop.core;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.sparkprop.core.optim.GradientClipping;
+import io.sparkprop.core.optim.ParameterRanges;
 import org.junit.jupiter.api.Test;
 
 /** Workers sum and the driver divides once: splitting rows any way gives the same mean gradient. */
@@ -124,5 +126,53 @@ class GradientAccumulatorTest {
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class, () -> a.slice(0, n + 1));
         org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
                 () -> GradientAccumulator.concat(java.util.List.of(a.slice(0, 2), b.slice(2, n))));
+    }
+
+    @Test
+    void theFusedNormIsFastNormsBitsOverTheMeanItWrites() {
+        // meanWithFastNorm: the mean's bits, and GradientClipping.fastNorm of what it wrote, for
+        // every remainder mod 4, ranges that start anywhere (packed positions out of step with the
+        // indices), L2 on and off, and sums holding a NaN or an infinity.
+        SplitMix64 random = new SplitMix64(20261130L);
+        int[] sizes = {1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 64, 1001};
+        for (int n : sizes) {
+            for (int trial = 0; trial < 12; trial++) {
+                double[] sums = new double[n];
+                double[] params = new double[n];
+                for (int i = 0; i < n; i++) {
+                    sums[i] = (random.nextDouble() - 0.5) * Math.scalb(1.0, random.nextInt(40) - 20);
+                    params[i] = random.nextDouble() - 0.5;
+                }
+                if (trial == 10) {
+                    sums[random.nextInt(n)] = Double.NaN;
+                } else if (trial == 11) {
+                    sums[random.nextInt(n)] = Double.NEGATIVE_INFINITY;
+                }
+                ParameterRanges active = new ParameterRanges();
+                int at = trial % 2 == 0 ? 0 : random.nextInt(n);
+                while (at < n) {
+                    int end = at + 1 + random.nextInt(Math.max(1, n / 3));
+                    active.add(at, Math.min(end, n));
+                    at = Math.min(end, n) + (trial % 3 == 0 ? 0 : random.nextInt(3));
+                }
+                int[] weights = {0, n / 2, n / 2 + 1, n}; // two weight ranges, one bias between them
+                for (double l2 : new double[] {0.0, 0.01}) {
+                    int size = (int) active.size();
+                    double[] plain = new double[size];
+                    double[] fused = new double[size];
+                    double plainObjective = GradientAccumulator.of(sums.clone(), 1.5, 3, 3.0)
+                            .mean(weights, params, l2, plain, active);
+                    GradientAccumulator acc = GradientAccumulator.of(sums.clone(), 1.5, 3, 3.0);
+                    double fusedObjective = acc.meanWithFastNorm(weights, params, l2, fused, active);
+                    String where = "n " + n + ", trial " + trial + ", l2 " + l2 + ", ranges " + active;
+                    assertEquals(Double.doubleToLongBits(plainObjective), Double.doubleToLongBits(fusedObjective), where);
+                    for (int q = 0; q < size; q++) {
+                        assertEquals(Double.doubleToLongBits(plain[q]), Double.doubleToLongBits(fused[q]), where);
+                    }
+                    assertEquals(Double.doubleToLongBits(GradientClipping.fastNorm(plain, size)),
+                            Double.doubleToLongBits(acc.fastNorm()), where);
+                }
+            }
+        }
     }
 }
