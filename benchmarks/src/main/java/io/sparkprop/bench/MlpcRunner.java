@@ -336,7 +336,8 @@ public final class MlpcRunner {
             progress.println(String.format(Locale.ROOT,
                     "MLPC %s maxIter %d: %d iterations, fit %.2f s, test accuracy %.4f (%.1f s of fits so far,"
                             + " budget %.1f s%s)", solver, maxIter, last.iterations(), fitSeconds, accuracy, spent,
-                    budgetSeconds, spent > budgetSeconds ? ": spent, as the first fit always runs whole" : ""));
+                    budgetSeconds, attempts.size() == 1 && spent > budgetSeconds
+                            ? ": the first fit always runs whole" : ""));
             if (accuracy >= targetAccuracy) {
                 stop = StopReason.REACHED;
                 break;

@@ -185,8 +185,8 @@ public enum Activation {
      * rather than a branch: on a trained network's pre-activations the sign is as good as random
      * and the branch mispredicts about every other unit (ReLU forward and backward over a
      * 64 x 384 step cost 110 us each with it, 13-16 us without, on the 2-core EPYC of
-     * docs/benchmarks.md §11). The result is the comparison's, bit for bit, for every input
-     * ({@code ActivationTest}).
+     * docs/benchmarks.md §11). The result is the comparison's for every input, by the reasoning
+     * in the body; {@code ActivationTest} checks the edges and a million random bit patterns.
      */
     static long positiveMask(long bits) {
         // (-bits) >> 63: all ones iff bits > 0 (or bits = Long.MIN_VALUE, -0.0, cleared by the

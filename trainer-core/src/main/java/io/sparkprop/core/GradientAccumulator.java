@@ -1,5 +1,7 @@
 package io.sparkprop.core;
 
+import java.util.Arrays;
+
 /**
  * The only thing that crosses from workers to the driver: {@code (gradient sum, loss sum, example
  * count, weight sum)} over any number of rows. Workers {@link #add} batches and {@link #merge}
@@ -35,10 +37,6 @@ public final class GradientAccumulator implements java.io.Serializable {
     private int rowWidth;
     /** Whether {@link #gradSum}'s first-layer rows may be nonzero since the last reset (a flush, a dense input). */
     private boolean rowsInDense;
-    /** The four partial sums of squares of {@link #meanWithFastNorm}, made on first use. */
-    private transient double[] lanes;
-    /** The last {@link #meanWithFastNorm}'s norm. */
-    private transient double fastNorm = Double.NaN;
 
     /** An empty accumulator for {@code paramCount} parameters. */
     public GradientAccumulator(int paramCount) {
@@ -271,7 +269,7 @@ public final class GradientAccumulator implements java.io.Serializable {
             resetTracked();
             return this;
         }
-        java.util.Arrays.fill(gradSum, 0.0);
+        Arrays.fill(gradSum, 0.0);
         lossSum = 0.0;
         count = 0;
         weightSum = 0.0;
@@ -314,28 +312,29 @@ public final class GradientAccumulator implements java.io.Serializable {
      */
     double mean(int[] weights, double[] params, double l2, double[] gradOut,
                 io.sparkprop.core.optim.ParameterRanges active) {
-        return mean(weights, params, l2, gradOut, active, false);
+        return mean(weights, params, l2, gradOut, active, null);
     }
 
     /**
-     * The mean above, and in the same pass over the gradient its norm as
-     * {@link io.sparkprop.core.optim.GradientClipping#fastNorm(double[], int)} computes it over
-     * {@code gradOut[0 .. active.size())}, bit for bit (the same four lanes by packed position,
-     * each summed in index order), then read by {@link #fastNorm()}: a step rule's finiteness
-     * check without a second read of the gradient. Returns the objective.
+     * The mean above without L2 ({@code λ = 0}), and in the same pass over the gradient the four
+     * partial sums of squares that
+     * {@link io.sparkprop.core.optim.GradientClipping#fastNorm(double[], int)} takes of
+     * {@code gradOut[0 .. active.size())}, bit for bit (the lanes by packed position, each summed in
+     * index order): {@code lanes (4)} is OVERWRITTEN with them, and
+     * {@link io.sparkprop.core.optim.GradientClipping#laneNorm} gives the norm. A step rule's
+     * finiteness check without a second read of the gradient. Returns the objective.
      */
-    double meanWithFastNorm(int[] weights, double[] params, double l2, double[] gradOut,
-                            io.sparkprop.core.optim.ParameterRanges active) {
-        return mean(weights, params, l2, gradOut, active, true);
+    double meanWithFastNorm(int[] weights, double[] params, double[] gradOut,
+                            io.sparkprop.core.optim.ParameterRanges active, double[] lanes) {
+        if (lanes.length != 4) {
+            throw new IllegalArgumentException("Expected 4 lanes but got " + lanes.length);
+        }
+        return mean(weights, params, 0.0, gradOut, active, lanes);
     }
 
-    /** The norm the last {@link #meanWithFastNorm} computed; NaN before one. */
-    double fastNorm() {
-        return fastNorm;
-    }
-
+    /** The mean; with {@code lanes} (only when {@code l2 = 0}) the fused norm's sums as well. */
     private double mean(int[] weights, double[] params, double l2, double[] gradOut,
-                        io.sparkprop.core.optim.ParameterRanges active, boolean norm) {
+                        io.sparkprop.core.optim.ParameterRanges active, double[] lanes) {
         if (!(weightSum > 0.0)) {
             throw new IllegalStateException("Cannot average a gradient over " + count + " rows with total weight "
                     + weightSum + "; the batch must have positive total weight");
@@ -356,14 +355,9 @@ public final class GradientAccumulator implements java.io.Serializable {
         double sumSquares = 0.0;
         // fastNorm's lanes: packed position p below mainEnd (the last multiple of 4) adds its
         // square to lane p & 3, the rest to lane 0; each lane in increasing p, as it sums them.
-        double[] s = null;
         int mainEnd = 0;
-        if (norm) {
-            if (lanes == null) {
-                lanes = new double[4];
-            }
-            s = lanes;
-            java.util.Arrays.fill(s, 0.0);
+        if (lanes != null) {
+            Arrays.fill(lanes, 0.0);
             int size = (int) active.size();
             mainEnd = size - (size & 3);
         }
@@ -383,8 +377,8 @@ public final class GradientAccumulator implements java.io.Serializable {
                 double[] src = segment == 1 ? rowValues : gradSum;
                 int srcShift = segment == 1 ? c - from : 0;
                 int outShift = q - from;
-                if (l2 == 0.0 && norm) {
-                    scaleWithLanes(src, srcShift, gradOut, outShift, from, to, inv, s, mainEnd);
+                if (lanes != null) {
+                    scaleWithLanes(src, srcShift, gradOut, outShift, from, to, inv, lanes, mainEnd);
                 } else if (l2 == 0.0) {
                     for (int i = from; i < to; i++) {
                         gradOut[i + outShift] = src[i + srcShift] * inv;
@@ -400,12 +394,7 @@ public final class GradientAccumulator implements java.io.Serializable {
                             sumSquares += w * w;
                             g += l2 * w;
                         }
-                        double v = g * inv;
-                        gradOut[i + outShift] = v;
-                        if (norm) {
-                            int p = i + outShift;
-                            s[p < mainEnd ? p & 3 : 0] += v * v;
-                        }
+                        gradOut[i + outShift] = g * inv;
                     }
                 }
                 q += to - from;
@@ -413,9 +402,6 @@ public final class GradientAccumulator implements java.io.Serializable {
                     c += to - from;
                 }
             }
-        }
-        if (norm) {
-            fastNorm = Math.sqrt((s[0] + s[1]) + (s[2] + s[3]));
         }
         return (lossSum + 0.5 * l2 * sumSquares) * inv;
     }

@@ -98,7 +98,7 @@ public final class SplitMix64 {
      * The 53 bits behind {@link #doubleAt}: {@code doubleAt(seed, index) = bitsAt(seed, index) · 2^-53},
      * an integer in {@code [0, 2^53)}.
      */
-    public static long bitsAt(long seed, long index) {
+    static long bitsAt(long seed, long index) {
         return mix(seed + (index + 1) * GOLDEN_GAMMA) >>> 11;
     }
 

@@ -40,9 +40,11 @@ import io.sparkprop.core.optim.ParameterRanges;
  *
  * <p>A batch of zero total weight (no rows, or every weight 0) has no mean: it is
  * {@link Outcome#NOTHING_TO_LEARN} and changes nothing. The check uses the norm the clipping needs
- * ({@link GradientClipping#stepNorm}: exact when clipping, a faster four-lane sum otherwise); the
- * four-lane sum is taken while the mean is written ({@link GradientAccumulator#meanWithFastNorm},
- * the same bits), so checking takes no pass of its own, and clipping one.
+ * ({@link GradientClipping#stepNorm}: exact when clipping, a faster four-lane sum otherwise), so
+ * checking and clipping take one pass over the gradient between them; without clipping or L2 (the
+ * defaults) the four-lane sum is taken while the mean is written
+ * ({@link GradientAccumulator#meanWithFastNorm}, the same bits), and checking takes no pass of its
+ * own.
  *
  * <p>Lifecycle: construct once per training run (or per Spark task) with the network, {@code λ}
  * and {@code c}; it allocates its gradient buffer {@code (paramCount)} then (a lazy rule's packed
@@ -76,6 +78,8 @@ public final class StepRule {
     private final ParameterRanges all;
     /** The network's weight ranges (L2 applies to them), computed once. */
     private final int[] weights;
+    /** The four-lane norm's partial sums {@code (4)}, OVERWRITTEN each step the mean computes them. */
+    private final double[] lanes;
     /**
      * The batch's mean gradient {@code (paramCount)}, clipped when clipping is on; OVERWRITTEN each
      * step. Empty for {@link SparseUpdate#LAZY}, whose mean is {@link #packed}.
@@ -139,6 +143,7 @@ public final class StepRule {
         this.paramCount = network.spec().paramCount();
         this.all = new ParameterRanges().add(0, paramCount);
         this.weights = network.spec().weightRanges();
+        this.lanes = new double[4];
         this.grad = sparseUpdate == SparseUpdate.LAZY ? new double[0] : new double[paramCount];
     }
 
@@ -174,9 +179,13 @@ public final class StepRule {
             return applyLazy(sums, params, optimizer, learningRate);
         }
         lastGradient = grad;
-        objective = clipNorm > 0.0 ? sums.mean(weights, params, l2, grad, all)
-                : sums.meanWithFastNorm(weights, params, l2, grad, all);
-        gradientNorm = clipNorm > 0.0 ? GradientClipping.globalNorm(grad) : sums.fastNorm();
+        if (clipNorm == 0.0 && l2 == 0.0) {
+            objective = sums.meanWithFastNorm(weights, params, grad, all, lanes);
+            gradientNorm = GradientClipping.laneNorm(lanes);
+        } else {
+            objective = sums.mean(weights, params, l2, grad, all);
+            gradientNorm = GradientClipping.stepNorm(grad, clipNorm);
+        }
         if (!Double.isFinite(objective) || !Double.isFinite(gradientNorm)) {
             return Outcome.NON_FINITE;
         }
@@ -201,9 +210,13 @@ public final class StepRule {
         }
         double[] grad = packed;
         lastGradient = grad;
-        objective = clipNorm > 0.0 ? sums.mean(weights, params, l2, grad, active)
-                : sums.meanWithFastNorm(weights, params, l2, grad, active);
-        gradientNorm = clipNorm > 0.0 ? GradientClipping.globalNorm(grad, size) : sums.fastNorm();
+        if (clipNorm == 0.0 && l2 == 0.0) {
+            objective = sums.meanWithFastNorm(weights, params, grad, active, lanes);
+            gradientNorm = GradientClipping.laneNorm(lanes);
+        } else {
+            objective = sums.mean(weights, params, l2, grad, active);
+            gradientNorm = GradientClipping.stepNorm(grad, size, clipNorm);
+        }
         if (!Double.isFinite(objective) || !Double.isFinite(gradientNorm)) {
             return Outcome.NON_FINITE;
         }

@@ -130,18 +130,22 @@ class GradientAccumulatorTest {
 
     @Test
     void theFusedNormIsFastNormsBitsOverTheMeanItWrites() {
-        // meanWithFastNorm: the mean's bits, and GradientClipping.fastNorm of what it wrote, for
-        // every remainder mod 4, ranges that start anywhere (packed positions out of step with the
-        // indices), L2 on and off, and sums holding a NaN or an infinity.
+        // meanWithFastNorm: the mean's bits, and the lanes of GradientClipping.fastNorm of what it
+        // wrote, for every remainder mod 4, ranges that start anywhere (packed positions out of
+        // step with the indices), and sums holding a NaN or an infinity. One accumulator and one
+        // lanes buffer for every call, as a step rule keeps them (the lanes must start from zero).
         SplitMix64 random = new SplitMix64(20261130L);
         int[] sizes = {1, 2, 3, 4, 5, 6, 7, 8, 9, 13, 64, 1001};
+        double[] lanes = new double[4];
         for (int n : sizes) {
+            double[] sums = new double[n];
+            GradientAccumulator acc = GradientAccumulator.of(sums, 1.5, 3, 3.0);
             for (int trial = 0; trial < 12; trial++) {
-                double[] sums = new double[n];
-                double[] params = new double[n];
                 for (int i = 0; i < n; i++) {
-                    sums[i] = (random.nextDouble() - 0.5) * Math.scalb(1.0, random.nextInt(40) - 20);
-                    params[i] = random.nextDouble() - 0.5;
+                    // Values of one magnitude first (each square changes the lane sums' rounding,
+                    // so a square in the wrong lane shows), then spread over 2^±20.
+                    double scale = trial < 6 ? 1.0 : Math.scalb(1.0, random.nextInt(40) - 20);
+                    sums[i] = (random.nextDouble() - 0.5) * scale;
                 }
                 if (trial == 10) {
                     sums[random.nextInt(n)] = Double.NaN;
@@ -156,22 +160,18 @@ class GradientAccumulatorTest {
                     at = Math.min(end, n) + (trial % 3 == 0 ? 0 : random.nextInt(3));
                 }
                 int[] weights = {0, n / 2, n / 2 + 1, n}; // two weight ranges, one bias between them
-                for (double l2 : new double[] {0.0, 0.01}) {
-                    int size = (int) active.size();
-                    double[] plain = new double[size];
-                    double[] fused = new double[size];
-                    double plainObjective = GradientAccumulator.of(sums.clone(), 1.5, 3, 3.0)
-                            .mean(weights, params, l2, plain, active);
-                    GradientAccumulator acc = GradientAccumulator.of(sums.clone(), 1.5, 3, 3.0);
-                    double fusedObjective = acc.meanWithFastNorm(weights, params, l2, fused, active);
-                    String where = "n " + n + ", trial " + trial + ", l2 " + l2 + ", ranges " + active;
-                    assertEquals(Double.doubleToLongBits(plainObjective), Double.doubleToLongBits(fusedObjective), where);
-                    for (int q = 0; q < size; q++) {
-                        assertEquals(Double.doubleToLongBits(plain[q]), Double.doubleToLongBits(fused[q]), where);
-                    }
-                    assertEquals(Double.doubleToLongBits(GradientClipping.fastNorm(plain, size)),
-                            Double.doubleToLongBits(acc.fastNorm()), where);
+                int size = (int) active.size();
+                double[] plain = new double[size];
+                double[] fused = new double[size];
+                double plainObjective = acc.mean(weights, null, 0.0, plain, active);
+                double fusedObjective = acc.meanWithFastNorm(weights, null, fused, active, lanes);
+                String where = "n " + n + ", trial " + trial + ", ranges " + active;
+                assertEquals(Double.doubleToLongBits(plainObjective), Double.doubleToLongBits(fusedObjective), where);
+                for (int q = 0; q < size; q++) {
+                    assertEquals(Double.doubleToLongBits(plain[q]), Double.doubleToLongBits(fused[q]), where);
                 }
+                assertEquals(Double.doubleToLongBits(GradientClipping.fastNorm(plain, size)),
+                        Double.doubleToLongBits(GradientClipping.laneNorm(lanes)), where);
             }
         }
     }

@@ -1,5 +1,6 @@
 package io.sparkprop.core;
 
+import java.util.Arrays;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -85,7 +86,7 @@ public class MaskKernelBenchmark {
     /** {@link Activation#RELU}'s backward kernel on a gradient of ones. */
     @Benchmark
     public double[] reluBackward() {
-        java.util.Arrays.fill(g, 1.0);
+        Arrays.fill(g, 1.0);
         Activation.RELU.backward(nextBatch(), h, g, ROWS, UNITS);
         return g;
     }
@@ -93,7 +94,7 @@ public class MaskKernelBenchmark {
     /** The peer: {@code if (!(a > 0)) g = 0}, as the kernel read before. */
     @Benchmark
     public double[] reluBackwardComparison() {
-        java.util.Arrays.fill(g, 1.0);
+        Arrays.fill(g, 1.0);
         double[] a = nextBatch();
         for (int i = 0; i < a.length; i++) {
             if (!(a[i] > 0.0)) {

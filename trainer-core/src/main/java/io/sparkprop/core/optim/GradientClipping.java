@@ -62,6 +62,15 @@ public final class GradientClipping {
     }
 
     /**
+     * {@link #fastNorm}'s result from its four partial sums {@code lanes (4)}, each summed as it
+     * sums them (element {@code i} below the last multiple of 4 in lane {@code i & 3}, the rest in
+     * lane 0, each lane in increasing {@code i}): for a caller that sums them in a loop of its own.
+     */
+    public static double laneNorm(double[] lanes) {
+        return Math.sqrt((lanes[0] + lanes[1]) + (lanes[2] + lanes[3]));
+    }
+
+    /**
      * The norm to check a step's gradient with: {@link #globalNorm} when it will be clipped (the
      * exact value, reused by {@link #clipToNorm}), else {@link #fastNorm}.
      */

@@ -13,7 +13,10 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * Runs {@link StepBenchmark} with JMH and prints, per batch size, the training step's examples/s
  * and GFLOP/s next to the plain {@code dgemm}'s GFLOP/s from the same run, and the BLAS in use.
- * Arguments: {@code [forks] [measurementIterations]} (defaults 1 and 5).
+ * Arguments: {@code [forks] [measurementIterations]} (defaults 1 and 5). With {@code sparse} or
+ * {@code kernels} first: {@link SparseStepBenchmark}'s lazy sparse step, or
+ * {@link io.sparkprop.core.MaskKernelBenchmark}'s ReLU and dropout-mask kernels next to their
+ * comparison-form peers, instead.
  */
 public final class BenchCore {
 
