@@ -47,7 +47,7 @@ class UserSessionTest {
         TrainingConfig wide = new MlpClassifier().setLayers(new int[] {784, 256, 10}).setLocalSteps(4)
                 .trainingConfig(Map.of(ConfigSchema.MODEL_TASK, "classification"));
         Map<String, String> advice = SparkSettings.missing(new SparkConf(false), wide);
-        assertEquals(List.of("spark.task.maxDirectResultSize", "spark.broadcast.compress"),
+        assertEquals(List.of("spark.task.maxDirectResultSize", "spark.broadcast.compress", "spark.plugins"),
                 List.copyOf(advice.keySet()));
         assertTrue(advice.get("spark.task.maxDirectResultSize").startsWith("128m (a task's result is 4.9 MB"),
                 advice.toString());
@@ -55,8 +55,17 @@ class UserSessionTest {
         // 3-4-3 (35 parameters): its results fit Spark's 1 MiB default; only the broadcast's compression matters.
         TrainingConfig small = new MlpClassifier().setLayers(new int[] {3, 4, 3})
                 .trainingConfig(Map.of(ConfigSchema.MODEL_TASK, "classification"));
-        assertEquals(List.of("spark.broadcast.compress"),
+        assertEquals(List.of("spark.broadcast.compress", "spark.plugins"),
                 List.copyOf(SparkSettings.missing(new SparkConf(false), small).keySet()));
+
+        // The warm-up plugin: added to the user's own plugins, and not asked for once it is among them.
+        String warmup = "io.sparkprop.spark.session.WarmupPlugin";
+        assertTrue(advice.get("spark.plugins").startsWith(warmup + " (each executor compiles"), advice.toString());
+        SparkConf theirs = new SparkConf(false).set("spark.plugins", "com.example.Telemetry");
+        assertTrue(SparkSettings.missing(theirs, small).get("spark.plugins")
+                .startsWith("com.example.Telemetry," + warmup + " "), SparkSettings.missing(theirs, small).toString());
+        SparkConf both = new SparkConf(false).set("spark.plugins", "com.example.Telemetry, " + warmup);
+        assertFalse(SparkSettings.missing(both, small).containsKey("spark.plugins"));
 
         // With Kryo, results over 64 MB (2000-4096-10 with Adam: 8.24 M parameters x 3 arrays x 8 bytes = 197.7 MB)
         // are worth Kryo's bulk array copies; MNIST's 4.9 MB are not.
