@@ -290,7 +290,7 @@ public final class Main {
         conf.setIfMissing("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
         conf.setIfMissing("spark.kryo.registrator", SparkpropKryoRegistrator.class.getName());
         conf.setIfMissing("spark.ui.showConsoleProgress", "false");
-        SparkSettings.TUNED.forEach(conf::setIfMissing);
+        SparkSettings.tune(conf);
         return SparkSession.builder().config(conf).getOrCreate();
     }
 }

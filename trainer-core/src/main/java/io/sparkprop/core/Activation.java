@@ -184,7 +184,7 @@ public enum Activation {
      * with two arithmetic shifts instead of a comparison, so the ReLU kernels select with a mask
      * rather than a branch: on a trained network's pre-activations the sign is as good as random
      * and the branch mispredicts about every other unit (ReLU forward and backward over a
-     * 64 x 384 step cost 110 us each with it, 13-16 us without, on the 2-core EPYC of
+     * 64 x 384 step cost about 118 us each with it, 17-23 us without, on the 2-core EPYC of
      * docs/benchmarks.md §11). The result is the comparison's for every input, by the reasoning
      * in the body; {@code ActivationTest} checks the edges and a million random bit patterns.
      */

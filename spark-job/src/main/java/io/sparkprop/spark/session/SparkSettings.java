@@ -61,6 +61,24 @@ public final class SparkSettings {
             "spark.kryo.unsafe", "true",
             "spark.plugins", WarmupPlugin.class.getName());
 
+    /**
+     * Sets {@link #TUNED}'s settings that {@code conf} lacks (the command line's session), and says
+     * in the log when {@code spark.plugins} was set without {@link WarmupPlugin}, which then does
+     * not run (the user's plugins stand; an empty value turns the warm-up off).
+     */
+    public static void tune(SparkConf conf) {
+        String plugins = conf.get("spark.plugins", null);
+        TUNED.forEach(conf::setIfMissing);
+        if (plugins != null && !hasWarmup(plugins)) {
+            LOG.info("spark.plugins is set ('{}'): the executors' warm-up ({}) is not added; add it to the list"
+                    + " to have it", plugins, WarmupPlugin.class.getName());
+        }
+    }
+
+    private static boolean hasWarmup(String plugins) {
+        return Arrays.asList(plugins.trim().split("\\s*,\\s*")).contains(WarmupPlugin.class.getName());
+    }
+
     /** Advice already given in this JVM, so each is logged once. */
     private static final Set<String> ADVISED = ConcurrentHashMap.newKeySet();
 
@@ -92,7 +110,7 @@ public final class SparkSettings {
                     + " otherwise writes and reads one value at a time)", resultBytes / 1e6));
         }
         String plugins = conf.get("spark.plugins", "").trim();
-        if (!Arrays.asList(plugins.split("\\s*,\\s*")).contains(WarmupPlugin.class.getName())) {
+        if (!hasWarmup(plugins)) {
             advice.put("spark.plugins", (plugins.isEmpty() ? "" : plugins + ",") + WarmupPlugin.class.getName()
                     + " (each executor compiles the training step's kernels as it starts, instead of in the first"
                     + " round: a cold JVM's first MNIST round a third shorter)");

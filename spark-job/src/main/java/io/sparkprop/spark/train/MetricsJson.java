@@ -164,6 +164,10 @@ final class MetricsJson {
         }
         if (value == Math.rint(value) && Math.abs(value) < 0x1p53) {
             out.writeNumberField(name, (long) value);
+        } else if (2 * value == Math.rint(2 * value) && Math.abs(value) < 0x1p52) {
+            // A half, in plain decimals at any size (Double.toString would write 1.13442995E7).
+            out.writeFieldName(name);
+            out.writeNumber(String.format(Locale.ROOT, "%.1f", value));
         } else {
             number(out, name, value);
         }

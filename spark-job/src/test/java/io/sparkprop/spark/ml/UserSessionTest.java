@@ -79,7 +79,13 @@ class UserSessionTest {
                 .containsKey("spark.kryo.unsafe"));
 
         SparkConf tuned = new SparkConf(false);
-        SparkSettings.TUNED.forEach(tuned::set);
+        SparkSettings.tune(tuned);
         assertEquals(Map.of(), SparkSettings.missing(tuned, wide), "the command line's settings leave nothing to add");
+        // The command line's session keeps a user's plugins (the warm-up then does not run, and the
+        // log says so) and adds the rest.
+        SparkConf own = new SparkConf(false).set("spark.plugins", "com.example.Telemetry");
+        SparkSettings.tune(own);
+        assertEquals("com.example.Telemetry", own.get("spark.plugins"));
+        assertEquals("false", own.get("spark.broadcast.compress"));
     }
 }

@@ -234,10 +234,12 @@ class MetricsJsonTest {
         assertTrue(written.contains("\"driver_in_bytes\":236933,\"broadcast_bytes\":116949,") && !written.contains(
                 "driver_out_bytes") && !written.contains("driver_cpu_ms"), written);
         assertEquals(partly, EpochMetrics.fromJson(written).stepTimes().costs());
-        ExchangeCosts half = new ExchangeCosts(120369.5, 2.5, 0.5, 0, 0, 1.5, 2.5, 0.5, 0, 0, 0, 0);
+        // Halves of any size in plain decimals (MNIST's local-SGD rounds: 11,344,299.5 bytes in, a
+        // new user's parser met 1.13442995E7).
+        ExchangeCosts half = new ExchangeCosts(11344299.5, 2.5, 0.5, 0, 0, 1.5, 2.5, 0.5, 0, 0, 0, 0);
         String halves = new EpochMetrics(1, 4, 0.5, Double.NaN, Double.NaN, Double.NaN, Double.NaN, 1, 1, 1,
                 new StepTimes.Summary(4, 1, 1, 1, 1, 4, half)).toJson();
-        assertTrue(halves.contains("\"driver_in_bytes\":120369.5,\"driver_out_bytes\":2.5,"), halves);
+        assertTrue(halves.contains("\"driver_in_bytes\":11344299.5,\"driver_out_bytes\":2.5,"), halves);
         assertEquals(half, EpochMetrics.fromJson(halves).stepTimes().costs());
     }
 

@@ -89,14 +89,17 @@ public final class BenchCore {
     private static void kernels(int forks, int iterations) throws RunnerException {
         Collection<RunResult> results = run(io.sparkprop.core.MaskKernelBenchmark.class, forks, iterations);
         System.out.println();
-        System.out.printf(Locale.ROOT, "%-14s %-9s %14s %16s %8s%n", "kernel", "signs", "us (mask)", "us (comparison)",
-                "ratio");
+        System.out.println("Per call over a 64 x 384 step (MNIST's 256 + 128 hidden units); speed-up = comparison / mask."
+                + " signs: mixed (a trained network's) or negative (every unit dead); the dropout draw reads none.");
+        System.out.printf(Locale.ROOT, "%-14s %-9s %14s %16s %9s%n", "kernel", "signs", "us (mask)", "us (comparison)",
+                "speed-up");
         for (String kernel : new String[] {"reluForward", "reluBackward", "dropoutMask"}) {
-            for (String signs : new String[] {"mixed", "negative"}) {
+            boolean readsSigns = !kernel.equals("dropoutMask");
+            for (String signs : readsSigns ? new String[] {"mixed", "negative"} : new String[] {"mixed"}) {
                 double ours = kernelScore(results, kernel, signs);
                 double peer = kernelScore(results, kernel + "Comparison", signs);
-                System.out.printf(Locale.ROOT, "%-14s %-9s %14.1f %16.1f %7.2fx%n", kernel, signs, ours, peer,
-                        peer / ours);
+                System.out.printf(Locale.ROOT, "%-14s %-9s %14.1f %16.1f %8.2fx%n", kernel, readsSigns ? signs : "-",
+                        ours, peer, peer / ours);
             }
         }
     }
