@@ -193,15 +193,25 @@ public final class RunReport {
                 + " each epoch: compute is the slowest partition's forward, backward and local updates; exchange"
                 + " the rest of the Spark job (scheduling, task launch, results); broadcast the weights'"
                 + " broadcast; update the driver's averaging or optimizer step.</p>\n");
-        sb.append("<table id=\"epochs\">\n<tr><th>epoch</th><th>train loss</th><th>val loss</th><th>val accuracy</th>"
-                + "<th>val RMSE</th><th>seconds</th><th>examples/s</th><th>exchanges</th><th>step ms</th>"
+        // The validation metric the task has: accuracy for a classifier, RMSE for a regressor (none
+        // without validation data).
+        boolean accuracy = content.history().stream().anyMatch(m -> !Double.isNaN(m.valAccuracy()));
+        boolean rmse = content.history().stream().anyMatch(m -> !Double.isNaN(m.valRmse()));
+        sb.append("<table id=\"epochs\">\n<tr><th>epoch</th><th>train loss</th><th>val loss</th>"
+                + (accuracy ? "<th>val accuracy</th>" : "") + (rmse ? "<th>val RMSE</th>" : "")
+                + "<th>seconds</th><th>examples/s</th><th>exchanges</th><th>step ms</th>"
                 + "<th>compute</th><th>exchange</th><th>broadcast</th><th>update</th></tr>\n");
         for (EpochMetrics m : content.history()) {
             StepTimes.Summary t = m.stepTimes();
             sb.append("<tr><td>").append(m.epoch() + 1).append("</td>").append(cell("%.4f", m.trainLoss()))
-                    .append(cell("%.4f", m.valLoss())).append(cell("%.2f%%", 100 * m.valAccuracy()))
-                    .append(cell("%.4f", m.valRmse())).append(cell("%.2f", m.epochSeconds()))
-                    .append(cell("%.0f", m.examplesPerSec()));
+                    .append(cell("%.4f", m.valLoss()));
+            if (accuracy) {
+                sb.append(cell("%.2f%%", 100 * m.valAccuracy()));
+            }
+            if (rmse) {
+                sb.append(cell("%.4f", m.valRmse()));
+            }
+            sb.append(cell("%.2f", m.epochSeconds())).append(cell("%.0f", m.examplesPerSec()));
             if (t != null) {
                 sb.append("<td>").append(t.steps()).append("</td>").append(cell("%.1f", t.totalMs()))
                         .append(cell("%.1f", t.computeMs())).append(cell("%.1f", t.exchangeMs()))

@@ -72,6 +72,9 @@ class RunReportTest {
         assertTrue(html.contains("validation accuracy") && html.contains("local SGD, 64 steps per exchange")
                 && html.contains("float64 products"), html);
         assertTrue(html.contains("train.learning-rate = 0.05"), "the config is shown");
+        // A classifier's table has its accuracy and no empty RMSE column (a new user met one).
+        assertTrue(table(html, "epochs").contains("<th>val accuracy</th>")
+                && !table(html, "epochs").contains("RMSE"), table(html, "epochs"));
         Matcher rows = Pattern.compile("<tr><td>(\\d+)</td>").matcher(table(html, "epochs"));
         int epochs = 0;
         while (rows.find()) {
