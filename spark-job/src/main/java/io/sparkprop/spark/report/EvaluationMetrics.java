@@ -24,15 +24,19 @@ public record EvaluationMetrics(long rows, double loss, double accuracy, double 
                 sums.perClass(), sums.confusion(), loss == Loss.BINARY_CROSS_ENTROPY);
     }
 
-    /** One JSON object; fields that do not apply to the task are left out. */
+    /**
+     * One JSON object; fields that do not apply to the task are left out. A value that is not
+     * finite (the loss of a diverged model) is {@code null}, as JSON has no NaN or infinity; weighted
+     * counts (support, confusion) that are whole are written as integers at any size.
+     */
     public String toJson() {
-        StringBuilder sb = new StringBuilder("{\"rows\":").append(rows).append(",\"loss\":").append(loss);
+        StringBuilder sb = new StringBuilder("{\"rows\":").append(rows).append(",\"loss\":").append(json(loss));
         if (!Double.isNaN(accuracy)) {
-            sb.append(",\"accuracy\":").append(accuracy);
+            sb.append(",\"accuracy\":").append(json(accuracy));
         }
         if (!Double.isNaN(rmse)) {
-            sb.append(",\"rmse\":").append(rmse).append(",\"mae\":").append(mae);
-            sb.append(",\"r2\":").append(Double.isFinite(r2) ? Double.toString(r2) : "null");
+            sb.append(",\"rmse\":").append(json(rmse)).append(",\"mae\":").append(json(mae));
+            sb.append(",\"r2\":").append(json(r2));
         }
         if (perClass.length > 0) {
             sb.append(multiLabel ? ",\"per_label\":[" : ",\"per_class\":[");
@@ -40,7 +44,7 @@ public record EvaluationMetrics(long rows, double loss, double accuracy, double 
                 double[] m = perClass[c];
                 sb.append(c == 0 ? "" : ",").append(String.format(Locale.ROOT,
                         "{\"%s\":%d,\"precision\":%s,\"recall\":%s,\"f1\":%s,\"support\":%s}",
-                        multiLabel ? "label" : "class", c, m[0], m[1], m[2], m[3]));
+                        multiLabel ? "label" : "class", c, json(m[0]), json(m[1]), json(m[2]), count(m[3])));
             }
             sb.append("],\"confusion\":[");
             int width = multiLabel ? 2 : perClass.length;
@@ -50,7 +54,7 @@ public record EvaluationMetrics(long rows, double loss, double accuracy, double 
                 for (int t = 0; t < width; t++) {
                     sb.append(t == 0 ? "[" : ",[");
                     for (int p = 0; p < width; p++) {
-                        sb.append(p == 0 ? "" : ",").append(confusion[(k * width + t) * width + p]);
+                        sb.append(p == 0 ? "" : ",").append(count(confusion[(k * width + t) * width + p]));
                     }
                     sb.append(']');
                 }
@@ -59,6 +63,16 @@ public record EvaluationMetrics(long rows, double loss, double accuracy, double 
             sb.append(']');
         }
         return sb.append('}').toString();
+    }
+
+    /** A JSON number, or {@code null} when not finite. */
+    private static String json(double value) {
+        return Double.isFinite(value) ? Double.toString(value) : "null";
+    }
+
+    /** A weighted count: an integer when whole (not {@code 1.2E7}), else as {@link #json}. */
+    private static String count(double value) {
+        return value == Math.rint(value) && Math.abs(value) < 0x1p53 ? Long.toString((long) value) : json(value);
     }
 
     /** The human-readable report {@code evaluate} prints. */

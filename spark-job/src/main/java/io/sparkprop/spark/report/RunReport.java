@@ -165,7 +165,7 @@ public final class RunReport {
         return chart;
     }
 
-    private static String html(Content content, Map<String, byte[]> pictures) {
+    static String html(Content content, Map<String, byte[]> pictures) {
         StringBuilder sb = new StringBuilder();
         sb.append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<title>sparkprop run: ")
                 .append(escape(content.title())).append("</title>\n<style>\n")
@@ -193,23 +193,28 @@ public final class RunReport {
                 + " each epoch: compute is the slowest partition's forward, backward and local updates; exchange"
                 + " the rest of the Spark job (scheduling, task launch, results); broadcast the weights'"
                 + " broadcast; update the driver's averaging or optimizer step.</p>\n");
-        // The validation metric the task has: accuracy for a classifier, RMSE for a regressor (none
-        // without validation data).
-        boolean accuracy = content.history().stream().anyMatch(m -> !Double.isNaN(m.valAccuracy()));
-        boolean rmse = content.history().stream().anyMatch(m -> !Double.isNaN(m.valRmse()));
-        sb.append("<table id=\"epochs\">\n<tr><th>epoch</th><th>train loss</th><th>val loss</th>"
-                + (accuracy ? "<th>val accuracy</th>" : "") + (rmse ? "<th>val RMSE</th>" : "")
+        // The validation columns the run has: its loss, and accuracy for a classifier or RMSE and
+        // MAE for a regressor; none without validation data.
+        List<EpochMetrics> history = content.history();
+        boolean valLoss = history.stream().anyMatch(m -> !Double.isNaN(m.valLoss()));
+        boolean accuracy = history.stream().anyMatch(m -> !Double.isNaN(m.valAccuracy()));
+        boolean rmse = history.stream().anyMatch(m -> !Double.isNaN(m.valRmse()));
+        sb.append("<table id=\"epochs\">\n<tr><th>epoch</th><th>train loss</th>"
+                + (valLoss ? "<th>val loss</th>" : "") + (accuracy ? "<th>val accuracy</th>" : "")
+                + (rmse ? "<th>val RMSE</th><th>val MAE</th>" : "")
                 + "<th>seconds</th><th>examples/s</th><th>exchanges</th><th>step ms</th>"
                 + "<th>compute</th><th>exchange</th><th>broadcast</th><th>update</th></tr>\n");
-        for (EpochMetrics m : content.history()) {
+        for (EpochMetrics m : history) {
             StepTimes.Summary t = m.stepTimes();
-            sb.append("<tr><td>").append(m.epoch() + 1).append("</td>").append(cell("%.4f", m.trainLoss()))
-                    .append(cell("%.4f", m.valLoss()));
+            sb.append("<tr><td>").append(m.epoch() + 1).append("</td>").append(cell("%.4f", m.trainLoss()));
+            if (valLoss) {
+                sb.append(cell("%.4f", m.valLoss()));
+            }
             if (accuracy) {
                 sb.append(cell("%.2f%%", 100 * m.valAccuracy()));
             }
             if (rmse) {
-                sb.append(cell("%.4f", m.valRmse()));
+                sb.append(cell("%.4f", m.valRmse())).append(cell("%.4f", m.valMae()));
             }
             sb.append(cell("%.2f", m.epochSeconds())).append(cell("%.0f", m.examplesPerSec()));
             if (t != null) {

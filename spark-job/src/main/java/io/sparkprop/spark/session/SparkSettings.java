@@ -3,7 +3,6 @@ package io.sparkprop.spark.session;
 import io.sparkprop.core.NetworkSpec;
 import io.sparkprop.spark.config.TrainingConfig;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -69,14 +68,26 @@ public final class SparkSettings {
     public static void tune(SparkConf conf) {
         String plugins = conf.get("spark.plugins", null);
         TUNED.forEach(conf::setIfMissing);
-        if (plugins != null && !hasWarmup(plugins)) {
+        if (plugins != null && !pluginList(conf).contains(WarmupPlugin.class.getName())) {
             LOG.info("spark.plugins is set ('{}'): the executors' warm-up ({}) is not added; add it to the list"
                     + " to have it", plugins, WarmupPlugin.class.getName());
         }
     }
 
-    private static boolean hasWarmup(String plugins) {
-        return Arrays.asList(plugins.trim().split("\\s*,\\s*")).contains(WarmupPlugin.class.getName());
+    /**
+     * The plugin class names Spark loads: {@code spark.plugins.defaultList} then
+     * {@code spark.plugins}, each comma-separated, names trimmed, empty entries dropped.
+     */
+    static List<String> pluginList(SparkConf conf) {
+        List<String> names = new ArrayList<>();
+        for (String key : new String[] {"spark.plugins.defaultList", "spark.plugins"}) {
+            for (String name : conf.get(key, "").split(",")) {
+                if (!name.isBlank()) {
+                    names.add(name.trim());
+                }
+            }
+        }
+        return names;
     }
 
     /** Advice already given in this JVM, so each is logged once. */
@@ -109,13 +120,31 @@ public final class SparkSettings {
             advice.put("spark.kryo.unsafe", String.format(Locale.ROOT, "true (a task's result is %.1f MB, which Kryo"
                     + " otherwise writes and reads one value at a time)", resultBytes / 1e6));
         }
-        String plugins = conf.get("spark.plugins", "").trim();
-        if (!hasWarmup(plugins)) {
-            advice.put("spark.plugins", (plugins.isEmpty() ? "" : plugins + ",") + WarmupPlugin.class.getName()
-                    + " (each executor compiles the training step's kernels as it starts, instead of in the first"
-                    + " round: a cold JVM's first MNIST round a third shorter)");
+        // Not when the user set spark.plugins empty (the documented way to turn the warm-up off).
+        boolean turnedOff = conf.contains("spark.plugins") && conf.get("spark.plugins").isBlank();
+        List<String> plugins = pluginList(conf);
+        if (!turnedOff && !plugins.contains(WarmupPlugin.class.getName())) {
+            List<String> own = new ArrayList<>();
+            for (String name : conf.get("spark.plugins", "").split(",")) {
+                if (!name.isBlank()) {
+                    own.add(name.trim());
+                }
+            }
+            own.add(WarmupPlugin.class.getName());
+            advice.put("spark.plugins", String.join(",", own) + " (each executor compiles the training step's"
+                    + " kernels as it starts, instead of in the first round: a cold JVM's first MNIST round a third"
+                    + " shorter)");
         }
         return advice;
+    }
+
+    /**
+     * {@code --conf key=value} for a shell: single-quoted when the value holds anything but
+     * letters, digits and {@code . _ , : / -} (a nested plugin class's {@code $}).
+     */
+    public static String confFlag(String key, String value) {
+        String pair = key + "=" + value;
+        return "--conf " + (value.matches("[A-Za-z0-9._,:/-]*") ? pair : "'" + pair.replace("'", "'\\''") + "'");
     }
 
     /** Logs {@link #missing}'s advice once per JVM (per distinct advice), with the exact settings to add. */
@@ -128,7 +157,7 @@ public final class SparkSettings {
         List<String> flags = new ArrayList<>();
         advice.forEach((key, why) -> {
             lines.add("  " + key + "=" + why);
-            flags.add("--conf " + key + "=" + why.split(" ", 2)[0]);
+            flags.add(confFlag(key, why.split(" ", 2)[0]));
         });
         LOG.warn("Training would be faster with these Spark settings, which this session lacks (set them on the"
                 + " session's builder or as spark-submit {}; scripts/sparkprop sets them itself):\n{}",

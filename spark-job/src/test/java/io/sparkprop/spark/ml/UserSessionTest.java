@@ -66,6 +66,18 @@ class UserSessionTest {
                 .startsWith("com.example.Telemetry," + warmup + " "), SparkSettings.missing(theirs, small).toString());
         SparkConf both = new SparkConf(false).set("spark.plugins", "com.example.Telemetry, " + warmup);
         assertFalse(SparkSettings.missing(both, small).containsKey("spark.plugins"));
+        // Spaces and empty entries are dropped from the advised list (its --conf flag is cut at the
+        // first space); an empty spark.plugins is the user turning the warm-up off; Spark's
+        // spark.plugins.defaultList counts.
+        SparkConf spaced = new SparkConf(false).set("spark.plugins", " a.P , b.Q,, ");
+        assertTrue(SparkSettings.missing(spaced, small).get("spark.plugins").startsWith("a.P,b.Q," + warmup + " "),
+                SparkSettings.missing(spaced, small).toString());
+        assertFalse(SparkSettings.missing(new SparkConf(false).set("spark.plugins", ""), small)
+                .containsKey("spark.plugins"));
+        assertFalse(SparkSettings.missing(new SparkConf(false).set("spark.plugins.defaultList", warmup), small)
+                .containsKey("spark.plugins"));
+        assertEquals("--conf spark.plugins=a.P,b.Q", SparkSettings.confFlag("spark.plugins", "a.P,b.Q"));
+        assertEquals("--conf 'spark.plugins=a.Outer$Inner'", SparkSettings.confFlag("spark.plugins", "a.Outer$Inner"));
 
         // With Kryo, results over 64 MB (2000-4096-10 with Adam: 8.24 M parameters x 3 arrays x 8 bytes = 197.7 MB)
         // are worth Kryo's bulk array copies; MNIST's 4.9 MB are not.

@@ -112,6 +112,38 @@ class RunReportTest {
     }
 
     /** The rows of the report's table {@code id}. */
+    @Test
+    void theEpochTableHasTheTasksColumnsAndACellForEachHeader() {
+        // A classifier: accuracy; a regressor: RMSE and MAE; no validation data: neither, nor a val
+        // loss. Every row has as many cells as the header.
+        double nan = Double.NaN;
+        List<io.sparkprop.spark.train.EpochMetrics> classifier = List.of(
+                new io.sparkprop.spark.train.EpochMetrics(0, 5, 0.9, 0.8, 0.7, nan, nan, 100, 1, 1, null));
+        List<io.sparkprop.spark.train.EpochMetrics> regressor = List.of(
+                new io.sparkprop.spark.train.EpochMetrics(0, 5, 0.9, 0.8, nan, 0.5, 0.4, 100, 1, 1, null));
+        List<io.sparkprop.spark.train.EpochMetrics> none = List.of(
+                new io.sparkprop.spark.train.EpochMetrics(0, 5, 0.9, nan, nan, nan, nan, 100, 1, 1, null));
+        String[][] expected = {
+            {"val loss", "val accuracy"}, {"val loss", "val RMSE", "val MAE"}, {}};
+        List<List<io.sparkprop.spark.train.EpochMetrics>> histories = List.of(classifier, regressor, none);
+        for (int h = 0; h < 3; h++) {
+            String html = RunReport.html(new RunReport.Content("t", "c", histories.get(h), java.util.Map.of(), null),
+                    java.util.Map.of());
+            String epochs = table(html, "epochs");
+            for (String column : new String[] {"val loss", "val accuracy", "val RMSE", "val MAE"}) {
+                assertEquals(List.of(expected[h]).contains(column), epochs.contains("<th>" + column + "</th>"),
+                        column + " in " + epochs);
+            }
+            String[] rows = epochs.split("</tr>");
+            int headers = rows[0].split("<th>", -1).length - 1;
+            for (int r = 1; r < rows.length; r++) {
+                if (rows[r].contains("<td>")) {
+                    assertEquals(headers, rows[r].split("<td>", -1).length - 1, "cells of row " + r + ": " + epochs);
+                }
+            }
+        }
+    }
+
     private static String table(String html, String id) {
         int start = html.indexOf("<table id=\"" + id + "\">");
         assertTrue(start >= 0, "no table " + id);

@@ -108,4 +108,20 @@ class EvaluationMetricsTest {
     private static EvaluationSums evaluate(NetworkSpec spec, double[] params, DataBlock data) {
         return DistributedTrainer.evaluate(sc(), spec, cache(sc(), split(data, 2)), params, "metrics test");
     }
+
+    @Test
+    void theJsonIsValidForADivergedModelAndWritesLargeCountsWhole() throws Exception {
+        // A NaN loss and an infinite RMSE were written as bare NaN and Infinity (not JSON), and a
+        // weighted count of 12,000,000 as 1.2E7.
+        EvaluationMetrics regression = new EvaluationMetrics(3, Double.NaN, Double.NaN, Double.POSITIVE_INFINITY,
+                Double.NaN, Double.NaN, new double[0][], new double[0], false);
+        JsonNode json = new ObjectMapper().readTree(regression.toJson());
+        assertTrue(json.get("loss").isNull() && json.get("rmse").isNull() && json.get("mae").isNull(), json.toString());
+        EvaluationMetrics classes = new EvaluationMetrics(24_000_000L, 0.25, 0.5, Double.NaN, Double.NaN, Double.NaN,
+                new double[][] {{0.5, 0.5, 0.5, 12_000_000}, {0.5, 0.5, 0.5, 12_000_000.5}},
+                new double[] {6_000_000, 6_000_000, 6_000_000, 6_000_000}, false);
+        String text = classes.toJson();
+        assertTrue(text.contains("\"support\":12000000}") && text.contains("[[6000000,6000000]"), text);
+        assertEquals(12_000_000.5, new ObjectMapper().readTree(text).get("per_class").get(1).get("support").asDouble());
+    }
 }
