@@ -179,13 +179,7 @@ public final class StepRule {
             return applyLazy(sums, params, optimizer, learningRate);
         }
         lastGradient = grad;
-        if (clipNorm == 0.0 && l2 == 0.0) {
-            objective = sums.meanWithFastNorm(weights, params, grad, all, lanes);
-            gradientNorm = GradientClipping.laneNorm(lanes);
-        } else {
-            objective = sums.mean(weights, params, l2, grad, all);
-            gradientNorm = GradientClipping.stepNorm(grad, clipNorm);
-        }
+        meanAndNorm(sums, params, grad, all);
         if (!Double.isFinite(objective) || !Double.isFinite(gradientNorm)) {
             return Outcome.NON_FINITE;
         }
@@ -210,13 +204,7 @@ public final class StepRule {
         }
         double[] grad = packed;
         lastGradient = grad;
-        if (clipNorm == 0.0 && l2 == 0.0) {
-            objective = sums.meanWithFastNorm(weights, params, grad, active, lanes);
-            gradientNorm = GradientClipping.laneNorm(lanes);
-        } else {
-            objective = sums.mean(weights, params, l2, grad, active);
-            gradientNorm = GradientClipping.stepNorm(grad, size, clipNorm);
-        }
+        meanAndNorm(sums, params, grad, active);
         if (!Double.isFinite(objective) || !Double.isFinite(gradientNorm)) {
             return Outcome.NON_FINITE;
         }
@@ -225,6 +213,21 @@ public final class StepRule {
         }
         optimizer.step(params, grad, learningRate, active);
         return Outcome.APPLIED;
+    }
+
+    /**
+     * Sets {@link #objective} and {@link #gradientNorm} for the mean gradient of {@code ranges},
+     * written packed into {@code grad}: without clipping or L2 the norm's four lanes are summed as
+     * the mean is written, else {@link GradientClipping#stepNorm} reads it after.
+     */
+    private void meanAndNorm(GradientAccumulator sums, double[] params, double[] grad, ParameterRanges ranges) {
+        if (clipNorm == 0.0 && l2 == 0.0) {
+            objective = sums.meanWithFastNorm(weights, params, grad, ranges, lanes);
+            gradientNorm = GradientClipping.laneNorm(lanes);
+        } else {
+            objective = sums.mean(weights, params, l2, grad, ranges);
+            gradientNorm = GradientClipping.stepNorm(grad, (int) ranges.size(), clipNorm);
+        }
     }
 
     /**

@@ -79,12 +79,17 @@ public final class SparkSettings {
      * {@code spark.plugins}, each comma-separated, names trimmed, empty entries dropped.
      */
     static List<String> pluginList(SparkConf conf) {
+        List<String> names = classNames(conf, "spark.plugins.defaultList");
+        names.addAll(classNames(conf, "spark.plugins"));
+        return names;
+    }
+
+    /** {@code key}'s comma-separated class names, trimmed, empty entries dropped; a new list. */
+    private static List<String> classNames(SparkConf conf, String key) {
         List<String> names = new ArrayList<>();
-        for (String key : new String[] {"spark.plugins.defaultList", "spark.plugins"}) {
-            for (String name : conf.get(key, "").split(",")) {
-                if (!name.isBlank()) {
-                    names.add(name.trim());
-                }
+        for (String name : conf.get(key, "").split(",")) {
+            if (!name.isBlank()) {
+                names.add(name.trim());
             }
         }
         return names;
@@ -122,14 +127,8 @@ public final class SparkSettings {
         }
         // Not when the user set spark.plugins empty (the documented way to turn the warm-up off).
         boolean turnedOff = conf.contains("spark.plugins") && conf.get("spark.plugins").isBlank();
-        List<String> plugins = pluginList(conf);
-        if (!turnedOff && !plugins.contains(WarmupPlugin.class.getName())) {
-            List<String> own = new ArrayList<>();
-            for (String name : conf.get("spark.plugins", "").split(",")) {
-                if (!name.isBlank()) {
-                    own.add(name.trim());
-                }
-            }
+        if (!turnedOff && !pluginList(conf).contains(WarmupPlugin.class.getName())) {
+            List<String> own = classNames(conf, "spark.plugins");
             own.add(WarmupPlugin.class.getName());
             advice.put("spark.plugins", String.join(",", own) + " (each executor compiles the training step's"
                     + " kernels as it starts, instead of in the first round: a cold JVM's first MNIST round a third"
